@@ -1,0 +1,147 @@
+"""Indicator catalogue: what a report form contains and how each indicator aggregates.
+
+The catalogue is data (a TOML file per report form) so that new forms can be added
+without code; this module only loads and checks it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+AcrossUnits = Literal["sum", "max", "min", "mean", "text"]
+AcrossTime = Literal["sum", "last"]
+DepartmentMode = Literal["add", "beside"]
+
+DEFAULT_FORM = "epidemic_daily"
+
+
+@dataclass(frozen=True)
+class Section:
+    code: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    zh: str
+    en: str
+    unit: str
+    section: str
+    across_units: AcrossUnits
+    across_time: AcrossTime
+    department: DepartmentMode
+    kind: Literal["count", "text"] = "count"
+    min: int = 0
+    max: int | None = None
+    warn_above: int | None = None
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind == "count"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A cross-field rule: ``left op right`` on one row."""
+
+    code: str
+    left: str
+    op: Literal["<=", "<", ">=", ">"]
+    right: str
+    severity: Literal["error", "warning"]
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    form: str
+    title_zh: str
+    title_en: str
+    version: int
+    sections: tuple[Section, ...]
+    indicators: tuple[Indicator, ...]
+    rules: tuple[Rule, ...] = field(default_factory=tuple)
+
+    @property
+    def numeric(self) -> tuple[Indicator, ...]:
+        return tuple(i for i in self.indicators if i.is_numeric)
+
+    @property
+    def text(self) -> tuple[Indicator, ...]:
+        return tuple(i for i in self.indicators if not i.is_numeric)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(i.code for i in self.indicators)
+
+    def indicator(self, code: str) -> Indicator:
+        for ind in self.indicators:
+            if ind.code == code:
+                return ind
+        raise KeyError(f"unknown indicator {code!r} in form {self.form!r}")
+
+    def section(self, code: str) -> Section:
+        for sec in self.sections:
+            if sec.code == code:
+                return sec
+        raise KeyError(f"unknown section {code!r} in form {self.form!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class CatalogueError(ValueError):
+    """The catalogue file contradicts itself; raised at load, never at run time."""
+
+
+def parse_catalogue(data: dict[str, Any]) -> Catalogue:
+    sections = tuple(Section(**s) for s in data.get("section", []))
+    indicators = tuple(Indicator(**i) for i in data.get("indicator", []))
+    rules = tuple(Rule(**r) for r in data.get("rule", []))
+    cat = Catalogue(
+        form=data["form"],
+        title_zh=data["title_zh"],
+        title_en=data["title_en"],
+        version=int(data["version"]),
+        sections=sections,
+        indicators=indicators,
+        rules=rules,
+    )
+    _check(cat)
+    return cat
+
+
+def _check(cat: Catalogue) -> None:
+    codes = [i.code for i in cat.indicators]
+    if len(set(codes)) != len(codes):
+        raise CatalogueError("duplicate indicator codes")
+    labels = [i.zh for i in cat.indicators]
+    if len(set(labels)) != len(labels):
+        raise CatalogueError("duplicate Chinese labels: headers would be ambiguous")
+    section_codes = {s.code for s in cat.sections}
+    by_code = {i.code: i for i in cat.indicators}
+    for ind in cat.indicators:
+        if ind.section not in section_codes:
+            raise CatalogueError(f"{ind.code}: unknown section {ind.section}")
+        if (ind.kind == "text") != (ind.across_units == "text"):
+            raise CatalogueError(f"{ind.code}: text indicators, and only they, aggregate as text")
+        if ind.max is not None and ind.max < ind.min:
+            raise CatalogueError(f"{ind.code}: max below min")
+    for rule in cat.rules:
+        for side in (rule.left, rule.right):
+            if side not in by_code or not by_code[side].is_numeric:
+                raise CatalogueError(f"rule {rule.code}: {side} is not a numeric indicator")
+
+
+@cache
+def load_catalogue(form: str = DEFAULT_FORM) -> Catalogue:
+    """Load a report form's catalogue shipped with the package."""
+    text = resources.files(__package__).joinpath(f"{form}.toml").read_text(encoding="utf-8")
+    return parse_catalogue(tomllib.loads(text))

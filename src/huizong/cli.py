@@ -1,0 +1,145 @@
+"""``huizong`` command line: the pipeline without the scheduler, and the clerk's tools."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from huizong.settings import Settings
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _yesterday() -> date:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from huizong.settings import TIMEZONE
+
+    return datetime.now(ZoneInfo(TIMEZONE)).date() - timedelta(days=1)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from huizong.pipeline import run_day
+
+    settings = Settings.from_env()
+    summary = run_day(args.date, settings, args.inbox)
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _cmd_demo_data(args: argparse.Namespace) -> int:
+    from huizong.demo import generate_demo_day
+
+    settings = Settings.from_env()
+    inbox = args.inbox or settings.inbox_for(args.date)
+    written = generate_demo_day(args.date, inbox, seed=args.seed)
+    print(f"{len(written)} demo files for {args.date} in {inbox}")
+    return 0
+
+
+def _cmd_template(args: argparse.Namespace) -> int:
+    from huizong.catalogue import load_catalogue
+    from huizong.ingest.template import write_template
+    from huizong.pipeline import registry_for
+
+    settings = Settings.from_env()
+    path = write_template(
+        args.output, args.unit, args.date, load_catalogue(settings.form), registry_for(settings)
+    )
+    print(path)
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from huizong.validate.files import validate_files
+
+    return validate_files(args.files, args.date, Settings.from_env(), out=sys.stdout)
+
+
+def _cmd_catalogue(args: argparse.Namespace) -> int:
+    from huizong.catalogue import load_catalogue
+
+    cat = load_catalogue(Settings.from_env().form)
+    if args.json:
+        print(json.dumps(cat.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for ind in cat.indicators:
+            print(f"{ind.code:32} {ind.zh}（{ind.unit}） {ind.across_units}/{ind.across_time}"
+                  f" dept={ind.department}")
+    return 0
+
+
+def _cmd_registry_load(args: argparse.Namespace) -> int:
+    from huizong.pipeline import save_registry
+    from huizong.registry import load_registry
+
+    settings = Settings.from_env()
+    registry = load_registry(args.path, args.departments)
+    target = save_registry(registry, settings)
+    counts = registry.units.groupby("kind").size().to_dict()
+    print(f"registry with root {registry.root} saved to {target}: {counts}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="huizong", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run the nightly roll-up for one day, without Airflow")
+    p.add_argument("--date", type=_day, default=None, help="reporting day (default: yesterday)")
+    p.add_argument("--inbox", type=Path, default=None, help="folder of that day's submissions")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("demo-data", help="generate a realistic demo day for 沧州市")
+    p.add_argument("--date", type=_day, required=True)
+    p.add_argument("--inbox", type=Path, default=None)
+    p.add_argument("--seed", type=int, default=20200128)
+    p.set_defaults(func=_cmd_demo_data)
+
+    p = sub.add_parser("template", help="write the workbook a unit fills in")
+    p.add_argument("--unit", required=True, help="village, township or department code")
+    p.add_argument("--date", type=_day, required=True)
+    p.add_argument("-o", "--output", type=Path, required=True)
+    p.set_defaults(func=_cmd_template)
+
+    p = sub.add_parser("validate", help="check submission files; exit 1 if any error")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--date", type=_day, default=None, help="expected reporting day")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("catalogue", help="print the indicator catalogue")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_catalogue)
+
+    p = sub.add_parser("registry", help="org-unit registry")
+    rsub = p.add_subparsers(dest="registry_command", required=True)
+    r = rsub.add_parser("load", help="load a division-code folder (extract or national set)")
+    r.add_argument("path", type=Path)
+    r.add_argument("--departments", type=Path, default=None)
+    r.set_defaults(func=_cmd_registry_load)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "date", "unset") is None and args.command == "run":
+        args.date = _yesterday()
+    try:
+        return int(args.func(args) or 0)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"huizong: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

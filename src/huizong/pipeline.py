@@ -1,0 +1,183 @@
+"""The nightly roll-up as five steps: ingest → validate → roll up → publish → workbook.
+
+Each step reads the previous step's files from the run directory and writes its own, so
+that the Airflow DAG, ``huizong run`` and the tests call exactly the same functions and a
+retried step simply redoes its own work. Each returns a small JSON-able summary.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from huizong import frames
+from huizong.catalogue import Catalogue, load_catalogue
+from huizong.registry import Registry, load_registry
+from huizong.registry.divisions import ORG_UNIT_COLUMNS
+from huizong.settings import Settings
+
+
+def registry_for(settings: Settings) -> Registry:
+    """The registry a deployment uses: explicit folder, else a loaded one, else the extract."""
+    if settings.divisions is not None:
+        return load_registry(settings.divisions, settings.departments)
+    if settings.loaded_registry.exists():
+        units = pd.read_parquet(settings.loaded_registry)
+        root = units.attrs.get("root") or _read_root(settings.loaded_registry)
+        return Registry(units=units.reindex(columns=ORG_UNIT_COLUMNS), root=root)
+    return load_registry(None, settings.departments)
+
+
+def _read_root(path: Path) -> str:
+    return path.with_suffix(".root").read_text(encoding="utf-8").strip()
+
+
+def save_registry(registry: Registry, settings: Settings) -> Path:
+    """Persist a registry built by ``huizong registry load`` for later runs."""
+    target = settings.loaded_registry
+    target.parent.mkdir(parents=True, exist_ok=True)
+    registry.units.to_parquet(target, index=False)
+    target.with_suffix(".root").write_text(registry.root + "\n", encoding="utf-8")
+    return target
+
+
+def _read(settings: Settings, day: date, name: str) -> pd.DataFrame:
+    path = settings.run_dir(day) / name
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run the earlier steps for {day} first")
+    return pd.read_parquet(path)
+
+
+def _write(settings: Settings, day: date, name: str, frame: pd.DataFrame) -> Path:
+    """Write atomically (temp file + rename) so a killed step never leaves half a file."""
+    run_dir = settings.run_dir(day)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / name
+    tmp = path.with_name(path.name + ".tmp")
+    frame.to_parquet(tmp, index=False)
+    tmp.replace(path)
+    return path
+
+
+def ingest_day(day: date, settings: Settings, inbox: Path | None = None) -> dict[str, Any]:
+    from huizong.ingest import ingest_inbox
+
+    catalogue = load_catalogue(settings.form)
+    registry = registry_for(settings)
+    received, ledger = ingest_inbox(
+        inbox or settings.inbox_for(day), day, catalogue, registry, settings
+    )
+    _write(settings, day, frames.RECEIVED, received)
+    _write(settings, day, frames.LEDGER, ledger)
+    return {
+        "day": day.isoformat(),
+        "files": len(ledger),
+        "rows_received": int(ledger["rows_received"].sum()) if len(ledger) else 0,
+    }
+
+
+def validate_day(day: date, settings: Settings) -> dict[str, Any]:
+    from huizong.validate import account, validate_rows
+
+    catalogue = load_catalogue(settings.form)
+    registry = registry_for(settings)
+    received = _read(settings, day, frames.RECEIVED)
+    result = validate_rows(received, day, catalogue, registry, settings)
+    ledger = account(_read(settings, day, frames.LEDGER), received, result)
+    _write(settings, day, frames.ACCEPTED, result.accepted)
+    _write(settings, day, frames.QUARANTINE, result.quarantine)
+    _write(settings, day, frames.WARNINGS, result.warnings)
+    _write(settings, day, frames.LEDGER, ledger)
+    return {
+        "day": day.isoformat(),
+        "accepted": len(result.accepted),
+        "quarantined_rows": int(ledger["rows_quarantined"].sum()) if len(ledger) else 0,
+        "warnings": len(result.warnings),
+    }
+
+
+def rollup_day(day: date, settings: Settings) -> dict[str, Any]:
+    from huizong.rollup import roll_up
+
+    catalogue = load_catalogue(settings.form)
+    registry = registry_for(settings)
+    accepted = _read(settings, day, frames.ACCEPTED)
+    result = roll_up(accepted, day, catalogue, registry, settings)
+    _write(settings, day, frames.CONSOLIDATED, result.consolidated)
+    _write(settings, day, frames.COMPLETENESS, result.completeness)
+    _write(settings, day, frames.MISSING, result.missing)
+    root = result.completeness[result.completeness["unit_code"] == registry.root]
+    return {
+        "day": day.isoformat(),
+        "units": int(result.completeness["unit_code"].nunique()),
+        "reporting_rate": float(root["reporting_rate"].iloc[0]) if len(root) else None,
+    }
+
+
+def publish_day(day: date, settings: Settings) -> dict[str, Any]:
+    from huizong.publish.warehouse import DayTables, publish_tables
+
+    registry = registry_for(settings)
+    tables = DayTables(
+        consolidated=_read(settings, day, frames.CONSOLIDATED),
+        completeness=_read(settings, day, frames.COMPLETENESS),
+        missing=_read(settings, day, frames.MISSING),
+        quarantine=_read(settings, day, frames.QUARANTINE),
+        warnings=_read(settings, day, frames.WARNINGS),
+        ledger=_read(settings, day, frames.LEDGER),
+        report=_read(settings, day, frames.ACCEPTED),
+    )
+    counts = publish_tables(settings.warehouse, day, tables, registry, load_catalogue(settings.form))
+    return {"day": day.isoformat(), "warehouse": _redact(settings.warehouse), "rows": counts}
+
+
+def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
+    from huizong.publish.workbook import write_workbook
+
+    catalogue = load_catalogue(settings.form)
+    registry = registry_for(settings)
+    out = settings.out_dir(day)
+    out.mkdir(parents=True, exist_ok=True)
+    path = write_workbook(
+        out / f"huizong_{registry.root}_{day.isoformat()}.xlsx",
+        day,
+        consolidated=_read(settings, day, frames.CONSOLIDATED),
+        completeness=_read(settings, day, frames.COMPLETENESS),
+        quarantine=_read(settings, day, frames.QUARANTINE),
+        catalogue=catalogue,
+        registry=registry,
+    )
+    return {"day": day.isoformat(), "workbook": str(path)}
+
+
+def run_day(day: date, settings: Settings, inbox: Path | None = None) -> dict[str, Any]:
+    """All steps in order, in-process: what ``huizong run`` does without the scheduler."""
+    return {
+        "ingest": ingest_day(day, settings, inbox),
+        "validate": validate_day(day, settings),
+        "rollup": rollup_day(day, settings),
+        "publish": publish_day(day, settings),
+        "workbook": workbook_day(day, settings),
+    }
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+__all__ = [
+    "Catalogue",
+    "ingest_day",
+    "publish_day",
+    "registry_for",
+    "rollup_day",
+    "run_day",
+    "save_registry",
+    "validate_day",
+    "workbook_day",
+]
