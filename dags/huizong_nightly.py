@@ -1,0 +1,122 @@
+"""Airflow wiring for the nightly roll-up. Logic lives in ``huizong.pipeline``.
+
+Kept thin on purpose: no I/O and no heavy imports at parse time (pandas and Great
+Expectations are imported inside the tasks), data passes between tasks as files in the
+run directory, and XCom carries only the reporting day and small summaries.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+DOC_MD = """
+### 汇总 Huizong — nightly roll-up
+
+Every night at 02:00 Asia/Shanghai, for the **previous day**:
+
+1. **ingest** every file in the day's inbox folder (`$HUIZONG_INBOX/<day>/`, default
+   `var/inbox/<day>/`) into the submission ledger; later revisions supersede earlier ones;
+2. **validate** the rows with Great Expectations; failing rows go to `quarantine` with a
+   reason in Chinese and English, warnings pass and are recorded;
+3. **roll up** village/community → township → county → city by each indicator's rule,
+   with completeness and timeliness for every unit;
+4. **publish** the day atomically to the warehouse (`HUIZONG_WAREHOUSE_URL`);
+5. **workbook**: the consolidated Excel workbook under `var/out/<day>/`.
+
+Trigger manually with the param `day` (YYYY-MM-DD) to (re)run a given reporting day;
+re-running a day replaces it and gives identical tables.
+"""
+
+LOCAL_TZ = "Asia/Shanghai"
+
+
+def _settings() -> Any:
+    from huizong.settings import Settings
+
+    return Settings.from_env()
+
+
+@dag(
+    dag_id="huizong_nightly",
+    description="Nightly roll-up of village, community and department daily reports",
+    schedule="0 2 * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz=LOCAL_TZ),
+    catchup=False,
+    max_active_runs=1,
+    default_args={
+        "owner": "huizong",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": True,
+        "execution_timeout": timedelta(hours=2),
+    },
+    params={
+        "day": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Reporting day YYYY-MM-DD; empty = the day before the run (Asia/Shanghai)",
+        )
+    },
+    tags=["huizong", "roll-up", "nightly"],
+    doc_md=DOC_MD,
+)
+def huizong_nightly() -> None:
+    @task
+    def reporting_day(**context: Any) -> str:
+        """The param if given, else the local calendar day before the run."""
+        from huizong.schedule import reporting_day_for
+
+        return reporting_day_for(context["params"].get("day"), context["dag_run"].run_after)
+
+    @task
+    def ingest(day: str) -> dict[str, Any]:
+        from datetime import date
+
+        from huizong.pipeline import ingest_day
+
+        return ingest_day(date.fromisoformat(day), _settings())
+
+    @task
+    def validate(day: str, _ingested: dict[str, Any]) -> dict[str, Any]:
+        from datetime import date
+
+        from huizong.pipeline import validate_day
+
+        return validate_day(date.fromisoformat(day), _settings())
+
+    @task
+    def roll_up(day: str, _validated: dict[str, Any]) -> dict[str, Any]:
+        from datetime import date
+
+        from huizong.pipeline import rollup_day
+
+        return rollup_day(date.fromisoformat(day), _settings())
+
+    @task
+    def publish(day: str, _rolled: dict[str, Any]) -> dict[str, Any]:
+        from datetime import date
+
+        from huizong.pipeline import publish_day
+
+        return publish_day(date.fromisoformat(day), _settings())
+
+    @task
+    def workbook(day: str, _rolled: dict[str, Any]) -> dict[str, Any]:
+        from datetime import date
+
+        from huizong.pipeline import workbook_day
+
+        return workbook_day(date.fromisoformat(day), _settings())
+
+    day = reporting_day()
+    rolled = roll_up(day, validate(day, ingest(day)))
+    published = publish(day, rolled)
+    workbook(day, published)
+
+
+huizong_nightly()

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from huizong.schedule import reporting_day_for
+
+
+def test_scheduled_run_reports_previous_local_day() -> None:
+    # 02:00 Asia/Shanghai on 2020-01-29 is 18:00 UTC on 2020-01-28.
+    run_after = datetime(2020, 1, 28, 18, 0, tzinfo=UTC)
+    assert reporting_day_for(None, run_after) == "2020-01-28"
+
+
+def test_utc_date_differs_from_local_date() -> None:
+    # 17:00 UTC on the 28th is already 01:00 on the 29th in Shanghai: report the 28th.
+    assert reporting_day_for(None, datetime(2020, 1, 28, 17, 0, tzinfo=UTC)) == "2020-01-28"
+    # 15:00 UTC is 23:00 in Shanghai on the 28th: report the 27th.
+    assert reporting_day_for(None, datetime(2020, 1, 28, 15, 0, tzinfo=UTC)) == "2020-01-27"
+
+
+def test_param_wins_and_is_checked() -> None:
+    assert reporting_day_for("2020-02-01", datetime(2020, 1, 28, tzinfo=UTC)) == "2020-02-01"
+    with pytest.raises(ValueError):
+        reporting_day_for("2020-13-01", None)
+    with pytest.raises(ValueError):
+        reporting_day_for(None, None)
