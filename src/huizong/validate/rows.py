@@ -1,0 +1,238 @@
+"""VALIDATE: check candidate rows with the form's GX suite; split accepted / quarantined.
+
+Superseded rows are not validated (they are accounted as superseded). A row with at least
+one error-level failure is quarantined with one ISSUE per failed rule; warnings never
+block a row. Blank and not-applicable cells are NA and pass every check; zero is a real
+report and is checked like any other number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from huizong import frames
+from huizong.catalogue import Catalogue
+from huizong.registry import Registry
+from huizong.validate import messages
+from huizong.validate.runner import ReceivedContractError, run_suite
+from huizong.validate.suites import UNIT_KIND, UNIT_LEVEL, load_suite
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """accepted: RECEIVED columns + ``warning_count``; quarantine/warnings: ISSUE_COLUMNS."""
+
+    accepted: pd.DataFrame
+    quarantine: pd.DataFrame
+    warnings: pd.DataFrame
+
+
+def empty_issues() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="str") for c in frames.ISSUE_COLUMNS})
+    return frame.astype({"row_number": "int64"})
+
+
+def suggest_unit_codes(codes: pd.Series, registry: Registry) -> pd.Series:
+    """Hook: the nearest known code for each unknown one (NA = no suggestion yet)."""
+    return pd.Series(pd.NA, index=codes.index, dtype="str")
+
+
+def candidates_of(received: pd.DataFrame) -> pd.DataFrame:
+    return received[received["disposition"] != "superseded"]
+
+
+def _prepared(cands: pd.DataFrame, catalogue: Catalogue, registry: Registry) -> pd.DataFrame:
+    """The frame GX sees: numeric indicators as float64 (NA → NaN, skipped by every
+    check; Int64 would be slow), row_number int64, and the unit's level/kind from the
+    registry (NA when the code is unknown)."""
+    frame = cands.reset_index(drop=True).copy()
+    for ind in catalogue.numeric:
+        if ind.code in frame.columns:
+            frame[ind.code] = pd.to_numeric(frame[ind.code]).astype("float64")
+    frame["row_number"] = frame["row_number"].astype("int64")
+    units = registry.units.drop_duplicates("code").set_index("code")
+    frame[UNIT_LEVEL] = frame["unit_code"].map(units["level"]).astype("Int64")
+    frame[UNIT_KIND] = frame["unit_code"].map(units["kind"]).astype("str")
+    return frame
+
+
+def _check_keys(received: pd.DataFrame) -> None:
+    missing = [c for c in (*frames.ROW_KEY, "disposition", "unit_code") if c not in received]
+    if missing:
+        raise ReceivedContractError(f"RECEIVED lacks columns {missing}")
+    if received.duplicated(frames.ROW_KEY).any():
+        dup = received.loc[received.duplicated(frames.ROW_KEY), frames.ROW_KEY].iloc[0]
+        raise ReceivedContractError(f"row key not unique in RECEIVED, e.g. {dup.to_dict()}")
+
+
+def validate_rows(
+    received: pd.DataFrame,
+    day: date,
+    catalogue: Catalogue,
+    registry: Registry,
+    settings: Any = None,
+) -> ValidationResult:
+    """Validate the day's candidate rows; every failing row is reported, none is lost."""
+    _check_keys(received)
+    cands = candidates_of(received)
+    out_cols = [c for c in received.columns if c not in (UNIT_LEVEL, UNIT_KIND)]
+    if cands.empty:
+        accepted = cands.reindex(columns=out_cols).reset_index(drop=True)
+        accepted["warning_count"] = pd.Series(dtype="int64")
+        return ValidationResult(accepted, empty_issues(), empty_issues())
+    frame = _prepared(cands, catalogue, registry)
+    failures = run_suite(frame, load_suite(catalogue), day)
+    issues = _issues(failures, frame, day, catalogue, registry)
+    errors = issues[issues["severity"] == "error"]
+    warns = issues[issues["severity"] == "warning"]
+    bad = frame.index.isin(errors["_pos"])
+    counts = warns.groupby("_pos").size()
+    accepted = cands.reset_index(drop=True).loc[~bad, out_cols].copy()
+    accepted["warning_count"] = (
+        pd.Series(accepted.index.map(counts), index=accepted.index).fillna(0).astype("int64")
+    )
+    return ValidationResult(
+        accepted=accepted.reset_index(drop=True),
+        quarantine=_finish(errors),
+        warnings=_finish(warns),
+    )
+
+
+def _finish(issues: pd.DataFrame) -> pd.DataFrame:
+    if issues.empty:
+        return empty_issues()
+    out = issues.sort_values([*frames.ROW_KEY, "rule", "column"], kind="stable")
+    out = out[frames.ISSUE_COLUMNS].reset_index(drop=True)
+    text = [c for c in frames.ISSUE_COLUMNS if c != "row_number"]
+    return out.astype({"row_number": "int64", **dict.fromkeys(text, "str")})
+
+
+def _issues(
+    failures: pd.DataFrame,
+    frame: pd.DataFrame,
+    day: date,
+    catalogue: Catalogue,
+    registry: Registry,
+) -> pd.DataFrame:
+    """Failures (rule, row key) → ISSUE rows with values and clerk messages."""
+    if failures.empty:
+        return empty_issues().assign(_pos=pd.Series(dtype="int64"))
+    keys = frame[frames.ROW_KEY].assign(_pos=range(len(frame)))
+    keys = keys.astype({"file_id": "str", "sheet": "str"})
+    failures = failures.astype({"file_id": "str", "sheet": "str", "row_number": "int64"})
+    f = failures.merge(keys, on=frames.ROW_KEY, how="left", validate="many_to_one")
+    if f["_pos"].isna().any():
+        raise ReceivedContractError("GX reported a row key that is not in the frame")
+    f["_pos"] = f["_pos"].astype("int64")
+    row = frame.iloc[f["_pos"].to_numpy()].reset_index(drop=True)
+    f = f.reset_index(drop=True)
+    for col in (
+        "unit_code",
+        "unit_name",
+        "period",
+        "period_raw",
+        "file_name",
+        "claimed_kind",
+        "cell_errors",
+    ):
+        f[col] = row[col].to_numpy()
+    f["unit_kind"] = row[UNIT_KIND].to_numpy()
+    f["registry_name"] = f["unit_code"].map(
+        registry.units.drop_duplicates("code").set_index("code")["name"]
+    )
+
+    parts: list[pd.DataFrame] = []
+    family = f["rule"].str.split(":", n=1).str[0]
+    iso = day.isoformat()
+
+    ranged = f[family.isin(["range", "warn_above"])].copy()
+    if not ranged.empty:
+        ranged["raw_value"] = _cell_values(frame, ranged["_pos"], ranged["column"])
+        ranged = _split_range(ranged, catalogue)
+        for kind in ("min", "max", "warn_above"):
+            sub = ranged[ranged["rule"].str.startswith(kind + ":")]
+            if not sub.empty:
+                parts.append(_with(sub, messages.range_texts(sub, catalogue, kind)))
+
+    rules = f[family == "rule"].copy()
+    if not rules.empty:
+        by_code = {r.code: r for r in catalogue.rules}
+        code = rules["rule"].str.removeprefix("rule:")
+        rules["left_value"] = _cell_values(
+            frame, rules["_pos"], code.map({c: r.left for c, r in by_code.items()})
+        )
+        rules["right_value"] = _cell_values(
+            frame, rules["_pos"], code.map({c: r.right for c, r in by_code.items()})
+        )
+        parts.append(_with(rules, messages.rule_texts(rules, catalogue)))
+
+    simple = {
+        "unit_code_present": lambda s: messages.unit_code_present_texts(s),
+        "unit_known": lambda s: messages.unit_known_texts(
+            s, suggest_unit_codes(s["unit_code"], registry)
+        ),
+        "unit_kind": messages.unit_kind_texts,
+        "period_present": lambda s: messages.period_present_texts(s, iso),
+        "period_is_day": lambda s: messages.period_is_day_texts(s, iso),
+        "unique_unit_day": messages.unique_texts,
+    }
+    for rule, texts in simple.items():
+        sub = f[f["rule"] == rule]
+        if not sub.empty:
+            parts.append(_with(sub, texts(sub)))
+
+    cells = f[f["rule"] == "cell_parse"]
+    if not cells.empty:
+        exploded = messages.explode_cell_errors(cells, catalogue)
+        base = cells.drop(columns=["column"]).drop_duplicates("_pos")
+        parts.append(exploded.merge(base, on="_pos", how="left"))
+
+    known = {"range", "warn_above", "rule", "cell_parse", *simple}
+    other = f[~family.isin(known)]
+    if not other.empty:  # a suite rule without a message template: still report it
+        parts.append(
+            _with(
+                other,
+                (
+                    other["column"].astype("str"),
+                    "未通过检查：" + other["rule"],
+                    "Failed check: " + other["rule"],
+                ),
+            )
+        )
+
+    issues = pd.concat(parts, ignore_index=True)
+    issues["period"] = iso
+    return issues
+
+
+def _with(sub: pd.DataFrame, texts: messages.Texts) -> pd.DataFrame:
+    value, zh, en = texts
+    return sub.assign(value=value.to_numpy(), message_zh=zh.to_numpy(), message_en=en.to_numpy())
+
+
+def _cell_values(frame: pd.DataFrame, pos: pd.Series, column: pd.Series) -> pd.Series:
+    """frame[column[i]][pos[i]] for each i, vectorised per distinct column."""
+    out = pd.Series(float("nan"), index=pos.index, dtype="float64")
+    for col, idx in column.groupby(column, sort=False).groups.items():
+        out.loc[idx] = frame[col].to_numpy()[pos.loc[idx].to_numpy()]
+    return out
+
+
+def _split_range(ranged: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """range:<code> → min:<code> or max:<code> by which bound the value broke; a
+    warn_above on a cell that is already above its hard max is dropped (same cell)."""
+    mins = ranged["column"].map({i.code: i.min for i in catalogue.numeric})
+    is_range = ranged["rule"].str.startswith("range:")
+    below = is_range & (ranged["raw_value"] < mins)
+    ranged.loc[is_range, "rule"] = "max:" + ranged.loc[is_range, "column"]
+    ranged.loc[below, "rule"] = "min:" + ranged.loc[below, "column"]
+    over = ranged.loc[ranged["rule"].str.startswith("max:"), ["_pos", "column"]]
+    dup = ranged["rule"].str.startswith("warn_above:") & pd.MultiIndex.from_frame(
+        ranged[["_pos", "column"]]
+    ).isin(pd.MultiIndex.from_frame(over))
+    return ranged[~dup]
