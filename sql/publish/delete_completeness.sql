@@ -1,0 +1,1 @@
+DELETE FROM completeness WHERE period = :period

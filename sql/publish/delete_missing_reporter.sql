@@ -1,0 +1,1 @@
+DELETE FROM missing_reporter WHERE period = :period

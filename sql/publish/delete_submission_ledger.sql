@@ -1,0 +1,1 @@
+DELETE FROM submission_ledger WHERE period = :period

@@ -1,0 +1,1 @@
+DELETE FROM validation_warning WHERE period = :period

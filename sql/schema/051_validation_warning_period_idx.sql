@@ -1,0 +1,1 @@
+CREATE INDEX IF NOT EXISTS validation_warning_period_idx ON validation_warning (period, file_id)

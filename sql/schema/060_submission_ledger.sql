@@ -1,0 +1,20 @@
+CREATE TABLE IF NOT EXISTS submission_ledger (
+    period DATE NOT NULL,
+    stated_period TEXT,
+    file_id TEXT NOT NULL,
+    file_name TEXT,
+    source TEXT,
+    size_bytes BIGINT,
+    received_at TIMESTAMP WITH TIME ZONE,
+    form TEXT,
+    units TEXT,
+    rows_received BIGINT,
+    rows_accepted BIGINT,
+    rows_quarantined BIGINT,
+    rows_superseded BIGINT,
+    status TEXT NOT NULL,
+    duplicate_of TEXT,
+    extra_columns TEXT,
+    message TEXT,
+    PRIMARY KEY (period, file_id)
+)
