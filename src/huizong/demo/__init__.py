@@ -1,0 +1,31 @@
+"""Demo data: a realistic reporting day for the shipped 沧州市 registry.
+
+``generate_demo_day`` writes township batches, a few single-village files, department
+files and a handful of planted mistakes into an inbox; ``demo_mistakes`` /
+``demo_manifest`` say exactly what was planted (also written beside the inbox as
+``<inbox>.manifest.json``, never inside it, where the pipeline would ingest it).
+"""
+
+from huizong.demo.day import (
+    DEFAULT_SEED,
+    DemoFile,
+    DemoPlan,
+    demo_day_default,
+    demo_manifest,
+    demo_mistakes,
+    generate_demo_day,
+    manifest_path,
+    plan_demo_day,
+)
+
+__all__ = [
+    "DEFAULT_SEED",
+    "DemoFile",
+    "DemoPlan",
+    "demo_day_default",
+    "demo_manifest",
+    "demo_mistakes",
+    "generate_demo_day",
+    "manifest_path",
+    "plan_demo_day",
+]
