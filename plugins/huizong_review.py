@@ -1,0 +1,32 @@
+"""Airflow plugin: the stewards' review app under ``/huizong-review/``, linked in the UI nav.
+
+The app (``huizong.review.app``) authenticates every route against Airflow's auth manager
+itself; building it reads settings from the environment but touches no disk or database.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from airflow.plugins_manager import AirflowPlugin
+
+from huizong.review.app import create_app
+
+URL_PREFIX = "/huizong-review"
+
+app = create_app()
+
+
+class HuizongReviewPlugin(AirflowPlugin):
+    name = "huizong_review"
+    fastapi_apps: ClassVar[list[dict[str, Any]]] = [
+        {"app": app, "url_prefix": URL_PREFIX, "name": "Huizong review"}
+    ]
+    external_views: ClassVar[list[dict[str, Any]]] = [
+        {
+            "name": "汇总审核 Review",
+            "href": f"{URL_PREFIX}/",
+            "destination": "nav",
+            "url_route": "huizong-review",
+        }
+    ]

@@ -1,0 +1,1 @@
+DELETE FROM steward_scope WHERE username = :username AND unit_code = :unit_code

@@ -1,0 +1,1 @@
+SELECT period, units, status FROM submission_ledger

@@ -1,0 +1,1 @@
+SELECT * FROM quarantine WHERE period = :period

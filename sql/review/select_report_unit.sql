@@ -1,0 +1,1 @@
+SELECT * FROM report WHERE period = :period AND unit_code = :unit_code

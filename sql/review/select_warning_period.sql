@@ -1,0 +1,1 @@
+SELECT * FROM validation_warning WHERE period = :period

@@ -1,0 +1,3 @@
+SELECT * FROM validation_warning
+WHERE period = :period AND file_id = :file_id AND COALESCE(sheet, '') = :sheet
+    AND row_number = :row_number

@@ -1,0 +1,386 @@
+"""Stewards' actions: accept, correct, reject, mark reviewed — each scoped and audited.
+
+Every action checks the steward's scope before anything else is written, and writes
+exactly one ``review_action`` row (who, when, what, old and new value, why) in the same
+transaction as its other effect. A correction never edits the original file: it writes a
+new revision into the day's inbox (``_corrections/``), which the next run's supersession
+prefers because it arrived later.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import Connection, Engine
+
+from huizong.catalogue import Catalogue, load_catalogue
+from huizong.review import queries, store
+from huizong.review.original import original_row
+from huizong.review.scopes import ScopeError, check_scope
+from huizong.settings import Settings
+
+ACTIONS = ("accept", "correct", "reject", "mark_reviewed")
+CORRECTIONS = "_corrections"
+NOT_APPLICABLE = "不适用"
+_SAFE_UNIT = re.compile(r"^[0-9A-Za-z]{1,40}$")  # unit codes become part of a file name
+
+__all__ = [
+    "ACTIONS",
+    "ActionError",
+    "NotFound",
+    "OriginalUnavailable",
+    "ScopeError",
+    "accept",
+    "correct",
+    "mark_reviewed",
+    "reject",
+]
+
+
+class ActionError(ValueError):
+    """The request is malformed (HTTP 400)."""
+
+
+class NotFound(LookupError):
+    """No such row or issue for that day (HTTP 404)."""
+
+
+class OriginalUnavailable(RuntimeError):
+    """The row's original values cannot be found, so no revision can be built (HTTP 409)."""
+
+
+@dataclass(frozen=True)
+class RowRef:
+    """A received row: the day it was published for and its key in RECEIVED."""
+
+    period: str
+    file_id: str
+    sheet: str
+    row_number: int
+
+    @classmethod
+    def of(cls, period: str | date, file_id: str, sheet: str | None, row_number: int) -> RowRef:
+        return cls(store.period_text(period), str(file_id), sheet or "", int(row_number))
+
+
+def _scopes(engine: Engine, username: str) -> tuple[str, ...]:
+    if not username:
+        raise ScopeError("no user")
+    return store.scopes_for(engine, username)
+
+
+def _row_issues(engine: Engine, ref: RowRef, username: str) -> pd.DataFrame:
+    """The row's issues, after checking the steward may see its unit."""
+    found = queries.row_issues(engine, ref.period, ref.file_id, ref.sheet, ref.row_number)
+    if found.empty:
+        raise NotFound(f"no issue for row {ref}")
+    scopes = _scopes(engine, username)
+    for code in found["unit_code"].drop_duplicates():
+        check_scope(None if pd.isna(code) else str(code), scopes)
+    return found
+
+
+def _one_issue(engine: Engine, ref: RowRef, rule: str, severity: str, username: str) -> pd.Series:
+    found = _row_issues(engine, ref, username)
+    hit = found[(found["rule"] == rule) & (found["severity"] == severity)]
+    if hit.empty:
+        raise NotFound(f"no {severity} {rule!r} for row {ref}")
+    return hit.iloc[0]
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def _required(text: str | None, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ActionError(f"{what} is required")
+    return text
+
+
+def _audit(
+    conn: Connection,
+    *,
+    username: str,
+    action: str,
+    ref: RowRef,
+    unit_code: str | None,
+    column: str | None,
+    rule: str | None,
+    old_value: str | None,
+    new_value: str | None,
+    justification: str | None,
+    at: str,
+) -> dict[str, Any]:
+    row = {
+        "id": uuid.uuid4().hex,
+        "at": at,
+        "username": username,
+        "action": action,
+        "period": ref.period,
+        "file_id": ref.file_id,
+        "sheet": ref.sheet,
+        "row_number": ref.row_number,
+        "unit_code": unit_code,
+        "column": column,
+        "rule": rule,
+        "old_value": old_value,
+        "new_value": new_value,
+        "justification": justification,
+    }
+    conn.execute(store.statement("insert_action"), row)
+    return row
+
+
+def accept(
+    engine: Engine,
+    settings: Settings,
+    *,
+    username: str,
+    period: str | date,
+    file_id: str,
+    sheet: str,
+    row_number: int,
+    rule: str,
+    justification: str,
+) -> dict[str, Any]:
+    """Accept a quarantined value as correct: a waiver (validation honours it) + audit row."""
+    ref = RowRef.of(period, file_id, sheet, row_number)
+    issue = _one_issue(engine, ref, rule, "error", username)
+    why = _required(justification, "justification")
+    at = store.now_utc()
+    with engine.begin() as conn:
+        conn.execute(
+            store.statement("insert_waiver"),
+            {
+                "period": ref.period,
+                "file_id": ref.file_id,
+                "sheet": ref.sheet,
+                "row_number": ref.row_number,
+                "rule": rule,
+                "username": username,
+                "at": at,
+                "justification": why,
+            },
+        )
+        value = _text(issue["value"])
+        return _audit(
+            conn,
+            username=username,
+            action="accept",
+            ref=ref,
+            unit_code=_text(issue["unit_code"]),
+            column=_text(issue["column"]),
+            rule=rule,
+            old_value=value,
+            new_value=value,
+            justification=why,
+            at=at,
+        )
+
+
+def mark_reviewed(
+    engine: Engine,
+    settings: Settings,
+    *,
+    username: str,
+    period: str | date,
+    file_id: str,
+    sheet: str,
+    row_number: int,
+    rule: str,
+    justification: str | None = None,
+) -> dict[str, Any]:
+    """Mark a warning as looked at (the value stays as published)."""
+    ref = RowRef.of(period, file_id, sheet, row_number)
+    issue = _one_issue(engine, ref, rule, "warning", username)
+    with engine.begin() as conn:
+        value = _text(issue["value"])
+        return _audit(
+            conn,
+            username=username,
+            action="mark_reviewed",
+            ref=ref,
+            unit_code=_text(issue["unit_code"]),
+            column=_text(issue["column"]),
+            rule=rule,
+            old_value=value,
+            new_value=value,
+            justification=(justification or "").strip() or None,
+            at=store.now_utc(),
+        )
+
+
+def reject(
+    engine: Engine,
+    settings: Settings,
+    *,
+    username: str,
+    period: str | date,
+    file_id: str,
+    sheet: str,
+    row_number: int,
+    justification: str,
+) -> dict[str, Any]:
+    """Reject the row and ask the unit to resubmit; the reason is what the unit is told."""
+    ref = RowRef.of(period, file_id, sheet, row_number)
+    found = _row_issues(engine, ref, username)
+    why = _required(justification, "reason")
+    first = found.iloc[0]
+    with engine.begin() as conn:
+        return _audit(
+            conn,
+            username=username,
+            action="reject",
+            ref=ref,
+            unit_code=_text(first["unit_code"]),
+            column=None,
+            rule=None,
+            old_value=None,
+            new_value="resubmission requested",
+            justification=why,
+            at=store.now_utc(),
+        )
+
+
+# ---- corrections ------------------------------------------------------------------------
+
+
+def correction_header(catalogue: Catalogue) -> list[str]:
+    return ["unit_code", "unit_name", "period", *catalogue.codes]
+
+
+def _cells(row: pd.Series, catalogue: Catalogue) -> dict[str, str]:
+    """A RECEIVED row as the text cells of a submission (blank = not reported)."""
+    na = {c for c in str(_text(row.get("not_applicable")) or "").split(",") if c}
+    cells = {}
+    for col in correction_header(catalogue):
+        value = row.get(col)
+        if col in na:
+            cells[col] = NOT_APPLICABLE
+        else:
+            cells[col] = _text(value) or ""
+    return cells
+
+
+def _latest_correction(folder: Path, unit: str, catalogue: Catalogue) -> dict[str, str] | None:
+    """The cells of the newest correction already written for this unit today, if any."""
+    if not folder.is_dir():
+        return None
+    mine = sorted(p for p in folder.glob(f"{unit}-*.csv") if p.name[len(unit) + 1 :][:1].isdigit())
+    if not mine:
+        return None
+    with mine[-1].open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return {k: (v or "") for k, v in rows[0].items()} if rows else None
+
+
+def _base_cells(
+    engine: Engine, settings: Settings, catalogue: Catalogue, ref: RowRef, issue: pd.Series
+) -> dict[str, str]:
+    unit = _text(issue["unit_code"]) or ""
+    folder = settings.inbox_for(date.fromisoformat(ref.period)) / CORRECTIONS
+    earlier = _latest_correction(folder, unit, catalogue) if unit else None
+    if earlier is not None:
+        return {c: earlier.get(c, "") for c in correction_header(catalogue)}
+    row = original_row(
+        settings,
+        catalogue,
+        file_id=ref.file_id,
+        file_name=_text(issue["file_name"]) or "",
+        sheet=ref.sheet,
+        row_number=ref.row_number,
+    )
+    if row is not None:
+        cells = _cells(row, catalogue)
+        cells["period"] = ref.period
+        return cells
+    report = store.read_frame(
+        engine, "select_report_unit", {"period": ref.period, "unit_code": unit}, table="report"
+    )
+    if len(report) and str(report.iloc[0].get("file_id")) == ref.file_id:
+        cells = _cells(report.iloc[0], catalogue)
+        cells["period"] = ref.period
+        return cells
+    raise OriginalUnavailable(
+        f"the original of row {ref} is neither in the store nor in the report table"
+    )
+
+
+def correct(
+    engine: Engine,
+    settings: Settings,
+    *,
+    username: str,
+    period: str | date,
+    file_id: str,
+    sheet: str,
+    row_number: int,
+    column: str,
+    new_value: str,
+    justification: str | None = None,
+    catalogue: Catalogue | None = None,
+) -> dict[str, Any]:
+    """Enter a corrected value as a new revision of the unit's report for that day.
+
+    Writes ``<inbox>/<day>/_corrections/<unit>-<UTC timestamp>.csv`` (the whole row with the
+    one cell replaced, built from the newest earlier correction or else the original file)
+    and the audit row; the file appears only if the audit row commits.
+    """
+    ref = RowRef.of(period, file_id, sheet, row_number)
+    catalogue = catalogue or load_catalogue(settings.form)
+    allowed = {*catalogue.codes, "unit_name"}
+    if column not in allowed:
+        raise ActionError(f"{column!r} is not a correctable column")
+    found = _row_issues(engine, ref, username)
+    issue = found.iloc[0]
+    unit = _text(issue["unit_code"])
+    if not unit or not _SAFE_UNIT.match(unit):
+        raise ActionError("the row has no usable unit code: reject it and ask for a resubmission")
+    new = (new_value or "").strip()
+    cells = _base_cells(engine, settings, catalogue, ref, issue)
+    old = cells.get(column, "")
+    cells[column] = new
+    cells["unit_code"] = unit
+
+    folder = settings.inbox_for(date.fromisoformat(ref.period)) / CORRECTIONS
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = folder / f"{unit}-{stamp}.csv"
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    header = correction_header(catalogue)
+    writer.writerow(header)
+    writer.writerow([cells.get(c, "") for c in header])
+    tmp = folder / f".{target.name}.tmp"
+    tmp.write_text(buf.getvalue(), encoding="utf-8")
+    try:
+        with engine.begin() as conn:
+            row = _audit(
+                conn,
+                username=username,
+                action="correct",
+                ref=ref,
+                unit_code=unit,
+                column=column,
+                rule=None,
+                old_value=old,
+                new_value=new,
+                justification=(justification or "").strip() or None,
+                at=store.now_utc(),
+            )
+            os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    row["file"] = str(target)
+    return row

@@ -1,0 +1,77 @@
+"""The row as the unit sent it: read back from the content-addressed store.
+
+Ingest keeps every received file under ``settings.store_dir / file_id`` (possibly with the
+original suffix); the reader needs the suffix to pick xlsx or csv, so a suffix-less copy is
+read through a temporary link named after the original file's suffix.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from huizong.catalogue import Catalogue
+from huizong.settings import Settings
+
+
+def stored_file(settings: Settings, file_id: str, file_name: str | None = None) -> Path | None:
+    """The stored copy of a received file, or None if the store does not hold it."""
+    if not file_id or "/" in file_id or "\\" in file_id or file_id.startswith("."):
+        return None
+    store = settings.store_dir
+    candidates = [store / file_id]
+    if file_name:
+        candidates.append(store / f"{file_id}{Path(file_name).suffix.lower()}")
+    candidates.extend(sorted(store.glob(f"{file_id}.*")) if store.is_dir() else [])
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def read_original_rows(
+    settings: Settings,
+    catalogue: Catalogue,
+    *,
+    file_id: str,
+    file_name: str,
+    received_at: pd.Timestamp | None = None,
+) -> pd.DataFrame | None:
+    """All RECEIVED rows of one stored file, or None when the file is not in the store."""
+    from huizong.ingest import read_submission
+
+    path = stored_file(settings, file_id, file_name)
+    if path is None:
+        return None
+    when = received_at if received_at is not None else pd.Timestamp.now(tz="UTC")
+    suffix = Path(file_name or "").suffix.lower()
+    if path.suffix.lower() in (".xlsx", ".csv") or not suffix:
+        return read_submission(
+            path, catalogue, file_id=file_id, file_name=file_name, received_at=when
+        ).rows
+    with tempfile.TemporaryDirectory(prefix="huizong-review-") as tmp:
+        named = Path(tmp) / f"original{suffix}"
+        shutil.copyfile(path, named)
+        return read_submission(
+            named, catalogue, file_id=file_id, file_name=file_name, received_at=when
+        ).rows
+
+
+def original_row(
+    settings: Settings,
+    catalogue: Catalogue,
+    *,
+    file_id: str,
+    file_name: str,
+    sheet: str,
+    row_number: int,
+    received_at: pd.Timestamp | None = None,
+) -> pd.Series | None:
+    """One RECEIVED row by its key, or None if the file or the row cannot be found."""
+    rows = read_original_rows(
+        settings, catalogue, file_id=file_id, file_name=file_name, received_at=received_at
+    )
+    if rows is None or rows.empty:
+        return None
+    hit = rows[(rows["sheet"].fillna("") == sheet) & (rows["row_number"] == int(row_number))]
+    return None if hit.empty else hit.iloc[0]

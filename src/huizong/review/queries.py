@@ -1,0 +1,211 @@
+"""Read-only views for stewards, always filtered to the steward's subtree.
+
+Warehouse tables are read per reporting day and filtered in pandas with the vectorised
+scope mask; a table that has not been published yet reads as empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from huizong import frames
+from huizong.review import store
+from huizong.review.scopes import in_scope
+
+ISSUE_TABLES = {"quarantine": "quarantine", "warning": "validation_warning"}
+_ROW = ["file_id", "sheet", "row_number"]
+
+
+def _issues_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.reindex(columns=frames.ISSUE_COLUMNS)
+    if len(out):
+        out["row_number"] = out["row_number"].astype("int64")
+    return out
+
+
+def issues(
+    engine: Engine, period: str | date, scopes: Iterable[str], kind: str = "quarantine"
+) -> pd.DataFrame:
+    """One day's quarantined (or warning) issues in scope, with the latest review status."""
+    table = ISSUE_TABLES[kind]
+    name = "select_quarantine_period" if kind == "quarantine" else "select_warning_period"
+    raw = store.read_frame(engine, name, {"period": store.period_text(period)}, table=table)
+    found = _issues_frame(raw)
+    found = found[in_scope(found["unit_code"], scopes).to_numpy()].reset_index(drop=True)
+    return with_status(found, store.actions_for(engine, period))
+
+
+def with_status(found: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
+    """Add ``status`` (open | accepted | reviewed | corrected | rejected) and who/when/why.
+
+    accept and mark_reviewed act on one rule of a row; correct and reject on the row.
+    The latest action wins.
+    """
+    out = found.copy()
+    out["status"] = "open"
+    out["status_by"] = pd.Series(pd.NA, index=out.index, dtype="str")
+    out["status_note"] = pd.Series(pd.NA, index=out.index, dtype="str")
+    if out.empty or actions.empty:
+        return out
+    acts = actions.copy()
+    acts["row_number"] = acts["row_number"].astype("int64")
+    acts["sheet"] = acts["sheet"].fillna("").astype("str")
+    acts = acts.sort_values(["at", "id"])
+    key = out[[*_ROW, "rule"]].reset_index()
+    per_rule = acts[acts["action"].isin(["accept", "mark_reviewed"])]
+    per_row = acts[acts["action"].isin(["correct", "reject"])]
+    a = key.merge(per_rule, on=[*_ROW, "rule"], how="inner")
+    b = key.merge(per_row.drop(columns=["rule"]), on=_ROW, how="inner")
+    both = pd.concat([a, b], ignore_index=True)
+    if both.empty:
+        return out
+    latest = both.sort_values(["at", "id"]).groupby("index").tail(1).set_index("index")
+    label = {
+        "accept": "accepted",
+        "mark_reviewed": "reviewed",
+        "correct": "corrected",
+        "reject": "rejected",
+    }
+    out.loc[latest.index, "status"] = latest["action"].map(label)
+    out.loc[latest.index, "status_by"] = latest["username"].astype("str")
+    note = latest["justification"].fillna("").astype("str")
+    corrected = latest["action"] == "correct"
+    note[corrected] = (
+        latest.loc[corrected, "column"].astype("str")
+        + ": "
+        + latest.loc[corrected, "old_value"].fillna("").astype("str")
+        + " → "
+        + latest.loc[corrected, "new_value"].fillna("").astype("str")
+    )
+    out.loc[latest.index, "status_note"] = note
+    return out
+
+
+def by_unit(found: pd.DataFrame) -> pd.DataFrame:
+    """Issue counts per unit (open ones separately), worst first."""
+    if found.empty:
+        return pd.DataFrame(columns=["unit_code", "unit_name", "issues", "open", "rows"])
+    g = found.assign(
+        unit_code=found["unit_code"].fillna("?"),
+        is_open=found["status"] == "open",
+        row_key=found["file_id"] + "|" + found["sheet"] + "|" + found["row_number"].astype(str),
+    ).groupby("unit_code", dropna=False)
+    out = pd.DataFrame(
+        {
+            "unit_name": g["unit_name"].first(),
+            "issues": g.size(),
+            "open": g["is_open"].sum(),
+            "rows": g["row_key"].nunique(),
+        }
+    ).reset_index()
+    return out.sort_values(["open", "issues", "unit_code"], ascending=[False, False, True])
+
+
+def by_rule(found: pd.DataFrame) -> pd.DataFrame:
+    """Issue counts per rule with one example message in Chinese and English."""
+    if found.empty:
+        return pd.DataFrame(columns=["rule", "message_zh", "message_en", "issues", "open"])
+    g = found.assign(is_open=found["status"] == "open").groupby("rule")
+    out = pd.DataFrame(
+        {
+            "message_zh": g["message_zh"].first(),
+            "message_en": g["message_en"].first(),
+            "issues": g.size(),
+            "open": g["is_open"].sum(),
+        }
+    ).reset_index()
+    return out.sort_values(["issues", "rule"], ascending=[False, True])
+
+
+def row_issues(
+    engine: Engine, period: str | date, file_id: str, sheet: str, row_number: int
+) -> pd.DataFrame:
+    """Every issue (quarantine and warning) of one received row, unfiltered: check scope."""
+    params = {
+        "period": store.period_text(period),
+        "file_id": file_id,
+        "sheet": sheet,
+        "row_number": int(row_number),
+    }
+    parts = [
+        _issues_frame(store.read_frame(engine, name, params, table=table))
+        for name, table in (
+            ("select_quarantine_row", "quarantine"),
+            ("select_warning_row", "validation_warning"),
+        )
+    ]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return _issues_frame(pd.DataFrame())
+    return with_status(pd.concat(parts, ignore_index=True), store.actions_for(engine, period))
+
+
+def ledger(engine: Engine, period: str | date, scopes: Iterable[str]) -> pd.DataFrame:
+    """Files of one day that carry at least one unit in scope."""
+    frame = store.read_frame(
+        engine,
+        "select_ledger_period",
+        {"period": store.period_text(period)},
+        table="submission_ledger",
+    ).reindex(columns=["period", *frames.LEDGER_COLUMNS[1:]])
+    return frame[_any_unit_in_scope(frame["units"], scopes).to_numpy()].reset_index(drop=True)
+
+
+def _any_unit_in_scope(units: pd.Series, scopes: Iterable[str]) -> pd.Series:
+    """``units`` is a comma-separated list per file: in scope if any of them is."""
+    scopes = list(scopes)
+    exploded = units.fillna("").astype("str").str.split(",").explode().str.strip()
+    mask = in_scope(exploded.where(exploded != "", None), scopes)
+    return mask.groupby(level=0).any().reindex(units.index, fill_value=False)
+
+
+def runs(engine: Engine, scopes: Iterable[str]) -> pd.DataFrame:
+    """Reporting days published, newest first, with counts restricted to the scope."""
+    scopes = list(scopes)
+    cols = ["period", "files", "quarantined", "warnings"]
+    led = store.read_frame(engine, "select_ledger_periods", table="submission_ledger")
+    parts = []
+    if len(led):
+        led = led[_any_unit_in_scope(led["units"], scopes).to_numpy()]
+        parts.append(led.groupby("period").size().rename("files"))
+    for name, table, col in (
+        ("select_quarantine_counts", "quarantine", "quarantined"),
+        ("select_warning_counts", "validation_warning", "warnings"),
+    ):
+        counts = store.read_frame(engine, name, table=table)
+        if len(counts):
+            counts = counts[in_scope(counts["unit_code"], scopes).to_numpy()]
+            parts.append(counts.groupby("period")["n"].sum().rename(col))
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, axis=1).reindex(columns=cols[1:]).fillna(0).astype("int64")
+    out.index.name = "period"
+    return out.reset_index().sort_values("period", ascending=False).reset_index(drop=True)
+
+
+def actions(engine: Engine, period: str | date, scopes: Iterable[str]) -> pd.DataFrame:
+    """The audit trail of one day, restricted to units in scope."""
+    acts = store.actions_for(engine, period)
+    return acts[in_scope(acts["unit_code"], scopes).to_numpy()].reset_index(drop=True)
+
+
+def period_in_scope(engine: Engine, period: str | date, scopes: Iterable[str]) -> bool:
+    """True when every issue and file of the day is in scope (whole-day pages, Data Docs)."""
+    scopes = list(scopes)
+    p = {"period": store.period_text(period)}
+    for name, table in (
+        ("select_quarantine_period", "quarantine"),
+        ("select_warning_period", "validation_warning"),
+    ):
+        frame = store.read_frame(engine, name, p, table=table)
+        if len(frame) and not in_scope(frame["unit_code"], scopes).all():
+            return False
+    led = store.read_frame(engine, "select_ledger_period", p, table="submission_ledger")
+    units = led["units"] if len(led) else pd.Series([], dtype="str")
+    exploded = units.fillna("").astype("str").str.split(",").explode().str.strip()
+    exploded = exploded[exploded != ""]
+    return bool(in_scope(exploded, scopes).all())

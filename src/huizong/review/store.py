@@ -1,0 +1,167 @@
+"""The review tables (steward_scope, review_action, review_waiver) and the SQL files behind them.
+
+SQL lives in ``sql/review/`` (one statement per file, bound parameters only); the DDL in
+``sql/review/schema/`` is applied in file-name order and is idempotent, so every process
+may call :func:`ensure_schema` at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+WAIVER_COLUMNS = [
+    "period",
+    "file_id",
+    "sheet",
+    "row_number",
+    "rule",
+    "username",
+    "at",
+    "justification",
+]
+ACTION_COLUMNS = [
+    "id",
+    "at",
+    "username",
+    "action",
+    "period",
+    "file_id",
+    "sheet",
+    "row_number",
+    "unit_code",
+    "column",
+    "rule",
+    "old_value",
+    "new_value",
+    "justification",
+]
+
+
+def sql_dir() -> Path:
+    """The repository's ``sql/`` folder (``HUIZONG_SQL_DIR`` overrides, e.g. in an image)."""
+    env = os.environ.get("HUIZONG_SQL_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[3] / "sql"
+
+
+@cache
+def _text(name: str, root: str) -> str:
+    return (Path(root) / "review" / name).read_text(encoding="utf-8").strip().rstrip(";")
+
+
+def statement(name: str) -> sa.TextClause:
+    """One statement from ``sql/review/<name>.sql``."""
+    return sa.text(_text(f"{name}.sql", str(sql_dir())))
+
+
+def schema_statements() -> list[str]:
+    folder = sql_dir() / "review" / "schema"
+    return [_text(f"schema/{p.name}", str(sql_dir())) for p in sorted(folder.glob("*.sql"))]
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create the review tables if they are missing (safe to call on every start)."""
+    with engine.begin() as conn:
+        for sql in schema_statements():
+            conn.execute(sa.text(sql))
+
+
+def now_utc() -> str:
+    """Timestamps are stored as ISO-8601 UTC text on SQLite and timestamptz on PostgreSQL."""
+    return datetime.now(UTC).isoformat(sep=" ")
+
+
+def period_text(period: str | date) -> str:
+    """A reporting day as ``YYYY-MM-DD``; raises ValueError for anything else."""
+    return date.fromisoformat(str(period)[:10]).isoformat()
+
+
+def has_table(engine: Engine | Connection, name: str) -> bool:
+    return sa.inspect(engine).has_table(name)
+
+
+def read_frame(
+    conn: Engine | Connection,
+    name: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    table: str | None = None,
+) -> pd.DataFrame:
+    """Run ``sql/review/<name>.sql``; an absent warehouse ``table`` reads as no rows."""
+    if table is not None and not has_table(conn, table):
+        return pd.DataFrame()
+    if isinstance(conn, Engine):
+        with conn.connect() as c:
+            result = c.execute(statement(name), dict(params or {}))
+            rows, keys = result.fetchall(), list(result.keys())
+    else:
+        result = conn.execute(statement(name), dict(params or {}))
+        rows, keys = result.fetchall(), list(result.keys())
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=keys)
+    if "period" in frame.columns:
+        frame["period"] = frame["period"].map(period_text).astype("str")
+    if "sheet" in frame.columns:
+        frame["sheet"] = frame["sheet"].fillna("").astype("str")
+    return frame
+
+
+# ---- scopes ---------------------------------------------------------------------------
+
+
+def assign_scope(engine: Engine, username: str, unit_codes: Iterable[str]) -> None:
+    """Give a steward one or more org units (their whole subtree)."""
+    with engine.begin() as conn:
+        for code in unit_codes:
+            conn.execute(statement("insert_scope"), {"username": username, "unit_code": code})
+
+
+def revoke_scope(engine: Engine, username: str, unit_code: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(statement("delete_scope"), {"username": username, "unit_code": unit_code})
+
+
+def scopes_for(engine: Engine, username: str) -> tuple[str, ...]:
+    """The unit codes a steward is assigned (empty: the user sees nothing)."""
+    frame = read_frame(engine, "select_scopes", {"username": username})
+    return tuple(frame["unit_code"].astype(str)) if len(frame) else ()
+
+
+# ---- waivers --------------------------------------------------------------------------
+
+
+def waivers_for(engine: Engine, period: str | date) -> pd.DataFrame:
+    """Accepted values of one day: validation should not fail these (row key + rule) again."""
+    if not has_table(engine, "review_waiver"):
+        return _empty_waivers()
+    frame = read_frame(engine, "select_waivers_period", {"period": period_text(period)})
+    if frame.empty:
+        return _empty_waivers()
+    frame = frame.reindex(columns=WAIVER_COLUMNS)
+    for col in ("period", "file_id", "sheet", "rule", "username", "justification"):
+        frame[col] = frame[col].astype("str")
+    frame["row_number"] = frame["row_number"].astype("int64")
+    frame["at"] = pd.to_datetime(frame["at"], utc=True, format="ISO8601")
+    return frame
+
+
+def _empty_waivers() -> pd.DataFrame:
+    out = pd.DataFrame({c: pd.Series([], dtype="str") for c in WAIVER_COLUMNS})
+    out["row_number"] = pd.Series([], dtype="int64")
+    out["at"] = pd.Series([], dtype="datetime64[us, UTC]")
+    return out
+
+
+def actions_for(engine: Engine, period: str | date) -> pd.DataFrame:
+    """Every review action of one day, oldest first."""
+    if not has_table(engine, "review_action"):
+        return pd.DataFrame(columns=ACTION_COLUMNS)
+    frame = read_frame(engine, "select_actions_period", {"period": period_text(period)})
+    return frame.reindex(columns=ACTION_COLUMNS)

@@ -1,0 +1,222 @@
+"""Review tests: a small warehouse (two counties of 沧州), real stored files, real Airflow JWTs.
+
+Airflow reads ``AIRFLOW__*`` variables whenever an option is looked up, so setting them
+here (before any token is made) is enough; AIRFLOW_HOME and the metadata DB are only
+defaulted, so that a session that also runs tests/orchestration shares its home.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from huizong import frames
+from huizong.catalogue import Catalogue, load_catalogue
+from huizong.review import store
+from huizong.settings import Settings
+
+_HOME = Path(tempfile.mkdtemp(prefix="huizong-review-airflow-"))
+os.environ.setdefault("AIRFLOW_HOME", str(_HOME))
+os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{_HOME / 'airflow.db'}")
+os.environ.setdefault(
+    "AIRFLOW__CORE__PLUGINS_FOLDER", str(Path(__file__).resolve().parents[2] / "plugins")
+)
+os.environ.update(
+    {
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__AUTH_MANAGER": (
+            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+        ),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": (
+            "steward_a:user,steward_b:user,city:user,nobody:user"
+        ),
+        "AIRFLOW__API_AUTH__JWT_SECRET": "huizong-review-test-secret-" + "0123456789abcdef" * 4,
+        "GX_ANALYTICS_ENABLED": "false",
+    }
+)
+
+DAY = date(2026, 11, 26)
+PERIOD = DAY.isoformat()
+COUNTY_A, COUNTY_B = "130903", "130902"  # 运河区, 新华区
+VILLAGE_A, VILLAGE_B = "130903001007", "130902001001"
+DEPT_A = "130903D01"
+
+
+@dataclass
+class Row:
+    """A received row planted in the warehouse, with what the tests need to address it."""
+
+    unit_code: str
+    unit_name: str
+    file_id: str
+    file_name: str
+    sheet: str
+    row_number: int
+    values: dict[str, str]
+
+
+@dataclass
+class Warehouse:
+    settings: Settings
+    engine: sa.Engine
+    catalogue: Catalogue
+    a_error: Row  # county A village, quarantined (max:persons_screened)
+    a_warning: Row  # county A department, warning (warn_above:households_visited)
+    b_error: Row  # county B village, quarantined
+    b_warning: Row  # county B village, warning
+
+    def actions(self) -> pd.DataFrame:
+        return store.actions_for(self.engine, PERIOD)
+
+
+def _submission(
+    settings: Settings, catalogue: Catalogue, unit: str, name: str, values: dict[str, str]
+) -> Row:
+    """Write a one-row CSV submission into the content-addressed store, as ingest does."""
+    header = ["unit_code", "unit_name", "period", *catalogue.codes]
+    cells = {"unit_code": unit, "unit_name": name, "period": PERIOD}
+    cells.update({c: str(i % 7) for i, c in enumerate(catalogue.codes) if c in _numeric(catalogue)})
+    cells.update({"problems": "无", "suggestions": ""})
+    cells.update(values)
+    lines = [",".join(header), ",".join(cells.get(c, "") for c in header)]
+    content = ("\n".join(lines) + "\n").encode("utf-8")
+    file_id = hashlib.sha256(content).hexdigest()
+    settings.store_dir.mkdir(parents=True, exist_ok=True)
+    (settings.store_dir / f"{file_id}.csv").write_bytes(content)
+    return Row(unit, name, file_id, f"{name}.csv", "", 2, {c: cells.get(c, "") for c in header})
+
+
+def _numeric(catalogue: Catalogue) -> set[str]:
+    return {i.code for i in catalogue.numeric}
+
+
+def _issue(row: Row, column: str, rule: str, severity: str) -> dict[str, object]:
+    return {
+        "period": PERIOD,
+        "file_id": row.file_id,
+        "file_name": row.file_name,
+        "sheet": row.sheet,
+        "row_number": row.row_number,
+        "unit_code": row.unit_code,
+        "unit_name": row.unit_name,
+        "column": column,
+        "value": row.values[column],
+        "rule": rule,
+        "severity": severity,
+        "message_zh": f"{column} 超出范围",
+        "message_en": f"{column} out of range",
+    }
+
+
+def _ledger(row: Row) -> dict[str, object]:
+    return {
+        "period": PERIOD,
+        "file_id": row.file_id,
+        "file_name": row.file_name,
+        "source": row.file_name,
+        "size_bytes": 100,
+        "received_at": "2026-11-26 10:00:00+00:00",
+        "form": "epidemic_daily",
+        "units": row.unit_code,
+        "rows_received": 1,
+        "rows_accepted": 0,
+        "rows_quarantined": 1,
+        "rows_superseded": 0,
+        "status": "quarantined",
+        "duplicate_of": None,
+        "extra_columns": "",
+        "message": "",
+    }
+
+
+#: The warehouse's own DDL (sql/schema, owned by publish) for the tables review reads.
+WAREHOUSE_DDL = ["040_quarantine.sql", "050_validation_warning.sql", "060_submission_ledger.sql"]
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path, warehouse_url: str) -> Iterator[Warehouse]:
+    """Quarantine, warnings and ledger for one day in two counties; stewards A and B."""
+    wh = build_warehouse(tmp_path, warehouse_url)
+    yield wh
+    wh.engine.dispose()
+
+
+def build_warehouse(tmp_path: Path, warehouse_url: str) -> Warehouse:
+    settings = Settings(home=tmp_path / "home", inbox_root=tmp_path / "inbox")
+    (tmp_path / "wh").mkdir(exist_ok=True)
+    engine = sa.create_engine(warehouse_url)
+    with engine.begin() as conn:
+        for name in WAREHOUSE_DDL:
+            sql = (store.sql_dir() / "schema" / name).read_text(encoding="utf-8")
+            conn.execute(sa.text(sql.strip().rstrip(";")))
+    catalogue = load_catalogue("epidemic_daily")
+    a_err = _submission(
+        settings, catalogue, VILLAGE_A, "大化社区居民委员会", {"persons_screened": "250000"}
+    )
+    a_warn = _submission(
+        settings, catalogue, DEPT_A, "运河区教育局", {"households_visited": "6000"}
+    )
+    b_err = _submission(
+        settings, catalogue, VILLAGE_B, "建北社区居民委员会", {"persons_screened": "300000"}
+    )
+    b_warn = _submission(
+        settings, catalogue, "130902001002", "院东社区居民委员会", {"households_visited": "7000"}
+    )
+    quarantine = pd.DataFrame(
+        [
+            _issue(a_err, "persons_screened", "max:persons_screened", "error"),
+            _issue(b_err, "persons_screened", "max:persons_screened", "error"),
+        ],
+        columns=frames.ISSUE_COLUMNS,
+    )
+    warnings = pd.DataFrame(
+        [
+            _issue(a_warn, "households_visited", "warn_above:households_visited", "warning"),
+            _issue(b_warn, "households_visited", "warn_above:households_visited", "warning"),
+        ],
+        columns=frames.ISSUE_COLUMNS,
+    )
+    ledger = pd.DataFrame([_ledger(r) for r in (a_err, a_warn, b_err, b_warn)])
+    ledger["period"] = DAY
+    ledger["received_at"] = pd.Timestamp("2026-11-26 10:00", tz="UTC")
+    for frame in (quarantine, warnings):
+        frame["period"] = DAY  # a date: the warehouse column is DATE on PostgreSQL
+    quarantine.to_sql("quarantine", engine, index=False, if_exists="append")
+    warnings.to_sql("validation_warning", engine, index=False, if_exists="append")
+    ledger.reindex(columns=["period", *frames.LEDGER_COLUMNS[1:]]).to_sql(
+        "submission_ledger", engine, index=False, if_exists="append"
+    )
+    store.ensure_schema(engine)
+    store.assign_scope(engine, "steward_a", [COUNTY_A])
+    store.assign_scope(engine, "steward_b", [COUNTY_B])
+    return Warehouse(settings, engine, catalogue, a_err, a_warn, b_err, b_warn)
+
+
+@pytest.fixture(scope="session")
+def airflow_token() -> Callable[[str], str]:
+    """Make real Airflow JWTs in-process with the configured SimpleAuthManager.
+
+    Validation looks the token's id up in ``revoked_token``; only that table of the
+    metadata DB is created (a full ``airflow db migrate`` costs 15 s).
+    """
+    from airflow import settings as airflow_settings
+    from airflow.api_fastapi.app import init_auth_manager
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+    from airflow.models.revoked_token import RevokedToken
+
+    RevokedToken.__table__.create(airflow_settings.engine, checkfirst=True)
+    manager = init_auth_manager()
+
+    def make(username: str) -> str:
+        return manager.generate_jwt(SimpleAuthManagerUser(username=username, role="user"))
+
+    return make

@@ -1,0 +1,393 @@
+"""HTTP tests of the review app with real Airflow JWTs: 401 without a user on every route,
+nothing of county B for county A's steward on every route, and the actions through forms.
+
+Routes are discovered from ``app.routes``, so a new route without a case here fails.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from huizong.review import store
+from huizong.review.app import create_app
+from huizong.settings import Settings
+
+from .conftest import COUNTY_A, PERIOD, Row, Warehouse, build_warehouse
+
+Route = tuple[str, str]  # (method, path template)
+
+
+def app_routes(app: Any) -> list[Route]:
+    out = []
+    for route in app.routes:
+        assert isinstance(route, APIRoute), f"non-API route (mount/static?) {route}"
+        out.extend((m, route.path) for m in sorted(route.methods))
+    return sorted(out)
+
+
+ALL_ROUTES = app_routes(create_app(Settings(home=Path("/nonexistent-huizong-home"))))
+
+
+@pytest.fixture
+def warehouse_url(tmp_path: Path) -> str:
+    """HTTP behaviour does not depend on the dialect (test_actions covers PostgreSQL)."""
+    return f"sqlite:///{tmp_path / 'wh' / 'warehouse.sqlite'}"
+
+
+# ---- a stand-in for Airflow's public API (only the one call the app makes) -------------
+
+
+@dataclass
+class FakeAirflow:
+    url: str = ""
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def fake_airflow() -> Iterator[FakeAirflow]:
+    fake = FakeAirflow()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            fake.calls.append(
+                {
+                    "path": self.path,
+                    "authorization": self.headers.get("authorization"),
+                    "json": json.loads(body),
+                }
+            )
+            out = json.dumps({"dag_run_id": "manual__review_test"}).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield fake
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class Env:
+    wh: Warehouse
+    client: TestClient
+    token: Callable[[str], str]
+    airflow: FakeAirflow
+
+    def as_(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(user)}"}
+
+
+@pytest.fixture
+def env(
+    warehouse: Warehouse, airflow_token: Callable[[str], str], fake_airflow: FakeAirflow
+) -> Iterator[Env]:
+    yield from _env(warehouse, airflow_token, fake_airflow)
+
+
+@pytest.fixture(scope="module")
+def shared_env(
+    tmp_path_factory: pytest.TempPathFactory,
+    airflow_token: Callable[[str], str],
+    fake_airflow: FakeAirflow,
+) -> Iterator[Env]:
+    """One warehouse for tests that must not change anything (they assert so)."""
+    tmp = tmp_path_factory.mktemp("shared")
+    (tmp / "wh").mkdir()
+    wh = build_warehouse(tmp, f"sqlite:///{tmp / 'wh' / 'warehouse.sqlite'}")
+    yield from _env(wh, airflow_token, fake_airflow)
+    wh.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def b_acted_env(
+    tmp_path_factory: pytest.TempPathFactory,
+    airflow_token: Callable[[str], str],
+    fake_airflow: FakeAirflow,
+) -> Iterator[Env]:
+    """A warehouse where county B's steward has rejected B's row (B is in the audit)."""
+    tmp = tmp_path_factory.mktemp("b_acted")
+    (tmp / "wh").mkdir()
+    wh = build_warehouse(tmp, f"sqlite:///{tmp / 'wh' / 'warehouse.sqlite'}")
+    for env in _env(wh, airflow_token, fake_airflow):
+        done = env.client.post(
+            f"/runs/{PERIOD}/reject",
+            data=_row_form(wh.b_error, justification="请重报"),
+            headers=env.as_("steward_b"),
+            follow_redirects=False,
+        )
+        assert done.status_code == 303
+        yield env
+    wh.engine.dispose()
+
+
+def _env(
+    warehouse: Warehouse, airflow_token: Callable[[str], str], fake_airflow: FakeAirflow
+) -> Iterator[Env]:
+    app = create_app(warehouse.settings, engine=warehouse.engine, airflow_api_url=fake_airflow.url)
+    store.assign_scope(warehouse.engine, "city", ["1309"])
+    docs = warehouse.settings.home / "data_docs" / PERIOD
+    docs.mkdir(parents=True)
+    (docs / "index.html").write_text("<html><body>数据文档 docs</body></html>", encoding="utf-8")
+    fake_airflow.calls.clear()
+    with TestClient(app) as client:
+        yield Env(warehouse, client, airflow_token, fake_airflow)
+
+
+def _row_form(row: Row, **extra: object) -> dict[str, object]:
+    return {"file_id": row.file_id, "sheet": row.sheet, "row_number": row.row_number, **extra}
+
+
+def _fill(path: str, row: Row) -> str:
+    return (
+        path.replace("{period}", PERIOD)
+        .replace("{unit_code}", row.unit_code)
+        .replace("{path:path}", "index.html")
+    )
+
+
+def _request(env: Env, method: str, path: str, row: Row, headers: dict[str, str]) -> Any:
+    """A well-formed request for ``row`` on any route (params and form fields filled)."""
+    url = _fill(path, row)
+    if method == "GET":
+        params = _row_form(row) if path.endswith("/row") else None
+        return env.client.get(url, params=params, headers=headers, follow_redirects=False)
+    form = _row_form(
+        row,
+        rule="max:persons_screened" if row is env.wh.b_error else "warn_above:households_visited",
+        justification="理由 because",
+        column="persons_screened",
+        new_value="1",
+    )
+    return env.client.post(url, data=form, headers=headers, follow_redirects=False)
+
+
+# ---- 401 without a user, on every route ----------------------------------------------------
+
+
+@pytest.mark.parametrize(("method", "path"), ALL_ROUTES, ids=[f"{m} {p}" for m, p in ALL_ROUTES])
+def test_no_token_is_401_everywhere(shared_env: Env, method: str, path: str) -> None:
+    env = shared_env
+    resp = _request(env, method, path, env.wh.a_error, headers={})
+    assert resp.status_code == 401, resp.text
+    assert env.wh.actions().empty
+    forged = _request(env, method, path, env.wh.a_error, {"Authorization": "Bearer not-a-jwt"})
+    assert forged.status_code in (401, 403), forged.text
+    cookie = _request(env, method, path, env.wh.a_error, {"Cookie": "_token=garbage"})
+    assert cookie.status_code in (401, 403), cookie.text
+    assert env.wh.actions().empty and not env.airflow.calls
+
+
+# ---- county A's steward gets nothing of county B, on every route ----------------------------
+
+#: how each route must treat steward A asking for county B: "deny" = 403/404 and nothing
+#: written; "filter" = 200 but no trace of county B in the body.
+B_CASES: dict[Route, str] = {
+    ("GET", "/"): "filter",
+    ("GET", "/api/runs"): "filter",
+    ("GET", "/runs/{period}"): "filter",
+    ("GET", "/api/runs/{period}"): "filter",
+    ("GET", "/runs/{period}/units/{unit_code}"): "deny",
+    ("GET", "/runs/{period}/row"): "deny",
+    ("GET", "/runs/{period}/audit"): "filter",
+    ("GET", "/api/runs/{period}/audit"): "filter",
+    ("GET", "/runs/{period}/data-docs/{path:path}"): "deny",  # docs span both counties
+    ("POST", "/runs/{period}/accept"): "deny",
+    ("POST", "/runs/{period}/correct"): "deny",
+    ("POST", "/runs/{period}/reject"): "deny",
+    ("POST", "/runs/{period}/mark-reviewed"): "deny",
+    ("POST", "/runs/{period}/rerun"): "filter",  # not unit data; see test_rerun_*
+}
+
+
+def test_every_route_has_a_scope_case() -> None:
+    assert set(B_CASES) == set(ALL_ROUTES)
+
+
+def _b_traces(wh: Warehouse) -> list[str]:
+    out = []
+    for row in (wh.b_error, wh.b_warning):
+        out += [row.unit_code, row.unit_name, row.file_id, row.file_name]
+    return out
+
+
+@pytest.mark.parametrize(("method", "path"), ALL_ROUTES, ids=[f"{m} {p}" for m, p in ALL_ROUTES])
+def test_steward_sees_nothing_of_another_county(b_acted_env: Env, method: str, path: str) -> None:
+    env = b_acted_env
+    wh = env.wh
+    before = wh.actions()
+    assert before["unit_code"].tolist() == [wh.b_error.unit_code]
+    # B's warning row for mark-reviewed, B's quarantined row for everything else
+    row = wh.b_warning if path.endswith("mark-reviewed") else wh.b_error
+    resp = _request(env, method, path, row, env.as_("steward_a"))
+    if B_CASES[(method, path)] == "deny":
+        assert resp.status_code in (403, 404), resp.text
+    else:
+        assert resp.status_code == 200, resp.text
+    for trace in _b_traces(wh):
+        assert trace not in resp.text, (trace, resp.text[:2000])
+    assert len(wh.actions()) == len(before)
+    corrections = wh.settings.inbox_for(date.fromisoformat(PERIOD)) / "_corrections"
+    assert not corrections.exists()
+
+
+def test_steward_b_does_see_county_b(env: Env) -> None:
+    """The filtered pages above are not empty by accident: B's steward sees B."""
+    page = env.client.get(f"/runs/{PERIOD}", headers=env.as_("steward_b"))
+    assert env.wh.b_error.file_name in page.text and env.wh.b_error.unit_code in page.text
+    assert env.wh.a_error.unit_code not in page.text
+    runs = env.client.get("/api/runs", headers=env.as_("steward_b")).json()
+    assert runs == [{"period": PERIOD, "files": 2, "quarantined": 1, "warnings": 1}]
+
+
+def test_user_without_assignment_sees_nothing(env: Env) -> None:
+    h = env.as_("nobody")
+    assert env.client.get("/api/runs", headers=h).json() == []
+    day = env.client.get(f"/api/runs/{PERIOD}", headers=h).json()
+    assert day["quarantine"] == day["warnings"] == day["files"] == []
+    assert env.client.post(f"/runs/{PERIOD}/rerun", headers=h).status_code == 403
+    assert not env.airflow.calls
+
+
+# ---- pages and actions for one's own county -------------------------------------------------
+
+
+def test_day_page_groups_and_links(env: Env) -> None:
+    wh = env.wh
+    resp = env.client.get(f"/runs/{PERIOD}", headers=env.as_("steward_a"))
+    assert resp.status_code == 200
+    assert resp.headers["content-type"].startswith("text/html")
+    assert '<meta charset="utf-8">' in resp.text
+    for text in (
+        wh.a_error.unit_code,
+        wh.a_error.file_name,
+        "max:persons_screened",
+        "persons_screened 超出范围",
+        "persons_screened out of range",
+        "warn_above:households_visited",
+        "Mark reviewed",
+        f"/runs/{PERIOD}/units/{wh.a_error.unit_code}",
+    ):
+        assert text in resp.text, text
+    assert "/data-docs/" not in resp.text  # A may not open docs that include county B
+    city = env.client.get(f"/runs/{PERIOD}", headers=env.as_("city"))
+    assert f"/runs/{PERIOD}/data-docs/" in city.text
+    assert "http://" not in resp.text and "https://" not in resp.text  # no external host
+
+
+def test_data_docs_served_to_a_steward_of_the_whole_day(env: Env) -> None:
+    h = env.as_("city")
+    resp = env.client.get(f"/runs/{PERIOD}/data-docs/", headers=h)
+    assert resp.status_code == 200 and "数据文档" in resp.text
+    assert "charset=utf-8" in resp.headers["content-type"]
+    outside = env.client.get(f"/runs/{PERIOD}/data-docs/..%2F..%2Fwarehouse.sqlite", headers=h)
+    assert outside.status_code == 404
+
+
+def test_row_page_shows_original_row_and_forms(env: Env) -> None:
+    wh = env.wh
+    resp = env.client.get(
+        f"/runs/{PERIOD}/row", params=_row_form(wh.a_error), headers=env.as_("steward_a")
+    )
+    assert resp.status_code == 200, resp.text
+    assert wh.a_error.file_name in resp.text
+    assert "250000" in resp.text  # from the stored original file
+    assert 'class="bad"' in resp.text  # the offending cell is highlighted
+    for action in ("accept", "correct", "reject"):
+        assert f'action="/runs/{PERIOD}/{action}"' in resp.text
+    assert 'name="justification" required' in resp.text
+
+
+def test_form_actions_redirect_and_audit(env: Env) -> None:
+    wh = env.wh
+    h = env.as_("steward_a")
+    resp = env.client.post(
+        f"/runs/{PERIOD}/accept",
+        data=_row_form(wh.a_error, rule="max:persons_screened", justification=""),
+        headers=h,
+    )
+    assert resp.status_code == 400 and wh.actions().empty  # justification required
+    resp = env.client.post(
+        f"/runs/{PERIOD}/correct",
+        data=_row_form(wh.a_error, column="persons_screened", new_value="2500"),
+        headers=h,
+        follow_redirects=False,
+    )
+    assert resp.status_code == 303
+    assert resp.headers["location"].startswith(f"/runs/{PERIOD}/row?")
+    resp = env.client.post(
+        f"/runs/{PERIOD}/mark-reviewed",
+        data=_row_form(wh.a_warning, rule="warn_above:households_visited"),
+        headers={**h, "Accept": "application/json"},
+    )
+    assert resp.status_code == 200 and resp.json()["action"] == "mark_reviewed"
+    audit = env.client.get(f"/api/runs/{PERIOD}/audit", headers=h).json()
+    assert [(a["action"], a["username"], a["old_value"], a["new_value"]) for a in audit] == [
+        ("correct", "steward_a", "250000", "2500"),
+        ("mark_reviewed", "steward_a", "6000", "6000"),
+    ]
+    page = env.client.get(f"/runs/{PERIOD}", headers=h).text
+    assert "corrected" in page and "250000 → 2500" in page
+
+
+def test_cross_site_post_is_refused(env: Env) -> None:
+    wh = env.wh
+    resp = env.client.post(
+        f"/runs/{PERIOD}/reject",
+        data=_row_form(wh.a_error, justification="x"),
+        headers={**env.as_("steward_a"), "Origin": "http://evil.example"},
+    )
+    assert resp.status_code == 403 and wh.actions().empty
+
+
+def test_rerun_triggers_the_dag_with_the_users_token(env: Env) -> None:
+    token = env.token("steward_a")
+    env.client.cookies.set("_token", token)  # as the Airflow UI does
+    try:
+        resp = env.client.post(f"/runs/{PERIOD}/rerun")
+    finally:
+        env.client.cookies.clear()
+    assert resp.status_code == 200, resp.text
+    assert "manual__review_test" in resp.text
+    assert env.airflow.calls == [
+        {
+            "path": "/api/v2/dags/huizong_nightly/dagRuns",
+            "authorization": f"Bearer {token}",
+            "json": {"logical_date": None, "conf": {"day": PERIOD}},
+        }
+    ]
+
+
+def test_unit_page_lists_only_that_unit(env: Env) -> None:
+    wh = env.wh
+    resp = env.client.get(
+        f"/runs/{PERIOD}/units/{wh.a_warning.unit_code}", headers=env.as_("steward_a")
+    )
+    assert resp.status_code == 200
+    assert wh.a_warning.file_name in resp.text and wh.a_error.file_name not in resp.text
+
+
+def test_bad_day_is_400(env: Env) -> None:
+    resp = env.client.get("/runs/not-a-day", headers=env.as_("steward_a"))
+    assert resp.status_code == 400
+    assert COUNTY_A  # the constant is shared with conftest
