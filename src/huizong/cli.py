@@ -73,8 +73,10 @@ def _cmd_catalogue(args: argparse.Namespace) -> int:
         print(json.dumps(cat.to_dict(), ensure_ascii=False, indent=2))
     else:
         for ind in cat.indicators:
-            print(f"{ind.code:32} {ind.zh}（{ind.unit}） {ind.across_units}/{ind.across_time}"
-                  f" dept={ind.department}")
+            print(
+                f"{ind.code:32} {ind.zh}（{ind.unit}） {ind.across_units}/{ind.across_time}"
+                f" dept={ind.department}"
+            )
     return 0
 
 

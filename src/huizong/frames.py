@@ -107,7 +107,15 @@ COMPLETENESS_COLUMNS = [
     "missing_list",  # "code 名称" of missing reporters, "; "-separated (townships: all)
 ]
 
-MISSING_COLUMNS = ["period", "unit_code", "unit_name", "kind", "parent_code", "township_code",
-                   "county_code", "city_code"]
+MISSING_COLUMNS = [
+    "period",
+    "unit_code",
+    "unit_name",
+    "kind",
+    "parent_code",
+    "township_code",
+    "county_code",
+    "city_code",
+]
 
 VALUE_STATUSES = ("reported", "not_reported", "not_applicable")

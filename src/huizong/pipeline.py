@@ -130,7 +130,9 @@ def publish_day(day: date, settings: Settings) -> dict[str, Any]:
         ledger=_read(settings, day, frames.LEDGER),
         report=_read(settings, day, frames.ACCEPTED),
     )
-    counts = publish_tables(settings.warehouse, day, tables, registry, load_catalogue(settings.form))
+    counts = publish_tables(
+        settings.warehouse, day, tables, registry, load_catalogue(settings.form)
+    )
     return {"day": day.isoformat(), "warehouse": _redact(settings.warehouse), "rows": counts}
 
 

@@ -18,6 +18,11 @@ def _default_home() -> Path:
     return Path(os.environ.get("HUIZONG_HOME", Path.cwd() / "var")).resolve()
 
 
+def _path_env(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where things live and the knobs a deployment turns."""
@@ -41,11 +46,12 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         env = os.environ
+        inbox = _path_env("HUIZONG_INBOX")
         base = cls(
             warehouse_url=env.get("HUIZONG_WAREHOUSE_URL") or None,
-            inbox_root=Path(env["HUIZONG_INBOX"]).resolve() if env.get("HUIZONG_INBOX") else None,
-            divisions=Path(env["HUIZONG_DIVISIONS"]) if env.get("HUIZONG_DIVISIONS") else None,
-            departments=Path(env["HUIZONG_DEPARTMENTS"]) if env.get("HUIZONG_DEPARTMENTS") else None,
+            inbox_root=inbox.resolve() if inbox else None,
+            divisions=_path_env("HUIZONG_DIVISIONS"),
+            departments=_path_env("HUIZONG_DEPARTMENTS"),
             deadline_hours=float(env.get("HUIZONG_DEADLINE_HOURS", "24")),
             max_file_bytes=int(env.get("HUIZONG_MAX_FILE_BYTES", str(200 * 1024 * 1024))),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import time
@@ -40,7 +41,7 @@ def test_no_cycles_and_expected_order(dagbag) -> None:
     order = [t.task_id for t in dag.topological_sort()]
     steps = ["reporting_day", "ingest", "validate", "roll_up", "publish", "workbook"]
     assert sorted(order) == sorted(steps)
-    for before, after in zip(steps, steps[1:], strict=False):
+    for before, after in itertools.pairwise(steps):
         assert order.index(before) < order.index(after), order
 
 

@@ -118,7 +118,9 @@ def load_divisions(folder: str | Path) -> pd.DataFrame:
         raw = _read(folder, stem, columns)
         bad = raw["code"].str.len() != _CODE_LENGTH[level]
         if bad.any():
-            raise RegistryError(f"{stem}: codes of wrong length, e.g. {raw.loc[bad, 'code'].iloc[0]}")
+            raise RegistryError(
+                f"{stem}: codes of wrong length, e.g. {raw.loc[bad, 'code'].iloc[0]}"
+            )
         frame = pd.DataFrame(
             {
                 "code": raw["code"],
@@ -188,7 +190,9 @@ def load_departments(path: str | Path | None, units: pd.DataFrame) -> pd.DataFra
             continue  # the department belongs to a part of the country not in this registry
         parent = parents.loc[dep.parent]
         if parent["level"] not in (2, 3):
-            raise RegistryError(f"department {dep.code}: parent {dep.parent} is not a city or county")
+            raise RegistryError(
+                f"department {dep.code}: parent {dep.parent} is not a city or county"
+            )
         rows.append(
             {
                 "code": dep.code,
@@ -231,8 +235,16 @@ def load_registry(
     deps = load_departments(departments, units)
     root = _root(units)
     nation = pd.DataFrame(
-        [{"code": NATION_CODE, "name": NATION_NAME, "level": 0, "kind": "nation",
-          "parent_code": pd.NA, "full_name": NATION_NAME}]
+        [
+            {
+                "code": NATION_CODE,
+                "name": NATION_NAME,
+                "level": 0,
+                "kind": "nation",
+                "parent_code": pd.NA,
+                "full_name": NATION_NAME,
+            }
+        ]
     )
     frames = [nation, units] if root == NATION_CODE else [units]
     all_units = pd.concat([f for f in (*frames, deps) if not f.empty], ignore_index=True)

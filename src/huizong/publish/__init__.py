@@ -1,0 +1,1 @@
+"""Publish step: the SQL warehouse (``warehouse``) and the consolidated workbook (``workbook``)."""

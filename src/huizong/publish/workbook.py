@@ -1,0 +1,359 @@
+"""The consolidated workbook of one reporting day for the root unit (e.g. 沧州市).
+
+One sheet per level present (市 / 县区 / 乡镇街道 …) with one row per unit, a 部门 sheet for
+departments, 完整性 (who reported, on time or late, who is missing) and 隔离区 (rows held
+back, with the reason in Chinese and English). Not reported is a BLANK cell, never 0;
+not applicable reads "不适用". The totals row of a level sheet is the root's consolidated
+value itself, so the workbook can never disagree with the warehouse.
+
+Written with xlsxwriter in constant_memory mode (rows strictly in order, about 2x faster
+than openpyxl write-only), to a temporary file renamed into place.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from huizong import frames
+from huizong.catalogue import Catalogue, Indicator
+from huizong.registry import Registry
+from huizong.registry.divisions import LEVEL_NAMES_ZH
+
+NOT_APPLICABLE = "不适用"
+TOTALS_LABEL = "合计/上级汇总"
+DEPARTMENT_SHEET = "部门"
+COMPLETENESS_SHEET = "完整性"
+QUARANTINE_SHEET = "隔离区"
+#: Excel's limit for one cell's text.
+_MAX_CELL_TEXT = 32_767
+_TRUNCATED = "…（已截断，完整内容见数据库）"
+_META_HEADERS = ["单位代码", "单位名称", "上级单位"]
+_HEADER_ROWS = 4  # title, sections, Chinese labels, codes
+_NA = object()  # marker for "not applicable" cells in the display matrix
+
+
+@dataclass(frozen=True)
+class _Formats:
+    title: Format
+    section: Format
+    header: Format
+    code: Format
+    text: Format
+    wrap: Format
+    count: Format
+    mean: Format
+    not_applicable: Format
+    totals_label: Format
+    totals_count: Format
+    totals_mean: Format
+    totals_wrap: Format
+    rate: Format
+
+
+def _formats(wb: xlsxwriter.Workbook) -> _Formats:
+    base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
+    head = {**base, "bold": True, "border": 1, "align": "center", "text_wrap": True}
+    tot = {**base, "bold": True, "top": 2, "bg_color": "#FFF2CC"}
+    return _Formats(
+        title=wb.add_format({**base, "bold": True, "font_size": 14, "align": "center"}),
+        section=wb.add_format({**head, "bg_color": "#D9E1F2"}),
+        header=wb.add_format({**head, "bg_color": "#EDEDED"}),
+        code=wb.add_format({**base, "font_color": "#595959", "align": "center", "border": 1}),
+        text=wb.add_format(base),
+        wrap=wb.add_format({**base, "text_wrap": True, "valign": "top"}),
+        count=wb.add_format({**base, "num_format": "#,##0"}),
+        mean=wb.add_format({**base, "num_format": "#,##0.0"}),
+        not_applicable=wb.add_format({**base, "align": "center", "font_color": "#808080"}),
+        totals_label=wb.add_format(tot),
+        totals_count=wb.add_format({**tot, "num_format": "#,##0"}),
+        totals_mean=wb.add_format({**tot, "num_format": "#,##0.0"}),
+        totals_wrap=wb.add_format({**tot, "text_wrap": True, "valign": "top"}),
+        rate=wb.add_format({**base, "num_format": "0.0%"}),
+    )
+
+
+def ordered_indicators(catalogue: Catalogue) -> list[Indicator]:
+    """Indicators grouped by section, sections in catalogue order."""
+    order = {s.code: n for n, s in enumerate(catalogue.sections)}
+    return sorted(catalogue.indicators, key=lambda i: order[i.section])  # stable
+
+
+def header_label(ind: Indicator) -> str:
+    return f"{ind.zh}（{ind.unit}）" if ind.unit else ind.zh
+
+
+def display_matrix(consolidated: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
+    """unit_code × indicator: number, text, NaN (blank: not reported) or the 不适用 marker."""
+    cons = consolidated
+    codes = [i.code for i in indicators]
+    shown = cons["value"].astype("float64").astype(object)
+    text_codes = {i.code for i in indicators if not i.is_numeric}
+    is_text = cons["indicator"].isin(text_codes).to_numpy()
+    shown[is_text] = cons.loc[is_text, "value_text"].astype(object)
+    shown[(cons["status"] == "not_reported").to_numpy()] = np.nan
+    shown[(cons["status"] == "not_applicable").to_numpy()] = _NA
+    wide = (
+        pd.DataFrame({"unit_code": cons["unit_code"], "indicator": cons["indicator"], "v": shown})
+        .drop_duplicates(["unit_code", "indicator"], keep="last")
+        .pivot(index="unit_code", columns="indicator", values="v")
+    )
+    return wide.reindex(columns=codes)
+
+
+def _clean(value: object) -> object:
+    """NaN/None/NA → None (blank); long text truncated to what Excel can hold."""
+    if value is _NA:
+        return value
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, str) and len(value) > _MAX_CELL_TEXT:
+        return value[: _MAX_CELL_TEXT - len(_TRUNCATED)] + _TRUNCATED
+    return value
+
+
+def _write_values(
+    ws: Worksheet,
+    row: int,
+    values: list[object],
+    indicators: list[Indicator],
+    fmt: _Formats,
+    totals: bool = False,
+) -> None:
+    for n, (value, ind) in enumerate(zip(values, indicators, strict=True)):
+        col = len(_META_HEADERS) + n
+        value = _clean(value)
+        if value is None:
+            if totals:
+                ws.write_blank(row, col, None, fmt.totals_label)
+            continue  # not reported: a truly empty cell
+        if value is _NA:
+            ws.write_string(row, col, NOT_APPLICABLE, fmt.not_applicable)
+        elif not ind.is_numeric:
+            ws.write_string(row, col, str(value), fmt.totals_wrap if totals else fmt.wrap)
+        else:
+            mean = ind.across_units == "mean"
+            style = (
+                (fmt.totals_mean if mean else fmt.totals_count)
+                if totals
+                else (fmt.mean if mean else fmt.count)
+            )
+            ws.write_number(row, col, float(value), style)
+
+
+def _level_sheet(
+    wb: xlsxwriter.Workbook,
+    name: str,
+    title: str,
+    units: pd.DataFrame,
+    wide: pd.DataFrame,
+    totals: tuple[str, str, list[object]] | None,
+    indicators: list[Indicator],
+    catalogue: Catalogue,
+    fmt: _Formats,
+) -> None:
+    ws = wb.add_worksheet(name)
+    ncols = len(_META_HEADERS) + len(indicators)
+    ws.set_column(0, 0, 14)
+    ws.set_column(1, 1, max(12, min(30, int(units["name"].str.len().max() or 0) * 2 + 2)))
+    ws.set_column(2, 2, 14)
+    for n, ind in enumerate(indicators):
+        col = len(_META_HEADERS) + n
+        width = 30 if not ind.is_numeric else max(10, min(18, len(header_label(ind)) * 2))
+        ws.set_column(col, col, width)
+    # row 0: title
+    ws.set_row(0, 24)
+    ws.merge_range(0, 0, 0, ncols - 1, title, fmt.title)
+    # row 1: sections, merged over their indicators
+    for col, label in enumerate(["", "", ""]):
+        ws.write_string(1, col, label, fmt.section)
+    start = len(_META_HEADERS)
+    for n in range(len(indicators) + 1):
+        if n == len(indicators) or (n > 0 and indicators[n].section != indicators[n - 1].section):
+            first = start
+            last = len(_META_HEADERS) + n - 1
+            label = catalogue.section(indicators[n - 1].section).zh
+            if last > first:
+                ws.merge_range(1, first, 1, last, label, fmt.section)
+            else:
+                ws.write_string(1, first, label, fmt.section)
+            start = last + 1
+    # row 2: Chinese labels; row 3: indicator codes
+    ws.set_row(2, 42)
+    ws.write_row(2, 0, _META_HEADERS, fmt.header)
+    ws.write_row(2, len(_META_HEADERS), [header_label(i) for i in indicators], fmt.header)
+    ws.write_row(3, 0, ["code", "name", "parent"], fmt.code)
+    ws.write_row(3, len(_META_HEADERS), [i.code for i in indicators], fmt.code)
+
+    matrix = wide.reindex(units["code"]).to_numpy(dtype=object).tolist()
+    meta = units[["code", "name", "parent_name"]].to_numpy(dtype=object).tolist()
+    row = _HEADER_ROWS
+    for (code, uname, parent), values in zip(meta, matrix, strict=True):
+        ws.write_string(row, 0, str(code), fmt.text)
+        ws.write_string(row, 1, str(uname), fmt.text)
+        ws.write_string(row, 2, "" if _clean(parent) is None else str(parent), fmt.text)
+        _write_values(ws, row, values, indicators, fmt)
+        row += 1
+    last_data = row - 1
+    if totals is not None:
+        code, tname, values = totals
+        ws.write_string(row, 0, code, fmt.totals_label)
+        ws.write_string(row, 1, TOTALS_LABEL, fmt.totals_label)
+        ws.write_string(row, 2, tname, fmt.totals_label)
+        _write_values(ws, row, values, indicators, fmt, totals=True)
+    ws.freeze_panes(_HEADER_ROWS, 2)
+    # the filter covers the unit rows only: the totals row below stays put
+    ws.autofilter(_HEADER_ROWS - 1, 0, max(last_data, _HEADER_ROWS - 1), ncols - 1)
+
+
+def _table_sheet(
+    wb: xlsxwriter.Workbook,
+    name: str,
+    frame: pd.DataFrame,
+    columns: list[tuple[str, str, float, Format]],
+    freeze_cols: int,
+    fmt: _Formats,
+) -> None:
+    """A plain table: one header row, then rows; columns = (field, header, width, format)."""
+    ws = wb.add_worksheet(name)
+    for n, (_, _, width, _) in enumerate(columns):
+        ws.set_column(n, n, width)
+    ws.set_row(0, 30)
+    ws.write_row(0, 0, [h for _, h, _, _ in columns], fmt.header)
+    data = frame.reindex(columns=[f for f, _, _, _ in columns]).to_numpy(dtype=object).tolist()
+    formats = [f for _, _, _, f in columns]
+    for r, values in enumerate(data, start=1):
+        for c, value in enumerate(values):
+            value = _clean(value)
+            if value is None or value is _NA:
+                continue
+            if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+                value, bool
+            ):
+                ws.write_number(r, c, float(value), formats[c])
+            else:
+                ws.write_string(r, c, str(value), formats[c])
+    ws.freeze_panes(1, freeze_cols)
+    ws.autofilter(0, 0, max(len(data), 1), len(columns) - 1)
+
+
+def _level_name(level: int, kind: str) -> str:
+    return DEPARTMENT_SHEET if kind == "department" else LEVEL_NAMES_ZH.get(int(level), str(level))
+
+
+def write_workbook(
+    path: Path,
+    day: date,
+    *,
+    consolidated: pd.DataFrame,
+    completeness: pd.DataFrame,
+    quarantine: pd.DataFrame,
+    catalogue: Catalogue,
+    registry: Registry,
+) -> Path:
+    """Write the day's consolidated workbook for ``registry.root`` atomically; return its path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    indicators = ordered_indicators(catalogue)
+    names = registry.names()
+    root = registry.root
+    root_name = str(names.get(root, root))
+    title = f"{root_name}{catalogue.title_zh}（{day.isoformat()}）"
+
+    units = (
+        consolidated[["unit_code", "unit_name", "level", "kind", "parent_code"]]
+        .drop_duplicates("unit_code")
+        .rename(columns={"unit_code": "code", "unit_name": "name"})
+    )
+    units["name"] = units["name"].fillna(units["code"].map(names)).fillna("").astype(str)
+    units["parent_name"] = units["parent_code"].map(names)
+    wide = display_matrix(consolidated, indicators)
+    root_values = wide.reindex([root]).iloc[0].tolist() if root in wide.index else None
+    root_level = int(units.loc[units["code"] == root, "level"].iloc[0]) if root_values else None
+
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    wb = xlsxwriter.Workbook(
+        str(tmp),
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,  # a clerk's "=..." stays text
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    try:
+        wb.set_properties({"title": title, "subject": catalogue.title_zh, "author": "Huizong 汇总"})
+        fmt = _formats(wb)
+        geo = units[units["kind"] != "department"]
+        for level in sorted(geo["level"].unique()):
+            at = geo[geo["level"] == level].sort_values("code")
+            totals = None
+            if root_values is not None and root_level is not None and level > root_level:
+                totals = (root, root_name, root_values)
+            name = LEVEL_NAMES_ZH.get(int(level), f"L{level}")
+            _level_sheet(wb, name, title, at, wide, totals, indicators, catalogue, fmt)
+        deps = units[units["kind"] == "department"].sort_values("code")
+        if len(deps):
+            _level_sheet(wb, DEPARTMENT_SHEET, title, deps, wide, None, indicators, catalogue, fmt)
+        comp = completeness.copy()
+        comp["level_name"] = [
+            _level_name(lv, k) for lv, k in zip(comp["level"], comp["kind"], strict=True)
+        ]
+        comp = comp.sort_values(["level", "unit_code"])
+        _table_sheet(
+            wb,
+            COMPLETENESS_SHEET,
+            comp,
+            [
+                ("unit_code", "单位代码", 14, fmt.text),
+                ("unit_name", "单位名称", 20, fmt.text),
+                ("level_name", "层级", 10, fmt.text),
+                ("expected_units", "应报单位数", 10, fmt.count),
+                ("reported_units", "已报单位数", 10, fmt.count),
+                ("missing_units", "未报单位数", 10, fmt.count),
+                ("reporting_rate", "报送率", 9, fmt.rate),
+                ("on_time_units", "按时报送", 9, fmt.count),
+                ("late_units", "迟报", 9, fmt.count),
+                ("missing_list", "未报单位名单", 60, fmt.wrap),
+            ],
+            2,
+            fmt,
+        )
+        quar = quarantine.reindex(columns=frames.ISSUE_COLUMNS).sort_values(
+            ["file_name", "sheet", "row_number"], kind="stable"
+        )
+        _table_sheet(
+            wb,
+            QUARANTINE_SHEET,
+            quar,
+            [
+                ("file_name", "文件名", 24, fmt.text),
+                ("sheet", "工作表", 10, fmt.text),
+                ("row_number", "行号", 6, fmt.count),
+                ("unit_code", "单位代码", 14, fmt.text),
+                ("unit_name", "单位名称", 16, fmt.text),
+                ("column", "字段", 18, fmt.text),
+                ("value", "值", 12, fmt.text),
+                ("rule", "规则", 22, fmt.text),
+                ("severity", "级别", 7, fmt.text),
+                ("message_zh", "问题说明", 40, fmt.wrap),
+                ("message_en", "Message", 40, fmt.wrap),
+                ("file_id", "文件标识", 20, fmt.text),
+            ],
+            1,
+            fmt,
+        )
+        wb.close()
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
