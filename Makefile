@@ -22,7 +22,19 @@ export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export AIRFLOW__LOGGING__LOGGING_LEVEL ?= WARNING
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test lint format bench clean airflow-db
+.PHONY: install demo test lint format bench clean airflow-db browser
+
+# Debian's Chromium and a CJK font for the stewards' browser test (Playwright drives it;
+# it cannot download its own browser here).
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing chromium and fonts-wqy-zenhei from Debian"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
+		else \
+			echo "browser test needs: sudo apt-get install chromium fonts-wqy-zenhei"; \
+		fi; \
+	fi
 
 install: $(VENV)/.installed
 
@@ -45,10 +57,10 @@ demo: install airflow-db
 		|| (tail -n 60 $(HUIZONG_HOME)/demo-dag-run.log; exit 1)
 	@$(BIN)/python -m huizong.report --date $(DEMO_DAY)
 
-test: install
+test: install browser
 	$(BIN)/ruff check src tests dags plugins bench
 	$(BIN)/ruff format --check src tests dags plugins bench
-	$(BIN)/pytest
+	HUIZONG_TEST_ARTEFACTS=$${HUIZONG_TEST_ARTEFACTS:-$(ROOT)/test-artifacts} $(BIN)/pytest
 
 lint: install
 	$(BIN)/ruff check src tests dags plugins bench
@@ -58,7 +70,7 @@ format: install
 	$(BIN)/ruff check --fix src tests dags plugins bench
 
 bench: install
-	$(BIN)/python -m bench.run
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

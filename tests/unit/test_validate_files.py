@@ -5,16 +5,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pytest
-
 from huizong.catalogue import load_catalogue
 from huizong.settings import Settings
-
-ingest = pytest.importorskip("huizong.ingest")
-if not hasattr(ingest, "read_submission"):  # pragma: no cover - ingest not merged yet
-    pytest.skip("huizong.ingest.read_submission not available", allow_module_level=True)
-
-from huizong.validate.files import validate_files  # noqa: E402
+from huizong.validate.files import validate_files
 
 
 def _csv(path: Path, rows: list[dict[str, str]]) -> Path:
