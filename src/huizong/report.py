@@ -11,32 +11,21 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from huizong.publish.warehouse import normalise_url
 from huizong.settings import Settings
-
-_SQL_LEDGER = (
-    "SELECT count(*) AS files, sum(rows_received), sum(rows_accepted), sum(rows_quarantined), "
-    "sum(rows_superseded) FROM submission_ledger WHERE period = :p"
-)
-_SQL_ROOT = (
-    "SELECT unit_name, expected_units, reported_units, reporting_rate, late_units "
-    "FROM completeness WHERE period = :p AND level = (SELECT min(level) FROM completeness "
-    "WHERE period = :p AND kind <> 'department')"
-)
-_SQL_REASONS = (
-    "SELECT rule, count(*) AS n FROM quarantine WHERE period = :p GROUP BY rule ORDER BY n DESC"
-)
+from huizong.sqlfiles import statement
 
 
 def summarise(day: date, settings: Settings) -> str:
-    engine = sa.create_engine(settings.warehouse)
+    engine = sa.create_engine(normalise_url(settings.warehouse))
     params = {"p": day.isoformat()}
     try:
         with engine.connect() as conn:
             files, received, accepted, quarantined, superseded = conn.execute(
-                sa.text(_SQL_LEDGER), params
+                statement("report/ledger_totals.sql"), params
             ).one()
-            root = conn.execute(sa.text(_SQL_ROOT), params).first()
-            reasons = conn.execute(sa.text(_SQL_REASONS), params).all()
+            root = conn.execute(statement("report/root_completeness.sql"), params).first()
+            reasons = conn.execute(statement("report/quarantine_by_rule.sql"), params).all()
     finally:
         engine.dispose()
     lines = [f"汇总 Huizong — reporting day {day.isoformat()}"]
