@@ -35,9 +35,9 @@ LOCAL_TZ = "Asia/Shanghai"
 
 
 def _settings() -> Any:
-    from huizong.settings import Settings
+    from huizong.task_settings import settings_for_task
 
-    return Settings.from_env()
+    return settings_for_task()
 
 
 @dag(
