@@ -67,3 +67,24 @@ def test_cli_prints_the_catalogue_as_json(capsys: pytest.CaptureFixture[str]) ->
     assert [i["code"] for i in printed["indicators"]] == list(load_catalogue().codes)
     masks = next(i for i in printed["indicators"] if i["code"] == "masks_in_stock")
     assert masks["zh"] == "口罩库存" and masks["across_time"] == "last"
+
+
+def test_aliases_of_older_templates_are_headers_too() -> None:
+    cat = load_catalogue()
+    assert "口罩库存数" in cat.indicator("masks_in_stock").aliases
+    raw = _raw()
+    raw["indicator"][0]["aliases"] = [raw["indicator"][1]["zh"]]
+    with pytest.raises(CatalogueError, match="aliases"):
+        parse_catalogue(raw)
+
+
+def test_pairs_must_be_summed_beside_indicators() -> None:
+    assert {p.indicator for p in load_catalogue().pairs} == {
+        "confirmed_total",
+        "suspected_cases",
+        "medical_observation",
+    }
+    raw = _raw()
+    raw["pair"] = [{"department": "卫生健康", "indicator": "leaflets", "geography": "leaflets"}]
+    with pytest.raises(CatalogueError, match="already add"):
+        parse_catalogue(raw)

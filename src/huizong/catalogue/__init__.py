@@ -40,6 +40,8 @@ class Indicator:
     min: int = 0
     max: int | None = None
     warn_above: int | None = None
+    #: Labels older template versions used for this indicator (headers still accepted).
+    aliases: tuple[str, ...] = ()
 
     @property
     def is_numeric(self) -> bool:
@@ -60,6 +62,19 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Pair:
+    """A department's figure that should equal the villages' roll-up under its parent.
+
+    E.g. a health commission's cumulative confirmed cases vs the geographic total; a
+    mismatch is a warning for stewards, never a correction.
+    """
+
+    department: str  # part of the department's registry name, e.g. "卫生健康"
+    indicator: str
+    geography: str
+
+
+@dataclass(frozen=True)
 class Catalogue:
     form: str
     title_zh: str
@@ -68,6 +83,7 @@ class Catalogue:
     sections: tuple[Section, ...]
     indicators: tuple[Indicator, ...]
     rules: tuple[Rule, ...] = field(default_factory=tuple)
+    pairs: tuple[Pair, ...] = field(default_factory=tuple)
 
     @property
     def numeric(self) -> tuple[Indicator, ...]:
@@ -103,8 +119,12 @@ class CatalogueError(ValueError):
 
 def parse_catalogue(data: dict[str, Any]) -> Catalogue:
     sections = tuple(Section(**s) for s in data.get("section", []))
-    indicators = tuple(Indicator(**i) for i in data.get("indicator", []))
+    indicators = tuple(
+        Indicator(**{**i, "aliases": tuple(i.get("aliases", ()))})
+        for i in data.get("indicator", [])
+    )
     rules = tuple(Rule(**r) for r in data.get("rule", []))
+    pairs = tuple(Pair(**p) for p in data.get("pair", []))
     cat = Catalogue(
         form=data["form"],
         title_zh=data["title_zh"],
@@ -113,6 +133,7 @@ def parse_catalogue(data: dict[str, Any]) -> Catalogue:
         sections=sections,
         indicators=indicators,
         rules=rules,
+        pairs=pairs,
     )
     _check(cat)
     return cat
@@ -122,9 +143,9 @@ def _check(cat: Catalogue) -> None:
     codes = [i.code for i in cat.indicators]
     if len(set(codes)) != len(codes):
         raise CatalogueError("duplicate indicator codes")
-    labels = [i.zh for i in cat.indicators]
+    labels = [i.zh for i in cat.indicators] + [a for i in cat.indicators for a in i.aliases]
     if len(set(labels)) != len(labels):
-        raise CatalogueError("duplicate Chinese labels: headers would be ambiguous")
+        raise CatalogueError("duplicate Chinese labels or aliases: headers would be ambiguous")
     section_codes = {s.code for s in cat.sections}
     by_code = {i.code: i for i in cat.indicators}
     for ind in cat.indicators:
@@ -134,6 +155,13 @@ def _check(cat: Catalogue) -> None:
             raise CatalogueError(f"{ind.code}: text indicators, and only they, aggregate as text")
         if ind.max is not None and ind.max < ind.min:
             raise CatalogueError(f"{ind.code}: max below min")
+    for pair in cat.pairs:
+        for side in (pair.indicator, pair.geography):
+            ind = by_code.get(side)
+            if ind is None or ind.across_units != "sum":
+                raise CatalogueError(f"pair {pair}: {side} is not a summed indicator")
+        if by_code[pair.geography].department != "beside":
+            raise CatalogueError(f"pair {pair}: departments already add into {pair.geography}")
     for rule in cat.rules:
         for side in (rule.left, rule.right):
             if side not in by_code or not by_code[side].is_numeric:

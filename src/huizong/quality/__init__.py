@@ -8,7 +8,7 @@ numbers a steward can check by hand:
 * ``cumulative_down:<indicator>``: a cumulative count below the unit's last value;
 * ``township_total:<indicator>``: a township's own total row vs the sum of its villages;
 * ``department_pair:<indicator>``: a department figure vs the geographic roll-up it pairs
-  with (:data:`huizong.quality.pairs.PAIRS`).
+  with (the catalogue's ``[[pair]]`` table).
 
 Warnings never block a row. History comes from the published ``report`` table
 (:func:`load_history`), so the checks need no state of their own.
@@ -25,7 +25,7 @@ from huizong.quality import issues
 from huizong.quality.cumulative import cumulative_warnings
 from huizong.quality.history import DEFAULT_DAYS, HistoryMatrix, load_history
 from huizong.quality.outliers import outlier_warnings
-from huizong.quality.pairs import PAIRS, Pair, pair_warnings
+from huizong.quality.pairs import Pair, pair_warnings
 from huizong.quality.totals import township_total_warnings
 from huizong.registry import Registry
 
@@ -58,7 +58,6 @@ def quality_warnings(
 
 
 __all__ = [
-    "PAIRS",
     "Pair",
     "cumulative_warnings",
     "load_history",

@@ -7,19 +7,18 @@ belongs to (its parent city or county). Such indicators are ``department = "besi
 the catalogue (published beside the total, never added), which is also what makes the
 geographic roll-up comparable: it holds the villages only.
 
-Which departments and indicators are paired is the PAIRS table below (a department is
+Which departments and indicators are paired is the catalogue's ``[[pair]]`` table (a department is
 matched by a part of its registry name, because department codes are per deployment).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from huizong.catalogue import Catalogue
+from huizong.catalogue import Catalogue, Pair
 from huizong.quality import issues
 from huizong.quality.totals import village_sums
 from huizong.registry import Registry
@@ -27,26 +26,6 @@ from huizong.validate.messages import KIND_EN, KIND_ZH
 
 RULE = "department_pair"
 
-
-@dataclass(frozen=True)
-class Pair:
-    """A department's ``indicator`` should equal ``geography`` rolled up over its parent."""
-
-    department: str  # part of the department's registry name, e.g. "卫生健康"
-    indicator: str  # what the department reports
-    geography: str  # the villages' indicator it should match (usually the same code)
-
-
-# ---- PAIRS ------------------------------------------------------------------------------
-# Kept here until the catalogue carries pairs itself (proposed [[pair]] table); health
-# commissions / bureaus (卫生健康委员会, 卫生健康局) report the case counts the villages
-# report too. Education bureaus report nothing the villages also count, so they have none.
-PAIRS: tuple[Pair, ...] = (
-    Pair("卫生健康", "confirmed_total", "confirmed_total"),
-    Pair("卫生健康", "suspected_cases", "suspected_cases"),
-    Pair("卫生健康", "medical_observation", "medical_observation"),
-)
-# -----------------------------------------------------------------------------------------
 
 _ANCESTOR = {2: "city_code", 3: "county_code"}
 
@@ -63,10 +42,7 @@ def check_pairs(pairs: tuple[Pair, ...], catalogue: Catalogue) -> None:
 
 
 def _catalogue_pairs(catalogue: Catalogue) -> tuple[Pair, ...]:
-    pairs = getattr(catalogue, "pairs", None)  # once the catalogue carries [[pair]]
-    if pairs is None:
-        return PAIRS
-    return tuple(Pair(p.department, p.indicator, p.geography) for p in pairs)
+    return catalogue.pairs
 
 
 def pair_warnings(
