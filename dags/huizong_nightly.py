@@ -25,7 +25,9 @@ Every night at 02:00 Asia/Shanghai, for the **previous day**:
 3. **roll up** village/community → township → county → city by each indicator's rule,
    with completeness and timeliness for every unit;
 4. **publish** the day atomically to the warehouse (`HUIZONG_WAREHOUSE_URL`);
-5. **workbook**: the consolidated Excel workbook under `var/out/<day>/`.
+5. **workbook**: the consolidated Excel workbook under `var/out/<day>/`;
+6. **data_docs** (after validate, beside the roll-up): Great Expectations Data Docs of
+   the day under `var/data_docs/<day>/`, readable offline, linked from the review page.
 
 Trigger manually with the param `day` (YYYY-MM-DD) to (re)run a given reporting day;
 re-running a day replaces it and gives identical tables.
@@ -90,6 +92,14 @@ def huizong_nightly() -> None:
         return validate_day(date.fromisoformat(day), _settings())
 
     @task
+    def data_docs(day: str, _validated: dict[str, Any]) -> dict[str, Any]:
+        from datetime import date
+
+        from huizong.validate.datadocs import data_docs_day
+
+        return data_docs_day(date.fromisoformat(day), _settings())
+
+    @task
     def roll_up(day: str, _validated: dict[str, Any]) -> dict[str, Any]:
         from datetime import date
 
@@ -114,7 +124,9 @@ def huizong_nightly() -> None:
         return workbook_day(date.fromisoformat(day), _settings())
 
     day = reporting_day()
-    rolled = roll_up(day, validate(day, ingest(day)))
+    validated = validate(day, ingest(day))
+    data_docs(day, validated)  # beside the roll-up: totals never wait for the docs
+    rolled = roll_up(day, validated)
     published = publish(day, rolled)
     workbook(day, published)
 

@@ -92,6 +92,30 @@ def _cmd_registry_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_review_assign(args: argparse.Namespace) -> int:
+    from huizong.review.admin import assign
+
+    units = assign(Settings.from_env(), args.user, args.codes)
+    print(f"{args.user}: {', '.join(units)}")
+    return 0
+
+
+def _cmd_review_revoke(args: argparse.Namespace) -> int:
+    from huizong.review.admin import revoke
+
+    units = revoke(Settings.from_env(), args.user, args.codes)
+    print(f"{args.user}: {', '.join(units) or 'no units (sees nothing)'}")
+    return 0
+
+
+def _cmd_review_scopes(args: argparse.Namespace) -> int:
+    from huizong.review.admin import scopes
+
+    units = scopes(Settings.from_env(), args.user)
+    print("\n".join(units) if units else f"{args.user}: no units (sees nothing)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="huizong", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -128,6 +152,20 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("path", type=Path)
     r.add_argument("--departments", type=Path, default=None)
     r.set_defaults(func=_cmd_registry_load)
+
+    p = sub.add_parser("review", help="stewards' review: which org units each user sees")
+    vsub = p.add_subparsers(dest="review_command", required=True)
+    r = vsub.add_parser("assign", help="give an Airflow user org units (their whole subtree)")
+    r.add_argument("user", help="the Airflow user name")
+    r.add_argument("codes", nargs="+", metavar="CODE", help="org unit codes in the registry")
+    r.set_defaults(func=_cmd_review_assign)
+    r = vsub.add_parser("revoke", help="take org units away from a user")
+    r.add_argument("user")
+    r.add_argument("codes", nargs="+", metavar="CODE")
+    r.set_defaults(func=_cmd_review_revoke)
+    r = vsub.add_parser("scopes", help="list the org units a user is assigned")
+    r.add_argument("user")
+    r.set_defaults(func=_cmd_review_scopes)
     return parser
 
 

@@ -40,9 +40,12 @@ def test_no_cycles_and_expected_order(dagbag) -> None:
     dag = dagbag.dags["huizong_nightly"]
     order = [t.task_id for t in dag.topological_sort()]
     steps = ["reporting_day", "ingest", "validate", "roll_up", "publish", "workbook"]
-    assert sorted(order) == sorted(steps)
+    assert sorted(order) == sorted([*steps, "data_docs"])
     for before, after in itertools.pairwise(steps):
         assert order.index(before) < order.index(after), order
+    docs = dag.get_task("data_docs")
+    assert docs.upstream_task_ids == {"reporting_day", "validate"}
+    assert docs.downstream_task_ids == set()  # the totals never wait for the docs
 
 
 def test_schedule_is_nightly_in_shanghai(dagbag) -> None:

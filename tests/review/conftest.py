@@ -139,7 +139,37 @@ def _ledger(row: Row) -> dict[str, object]:
 
 
 #: The warehouse's own DDL (sql/schema, owned by publish) for the tables review reads.
-WAREHOUSE_DDL = ["040_quarantine.sql", "050_validation_warning.sql", "060_submission_ledger.sql"]
+WAREHOUSE_DDL = [
+    "010_consolidated.sql",
+    "040_quarantine.sql",
+    "050_validation_warning.sql",
+    "060_submission_ledger.sql",
+]
+
+#: Published totals of persons_screened: (code, name, level, kind, parent, value).
+TOTALS = [
+    ("1309", "沧州市", 2, "city", "13", 100),
+    ("130903", "运河区", 3, "county", "1309", 60),
+    ("130903001", "南环中路街道", 4, "township", "130903", 60),
+    ("130902", "新华区", 3, "county", "1309", 40),
+    ("130902001", "建设北街街道", 4, "township", "130902", 40),
+    (VILLAGE_A, "大化社区居民委员会", 5, "village", "130903001", 60),
+    (DEPT_A, "运河区教育局", 3, "department", "130903", 7),
+]
+
+
+def _consolidated() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        TOTALS, columns=["unit_code", "unit_name", "level", "kind", "parent_code", "value"]
+    )
+    frame.insert(0, "period", DAY)
+    frame["indicator"] = "persons_screened"
+    frame["value"] = frame["value"].astype("float64")
+    frame["value_text"] = None
+    frame["status"] = "reported"
+    frame["reporting_units"] = 1
+    frame["expected_units"] = 1
+    return frame.reindex(columns=frames.CONSOLIDATED_COLUMNS)
 
 
 @pytest.fixture
@@ -190,6 +220,7 @@ def build_warehouse(tmp_path: Path, warehouse_url: str) -> Warehouse:
     ledger["received_at"] = pd.Timestamp("2026-11-26 10:00", tz="UTC")
     for frame in (quarantine, warnings):
         frame["period"] = DAY  # a date: the warehouse column is DATE on PostgreSQL
+    _consolidated().to_sql("consolidated", engine, index=False, if_exists="append")
     quarantine.to_sql("quarantine", engine, index=False, if_exists="append")
     warnings.to_sql("validation_warning", engine, index=False, if_exists="append")
     ledger.reindex(columns=["period", *frames.LEDGER_COLUMNS[1:]]).to_sql(

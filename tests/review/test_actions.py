@@ -297,3 +297,35 @@ def test_correct_falls_back_to_the_report_table(warehouse: Warehouse) -> None:
     assert pd.isna(corrected["returnees_new"])  # 不适用 carried over, not a zero
     assert "returnees_new" in corrected["not_applicable"].split(",")
     assert corrected["persons_screened"] == int(row.values["persons_screened"])
+
+
+def test_structural_failure_cannot_be_accepted(warehouse: Warehouse) -> None:
+    """An unknown unit is not a value a steward can vouch for: correct or reject instead."""
+    wh = warehouse
+    issue = {
+        "period": date.fromisoformat(PERIOD),
+        "file_id": wh.a_error.file_id,
+        "file_name": wh.a_error.file_name,
+        "sheet": wh.a_error.sheet,
+        "row_number": wh.a_error.row_number,
+        "unit_code": wh.a_error.unit_code,
+        "unit_name": wh.a_error.unit_name,
+        "column": "unit_code",
+        "value": wh.a_error.unit_code,
+        "rule": "unit_known",
+        "severity": "error",
+        "message_zh": "单位代码不在名录中",
+        "message_en": "unknown unit code",
+    }
+    pd.DataFrame([issue]).to_sql("quarantine", wh.engine, index=False, if_exists="append")
+    with pytest.raises(actions.ActionError, match="unit_known"):
+        actions.accept(
+            wh.engine,
+            wh.settings,
+            username="steward_a",
+            rule="unit_known",
+            justification="确认",
+            **_key(wh.a_error),
+        )
+    assert wh.actions().empty
+    assert store.waivers_for(wh.engine, PERIOD).empty

@@ -217,6 +217,8 @@ B_CASES: dict[Route, str] = {
     ("POST", "/runs/{period}/reject"): "deny",
     ("POST", "/runs/{period}/mark-reviewed"): "deny",
     ("POST", "/runs/{period}/rerun"): "filter",  # not unit data; see test_rerun_*
+    ("GET", "/runs/{period}/totals"): "filter",  # see test_totals_*
+    ("GET", "/api/runs/{period}/totals"): "filter",
 }
 
 
@@ -391,3 +393,30 @@ def test_bad_day_is_400(env: Env) -> None:
     resp = env.client.get("/runs/not-a-day", headers=env.as_("steward_a"))
     assert resp.status_code == 400
     assert COUNTY_A  # the constant is shared with conftest
+
+
+def test_totals_show_the_stewards_subtree_and_the_units_above(shared_env: Env) -> None:
+    env = shared_env
+    got = env.client.get(
+        f"/api/runs/{PERIOD}/totals",
+        params={"indicator": "persons_screened"},
+        headers=env.as_("steward_a"),
+    )
+    assert got.status_code == 200, got.text
+    assert [(r["unit_code"], r["level"], r["value"]) for r in got.json()] == [
+        ("1309", 2, 100.0),
+        ("130903", 3, 60.0),
+        ("130903001", 4, 60.0),
+    ]  # not county B or its township, not villages, not departments
+    page = env.client.get(f"/runs/{PERIOD}/totals", headers=env.as_("steward_a"))
+    assert page.status_code == 200
+    assert '<span class="total" id="total-130903001">60</span>' in page.text
+    assert '<span class="total" id="total-1309">100</span>' in page.text
+    assert "130902" not in page.text and "新华区" not in page.text
+    city = env.client.get(f"/api/runs/{PERIOD}/totals", headers=env.as_("city")).json()
+    assert [r["unit_code"] for r in city] == ["1309", "130902", "130903", "130902001", "130903001"]
+    assert env.client.get(f"/api/runs/{PERIOD}/totals", headers=env.as_("nobody")).json() == []
+    bad = env.client.get(
+        f"/runs/{PERIOD}/totals", params={"indicator": "problems"}, headers=env.as_("city")
+    )
+    assert bad.status_code == 400  # a text indicator has no totals

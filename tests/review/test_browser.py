@@ -1,13 +1,17 @@
-"""Browser test: a steward logs in to a real ``airflow api-server``, opens the day's
-quarantine in the review plugin, corrects one value and re-runs the day through Airflow's
-API. Headless Debian Chromium driven by Playwright; a screenshot is kept as an artefact.
+"""Browser test, the whole loop: a steward logs in to a real Airflow (api-server, scheduler
+and dag-processor with the LocalExecutor), opens the demo day in the review plugin,
+corrects one value, re-runs the day from the page, the scheduler executes that run, and
+the township, county and city totals on the totals page move by exactly the corrected
+difference. Headless Debian Chromium driven by Playwright; screenshots are kept in
+``$HUIZONG_TEST_ARTEFACTS`` (default ``test-artifacts/`` in the repository).
 
-Not covered here (needs the scheduler and the core pipeline's demo day): the re-run
-executing and the township/county/city totals changing by the corrected difference.
+The cron schedule is switched off (``[scheduler] use_job_schedule``) so the only run is
+the one the steward triggers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -16,15 +20,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
-from huizong.review import store
-
-from .conftest import PERIOD, Warehouse, build_warehouse
+from huizong.review import queries, store
+from huizong.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,10 +42,14 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PASSWORD = "steward-a-pass"
+DAY = date(2020, 1, 28)
+PERIOD = DAY.isoformat()
+DAG_ID = "huizong_nightly"
+RUN_TIMEOUT = 240.0  # seconds for the triggered run to finish
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.timeout(300),
+    pytest.mark.timeout(600),
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed"),
 ]
 
@@ -56,14 +65,90 @@ def _run(cmd: list[str], env: dict[str, str], timeout: float) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
+@dataclass
+class Issue:
+    """The warned value the steward corrects (it is in the totals already)."""
+
+    unit_code: str
+    file_id: str
+    sheet: str
+    row_number: int
+    column: str
+    old: int
+
+    @property
+    def chain(self) -> list[str]:
+        return [self.unit_code[:9], self.unit_code[:6], self.unit_code[:4]]
+
+
+@dataclass
+class Server:
+    base: str
+    settings: Settings
+    engine: sa.Engine
+    issue: Issue
+    logs: Path
+
+    def token(self) -> str:
+        resp = httpx.post(
+            f"{self.base}/auth/token", json={"username": "steward_a", "password": PASSWORD}
+        )
+        return resp.json()["access_token"]
+
+    def tail(self, n: int = 2000) -> str:
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-n:]}"
+            for p in sorted(self.logs.glob("*.log"))
+        )
+
+
+def _demo_day(tmp: Path) -> tuple[Settings, sa.Engine, Issue]:
+    """The demo day run once in-process, as last night's run left it."""
+    from huizong.demo import generate_demo_day
+    from huizong.pipeline import run_day
+
+    settings = Settings(home=tmp / "var", inbox_root=tmp / "inbox")
+    generate_demo_day(DAY, settings.inbox_for(DAY))
+    run_day(DAY, settings)
+    engine = sa.create_engine(settings.warehouse)
+    store.ensure_schema(engine)
+    warnings = queries.issues(engine, DAY, ["1309"], "warning")
+    high = warnings[warnings["rule"].str.startswith("warn_above:")].iloc[0]
+    issue = Issue(
+        str(high["unit_code"]),
+        str(high["file_id"]),
+        str(high["sheet"]),
+        int(high["row_number"]),
+        str(high["column"]),
+        int(high["value"]),
+    )
+    store.assign_scope(engine, "steward_a", [issue.unit_code[:6]])
+    return settings, engine, issue
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop a component and everything it started (its own process group)."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group (task workers)
+    proc.wait(timeout=10)
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Warehouse]]:
-    """A migrated Airflow home with the DAG serialized and the api-server on a free port."""
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Airflow (api-server, scheduler, dag-processor) on the demo day, on a free port."""
     tmp = tmp_path_factory.mktemp("browser")
-    (tmp / "wh").mkdir()
-    wh = build_warehouse(tmp, f"sqlite:///{tmp / 'wh' / 'warehouse.sqlite'}")
+    settings, engine, issue = _demo_day(tmp)
     home = tmp / "airflow"
     home.mkdir()
+    logs = tmp / "logs"
+    logs.mkdir()
     passwords = home / "passwords.json"
     passwords.write_text(json.dumps({"steward_a": PASSWORD}), encoding="utf-8")
     port = _free_port()
@@ -75,28 +160,38 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Ware
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "2",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",  # only the steward's run
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "steward_a:user",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": base,
         "AIRFLOW__API__WORKERS": "1",
-        "AIRFLOW__CORE__PARALLELISM": "2",
-        "HUIZONG_HOME": str(wh.settings.home),
-        "HUIZONG_INBOX": str(wh.settings.inbox_root),
-        "HUIZONG_WAREHOUSE_URL": str(wh.engine.url.render_as_string(hide_password=False)),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/",
+        "HUIZONG_HOME": str(settings.home),
+        "HUIZONG_INBOX": str(settings.inbox_root),
         "HUIZONG_AIRFLOW_API_URL": base,
     }
-    _run([airflow, "db", "migrate"], env, 120)
-    _run([airflow, "dags", "reserialize"], env, 120)
-    log = (tmp / "api-server.log").open("w")
-    proc = subprocess.Popen(
-        [airflow, "api-server", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    env.pop("HUIZONG_WAREHOUSE_URL", None)  # the demo day's SQLite file under HUIZONG_HOME
+    _run([airflow, "db", "migrate"], env, 180)
+    _run([airflow, "dags", "reserialize"], env, 180)
+    procs: list[subprocess.Popen] = []
+    handles = []
     try:
+        for component in ("api-server", "scheduler", "dag-processor"):
+            log = (logs / f"{component}.log").open("w")
+            handles.append(log)
+            cmd = [airflow, component] + (
+                ["--port", str(port)] if component == "api-server" else []
+            )
+            procs.append(
+                subprocess.Popen(
+                    cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                )
+            )
+        srv = Server(base, settings, engine, issue, logs)
         deadline = time.monotonic() + 90
         while True:
             try:
@@ -104,75 +199,94 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Ware
                     break
             except httpx.HTTPError:
                 pass
-            assert proc.poll() is None, (tmp / "api-server.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "api-server did not become healthy in 90 s"
+            assert all(p.poll() is None for p in procs), srv.tail()
+            assert time.monotonic() < deadline, "api-server not healthy in 90 s\n" + srv.tail()
             time.sleep(0.5)
-        yield base, wh
+        yield srv
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        log.close()
-        wh.engine.dispose()
+        for proc in reversed(procs):
+            _stop(proc)
+        for log in handles:
+            log.close()
+        engine.dispose()
 
 
-def test_steward_corrects_and_reruns_in_the_browser(
-    server: tuple[str, Warehouse], tmp_path: Path
-) -> None:
-    from playwright.sync_api import sync_playwright
+def _wait_for_run(srv: Server, run_id: str) -> dict:
+    """Poll the run through the public REST API until it ends (bounded)."""
+    headers = {"Authorization": f"Bearer {srv.token()}"}
+    url = f"{srv.base}/api/v2/dags/{DAG_ID}/dagRuns/{run_id}"
+    deadline = time.monotonic() + RUN_TIMEOUT
+    run: dict = {}
+    while time.monotonic() < deadline:
+        run = httpx.get(url, headers=headers, timeout=10).json()
+        if run.get("state") in ("success", "failed"):
+            break
+        time.sleep(2)
+    tasks = httpx.get(f"{url}/taskInstances", headers=headers, timeout=10).json()
+    states = {t["task_id"]: t["state"] for t in tasks.get("task_instances", [])}
+    assert run.get("state") == "success", f"{run.get('state')}: {states}\n{srv.tail()}"
+    return states
 
-    base, wh = server
-    assert httpx.get(f"{base}/huizong-review/").status_code == 401  # no user, no page
-    # HUIZONG_TEST_ARTEFACTS (e.g. set by `make test` / CI) keeps the screenshot
-    artefacts = Path(os.environ.get("HUIZONG_TEST_ARTEFACTS", tmp_path))
+
+def test_steward_corrects_reruns_and_sees_the_new_totals(server: Server, tmp_path: Path) -> None:
+    from playwright.sync_api import Page, sync_playwright
+
+    srv, issue = server, server.issue
+    base = f"{srv.base}/huizong-review"
+    new = issue.old // 10
+    artefacts = Path(os.environ.get("HUIZONG_TEST_ARTEFACTS", ROOT / "test-artifacts"))
     artefacts.mkdir(parents=True, exist_ok=True)
+    assert httpx.get(f"{base}/").status_code == 401  # no user, no page
+    totals_url = f"{base}/runs/{PERIOD}/totals?indicator={issue.column}"
+
+    def totals(page: Page) -> dict[str, int]:
+        page.goto(totals_url)
+        return {code: int(page.inner_text(f"#total-{code}")) for code in issue.chain}
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page()
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(30_000)
             # log in through Airflow's own login page
-            page.goto(f"{base}/auth/login")
+            page.goto(f"{srv.base}/auth/login")
             page.fill("input[name=username]", "steward_a")
             page.fill("input[name=password]", PASSWORD)
             page.click("button[type=submit]")
             page.wait_for_url(lambda url: "/auth/login" not in url)
 
-            page.goto(f"{base}/huizong-review/")
+            before = totals(page)
+            page.goto(f"{base}/")
             page.click(f"text={PERIOD}")
-            page.click(f"text={wh.a_error.file_name}")
-            assert "250000" in page.content()
-            assert wh.b_error.unit_code not in page.content()
-            page.select_option("#correct select[name=column]", "persons_screened")
-            page.fill("#correct input[name=new_value]", "2500")
-            page.fill("#correct input[name=justification]", "多打了两个零")
+            page.click(f'a[href*="file_id={issue.file_id}"][href$="row_number={issue.row_number}"]')
+            assert str(issue.old) in page.content()
+            page.select_option("#correct select[name=column]", issue.column)
+            page.fill("#correct input[name=new_value]", str(new))
+            page.fill("#correct input[name=justification]", "多打了一位")
             page.click("#correct button[type=submit]")
-            page.wait_for_selector("text=250000 → 2500")
-            page.goto(f"{base}/huizong-review/runs/{PERIOD}")
+            page.wait_for_selector(f"text={issue.old} → {new}")
+            page.goto(f"{base}/runs/{PERIOD}")
             page.screenshot(path=str(artefacts / "review-corrected.png"), full_page=True)
             page.click("#rerun")
             page.wait_for_selector("#rerun-started")
             run_text = page.inner_text("#rerun-started")
+            run_id = page.inner_text("#rerun-started b")
+            assert run_id in run_text
+
+            states = _wait_for_run(srv, run_id)
+            after = totals(page)
+            page.screenshot(path=str(artefacts / "review-totals-after-rerun.png"), full_page=True)
         finally:
             browser.close()
 
-    audit = store.actions_for(wh.engine, PERIOD)
+    assert set(states) >= {"ingest", "validate", "data_docs", "roll_up", "publish", "workbook"}
+    assert {code: after[code] - before[code] for code in issue.chain} == dict.fromkeys(
+        issue.chain, new - issue.old
+    )
+    audit = store.actions_for(srv.engine, PERIOD)
     assert audit[["action", "username", "old_value", "new_value"]].values.tolist() == [
-        ["correct", "steward_a", "250000", "2500"]
+        ["correct", "steward_a", str(issue.old), str(new)]
     ]
-    folder = wh.settings.inbox_for(date.fromisoformat(PERIOD)) / "_corrections"
-    assert len(list(folder.glob(f"{wh.a_error.unit_code}-*.csv"))) == 1
-    # the run exists in Airflow with the day as conf
-    token = httpx.post(
-        f"{base}/auth/token", json={"username": "steward_a", "password": PASSWORD}
-    ).json()["access_token"]
-    runs = httpx.get(
-        f"{base}/api/v2/dags/huizong_nightly/dagRuns",
-        headers={"Authorization": f"Bearer {token}"},
-    ).json()["dag_runs"]
-    assert [r["conf"] for r in runs] == [{"day": PERIOD}]
-    assert runs[0]["dag_run_id"] in run_text
+    assert (srv.settings.home / "data_docs" / PERIOD / "index.html").is_file()
     assert (artefacts / "review-corrected.png").stat().st_size > 0
+    assert (artefacts / "review-totals-after-rerun.png").stat().st_size > 0

@@ -1,12 +1,14 @@
-"""A correction entered in review wins at the next run: the demo day through the real
-pipeline, a warned value corrected, the day re-run (in-process, as the DAG's tasks do), and
-the township, county and city totals move by exactly the corrected difference.
+"""Stewards' actions win at the next run: the demo day through the real pipeline, an action
+taken in review, the day re-run (in-process, as the DAG's tasks do), and the township,
+county and city totals move by exactly what the action changed.
 
-About 30 s (two runs of the demo day), so marked e2e.
+The demo day is run once per module; each test works on its own copy of that state and
+re-runs the day once (about 10 s each), so marked e2e.
 """
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -14,14 +16,16 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from huizong.catalogue import load_catalogue
 from huizong.review import actions, queries, store
+from huizong.settings import Settings
 
 pytestmark = pytest.mark.e2e
 
 DAY = date(2020, 1, 28)
 
 
-def _totals(engine: sa.Engine, codes: list[str]) -> pd.DataFrame:
+def _totals(engine: sa.Engine, codes: list[str]) -> pd.Series:
     with engine.connect() as conn:
         frame = pd.read_sql(
             sa.text("SELECT unit_code, indicator, value FROM consolidated WHERE period = :p"),
@@ -32,17 +36,44 @@ def _totals(engine: sa.Engine, codes: list[str]) -> pd.DataFrame:
     return frame.set_index(["unit_code", "indicator"])["value"].sort_index()
 
 
-def test_correction_changes_totals_by_exactly_the_difference(tmp_path: Path) -> None:
+def _report_units(engine: sa.Engine) -> set[str]:
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.text("SELECT unit_code FROM report WHERE period = :p"), {"p": DAY.isoformat()}
+        )
+        return {str(r[0]) for r in found}
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo day generated and run once: inbox, run files, store and warehouse."""
     from huizong.demo import generate_demo_day
     from huizong.pipeline import run_day
-    from huizong.settings import Settings
 
-    settings = Settings(home=tmp_path / "var", inbox_root=tmp_path / "inbox")
+    base = tmp_path_factory.mktemp("roundtrip")
+    settings = Settings(home=base / "var", inbox_root=base / "inbox")
     generate_demo_day(DAY, settings.inbox_for(DAY))
     run_day(DAY, settings)
+    return base
+
+
+@pytest.fixture
+def day_state(baseline: Path, tmp_path: Path) -> tuple[Settings, sa.Engine]:
+    for name in ("var", "inbox"):
+        shutil.copytree(baseline / name, tmp_path / name)
+    settings = Settings(home=tmp_path / "var", inbox_root=tmp_path / "inbox")
     engine = sa.create_engine(settings.warehouse)
     store.ensure_schema(engine)
+    yield settings, engine
+    engine.dispose()
 
+
+def test_correction_changes_totals_by_exactly_the_difference(
+    day_state: tuple[Settings, sa.Engine],
+) -> None:
+    from huizong.pipeline import run_day
+
+    settings, engine = day_state
     warnings = queries.issues(engine, DAY, ["1309"], "warning")
     numeric = warnings[warnings["rule"].str.startswith("warn_above:")]
     assert len(numeric), "the demo day plants at least one unusually high value"
@@ -82,4 +113,60 @@ def test_correction_changes_totals_by_exactly_the_difference(tmp_path: Path) -> 
     assert audit[["action", "unit_code", "old_value", "new_value"]].values.tolist() == [
         ["correct", unit, str(old), str(new)]
     ]
-    engine.dispose()
+
+
+def test_accepted_value_brings_the_row_into_report_and_totals(
+    day_state: tuple[Settings, sa.Engine],
+) -> None:
+    """accept → waiver; the re-run's validation honours it: the row is published."""
+    from huizong.pipeline import run_day
+
+    settings, engine = day_state
+    quarantine = queries.issues(engine, DAY, ["1309"], "quarantine")
+    per_row = quarantine.groupby(["file_id", "sheet", "row_number"])["rule"].transform("size")
+    single = quarantine[(per_row == 1) & quarantine["rule"].str.startswith("rule:")]
+    assert len(single), "the demo day plants a row failing one cross-field rule"
+    issue = single.iloc[0]
+    unit, rule = str(issue["unit_code"]), str(issue["rule"])
+    assert unit not in _report_units(engine)
+    chain = [unit[:9], unit[:6], unit[:4]]
+    before = _totals(engine, chain)
+    received = pd.read_parquet(settings.run_dir(DAY) / "received.parquet")
+    row = received[
+        (received["file_id"] == issue["file_id"])
+        & (received["row_number"] == int(issue["row_number"]))
+    ].iloc[0]
+
+    store.assign_scope(engine, "steward", [unit[:6]])
+    actions.accept(
+        engine,
+        settings,
+        username="steward",
+        period=DAY,
+        file_id=str(issue["file_id"]),
+        sheet=str(issue["sheet"]),
+        row_number=int(issue["row_number"]),
+        rule=rule,
+        justification="电话核实：返乡人数统计口径不同，数据无误",
+    )
+    summary = run_day(DAY, settings)
+    after = _totals(engine, chain)
+
+    assert summary["validate"]["waived"] == 1
+    assert unit in _report_units(engine)
+    diff = (after - before).fillna(0)
+    summed = [i.code for i in load_catalogue().numeric if i.across_units == "sum"]
+    for code in chain:
+        for ind in summed:
+            expected = 0 if pd.isna(row[ind]) else int(row[ind])
+            assert diff.get((code, ind), 0) == expected, (code, ind)
+    left = queries.issues(engine, DAY, [unit[:6]], "quarantine")
+    assert not (left["unit_code"] == unit).any()
+    trail = queries.issues(engine, DAY, [unit[:6]], "warning")
+    trail = trail[trail["rule"] == f"waived:{rule}"]
+    assert trail["unit_code"].tolist() == [unit]
+    assert "电话核实" in trail["message_zh"].iloc[0]
+    audit = store.actions_for(engine, DAY)
+    assert audit[["action", "unit_code", "rule", "username"]].values.tolist() == [
+        ["accept", unit, rule, "steward"]
+    ]

@@ -51,3 +51,15 @@ def test_bad_date_is_a_usage_error(home: Path) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["run", "--date", "2020-02-30"])
     assert exited.value.code == 2
+
+
+def test_review_scopes_round_trip(home: Path, capsys) -> None:
+    assert main(["review", "assign", "steward_a", "130903", "130902001"]) == 0
+    capsys.readouterr()
+    assert main(["review", "scopes", "steward_a"]) == 0
+    assert sorted(capsys.readouterr().out.split()) == ["130902001", "130903"]
+    assert main(["review", "revoke", "steward_a", "130903"]) == 0
+    capsys.readouterr()
+    assert main(["review", "scopes", "steward_a"]) == 0
+    assert capsys.readouterr().out.split() == ["130902001"]
+    assert main(["review", "assign", "steward_a", "99999"]) == 2

@@ -27,6 +27,7 @@ from huizong.review import queries, store
 from huizong.review.original import original_row
 from huizong.review.scopes import ScopeError, check_scope
 from huizong.settings import Settings
+from huizong.validate.waivers import is_waivable
 
 ACTIONS = ("accept", "correct", "reject", "mark_reviewed")
 CORRECTIONS = "_corrections"
@@ -157,6 +158,11 @@ def accept(
     """Accept a quarantined value as correct: a waiver (validation honours it) + audit row."""
     ref = RowRef.of(period, file_id, sheet, row_number)
     issue = _one_issue(engine, ref, rule, "error", username)
+    if not is_waivable(rule):
+        raise ActionError(
+            f"{rule!r} is not about a value that can be accepted as correct: "
+            "correct the row or reject it"
+        )
     why = _required(justification, "justification")
     at = store.now_utc()
     with engine.begin() as conn:

@@ -185,6 +185,7 @@ def create_app(
             f'<form method="post" action="{e(base)}/rerun" class="inline">'
             f'<button type="submit" id="rerun">重新运行此日 Re-run this day</button></form>'
             f' <a href="{e(base)}/audit">审核记录 Audit trail</a>'
+            f' <a href="{e(base)}/totals" id="totals-link">汇总 Totals</a>'
         )
         parts.append("<h2>隔离 · 按单位 Quarantine by unit</h2>")
         parts.append(
@@ -350,6 +351,55 @@ def create_app(
             page(f"{p} 审核记录 Audit trail", table(acts, cols), root=root(request))
         )
 
+    @app.get("/runs/{period}/totals", response_class=HTMLResponse)
+    def totals_page(
+        request: Request, period: str, steward: StewardDep, indicator: str | None = None
+    ) -> HTMLResponse:
+        """Township, county and city totals of one indicator, as published for the day."""
+        p = day(period)
+        catalogue = backend.catalogue
+        code = _indicator(catalogue, indicator)
+        found = queries.totals(backend.engine, p, code, steward.scopes)
+        labels = {i.code: i.zh for i in catalogue.indicators}
+        options = "".join(
+            f'<option value="{e(i.code)}"{" selected" if i.code == code else ""}>'
+            f"{e(i.zh)} ({e(i.code)})</option>"
+            for i in catalogue.numeric
+        )
+        level = {2: "市 city", 3: "县区 county", 4: "乡镇 township"}
+        body = (
+            f'<form method="get" class="inline">指标 Indicator: <select name="indicator"'
+            f' id="indicator">{options}</select> <button type="submit">显示 Show</button></form>'
+            f"<h2>{e(labels[code])} ({e(code)})</h2>"
+            + table(
+                found,
+                {
+                    "level": "层级 Level",
+                    "unit_code": "单位代码 Unit",
+                    "unit_name": "名称 Name",
+                    "value": "合计 Total",
+                    "reporting_units": "已报 Reporting",
+                    "expected_units": "应报 Expected",
+                },
+                cells={
+                    "level": lambda rec: e(level.get(int(rec["level"]), rec["level"])),
+                    "value": lambda rec: (
+                        f'<span class="total" id="total-{e(rec["unit_code"])}">'
+                        f"{e(_number(rec['value']))}</span>"
+                    ),
+                },
+            )
+            + f'<p><a href="{e(root(request))}/runs/{e(p)}">返回 Back</a></p>'
+        )
+        return HTMLResponse(page(f"{p} 汇总 Totals", body, root=root(request)))
+
+    @app.get("/api/runs/{period}/totals")
+    def totals_json(
+        period: str, steward: StewardDep, indicator: str | None = None
+    ) -> list[dict[str, Any]]:
+        code = _indicator(backend.catalogue, indicator)
+        return _records(queries.totals(backend.engine, day(period), code, steward.scopes))
+
     @app.get("/api/runs/{period}/audit")
     def audit_json(period: str, steward: StewardDep) -> list[dict[str, Any]]:
         return _records(queries.actions(backend.engine, day(period), steward.scopes))
@@ -498,7 +548,8 @@ def create_app(
         body = (
             f'<p class="msg" id="rerun-started">已触发 Triggered {e(DAG_ID)} '
             f"run <b>{e(run.get('dag_run_id'))}</b> for {e(p)}.</p>"
-            f'<p><a href="{e(root(request))}/runs/{e(p)}">返回 Back</a></p>'
+            f'<p><a href="{e(root(request))}/runs/{e(p)}">返回 Back</a> · '
+            f'<a href="{e(root(request))}/runs/{e(p)}/totals">汇总 Totals</a></p>'
         )
         return HTMLResponse(page(f"{p} 重新运行 Re-run", body, root=root(request)))
 
@@ -593,6 +644,23 @@ def create_app(
         return RedirectResponse(f"{root(request)}/runs/{row['period']}/row?{q}", status_code=303)
 
     return app
+
+
+def _indicator(catalogue: Catalogue, indicator: str | None) -> str:
+    """The requested numeric indicator, default the catalogue's first (400 if unknown)."""
+    numeric = [i.code for i in catalogue.numeric]
+    code = indicator or numeric[0]
+    if code not in numeric:
+        raise HTTPException(400, f"not a numeric indicator: {code!r}")
+    return code
+
+
+def _number(value: object) -> str:
+    """A total as the clerk writes it: integers without ``.0``; blank when not reported."""
+    if value is None or pd.isna(value):
+        return ""
+    number = float(value)  # type: ignore[arg-type]
+    return str(int(number)) if number.is_integer() else f"{number:g}"
 
 
 def _token(request: Request) -> str:

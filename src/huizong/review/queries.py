@@ -209,3 +209,37 @@ def period_in_scope(engine: Engine, period: str | date, scopes: Iterable[str]) -
     exploded = units.fillna("").astype("str").str.split(",").explode().str.strip()
     exploded = exploded[exploded != ""]
     return bool(in_scope(exploded, scopes).all())
+
+
+#: Levels shown on the totals page: city (2), county (3), township (4).
+TOTAL_LEVELS = (2, 3, 4)
+
+
+def totals(
+    engine: Engine, period: str | date, indicator: str, scopes: Iterable[str]
+) -> pd.DataFrame:
+    """One indicator's published totals for the steward: every township and county of
+    their subtree, and the county and city their units roll up into.
+
+    The units above a steward's own are shown as totals only (a steward sees their
+    corrections arrive in the city total); no unit of another subtree is listed.
+    """
+    scopes = [s for s in (str(x).strip() for x in scopes) if s]
+    frame = store.read_frame(
+        engine,
+        "select_consolidated_indicator",
+        {"period": store.period_text(period), "indicator": indicator},
+        table="consolidated",
+    )
+    cols = ["unit_code", "unit_name", "level", "kind", "parent_code", "value", "status"]
+    if frame.empty or not scopes:
+        return pd.DataFrame(columns=[*cols, "reporting_units", "expected_units"])
+    frame = frame[frame["kind"].astype("str") != "department"]
+    codes = frame["unit_code"].astype("str")
+    below = in_scope(codes, scopes)
+    geo = [s.split("D", 1)[0] for s in scopes]  # a department hangs under its parent
+    ancestors = {g[:n] for g in geo if g.isdigit() for n in (2, 4, 6, 9) if n <= len(g)}
+    above = codes.isin(ancestors)
+    out = frame[(below | above).to_numpy()].copy()
+    out["level"] = out["level"].astype("int64")
+    return out.sort_values(["level", "unit_code"]).reset_index(drop=True)

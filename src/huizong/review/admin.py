@@ -1,0 +1,78 @@
+"""Scope management for administrators (``huizong review assign`` / ``huizong review scopes``).
+
+A steward sees and acts on the subtrees of the org units assigned to them; a code that is
+not in the registry would silently give access to nothing (or, mistyped, to the wrong
+subtree), so codes are checked against the deployment's registry before they are stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
+
+from huizong.registry import Registry
+from huizong.registry.divisions import NATION_CODE
+from huizong.review import store
+from huizong.settings import Settings
+
+
+class UnknownUnit(ValueError):
+    """A unit code that is not in the registry (nothing is assigned)."""
+
+
+@contextmanager
+def warehouse_engine(settings: Settings) -> Iterator[Engine]:
+    """The warehouse with the review tables present (created if missing)."""
+    from huizong.publish.warehouse import normalise_url
+
+    engine = sa.create_engine(normalise_url(settings.warehouse), poolclass=NullPool)
+    try:
+        store.ensure_schema(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def check_units(codes: Iterable[str], registry: Registry) -> list[str]:
+    """The codes, stripped and de-duplicated in order; UnknownUnit names every bad one."""
+    wanted = list(dict.fromkeys(c.strip() for c in codes if c and c.strip()))
+    if not wanted:
+        raise UnknownUnit("no unit code given")
+    known = set(registry.units["code"].astype("str")) | {NATION_CODE}
+    bad = [c for c in wanted if c not in known]
+    if bad:
+        raise UnknownUnit(f"not in the registry: {', '.join(bad)}")
+    return wanted
+
+
+def assign(
+    settings: Settings, username: str, codes: Iterable[str], registry: Registry | None = None
+) -> tuple[str, ...]:
+    """Assign units to a steward (idempotent); returns all their units afterwards."""
+    from huizong.pipeline import registry_for
+
+    username = username.strip()
+    if not username:
+        raise ValueError("a user name is required")
+    wanted = check_units(codes, registry or registry_for(settings))
+    with warehouse_engine(settings) as engine:
+        store.assign_scope(engine, username, wanted)  # an existing assignment is kept
+        return store.scopes_for(engine, username)
+
+
+def revoke(settings: Settings, username: str, codes: Iterable[str]) -> tuple[str, ...]:
+    """Take units away from a steward; returns the units they keep."""
+    with warehouse_engine(settings) as engine:
+        for code in codes:
+            store.revoke_scope(engine, username.strip(), code.strip())
+        return store.scopes_for(engine, username.strip())
+
+
+def scopes(settings: Settings, username: str) -> tuple[str, ...]:
+    """The units assigned to a steward (empty: they see nothing)."""
+    with warehouse_engine(settings) as engine:
+        return store.scopes_for(engine, username.strip())

@@ -1,0 +1,159 @@
+"""Stewards' waivers: a value a steward accepted as correct does not fail validation again.
+
+A waiver names one issue (file_id, sheet, row_number, rule) of one day. The issue leaves
+the quarantine; a row left with no error moves to accepted. The waived issue stays
+visible as a warning ``waived:<rule>`` carrying the steward's name and justification, so
+the day's outputs (and the published warnings) show why the row passed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from huizong import frames
+from huizong.validate.rows import ValidationResult, candidates_of, empty_issues
+
+#: Prefix of the warning rule that records a waived issue.
+WAIVED = "waived:"
+#: Rules about a value a steward can vouch for (bounds and cross-field rules). Structural
+#: failures (unknown or missing unit, wrong day, duplicate row, unreadable cell) cannot be
+#: waived: the roll-up could not place or would double-count such a row; correct or
+#: reject it instead.
+WAIVABLE = ("min:", "max:", "rule:")
+
+
+def is_waivable(rule: str) -> bool:
+    return str(rule).startswith(WAIVABLE)
+
+
+_KEY = [*frames.ROW_KEY, "rule"]
+
+
+def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The match columns in one dtype, whatever the source (parquet, SQL, CSV)."""
+    out = frame.assign(
+        file_id=frame["file_id"].astype("str"),
+        sheet=frame["sheet"].fillna("").astype("str"),
+        row_number=frame["row_number"].astype("int64"),
+    )
+    if "rule" in out:
+        out["rule"] = out["rule"].astype("str")
+    return out
+
+
+def _row_index(frame: pd.DataFrame) -> pd.MultiIndex:
+    return pd.MultiIndex.from_frame(_keyed(frame[frames.ROW_KEY]))
+
+
+def apply_waivers(
+    result: ValidationResult, received: pd.DataFrame, waivers: pd.DataFrame
+) -> ValidationResult:
+    """Remove waived quarantine issues; move rows with no error left to accepted.
+
+    ``waivers`` has at least ``file_id, sheet, row_number, rule`` and optionally
+    ``username`` and ``justification`` (see ``huizong.review.store.WAIVER_COLUMNS``). A
+    waiver that matches no quarantined issue (the row was corrected or superseded since)
+    does nothing.
+    """
+    if waivers is None or waivers.empty or result.quarantine.empty:
+        return result
+    quarantine = _keyed(result.quarantine)
+    w = _keyed(waivers).drop_duplicates(_KEY)
+    w = w[w["rule"].str.startswith(WAIVABLE)]
+    for col in ("username", "justification"):
+        if col not in w:
+            w[col] = ""
+    w = w[[*_KEY, "username", "justification"]]
+    hit = quarantine.merge(w, on=_KEY, how="left", indicator=True)["_merge"].eq("both")
+    hit = hit.to_numpy()
+    if not hit.any():
+        return result
+
+    waived = quarantine[hit].merge(w, on=_KEY, how="left")
+    remaining = result.quarantine[~hit].reset_index(drop=True)
+    waived_rows = waived[frames.ROW_KEY].drop_duplicates()
+    freed = waived_rows[~_row_index(waived_rows).isin(_row_index(remaining))]
+
+    notes = _waived_warnings(waived)
+    warnings = _sorted(pd.concat([_keyed(result.warnings), notes], ignore_index=True))
+    accepted = _accept(result.accepted, received, freed, warnings)
+    return ValidationResult(accepted=accepted, quarantine=remaining, warnings=warnings)
+
+
+def _waived_warnings(waived: pd.DataFrame) -> pd.DataFrame:
+    """One warning per waived issue: same row, column and value; the steward's reason."""
+    who = waived["username"].fillna("").astype("str")
+    why = waived["justification"].fillna("").astype("str")
+    out = waived.copy()
+    out["rule"] = WAIVED + waived["rule"]
+    out["severity"] = "warning"
+    out["message_zh"] = (
+        "审核员 "
+        + who
+        + " 已确认此值无误（"
+        + why
+        + "）。原问题："
+        + waived["message_zh"].astype("str")
+    )
+    out["message_en"] = (
+        "Accepted as correct by steward "
+        + who
+        + " ("
+        + why
+        + "). Was: "
+        + waived["message_en"].astype("str")
+    )
+    return out[frames.ISSUE_COLUMNS]
+
+
+def _sorted(issues: pd.DataFrame) -> pd.DataFrame:
+    if issues.empty:
+        return empty_issues()
+    out = issues.sort_values([*frames.ROW_KEY, "rule", "column"], kind="stable")
+    text = [c for c in frames.ISSUE_COLUMNS if c != "row_number"]
+    out = out[frames.ISSUE_COLUMNS].reset_index(drop=True)
+    return out.astype({"row_number": "int64", **dict.fromkeys(text, "str")})
+
+
+def _accept(
+    accepted: pd.DataFrame,
+    received: pd.DataFrame,
+    freed: pd.DataFrame,
+    warnings: pd.DataFrame,
+) -> pd.DataFrame:
+    """Accepted rows plus the freed ones, in RECEIVED order, with fresh warning counts."""
+    if freed.empty:
+        return accepted
+    cands = candidates_of(received).reset_index(drop=True)
+    cand_key = _row_index(cands)
+    moved = cands[cand_key.isin(_row_index(freed))].reindex(columns=accepted.columns)
+    counts = warnings.groupby(frames.ROW_KEY).size()
+    moved["warning_count"] = counts.reindex(_row_index(moved)).fillna(0).astype("int64").to_numpy()
+    both = pd.concat([accepted, moved], ignore_index=True)
+    position = pd.Series(range(len(cands)), index=cand_key).reindex(_row_index(both))
+    both = both.iloc[position.to_numpy().argsort(kind="stable")].reset_index(drop=True)
+    return both.astype(accepted.dtypes.to_dict())
+
+
+def day_waivers(warehouse_url: str, day: date) -> pd.DataFrame:
+    """The stewards' waivers for ``day`` from the warehouse's ``review_waiver`` table.
+
+    No review table yet (no steward ever acted) or no warehouse file yet: no waivers.
+    """
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from huizong.publish.warehouse import normalise_url
+    from huizong.review.store import waivers_for
+
+    url = normalise_url(warehouse_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        return pd.DataFrame(columns=[*_KEY, "username", "justification"])
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        return waivers_for(engine, day)
+    finally:
+        engine.dispose()
