@@ -10,7 +10,9 @@ from __future__ import annotations
 
 # ---- files in the run directory -------------------------------------------------------
 RECEIVED = "received.parquet"  # every data row read, one row per (file, sheet, row)
-LEDGER = "ledger.parquet"  # one row per file seen in the inbox
+LEDGER = "ledger.parquet"  # one row per file seen in the inbox (as ingest saw it)
+ACCOUNTED_LEDGER = "ledger_accounted.parquet"  # LEDGER with validation's row counts
+TOTALS = "totals.parquet"  # townships' own total rows (合计), RECEIVED columns; not reports
 ACCEPTED = "accepted.parquet"  # rows that passed validation (RECEIVED columns + warnings)
 QUARANTINE = "quarantine.parquet"  # one row per (row, failed error-level rule)
 WARNINGS = "warnings.parquet"  # one row per (row, failed warning-level rule)
@@ -34,6 +36,7 @@ RECEIVED_META = [
     "not_applicable",  # comma-separated indicator codes marked 不适用 ("" none)
     "cell_errors",  # JSON list of {column, raw, zh, en}: cells that could not be parsed
     "coercions",  # JSON list of {column, raw, value, rule}: certain coercions applied
+    "extra",  # JSON object {header: cell as written} of unknown columns ("" none)
     "disposition",  # "candidate" | "superseded"
     "superseded_by",  # file_id of the later revision (NA if not superseded)
     "superseded_reason",  # why, for the ledger and stewards

@@ -39,7 +39,7 @@ def _csv(inbox: Path, name: str, lines: list[str], at: int) -> Path:
 
 def _ingest(inbox: Path, tmp_path: Path, registry, **kw):
     settings = Settings(home=tmp_path / "home", **kw)
-    return ingest_inbox(inbox, DAY, CAT, registry, settings), settings
+    return ingest_inbox(inbox, DAY, CAT, registry, settings)[:2], settings
 
 
 def _sha(path: Path) -> str:
@@ -161,9 +161,11 @@ def test_same_mtime_orders_by_source(tmp_path: Path, registry) -> None:
     _csv(inbox, "b.csv", ["130902001001,建北社区,2026-11-26,2,2,2"], at=10)
     a = _csv(inbox, "a.csv", ["130902001001,建北社区,2026-11-26,1,1,1"], at=10)
     (received, ledger), _ = _ingest(inbox, tmp_path, registry)
-    assert ledger["source"].tolist() == ["a.csv", "b.csv"]
-    superseded = received[received["disposition"] == "superseded"]
-    assert superseded["file_id"].tolist() == [_sha(a)]
+    assert ledger["source"].tolist() == ["a.csv", "b.csv"]  # order: time, then path
+    # the same instant: neither file is the later one, so neither supersedes the other
+    # (validation quarantines both rows as unique_unit_day, naming both files)
+    assert received["disposition"].tolist() == ["candidate", "candidate"]
+    assert received["file_id"].tolist() == [_sha(a), _sha(inbox / "b.csv")]
 
 
 def test_unsupported_unreadable_and_oversized_files_are_rejected(tmp_path: Path, registry) -> None:

@@ -259,7 +259,7 @@ def test_csv_row_wider_than_header_is_read_not_rejected(tmp_path: Path) -> None:
         "单位代码,单位名称,日期,"
         + ",".join(LABELS)
         + "\n"
-        + "\n".join(f"13090200100{i},村{i},2026-11-26,{i},1,1" for i in range(12))
+        + "\n".join(f"1309020010{i + 10:02d},村{i},2026-11-26,{i},1,1" for i in range(12))
         + "\n130902001099,某村,2026-11-26,5,5,5,,\n",
         encoding="utf-8",
     )

@@ -4,6 +4,11 @@ Templates drift: clerks retype headers, add units in brackets, use full-width br
 stray spaces. A header cell maps to a field if, after normalisation, it equals a known
 name, or its text inside / before a trailing bracket does ("排查登记人数（人）",
 "风险等级(1低2中3高)(risk_level)").
+
+Two-level headers (section names merged across columns above the indicator labels, meta
+labels merged down over both rows) are read by picking the row that maps best and
+filling its blank cells from the rows above; an older template's labels map through
+the catalogue's per-indicator ``aliases``.
 """
 
 from __future__ import annotations
@@ -67,6 +72,8 @@ def _names(catalogue: Catalogue) -> dict[str, str]:
         names[normalise(ind.zh)] = ind.code
         if ind.unit:
             names[normalise(f"{ind.zh}({ind.unit})")] = ind.code
+        for alias in ind.aliases:
+            names.setdefault(normalise(alias), ind.code)
     return names
 
 
@@ -108,9 +115,89 @@ def map_header(row: list[object], catalogue: Catalogue) -> list[str | None]:
 
 
 def find_header(rows: list[list[object]], catalogue: Catalogue) -> tuple[int, list[str | None]]:
-    """Index of the header row among the first rows, and its mapping; (-1, []) if none."""
-    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        mapped = map_header(row, catalogue)
-        if sum(m is not None for m in mapped) >= MIN_KNOWN:
-            return i, mapped
-    return -1, []
+    """Index of the (last) header row among the first rows, and its mapping; (-1, []) if none.
+
+    The row that maps the most cells wins (a section row above an indicator row maps
+    fewer). Its unmapped cells are then filled from the header rows above it: a blank
+    cell by the label above (a meta label merged down over two rows keeps its text only
+    in the top cell), a label such as "新增" by joining it with the section name above
+    ("新增" under "返乡人员" → "新增返乡人员").
+    """
+    head = rows[:HEADER_SEARCH_ROWS]
+    best, best_score, best_mapped = -1, MIN_KNOWN - 1, []
+    for i, row in enumerate(head):
+        mapped, score = _with_rows_above(head, i, map_header(row, catalogue), catalogue)
+        if score > best_score:
+            best, best_score, best_mapped = i, score, mapped
+    return best, best_mapped
+
+
+def _with_rows_above(
+    head: list[list[object]], idx: int, mapped: list[str | None], catalogue: Catalogue
+) -> tuple[list[str | None], int]:
+    """Row ``idx``'s mapping completed from the two rows above, and its score.
+
+    Blank cells take the label above only if the row maps something itself (directly or
+    joined with its section), so that a data row under a header never scores."""
+    own = sum(m is not None for m in mapped)
+    mapped = list(mapped)
+    row = head[idx]
+    seen = {f for f in mapped if f is not None}
+    fills: list[tuple[int, str]] = []
+    for up in range(idx - 1, max(idx - 3, -1), -1):
+        above = head[up]
+        section = _forward_fill(above)
+        for j in range(len(mapped)):
+            if mapped[j] is not None:
+                continue
+            cell = row[j] if j < len(row) else None
+            if _blank(cell):
+                if j < len(above) and not _blank(above[j]):
+                    f = field_for(above[j], catalogue)
+                    if f is not None and f not in seen:
+                        fills.append((j, f))
+                        seen.add(f)
+                continue
+            if j < len(section) and section[j]:
+                for text in (f"{cell}{section[j]}", f"{section[j]}{cell}"):
+                    f = field_for(text, catalogue)
+                    if f is not None and f not in seen:
+                        mapped[j] = f
+                        seen.add(f)
+                        own += 1
+                        break
+    if own == 0:
+        return mapped, 0
+    for j, f in fills:
+        if mapped[j] is None:
+            mapped[j] = f
+    return mapped, sum(m is not None for m in mapped)
+
+
+def header_labels(rows: list[list[object]], idx: int) -> list[str]:
+    """The text of each header column: the header cell, or the nearest one above it."""
+    row = rows[idx]
+    out = []
+    for j, cell in enumerate(row):
+        text = "" if _blank(cell) else str(cell).strip()
+        up = idx - 1
+        while not text and up >= max(idx - 2, 0):
+            above = rows[up]
+            text = "" if j >= len(above) or _blank(above[j]) else str(above[j]).strip()
+            up -= 1
+        out.append(text)
+    return out
+
+
+def _blank(cell: object) -> bool:
+    return cell is None or (isinstance(cell, float) and cell != cell) or not str(cell).strip()
+
+
+def _forward_fill(row: list[object]) -> list[str]:
+    """Section names merged across columns: calamine gives the text in the first cell only."""
+    out, last = [], ""
+    for cell in row:
+        if not _blank(cell):
+            last = str(cell).strip()
+        out.append(last)
+    return out

@@ -15,6 +15,16 @@ Rules that make re-runs and audits boring:
   rows stay in RECEIVED with ``disposition = 'superseded'`` and the later file's id, so a
   township batch followed by one village's correction replaces only that village's row.
   Rows within one file are never superseded here (validation quarantines duplicates).
+  Two files for the same unit and date that landed at the *same* instant cannot be
+  ordered by time: neither supersedes the other, so validation quarantines both rows
+  (``unique_unit_day``, naming both files) instead of guessing from the file names.
+* Nothing is read through a link: symbolic links in the inbox (they may point anywhere)
+  and other non-regular files get a ledger row, status ``rejected``, and are never opened.
+* A file's name is display only: the store path is ``store_dir/<sha256>``, whatever the
+  name says (spaces, Chinese, leading dots, ``..``), so nothing is written outside it.
+* What a file *is* comes from its bytes (:mod:`huizong.ingest.safety`): an ``.xlsx`` that
+  is CSV text is read as CSV with a ledger note; empty, HTML, old ``.xls``, damaged and
+  bomb-like workbooks are rejected with a message the clerk can act on.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass
 from datetime import date
@@ -33,17 +44,21 @@ import pandas as pd
 from huizong import frames
 from huizong.catalogue import Catalogue
 from huizong.ingest.reader import (
-    SUPPORTED_SUFFIXES,
     RawSubmission,
     SubmissionRejected,
     empty_received,
     parse_raw,
     read_raw,
 )
+from huizong.ingest.safety import SNIFFED_SUFFIXES, sniff
 from huizong.registry import Registry
 from huizong.settings import Settings
 
 _CHUNK = 1024 * 1024
+#: Files that editors and file managers leave beside real reports (never reports).
+_JUNK_PREFIXES = ("~$", ".~lock.", "._")
+_JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 @dataclass
@@ -52,6 +67,7 @@ class _Entry:
     source: str
     size: int
     received_at: pd.Timestamp
+    kind: str = "file"  # file | symlink | special
     sha256: str = ""
     file_id: str = ""
     status: str = "read"
@@ -68,8 +84,12 @@ def empty_ledger() -> pd.DataFrame:
 
 def ingest_inbox(
     inbox: Path, day: date, catalogue: Catalogue, registry: Registry, settings: Settings
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(RECEIVED, LEDGER) for every file under ``inbox``; empty frames if there is none.
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(RECEIVED, LEDGER, TOTALS) for every file under ``inbox``; empty frames if none.
+
+    TOTALS holds the townships' own total rows (合计) found in batch files: they are not
+    reports (not in RECEIVED, not counted in ``rows_received``) but evidence stewards
+    compare with the sum of the villages.
 
     LEDGER statuses after ingest: ``read`` (rows in RECEIVED), ``superseded`` (all its
     rows replaced by later files), ``duplicate`` and ``rejected`` (no rows; see
@@ -77,22 +97,24 @@ def ingest_inbox(
     """
     inbox = Path(inbox)
     if not inbox.is_dir():
-        return empty_received(catalogue), empty_ledger()
+        return empty_received(catalogue), empty_ledger(), empty_received(catalogue)
     entries = _scan(inbox)
     store = settings.store_dir
     store.mkdir(parents=True, exist_ok=True)
     seen: dict[str, str] = {}  # sha256 -> source of the kept copy
     raws: list[RawSubmission] = []
+    totals: list[RawSubmission] = []
     for e in entries:
-        if e.size > settings.max_file_bytes:
-            e.sha256 = _sha256(e.path)
+        if _refuse_unread(e, settings):
+            continue
+        try:
+            source_fd = _open_no_follow(e.path)
+        except OSError as exc:  # removed, unreadable, or replaced by a link since the scan
+            e.file_id = f"unreadable:{e.source}"
             e.status = "rejected"
-            e.message = (
-                f"文件过大（{e.size} 字节，上限 {settings.max_file_bytes} 字节），未读取 / "
-                f"file too large ({e.size} bytes, limit {settings.max_file_bytes}); not read"
-            )
-        else:
-            e.sha256 = _store(e.path, store)
+            e.message = f"无法读取文件：{exc.strerror} / cannot read the file: {exc.strerror}"
+            continue
+        e.sha256 = _store(source_fd, e.path, store)  # a store failure is a fault: raise
         if e.sha256 in seen:
             e.file_id = f"{e.sha256}:{e.source}"
             e.status = "duplicate"
@@ -104,106 +126,196 @@ def ingest_inbox(
             continue
         seen[e.sha256] = e.source
         e.file_id = e.sha256
-        if e.status == "rejected":
-            continue
-        suffix = e.path.suffix.lower()
-        if e.path.name.startswith((".", "~$")):
-            e.status = "rejected"
-            e.message = (
-                "临时文件或隐藏文件（如Excel打开时生成的 ~$ 文件），不是报表 / "
-                "temporary or hidden file (e.g. an Excel lock file), not a report"
-            )
-            continue
-        if suffix not in SUPPORTED_SUFFIXES:
-            e.status = "rejected"
-            e.message = (
-                f"不支持的文件类型 {suffix or '(无扩展名)'}，请使用 .xlsx 或 .csv / "
-                f"unsupported file type {suffix or '(none)'}; use .xlsx or .csv"
-            )
-            continue
-        try:
-            raw = read_raw(
-                store / e.sha256,
-                catalogue,
-                file_id=e.file_id,
-                file_name=e.path.name,
-                received_at=e.received_at,
-                suffix=suffix,
-            )
-        except SubmissionRejected as exc:
-            e.status = "rejected"
-            e.message = exc.message
-            continue
-        e.form = raw.form
-        e.extra_columns = ",".join(raw.extra_columns)
-        if e.extra_columns:
-            e.message = f"未识别的列已忽略：{e.extra_columns} / unknown columns ignored"
-        raws.append(raw)
+        raw = _read_one(e, store / e.sha256, catalogue)
+        if raw is not None:
+            raws.append(raw)
+            if raw.totals is not None:
+                totals.append(raw.totals)
     received = parse_raw(raws, catalogue)
     received = _supersede(received, [e.file_id for e in entries])
     ledger = _ledger(entries, received, day, catalogue)
-    return received, ledger
+    return received, ledger, parse_raw(totals, catalogue)
+
+
+def display_name(name: str) -> str:
+    """A file name as text for the ledger and messages (display only, never a path).
+
+    Names that are not UTF-8 (typically GBK names from a zip unpacked on Linux) arrive as
+    surrogate escapes that parquet and PostgreSQL refuse: decode the raw bytes as UTF-8,
+    else GB18030, else with replacement characters.
+    """
+    raw = os.fsencode(name)
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", errors="replace")
+
+
+def _refuse_unread(e: _Entry, settings: Settings) -> bool:
+    """Reject what must not be opened or stored (links, special, empty, too large)."""
+    if e.kind != "file":
+        e.file_id = f"{e.kind}:{e.source}"  # never read, so no content hash
+        e.status = "rejected"
+        e.message = (
+            "不读取链接文件（符号链接可能指向收件箱以外），请上传文件本身 / "
+            "links are not read (a symbolic link may point outside the inbox); "
+            "upload the file itself"
+            if e.kind == "symlink"
+            else "不是普通文件（设备、管道等），未读取 / not a regular file; not read"
+        )
+        return True
+    if e.size == 0:
+        e.sha256 = _EMPTY_SHA256
+        e.file_id = f"{_EMPTY_SHA256}:{e.source}"  # every empty file gets its own row
+        e.status = "rejected"
+        e.message = "空文件（0字节），请重新导出后上报 / empty file (0 bytes); export it again"
+        return True
+    if e.size > settings.max_file_bytes:
+        e.sha256 = _sha256(e.path)
+        e.file_id = e.sha256
+        e.status = "rejected"
+        e.message = (
+            f"文件过大（{e.size} 字节，上限 {settings.max_file_bytes} 字节），未读取 / "
+            f"file too large ({e.size} bytes, limit {settings.max_file_bytes}); not read"
+        )
+        return True
+    return False
+
+
+def _read_one(e: _Entry, stored: Path, catalogue: Catalogue) -> RawSubmission | None:
+    """Read one stored file; fill the entry's status/message; None when rejected."""
+    name = display_name(e.path.name)
+    suffix = e.path.suffix.lower()
+    if name.startswith(_JUNK_PREFIXES) or name.lower() in _JUNK_NAMES:
+        e.status = "rejected"
+        e.message = (
+            "临时文件或系统文件（如Excel打开时生成的 ~$ 文件），不是报表 / "
+            "temporary or system file (e.g. an Excel lock file), not a report"
+        )
+        return None
+    if suffix not in SNIFFED_SUFFIXES:
+        e.status = "rejected"
+        e.message = (
+            f"不支持的文件类型 {suffix or '(无扩展名)'}，请使用 .xlsx 或 .csv / "
+            f"unsupported file type {suffix or '(none)'}; use .xlsx or .csv"
+        )
+        return None
+    notes = []
+    try:
+        found = sniff(stored, suffix)
+        raw = read_raw(
+            stored,
+            catalogue,
+            file_id=e.file_id,
+            file_name=name,
+            received_at=e.received_at,
+            suffix=suffix,
+        )
+    except SubmissionRejected as exc:
+        e.status = "rejected"
+        e.message = exc.message
+        return None
+    if found.note:
+        notes.append(found.note)
+    notes.extend(getattr(raw, "notes", None) or [])  # the reader's: sheets skipped, encoding
+    e.form = raw.form
+    e.extra_columns = ",".join(raw.extra_columns)
+    if e.extra_columns:
+        notes.append(f"未识别的列已保留：{e.extra_columns} / unknown columns kept")
+    e.message = "；".join(notes)
+    return raw
 
 
 def _scan(inbox: Path) -> list[_Entry]:
+    """Every entry under the inbox, without following links (lstat only)."""
     entries = []
-    for path in sorted(p for p in inbox.rglob("*") if p.is_file()):
-        st = path.stat()
-        entries.append(
-            _Entry(
-                path=path,
-                source=path.relative_to(inbox).as_posix(),
-                size=st.st_size,
-                received_at=pd.Timestamp(st.st_mtime_ns, unit="ns", tz="UTC").as_unit("us"),
+    for top, dirs, files in os.walk(inbox, followlinks=False):
+        here = Path(top)
+        names = sorted(files) + sorted(d for d in dirs if (here / d).is_symlink())
+        for name in names:
+            path = here / name
+            st = path.lstat()
+            if stat.S_ISLNK(st.st_mode):
+                kind = "symlink"
+            elif stat.S_ISREG(st.st_mode):
+                kind = "file"
+            else:
+                kind = "special"
+            entries.append(
+                _Entry(
+                    path=path,
+                    source=display_name(path.relative_to(inbox).as_posix()),
+                    size=st.st_size,
+                    received_at=pd.Timestamp(st.st_mtime_ns, unit="ns", tz="UTC").as_unit("us"),
+                    kind=kind,
+                )
             )
-        )
     entries.sort(key=lambda e: (e.received_at, e.source))
     return entries
 
 
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
-    with path.open("rb") as f:
+    with os.fdopen(_open_no_follow(path), "rb") as f:
         while chunk := f.read(_CHUNK):
             h.update(chunk)
     return h.hexdigest()
 
 
-def _store(path: Path, store: Path) -> str:
-    """Copy into the content-addressed store while hashing; return the sha256."""
+def _open_no_follow(path: Path) -> int:
+    """Open for reading, refusing a link swapped in after the scan (O_NOFOLLOW)."""
+    return os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+
+
+def _store(source_fd: int, path: Path, store: Path) -> str:
+    """Copy the open file into the content-addressed store while hashing; its sha256."""
     h = hashlib.sha256()
-    fd, tmp_name = tempfile.mkstemp(dir=store, prefix=".incoming-")
-    tmp = Path(tmp_name)
-    try:
-        with path.open("rb") as src, os.fdopen(fd, "wb") as dst:
-            while chunk := src.read(_CHUNK):
-                h.update(chunk)
-                dst.write(chunk)
-        digest = h.hexdigest()
-        target = store / digest
-        if target.exists():
-            tmp.unlink()
-        else:
-            tmp.replace(target)
-            shutil.copystat(path, target)
-        return digest
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with os.fdopen(source_fd, "rb") as src:
+        fd, tmp_name = tempfile.mkstemp(dir=store, prefix=".incoming-")
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as dst:
+                while chunk := src.read(_CHUNK):
+                    h.update(chunk)
+                    dst.write(chunk)
+            digest = h.hexdigest()
+            target = store / digest
+            if target.exists():
+                tmp.unlink()
+            else:
+                tmp.replace(target)
+                shutil.copystat(path, target, follow_symlinks=False)
+            return digest
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 def _supersede(received: pd.DataFrame, order: list[str]) -> pd.DataFrame:
-    """Mark rows of earlier files whose (unit_code, period) a later file reports again."""
+    """Mark rows of earlier files whose (unit_code, period) a later file reports again.
+
+    "Later" is by ``received_at``; rows that share the latest time (one file's duplicate
+    rows, or two files that landed at the same instant) all stay candidates, for
+    validation to quarantine as duplicates: there is no basis to prefer either.
+    """
     if received.empty:
         return received
     rank_of = {fid: i for i, fid in enumerate(order)}
     rank = received["file_id"].map(rank_of).astype("int64")
     key_ok = received["unit_code"].notna() & received["period"].notna()
     keyed = pd.DataFrame(
-        {"unit_code": received["unit_code"], "period": received["period"], "rank": rank}
+        {
+            "unit_code": received["unit_code"],
+            "period": received["period"],
+            "rank": rank,
+            "at": received["received_at"],
+        }
     )[key_ok]
-    latest = keyed.groupby(["unit_code", "period"], sort=False)["rank"].transform("max")
-    older = keyed.index[keyed["rank"] < latest]
+    group = keyed.groupby(["unit_code", "period"], sort=False)
+    latest = group["rank"].transform("max")
+    older = keyed.index[keyed["at"] < group["at"].transform("max")]
     if len(older) == 0:
         return received
     ids = np.array(order, dtype=object)
@@ -250,7 +362,7 @@ def _ledger(
             {
                 "period": day.isoformat(),
                 "file_id": e.file_id,
-                "file_name": e.path.name,
+                "file_name": display_name(e.path.name),
                 "source": e.source,
                 "size_bytes": e.size,
                 "received_at": e.received_at,

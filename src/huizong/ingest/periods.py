@@ -81,3 +81,40 @@ def parse_periods(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
         pd.Series(iso[codes], dtype="str"),
         pd.Series(txt[codes], dtype="str"),
     )
+
+
+_MONTH_DAY = re.compile(r"^(\d{1,2})\s*月\s*(\d{1,2})\s*日?$")
+
+
+def periods_with_year(
+    period: pd.Series, raw: pd.Series, years: pd.Series
+) -> tuple[pd.Series, list[tuple[int, dict]]]:
+    """Fill periods written without a year ("1月28日") from the file's own full date.
+
+    A date without a year is ambiguous on its own; the year is taken only from a full
+    date the file writes above its header (the 填报日期 line), passed per row in
+    ``years`` (NA where the file has none: those periods stay unparsed and are
+    quarantined). Each fill is returned as a coercion event (position, record).
+    """
+    todo = period.isna().to_numpy() & raw.notna().to_numpy() & years.notna().to_numpy()
+    events: list[tuple[int, dict]] = []
+    if not todo.any():
+        return period, events
+    out = period.copy()
+    for p in np.flatnonzero(todo):
+        text = unicodedata.normalize("NFKC", str(raw.iloc[p])).strip()
+        m = _MONTH_DAY.match(text)
+        if not m:
+            continue
+        try:
+            iso = date(int(years.iloc[p]), int(m.group(1)), int(m.group(2))).isoformat()
+        except ValueError:
+            continue
+        out.iloc[p] = iso
+        events.append(
+            (
+                int(p),
+                {"column": "period", "raw": text, "value": iso, "rule": "period_year_from_title"},
+            )
+        )
+    return out, events

@@ -9,9 +9,11 @@ first three must never be confused:
 * an error: NA plus an entry in ``cell_errors`` so the clerk sees what was rejected.
 
 Every change made to a cell on the way to a number (full-width digits, thousands
-separators, ...) is recorded in ``coercions`` so that it can be audited. The text rules
-are a plain ordered table (:data:`TEXT_RULES`) so that later issues can add rules
-(units after numbers, Chinese numerals, placeholders) without touching the machinery.
+separators, a matching unit, 无 → 0, Chinese numerals) and every placeholder read as
+blank is recorded in ``coercions`` so that it can be audited. Anything whose meaning is
+not certain (约50, 3-5, 56户 for people, 三百五) is a cell error with a precise reason.
+The rules are a plain ordered table (:data:`TEXT_RULES`, mirrored in docs/coercions.md):
+add a rule there, not in the machinery.
 
 Everything here works on whole columns: the common case (a clean number) costs one
 ``pd.to_numeric`` call; only cells that are not plain numbers go down the rule chain.
@@ -20,8 +22,10 @@ Everything here works on whole columns: the common case (a clean number) costs o
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -31,21 +35,54 @@ NOT_APPLICABLE_TOKENS = frozenset(
     {"不适用", "n/a", "na", "/", "not applicable", "无此项", "不涉及", "-/-"}
 )
 
+#: Placeholders meaning "not filled in": the cell is blank (not reported), never zero.
+#: ☆/★ are what the seeds' templates put where a number is still to be written; a dash
+#: is the statistical tables' "no data" mark (国家统计局: "—" 表示无该项数据), which says
+#: nothing about whether the count is zero, so it is not turned into one.
+BLANK_PLACEHOLDERS = frozenset(
+    {"☆", "★", "☆☆", "★★", "空", "空白", "未填", "待填", "-", "--", "—", "——", "–", "…", "..."}
+)
+
+#: Units recognised after a number ("56人"). A unit equal to (or a synonym of) the
+#: indicator's own is dropped; any other unit of this list is a cell error naming both.
+KNOWN_UNITS = (
+    "平方米", "人次", "车次", "辆次", "千克", "公斤", "小时", "m2", "kg",
+    "人", "名", "位", "户", "个", "次", "例", "份", "只", "块", "条", "辆", "支", "天",
+    "级", "元", "处", "家", "台", "张", "间", "所", "座", "套", "箱", "瓶", "副", "双",
+    "吨", "米", "场", "批", "组", "%",
+)  # fmt: skip
+#: Other ways of writing the same unit (after NFKC: ㎡ → m2).
+UNIT_SYNONYMS: dict[str, frozenset[str]] = {
+    "人": frozenset({"名", "位"}),
+    "千克": frozenset({"公斤", "kg"}),
+    "平方米": frozenset({"m2"}),
+}
+#: Indicators in these units have no "none" that means 0 (a percentage, a risk level):
+#: "无" there is ambiguous and is a cell error.
+NO_ZERO_UNITS = frozenset({"%", "级"})
+NONE_TOKENS = frozenset({"无", "没有", "无。"})
+
 #: Integers beyond this are not exact in float64, and no indicator comes near it.
 _MAX_EXACT = 2**53
 
 
 @dataclass(frozen=True)
 class TextRule:
-    """One rewrite of a cell's text on its way to a number.
+    """One step of the chain a cell that is not a plain number goes through.
 
-    ``apply`` receives the current text of the still-unparsed cells (``str`` Series, NA
-    for cells the rule does not concern is allowed in the output) and returns the
-    rewritten text, NA where the rule does not match. A rule that matches is recorded as a
-    coercion (``rule`` = ``name``) if the cell finally parses.
+    ``apply(text, unit)`` receives the current text of the still-undecided cells (``str``
+    Series) and the indicator's catalogue unit, and returns a Series on the same index,
+    NA where the rule does not concern the cell. Otherwise, by ``action``:
+
+    * ``"rewrite"``: the new text; the cell goes on down the chain, and the rule is
+      recorded as a coercion (``rule`` = ``name``) if the cell finally parses.
+    * ``"reject"``: a ``(zh, en)`` reason; the cell is a cell error, the chain stops.
+    * ``"blank"``: any non-NA value; the cell is blank (not reported), the chain stops,
+      and a coercion with ``value`` null records why.
     """
 
     name: str
+    action: Literal["rewrite", "reject", "blank"]
     apply: Callable[[pd.Series, str], pd.Series]
     zh: str
     en: str
@@ -57,22 +94,210 @@ def _fullwidth(text: pd.Series, unit: str) -> pd.Series:
     return norm.where(norm != text)
 
 
+def _placeholder(text: pd.Series, unit: str) -> pd.Series:
+    return text.where(text.isin(BLANK_PLACEHOLDERS))
+
+
+def _none_is_zero(text: pd.Series, unit: str) -> pd.Series:
+    """ "无" in a count cell is zero (零报告), except where zero has no meaning."""
+    if unit in NO_ZERO_UNITS:
+        return pd.Series(pd.NA, index=text.index, dtype="str")
+    return pd.Series("0", index=text.index, dtype="str").where(text.isin(NONE_TOKENS))
+
+
+def _none_ambiguous(text: pd.Series, unit: str) -> pd.Series:
+    hit = text.isin(NONE_TOKENS)
+    return _reasons(
+        hit,
+        f"“无”对单位为“{unit}”的指标含义不明确，请填写数字或“不适用”",
+        f"'无' is ambiguous for an indicator in {unit!r}: write a number or 不适用",
+    )
+
+
+_NUMERAL = r"(?:\d|[零〇一二两三四五六七八九十百千万])"
+_APPROX = re.compile(
+    rf"^(?:大约|约|近|将近|接近|估计|预计|大概)\s*{_NUMERAL}"
+    rf"|{_NUMERAL}[^\d]{{0,4}}?(?:左右|余|多|以上|以下|上下|\+)\s*\S{{0,3}}$"
+)
+
+
+def _approximate(text: pd.Series, unit: str) -> pd.Series:
+    return _reasons(
+        text.str.contains(_APPROX, na=False),
+        "约数不是统计数据，请填写确切数字",
+        "an approximate value is not data: give the exact count",
+    )
+
+
+_RANGE = re.compile(r"^\d+(?:\.\d+)?\s*(?:-|~|～|至|到|—|–)\s*\d+(?:\.\d+)?\s*\D{0,3}$")
+
+
+def _range(text: pd.Series, unit: str) -> pd.Series:
+    return _reasons(
+        text.str.match(_RANGE, na=False),
+        "填写的是范围，请填写确切数字",
+        "a range is not a count: give the exact number",
+    )
+
+
+_UNIT_SUFFIX = re.compile(
+    r"^([+-]?[\d,.]+|[零〇一二两三四五六七八九十百千万]+)\s*("
+    + "|".join(re.escape(u) for u in sorted(KNOWN_UNITS, key=len, reverse=True))
+    + r")$"
+)
+
+
+def _unit_matches(unit: str, written: str) -> bool:
+    return written == unit or written in UNIT_SYNONYMS.get(unit, frozenset())
+
+
+def _unit_parts(text: pd.Series) -> pd.DataFrame:
+    """(number, unit) of the cells written "number unit"; NA elsewhere (match first: the
+    regex match is several times cheaper than extract on the cells without a unit)."""
+    hit = text.str.match(_UNIT_SUFFIX, na=False).to_numpy(bool)
+    parts = pd.DataFrame({0: pd.NA, 1: pd.NA}, index=text.index, dtype="str")
+    if hit.any():
+        got = text[hit].str.extract(_UNIT_SUFFIX)
+        parts.loc[hit, 0] = got[0]
+        parts.loc[hit, 1] = got[1]
+    return parts
+
+
+def _unit(text: pd.Series, unit: str) -> pd.Series:
+    """``56人`` → ``56`` when 人 is the indicator's unit (or a synonym such as 名)."""
+    parts = _unit_parts(text)
+    same = [isinstance(u, str) and _unit_matches(unit, u) for u in parts[1]]
+    return parts[0].where(np.array(same, dtype=bool))
+
+
+def _unit_mismatch(text: pd.Series, unit: str) -> pd.Series:
+    """``56户`` for an indicator counted in 人: a different quantity, never converted."""
+    written = _unit_parts(text)[1]
+    want = unit or "（无单位）"
+    return written.map(
+        lambda u: (
+            f"单位“{u}”与该指标的单位“{want}”不符，请按“{want}”填写数字",
+            f"unit '{u}' does not match the indicator's unit '{unit or '(none)'}': "
+            f"give the number in {unit or 'plain numbers'}",
+        ),
+        na_action="ignore",
+    ).astype(object)
+
+
 _THOUSANDS = r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$"
 
 
 def _thousands(text: pd.Series, unit: str) -> pd.Series:
-    """``1,234`` → ``1234``: only well-formed groups of three, so ``1,2`` stays an error."""
+    """``1,234`` → ``1234``: only well-formed groups of three, so ``1,2`` stays an error.
+
+    The full-width comma (1，234) arrives here already made ASCII by ``fullwidth``."""
     stripped = text.str.strip()
     hit = stripped.str.match(_THOUSANDS, na=False)
     return stripped.str.replace(",", "", regex=False).where(hit)
 
 
-#: Applied in order to cells that are not already plain numbers. Each rule sees the
-#: output of the previous ones. Extend here (e.g. "56人" units, 一百二十, ☆ placeholders).
+_CN_CHARS = re.compile(r"^[零〇一二两三四五六七八九十百千万]+$")
+
+
+def _chinese(text: pd.Series, unit: str) -> pd.Series:
+    hit = text.str.match(_CN_CHARS, na=False)
+    out = pd.Series(pd.NA, index=text.index, dtype="str")
+    if hit.any():
+        out[hit] = text[hit].map(chinese_numeral)
+    return out
+
+
+def _chinese_ambiguous(text: pd.Series, unit: str) -> pd.Series:
+    return _reasons(
+        text.str.match(_CN_CHARS, na=False),
+        "中文数字写法有歧义（如“三百五”），请填写阿拉伯数字",
+        "a Chinese numeral that is not unambiguous (e.g. 三百五): write the digits",
+    )
+
+
+def _reasons(hit: pd.Series, zh: str, en: str) -> pd.Series:
+    out = pd.Series(None, index=hit.index, dtype=object)
+    out[hit.to_numpy(bool)] = [(zh, en)] * int(hit.sum())
+    return out
+
+
+#: Applied in order to cells that are not already plain numbers; each rule sees the
+#: output of the previous ones. The README table (docs/coercions.md) mirrors this list.
 TEXT_RULES: list[TextRule] = [
-    TextRule("fullwidth", _fullwidth, "全角字符已转为半角", "full-width characters normalised"),
-    TextRule("thousands", _thousands, "去掉千位分隔符", "thousands separators removed"),
+    TextRule("fullwidth", "rewrite", _fullwidth, "全角字符已转为半角", "full-width → ASCII"),
+    TextRule("placeholder_blank", "blank", _placeholder, "占位符视为未填报", "placeholder: blank"),
+    TextRule("none_is_zero", "rewrite", _none_is_zero, "“无”记为0", "'无' read as 0"),
+    TextRule("none_ambiguous", "reject", _none_ambiguous, "“无”含义不明确", "'无' ambiguous"),
+    TextRule("approximate", "reject", _approximate, "约数", "approximate value"),
+    TextRule("range", "reject", _range, "范围", "range"),
+    TextRule("unit", "rewrite", _unit, "去掉与指标一致的单位", "matching unit removed"),
+    TextRule("unit_mismatch", "reject", _unit_mismatch, "单位不符", "unit mismatch"),
+    TextRule("thousands", "rewrite", _thousands, "去掉千位分隔符", "thousands separators removed"),
+    TextRule("chinese_numeral", "rewrite", _chinese, "中文数字已转换", "Chinese numeral read"),
+    TextRule("chinese_ambiguous", "reject", _chinese_ambiguous, "中文数字有歧义", "ambiguous"),
 ]
+
+_CN_DIGIT = {
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CN_UNIT = {"十": 10, "百": 100, "千": 1000}
+_CN_DIGIT_OF = "零一二三四五六七八九"
+
+
+def chinese_numeral(text: str) -> str | None:
+    """ "一百零五" → "105"; None unless ``text`` is a number written the standard way.
+
+    Unambiguous means: it reads back identically (两/〇 and a leading 一十 allowed), so
+    colloquial short forms (三百五 = 350? 305?) and digit strings (一二三) are refused."""
+    canon = text.replace("两", "二").replace("〇", "零")
+    if canon.startswith("一十"):
+        canon = canon[1:]
+    total = section = digit = 0
+    for ch in canon:
+        if ch in _CN_DIGIT:
+            digit = _CN_DIGIT[ch]
+        elif ch in _CN_UNIT:
+            section += (digit or 1) * _CN_UNIT[ch]
+            digit = 0
+        else:  # 万
+            total += (section + digit) * 10000
+            section = digit = 0
+    value = total + section + digit
+    return str(value) if value < 10**8 and _to_chinese(value) == canon else None
+
+
+def _to_chinese(n: int) -> str:
+    """The standard writing of 0 <= n < 10**8 (十二, 一百零五, 一万零一十, 十二万)."""
+    if n == 0:
+        return "零"
+    high, low = divmod(n, 10000)
+    out = _section(high) + "万" if high else ""
+    if low:
+        if high and low < 1000:
+            out += "零"
+        out += _section(low)
+    return out[1:] if out.startswith("一十") else out
+
+
+def _section(n: int) -> str:
+    digits = (n // 1000, n // 100 % 10, n // 10 % 10, n % 10)
+    out, started, zero = "", False, False
+    for d, u in zip(digits, ("千", "百", "十", ""), strict=True):
+        if d:
+            out += ("零" if zero else "") + _CN_DIGIT_OF[d] + u
+            started, zero = True, False
+        elif started:
+            zero = True
+    return out
 
 
 @dataclass
@@ -125,7 +350,7 @@ def parse_counts(raw: pd.Series, column: str, unit: str = "") -> ParsedColumn:
     if raw.dtype.kind == "f":
         nums = arr.astype("float64")
         blank = np.isnan(nums)
-        return _finish(nums, blank, np.zeros(n, bool), arr, column, {}, [])
+        return _finish(nums, blank, np.zeros(n, bool), arr, column)
 
     obj = pd.Series(arr, dtype=object, copy=False)
     missing = obj.isna().to_numpy()
@@ -150,8 +375,14 @@ def parse_counts(raw: pd.Series, column: str, unit: str = "") -> ParsedColumn:
     pending = np.flatnonzero(np.isnan(nums) & ~missing)
     blank = missing.copy()
     na_mask = np.zeros(n, bool)
-    rules_hit: dict[int, list[str]] = {}
-    unparsed: list[int] = []
+    chain = _Chain()
+    if len(pending):
+        formula = np.fromiter(
+            (isinstance(arr[p], NoCachedValue) for p in pending), bool, len(pending)
+        )
+        for p in pending[formula]:
+            chain.rejected.append((int(p), (FORMULA_ZH, FORMULA_EN)))
+        pending = pending[~formula]
     if len(pending):
         text = pd.Series(arr[pending], dtype=object).map(_raw_text).astype("str")
         stripped = text.str.strip()
@@ -161,24 +392,66 @@ def parse_counts(raw: pd.Series, column: str, unit: str = "") -> ParsedColumn:
         is_na = lowered.isin(NOT_APPLICABLE_TOKENS).to_numpy() & ~is_blank
         na_mask[pending[is_na]] = True
         todo = ~(is_blank | is_na)
-        cur = stripped[todo]
         pos = pending[todo]
-        hits = pd.DataFrame(index=cur.index)
-        for rule in TEXT_RULES:
-            out = rule.apply(cur, unit)
-            matched = out.notna()
-            hits[rule.name] = matched.to_numpy()
-            cur = out.where(matched, cur)
-        parsed = pd.to_numeric(cur, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        parsed = chain.run(stripped[todo], pos, unit)
         nums[pos] = parsed
+        blank[[p for p, _ in chain.blanked]] = True
+    return _finish(nums, blank, na_mask, arr, column, chain)
+
+
+#: The clerk's message for a formula cell whose workbook holds no computed value.
+FORMULA_ZH = "公式没有计算结果，请在Excel中打开并保存文件后重报"
+FORMULA_EN = "formula without a cached value: open and save the file in Excel, then resubmit"
+
+
+class NoCachedValue(str):
+    """A formula cell with no cached result (the text is the formula): never a value."""
+
+
+@dataclass
+class _Chain:
+    """Runs :data:`TEXT_RULES` over the undecided cells and keeps what each did."""
+
+    rules_hit: dict[int, list[str]] = field(default_factory=dict)
+    rejected: list[tuple[int, tuple[str, str]]] = field(default_factory=list)
+    blanked: list[tuple[int, str]] = field(default_factory=list)
+    unparsed: list[int] = field(default_factory=list)
+
+    def run(self, text: pd.Series, pos: np.ndarray, unit: str) -> np.ndarray:
+        """Numbers for the cells at ``pos`` (their ``text``); NaN where none."""
+        cur = text.to_numpy(dtype=object).copy()
+        live = np.ones(len(cur), bool)
+        hits = np.zeros((len(cur), len(TEXT_RULES)), bool)
+        for k, rule in enumerate(TEXT_RULES):
+            idx = np.flatnonzero(live)
+            if not len(idx):
+                break
+            out = rule.apply(pd.Series(cur[idx], dtype="str"), unit)
+            matched = out.notna().to_numpy()
+            if not matched.any():
+                continue
+            where = idx[matched]
+            found = out.to_numpy(dtype=object)[matched]
+            if rule.action == "rewrite":
+                hits[where, k] = True
+                cur[where] = found
+            elif rule.action == "reject":
+                live[where] = False
+                self.rejected.extend((int(pos[j]), r) for j, r in zip(where, found, strict=True))
+            else:
+                live[where] = False
+                self.blanked.extend((int(pos[j]), rule.name) for j in where)
+        parsed = np.full(len(cur), np.nan)
+        idx = np.flatnonzero(live)
+        parsed[idx] = pd.to_numeric(pd.Series(cur[idx], dtype=object), errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan
+        )
         ok = ~np.isnan(parsed)
-        names = list(hits.columns)
-        if names and ok.any():
-            hit_arr = hits.to_numpy()
-            for j in np.flatnonzero(ok & hit_arr.any(axis=1)):
-                rules_hit[int(pos[j])] = [names[k] for k in np.flatnonzero(hit_arr[j])]
-        unparsed = [int(p) for p in pos[~ok]]
-    return _finish(nums, blank, na_mask, arr, column, rules_hit, unparsed)
+        names = [r.name for r in TEXT_RULES]
+        for j in np.flatnonzero(ok & hits.any(axis=1)):
+            self.rules_hit[int(pos[j])] = [names[k] for k in np.flatnonzero(hits[j])]
+        self.unparsed.extend(int(p) for p in pos[live & ~ok])
+        return parsed
 
 
 def _finish(
@@ -187,12 +460,14 @@ def _finish(
     na_mask: np.ndarray,
     arr: np.ndarray,
     column: str,
-    rules_hit: dict[int, list[str]],
-    unparsed: list[int],
+    chain: _Chain | None = None,
 ) -> ParsedColumn:
+    chain = chain or _Chain()
     errors: list[tuple[int, dict]] = []
-    for p in unparsed:
+    for p in chain.unparsed:
         errors.append((p, _err(column, arr[p], "无法识别为数字", "not a number")))
+    for p, (zh, en) in chain.rejected:
+        errors.append((p, _err(column, arr[p], zh, en)))
     finite = np.isfinite(nums)
     bad_inf = np.flatnonzero(~finite & ~np.isnan(nums))
     with np.errstate(invalid="ignore"):
@@ -219,9 +494,14 @@ def _finish(
                 "rule": "+".join(names),
             },
         )
-        for p, names in sorted(rules_hit.items())
+        for p, names in sorted(chain.rules_hit.items())
         if good[p]
     ]
+    coercions.extend(
+        (p, {"column": column, "raw": _raw_text(arr[p]), "value": None, "rule": name})
+        for p, name in chain.blanked
+    )
+    coercions.sort(key=lambda e: e[0])
     errors.sort(key=lambda e: e[0])
     return ParsedColumn(result, np.flatnonzero(na_mask), errors, coercions)
 

@@ -9,6 +9,7 @@ bound or expectation it broke, and says what to do. Functions take a frame of fa
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pandas as pd
 
@@ -133,21 +134,69 @@ def unit_code_present_texts(f: pd.DataFrame) -> Texts:
     return _s("", idx), _s(zh, idx), _s(en, idx)
 
 
-def unit_known_texts(f: pd.DataFrame, suggestion: pd.Series) -> Texts:
-    """``suggestion``: nearest known code per row, NA when none (see rows.suggest_unit_codes)."""
+def unit_known_texts(
+    f: pd.DataFrame, suggestion: pd.Series, suggestion_name: pd.Series | None = None
+) -> Texts:
+    """``suggestion``: the code the clerk probably meant per row, NA when none (see
+    ``suggest.suggest_unit_codes``); ``suggestion_name``: its registry name."""
     code = _s(f["unit_code"], f.index)
     name = _s(f["unit_name"], f.index)
-    hint_zh = ("（是否应为 " + suggestion.astype("str") + "？）").fillna("")
-    hint_en = (" (did you mean " + suggestion.astype("str") + "?)").fillna("")
-    mzh = cat("单位代码 ", code, "（", name, "）不在区划代码库中，请核对代码后重报", hint_zh)
+    named = suggestion.astype("str")
+    if suggestion_name is not None:
+        named = named + (" " + suggestion_name.astype("str")).fillna("")
+    hint_zh = ("，是否为 " + named + "？").fillna("，")
+    hint_en = ("; did you mean " + named + "?").fillna(".")
+    written = ("（" + name + "）").where(name != "", " ")
+    written_en = (" (" + name + ")").where(name != "", "")
+    mzh = cat("单位代码 ", code, written, "不在区划代码表中", hint_zh, "请核对代码后重报")
     men = cat(
         "Unit code ",
         code,
-        " (",
-        name,
-        ") is not in the division register",
+        written_en,
+        " is not in the division register",
         hint_en,
-        ": check the code and resubmit",
+        " Check the code and resubmit.",
+    )
+    return code, mzh, men
+
+
+def file_township_texts(f: pd.DataFrame, names: pd.Series) -> Texts:
+    """A known village in a file that is another township's batch."""
+    idx = f.index
+    code = _s(f["unit_code"], idx)
+    name = _s(f["registry_name"], idx)
+    own = _s(f["_unit_township"], idx)
+    batch = _s(f["_file_township"], idx)
+    own_name = _s(f["_unit_township"].map(names), idx)
+    batch_name = _s(f["_file_township"].map(names), idx)
+    mzh = cat(
+        "该村不属于本乡镇：",
+        code,
+        " ",
+        name,
+        " 属于 ",
+        own,
+        " ",
+        own_name,
+        "，而本文件是 ",
+        batch,
+        " ",
+        batch_name,
+        " 的报表；请由该村所属乡镇上报，或更正单位代码后重报",
+    )
+    men = cat(
+        code,
+        " ",
+        name,
+        " belongs to township ",
+        own,
+        " ",
+        own_name,
+        ", but this file is the report of township ",
+        batch,
+        " ",
+        batch_name,
+        ": have its own township report it, or correct the unit code, and resubmit",
     )
     return code, mzh, men
 
@@ -191,26 +240,131 @@ def period_present_texts(f: pd.DataFrame, day: str) -> Texts:
     return raw, mzh, men
 
 
-def period_is_day_texts(f: pd.DataFrame, day: str) -> Texts:
-    period = _s(f["period"], f.index)
-    mzh = cat("报告日期为 ", period, "，不是本次汇总的日期 ", day, "，请核实日期后重报")
-    men = cat(
+def period_is_day_texts(f: pd.DataFrame, day: date, max_age_days: int) -> Texts:
+    """Three cases, three messages: a future date, a date older than ``max_age_days``
+    (usually last week's sheet sent again or an old template), another recent day."""
+    idx = f.index
+    iso = day.isoformat()
+    period = _s(f["period"], idx)
+    when = pd.to_datetime(f["period"], errors="coerce", format="ISO8601")
+    age = (pd.Timestamp(day) - when).dt.days
+    future = (age < 0).fillna(False).to_numpy(bool)
+    old = (age > max_age_days).fillna(False).to_numpy(bool)
+    n_days = _s(age.abs().astype("Int64"), idx)
+    limit = str(max_age_days)
+    other_zh = cat("报告日期为 ", period, "，不是本次汇总的日期 ", iso, "，请核实日期后重报")
+    other_en = cat(
         "The report date is ",
         period,
         ", not the reporting day ",
-        day,
+        iso,
         ": check the date and resubmit",
     )
-    return _s(f["period_raw"], f.index), mzh, men
+    future_zh = cat(
+        "报告日期为 ",
+        period,
+        "，晚于本次汇总的日期 ",
+        iso,
+        "（未来的日期），不是本次汇总的日期，请核实日期后重报",
+    )
+    future_en = cat(
+        "The report date ",
+        period,
+        " is in the future (after the reporting day ",
+        iso,
+        "): check the date and resubmit",
+    )
+    old_zh = cat(
+        "报告日期为 ",
+        period,
+        "，比本次汇总的日期 ",
+        iso,
+        " 早 ",
+        n_days,
+        " 天（超过 ",
+        limit,
+        " 天，可能沿用了旧报表），不是本次汇总的日期，请改为 ",
+        iso,
+        " 后重报",
+    )
+    old_en = cat(
+        "The report date ",
+        period,
+        " is ",
+        n_days,
+        " days before the reporting day ",
+        iso,
+        " (more than ",
+        limit,
+        "; an old sheet sent again?): change it to ",
+        iso,
+        " and resubmit",
+    )
+    mzh = other_zh.where(~future, future_zh).where(~old, old_zh)
+    men = other_en.where(~future, future_en).where(~old, old_en)
+    return _s(f["period_raw"], idx), mzh, men
+
+
+def _rows_of(f: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per (unit, day) group: where its rows are, e.g. "a.xlsx（工作表 日报表）第3、7行"."""
+    sheet = f["sheet"].astype("str").fillna("")
+    where_zh = f["file_name"].astype("str") + ("（工作表 " + sheet + "）").where(sheet != "", " ")
+    where_en = f["file_name"].astype("str") + (" (sheet " + sheet + ")").where(sheet != "", "")
+    rows = pd.DataFrame(
+        {
+            "unit_code": f["unit_code"],
+            "period": f["period"],
+            "file_id": f["file_id"].astype("str") + "/" + sheet,
+            "zh": where_zh,
+            "en": where_en,
+            "row": f["row_number"].astype("int64"),
+        }
+    ).drop_duplicates()
+    rows = rows.sort_values(["zh", "file_id", "row"], kind="stable")
+    per_file = rows.groupby(["unit_code", "period", "file_id", "zh", "en"], sort=False)["row"].agg(
+        lambda r: [str(x) for x in r]
+    )
+    per_file = per_file.reset_index()
+    per_file["zh"] = per_file["zh"] + "第" + per_file["row"].str.join("、") + "行"
+    plural = per_file["row"].str.len().gt(1)
+    per_file["en"] = (
+        per_file["en"]
+        + pd.Series(" row ", index=per_file.index).where(~plural, " rows ")
+        + per_file["row"].str.join(", ")
+    )
+    group = per_file.groupby(["unit_code", "period"], sort=False)
+    joined = pd.DataFrame(
+        {
+            "zh": group["zh"].agg("；".join),
+            "en": group["en"].agg("; ".join),
+            "files": group["zh"].size(),
+        }
+    )
+    keys = pd.MultiIndex.from_frame(f[["unit_code", "period"]].astype("str"))
+    joined.index = joined.index.set_levels([lv.astype("str") for lv in joined.index.levels])
+    zh = pd.Series(joined["zh"].reindex(keys).to_numpy(), index=f.index, dtype="str")
+    en = pd.Series(joined["en"].reindex(keys).to_numpy(), index=f.index, dtype="str")
+    return zh, en
 
 
 def unique_texts(f: pd.DataFrame) -> Texts:
-    """All rows of a unit/day group; names the number of rows and the files involved."""
+    """All rows of a unit/day group; says which rows (file, sheet, row numbers) they are.
+
+    Rows of different files are here only when the files landed at the same instant (a
+    later file supersedes an earlier one at ingest), which the message says.
+    """
     code = _s(f["unit_code"], f.index)
     period = _s(f["period"], f.index)
     group = f.groupby(["unit_code", "period"], sort=False)
     n = group["unit_code"].transform("size").astype("str")
-    files = group["file_name"].transform(lambda s: "、".join(sorted(set(s.astype("str")))))
+    n_files = group["file_id"].transform("nunique")
+    where_zh, where_en = _rows_of(f)
+    same_zh = pd.Series("", index=f.index, dtype="str").where(
+        n_files < 2, "，这些文件的收到时间相同，无法判断哪个更晚"
+    )
+    same_en = pd.Series("", index=f.index, dtype="str").where(
+        n_files < 2, "; the files arrived at the same time, so neither is the later one"
+    )
     mzh = cat(
         "单位 ",
         code,
@@ -218,9 +372,11 @@ def unique_texts(f: pd.DataFrame) -> Texts:
         period,
         " 有 ",
         n,
-        " 行数据（文件：",
-        files,
-        "），无法确定以哪一行为准，请只保留一行后重报",
+        " 行数据（",
+        where_zh,
+        "）",
+        same_zh,
+        "，无法确定以哪一行为准，请只保留一行后重报",
     )
     men = cat(
         "Unit ",
@@ -229,9 +385,11 @@ def unique_texts(f: pd.DataFrame) -> Texts:
         n,
         " rows for ",
         period,
-        " (files: ",
-        files.str.replace("、", ", "),
-        "): it is unclear which counts; keep one row and resubmit",
+        " (",
+        where_en,
+        ")",
+        same_en,
+        ": it is unclear which counts; keep one row and resubmit",
     )
     return code, mzh, men
 

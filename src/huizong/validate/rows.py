@@ -8,6 +8,7 @@ report and is checked like any other number.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,7 +20,24 @@ from huizong.catalogue import Catalogue
 from huizong.registry import Registry
 from huizong.validate import messages
 from huizong.validate.runner import ReceivedContractError, run_suite
-from huizong.validate.suites import UNIT_KIND, UNIT_LEVEL, load_suite
+from huizong.validate.suggest import suggest_unit_codes, suggested_names
+from huizong.validate.suites import (
+    DERIVED_COLUMNS,
+    FILE_TOWNSHIP,
+    UNIT_KIND,
+    UNIT_LEVEL,
+    UNIT_TOWNSHIP,
+    load_suite,
+)
+
+#: A file is one township's batch when at least this share of its known village rows
+#: (and at least FILE_TOWNSHIP_MIN_ROWS of them) belong to one township; its rows of any
+#: other township are then quarantined (``unit_in_file_township``). Files that mix
+#: townships more evenly (a county's collection) are not judged.
+FILE_TOWNSHIP_SHARE = 0.75
+FILE_TOWNSHIP_MIN_ROWS = 2
+#: Periods more than this many days before the reporting day are "too old" (message).
+DEFAULT_MAX_PERIOD_AGE_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -36,9 +54,32 @@ def empty_issues() -> pd.DataFrame:
     return frame.astype({"row_number": "int64"})
 
 
-def suggest_unit_codes(codes: pd.Series, registry: Registry) -> pd.Series:
-    """Hook: the nearest known code for each unknown one (NA = no suggestion yet)."""
-    return pd.Series(pd.NA, index=codes.index, dtype="str")
+def max_period_age_days(settings: Any = None) -> int:
+    """``settings.max_period_age_days`` if set, else ``$HUIZONG_MAX_PERIOD_AGE_DAYS``, else 7."""
+    value = getattr(settings, "max_period_age_days", None)
+    if value is None:
+        value = os.environ.get("HUIZONG_MAX_PERIOD_AGE_DAYS", DEFAULT_MAX_PERIOD_AGE_DAYS)
+    return int(value)
+
+
+def file_townships(frame: pd.DataFrame, unit_township: pd.Series) -> pd.Series:
+    """Per row, the township its file is a batch of (NA when the file is not one).
+
+    ``unit_township``: the township of each row's unit when it is a known village (NA
+    otherwise). A file's township is the most common one among its village rows if that
+    covers at least FILE_TOWNSHIP_SHARE of them (and FILE_TOWNSHIP_MIN_ROWS rows).
+    """
+    out = pd.Series(pd.NA, index=frame.index, dtype="str")
+    rows = pd.DataFrame({"file_id": frame["file_id"], "township": unit_township}).dropna()
+    if rows.empty:
+        return out
+    counts = rows.groupby(["file_id", "township"], sort=True).size().rename("n").reset_index()
+    counts["total"] = counts.groupby("file_id")["n"].transform("sum")
+    top = counts.sort_values(["file_id", "n"], ascending=[True, False], kind="stable")
+    top = top.drop_duplicates("file_id")
+    top = top[(top["n"] >= FILE_TOWNSHIP_SHARE * top["total"])]
+    top = top[top["total"] >= FILE_TOWNSHIP_MIN_ROWS]
+    return frame["file_id"].map(top.set_index("file_id")["township"]).astype("str")
 
 
 def candidates_of(received: pd.DataFrame) -> pd.DataFrame:
@@ -57,6 +98,10 @@ def _prepared(cands: pd.DataFrame, catalogue: Catalogue, registry: Registry) -> 
     units = registry.units.drop_duplicates("code").set_index("code")
     frame[UNIT_LEVEL] = frame["unit_code"].map(units["level"]).astype("Int64")
     frame[UNIT_KIND] = frame["unit_code"].map(units["kind"]).astype("str")
+    village = (frame[UNIT_LEVEL] == 5).fillna(False) & (frame["claimed_kind"] == "village")
+    township = frame["unit_code"].map(units["township_code"]).astype("str")
+    frame[UNIT_TOWNSHIP] = township.where(village.to_numpy(bool))
+    frame[FILE_TOWNSHIP] = file_townships(frame, frame[UNIT_TOWNSHIP])
     return frame
 
 
@@ -79,14 +124,14 @@ def validate_rows(
     """Validate the day's candidate rows; every failing row is reported, none is lost."""
     _check_keys(received)
     cands = candidates_of(received)
-    out_cols = [c for c in received.columns if c not in (UNIT_LEVEL, UNIT_KIND)]
+    out_cols = [c for c in received.columns if c not in DERIVED_COLUMNS]
     if cands.empty:
         accepted = cands.reindex(columns=out_cols).reset_index(drop=True)
         accepted["warning_count"] = pd.Series(dtype="int64")
         return ValidationResult(accepted, empty_issues(), empty_issues())
     frame = _prepared(cands, catalogue, registry)
     failures = run_suite(frame, load_suite(catalogue), day)
-    issues = _issues(failures, frame, day, catalogue, registry)
+    issues = _issues(failures, frame, day, catalogue, registry, max_period_age_days(settings))
     errors = issues[issues["severity"] == "error"]
     warns = issues[issues["severity"] == "warning"]
     bad = frame.index.isin(errors["_pos"])
@@ -117,6 +162,7 @@ def _issues(
     day: date,
     catalogue: Catalogue,
     registry: Registry,
+    max_age_days: int = DEFAULT_MAX_PERIOD_AGE_DAYS,
 ) -> pd.DataFrame:
     """Failures (rule, row key) → ISSUE rows with values and clerk messages."""
     if failures.empty:
@@ -138,12 +184,13 @@ def _issues(
         "file_name",
         "claimed_kind",
         "cell_errors",
+        UNIT_TOWNSHIP,
+        FILE_TOWNSHIP,
     ):
         f[col] = row[col].to_numpy()
     f["unit_kind"] = row[UNIT_KIND].to_numpy()
-    f["registry_name"] = f["unit_code"].map(
-        registry.units.drop_duplicates("code").set_index("code")["name"]
-    )
+    names = registry.units.drop_duplicates("code").set_index("code")["name"]
+    f["registry_name"] = f["unit_code"].map(names)
 
     parts: list[pd.DataFrame] = []
     family = f["rule"].str.split(":", n=1).str[0]
@@ -172,12 +219,11 @@ def _issues(
 
     simple = {
         "unit_code_present": lambda s: messages.unit_code_present_texts(s),
-        "unit_known": lambda s: messages.unit_known_texts(
-            s, suggest_unit_codes(s["unit_code"], registry)
-        ),
+        "unit_known": lambda s: _unit_known(s, registry),
         "unit_kind": messages.unit_kind_texts,
+        "unit_in_file_township": lambda s: messages.file_township_texts(s, names),
         "period_present": lambda s: messages.period_present_texts(s, iso),
-        "period_is_day": lambda s: messages.period_is_day_texts(s, iso),
+        "period_is_day": lambda s: messages.period_is_day_texts(s, day, max_age_days),
         "unique_unit_day": messages.unique_texts,
     }
     for rule, texts in simple.items():
@@ -208,6 +254,11 @@ def _issues(
     issues = pd.concat(parts, ignore_index=True)
     issues["period"] = iso
     return issues
+
+
+def _unit_known(s: pd.DataFrame, registry: Registry) -> messages.Texts:
+    suggested = suggest_unit_codes(s["unit_code"], registry, s["unit_name"])
+    return messages.unit_known_texts(s, suggested, suggested_names(suggested, registry))
 
 
 def _with(sub: pd.DataFrame, texts: messages.Texts) -> pd.DataFrame:

@@ -28,7 +28,11 @@ if TYPE_CHECKING:
 #: Columns derived from the registry before validation (not part of RECEIVED).
 UNIT_LEVEL = "_unit_level"
 UNIT_KIND = "_unit_kind"
-DERIVED_COLUMNS = (UNIT_LEVEL, UNIT_KIND)
+#: The township of a known village, and the township its file is a batch of (NA when the
+#: file is not one township's batch): see ``rows.file_townships``.
+UNIT_TOWNSHIP = "_unit_township"
+FILE_TOWNSHIP = "_file_township"
+DERIVED_COLUMNS = (UNIT_LEVEL, UNIT_KIND, UNIT_TOWNSHIP, FILE_TOWNSHIP)
 
 #: Suite parameter holding the reporting day (a one-element list of the ISO date).
 DAY_PARAMETER = "reporting_day"
@@ -99,6 +103,17 @@ def _specs(catalogue: Catalogue) -> list[tuple[str, dict[str, Any], str, str, st
             },
             "critical",
             "unit_kind",
+            "unit_code",
+        ),
+        (
+            "ExpectColumnPairValuesToBeEqual",
+            {
+                "column_A": UNIT_TOWNSHIP,
+                "column_B": FILE_TOWNSHIP,
+                "ignore_row_if": "either_value_is_missing",
+            },
+            "critical",
+            "unit_in_file_township",
             "unit_code",
         ),
         (
