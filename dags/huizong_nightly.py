@@ -42,6 +42,19 @@ def _settings() -> Any:
     return settings_for_task()
 
 
+def _step(name: str, day: str) -> dict[str, Any]:
+    """One pipeline step under the day's run lock, so a ``huizong run`` of the same day
+    never interleaves with it (``max_active_runs=1`` already serialises the DAG's runs)."""
+    from datetime import date
+
+    from huizong import pipeline
+    from huizong.runlock import day_lock
+
+    reporting_day, settings = date.fromisoformat(day), _settings()
+    with day_lock(settings, reporting_day):
+        return getattr(pipeline, name)(reporting_day, settings)
+
+
 @dag(
     dag_id="huizong_nightly",
     description="Nightly roll-up of village, community and department daily reports",
@@ -77,19 +90,11 @@ def huizong_nightly() -> None:
 
     @task
     def ingest(day: str) -> dict[str, Any]:
-        from datetime import date
-
-        from huizong.pipeline import ingest_day
-
-        return ingest_day(date.fromisoformat(day), _settings())
+        return _step("ingest_day", day)
 
     @task
     def validate(day: str, _ingested: dict[str, Any]) -> dict[str, Any]:
-        from datetime import date
-
-        from huizong.pipeline import validate_day
-
-        return validate_day(date.fromisoformat(day), _settings())
+        return _step("validate_day", day)
 
     @task
     def data_docs(day: str, _validated: dict[str, Any]) -> dict[str, Any]:
@@ -101,27 +106,15 @@ def huizong_nightly() -> None:
 
     @task
     def roll_up(day: str, _validated: dict[str, Any]) -> dict[str, Any]:
-        from datetime import date
-
-        from huizong.pipeline import rollup_day
-
-        return rollup_day(date.fromisoformat(day), _settings())
+        return _step("rollup_day", day)
 
     @task
     def publish(day: str, _rolled: dict[str, Any]) -> dict[str, Any]:
-        from datetime import date
-
-        from huizong.pipeline import publish_day
-
-        return publish_day(date.fromisoformat(day), _settings())
+        return _step("publish_day", day)
 
     @task
     def workbook(day: str, _rolled: dict[str, Any]) -> dict[str, Any]:
-        from datetime import date
-
-        from huizong.pipeline import workbook_day
-
-        return workbook_day(date.fromisoformat(day), _settings())
+        return _step("workbook_day", day)
 
     day = reporting_day()
     validated = validate(day, ingest(day))

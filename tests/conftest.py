@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,9 @@ def _admin_url() -> str:
     return os.environ.get("HUIZONG_TEST_PG_ADMIN_URL", DEFAULT_PG_ADMIN_URL)
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh database ``huizong_test_<random>``; dropped afterwards."""
+@contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """Create ``huizong_test_<random>`` on the test server; drop it afterwards."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import OperationalError
@@ -65,6 +66,20 @@ def pg_url() -> Iterator[str]:
             )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         engine.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh database for one test."""
+    with fresh_pg_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_pg_url() -> Iterator[str]:
+    """A fresh database shared by one test module (e.g. for an expensive reference run)."""
+    with fresh_pg_database() as url:
+        yield url
 
 
 @pytest.fixture(

@@ -7,6 +7,7 @@ retried step simply redoes its own work. Each returns a small JSON-able summary.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ def registry_for(settings: Settings) -> Registry:
         return load_registry(settings.divisions, settings.departments)
     if settings.loaded_registry.exists():
         units = pd.read_parquet(settings.loaded_registry)
-        root = units.attrs.get("root") or _read_root(settings.loaded_registry)
+        root = _read_root(settings.loaded_registry)
         return Registry(units=units.reindex(columns=ORG_UNIT_COLUMNS), root=root)
     return load_registry(None, settings.departments)
 
@@ -52,13 +53,19 @@ def _read(settings: Settings, day: date, name: str) -> pd.DataFrame:
 
 
 def _write(settings: Settings, day: date, name: str, frame: pd.DataFrame) -> Path:
-    """Write atomically (temp file + rename) so a killed step never leaves half a file."""
+    """Write atomically (temp file + fsync + rename) so a killed step never leaves half a
+    file; the temp name is per process, so two writers can never mix their bytes."""
     run_dir = settings.run_dir(day)
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / name
-    tmp = path.with_name(path.name + ".tmp")
-    frame.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    tmp = run_dir / f"{name}.{os.getpid()}{_TMP_SUFFIX}"
+    try:
+        frame.to_parquet(tmp, index=False)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -67,10 +74,11 @@ def ingest_day(day: date, settings: Settings, inbox: Path | None = None) -> dict
 
     catalogue = load_catalogue(settings.form)
     registry = registry_for(settings)
-    received, ledger = ingest_inbox(
+    received, ledger, totals = ingest_inbox(
         inbox or settings.inbox_for(day), day, catalogue, registry, settings
     )
     _write(settings, day, frames.RECEIVED, received)
+    _write(settings, day, frames.TOTALS, totals)
     _write(settings, day, frames.LEDGER, ledger)
     return {
         "day": day.isoformat(),
@@ -80,22 +88,41 @@ def ingest_day(day: date, settings: Settings, inbox: Path | None = None) -> dict
 
 
 def validate_day(day: date, settings: Settings) -> dict[str, Any]:
+    """Validate, honour the stewards' waivers, then add the data-quality warnings.
+
+    Quality warnings (outliers against the unit's own recent days, falling cumulative
+    counts, township totals vs villages, departments vs geography) never quarantine.
+    """
+    from huizong.quality import load_history, quality_warnings
     from huizong.validate import account, validate_rows
+    from huizong.validate.waivers import WAIVED, apply_waivers, day_waivers
 
     catalogue = load_catalogue(settings.form)
     registry = registry_for(settings)
     received = _read(settings, day, frames.RECEIVED)
     result = validate_rows(received, day, catalogue, registry, settings)
+    result = apply_waivers(result, received, day_waivers(settings.warehouse, day))
     ledger = account(_read(settings, day, frames.LEDGER), received, result)
+    quality = quality_warnings(
+        result.accepted,
+        day,
+        catalogue,
+        registry,
+        history=load_history(settings.warehouse, day, catalogue=catalogue),
+        totals=_read(settings, day, frames.TOTALS),
+    )
+    warnings = pd.concat([result.warnings, quality], ignore_index=True)
     _write(settings, day, frames.ACCEPTED, result.accepted)
     _write(settings, day, frames.QUARANTINE, result.quarantine)
-    _write(settings, day, frames.WARNINGS, result.warnings)
-    _write(settings, day, frames.LEDGER, ledger)
+    _write(settings, day, frames.WARNINGS, warnings)
+    _write(settings, day, frames.ACCOUNTED_LEDGER, ledger)
     return {
         "day": day.isoformat(),
         "accepted": len(result.accepted),
         "quarantined_rows": int(ledger["rows_quarantined"].sum()) if len(ledger) else 0,
-        "warnings": len(result.warnings),
+        "warnings": len(warnings),
+        "quality_warnings": len(quality),
+        "waived": int(result.warnings["rule"].str.startswith(WAIVED).sum()),
     }
 
 
@@ -127,7 +154,7 @@ def publish_day(day: date, settings: Settings) -> dict[str, Any]:
         missing=_read(settings, day, frames.MISSING),
         quarantine=_read(settings, day, frames.QUARANTINE),
         warnings=_read(settings, day, frames.WARNINGS),
-        ledger=_read(settings, day, frames.LEDGER),
+        ledger=_read(settings, day, frames.ACCOUNTED_LEDGER),
         report=_read(settings, day, frames.ACCEPTED),
     )
     counts = publish_tables(
@@ -156,14 +183,40 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
 
 
 def run_day(day: date, settings: Settings, inbox: Path | None = None) -> dict[str, Any]:
-    """All steps in order, in-process: what ``huizong run`` does without the scheduler."""
-    return {
-        "ingest": ingest_day(day, settings, inbox),
-        "validate": validate_day(day, settings),
-        "rollup": rollup_day(day, settings),
-        "publish": publish_day(day, settings),
-        "workbook": workbook_day(day, settings),
-    }
+    """All steps in order, in-process: what ``huizong run`` does without the scheduler.
+
+    Holds the day's run lock (:mod:`huizong.runlock`) throughout, so a second run of the
+    same day waits. Always starts from ingest after clearing the step files a killed or
+    older run left behind: every file a step reads was then written earlier in this same
+    call, so a re-run after a crash converges to what an undisturbed run gives.
+    """
+    from huizong.runlock import day_lock
+    from huizong.validate.datadocs import data_docs_day
+
+    with day_lock(settings, day):
+        _clear_step_files(settings, day)
+        summary = {
+            "ingest": ingest_day(day, settings, inbox),
+            "validate": validate_day(day, settings),
+            "rollup": rollup_day(day, settings),
+            "publish": publish_day(day, settings),
+            "workbook": workbook_day(day, settings),
+        }
+        summary["data_docs"] = data_docs_day(day, settings)  # last: the tables come first
+        return summary
+
+
+_TMP_SUFFIX = ".tmp"
+
+
+def _clear_step_files(settings: Settings, day: date) -> None:
+    """Remove the step outputs (and temp files of killed writers) of an earlier run."""
+    run_dir = settings.run_dir(day)
+    if not run_dir.is_dir():
+        return
+    for path in run_dir.iterdir():
+        if path.is_file() and (path.suffix == ".parquet" or path.name.endswith(_TMP_SUFFIX)):
+            path.unlink(missing_ok=True)
 
 
 def _redact(url: str) -> str:

@@ -7,6 +7,13 @@ PostgreSQL an advisory lock keyed on the period serialises two runs of the same 
 rows go in through COPY on the very connection that holds the transaction (17x faster
 than ``to_sql``). On SQLite a prepared INSERT runs through ``executemany``.
 
+A lost connection (the server restarted, the network dropped, the backend was killed)
+rolls the transaction back on the server, so the whole publication is simply tried again
+with bounded exponential backoff (``HUIZONG_PUBLISH_RETRIES`` retries, default 3; delays
+``HUIZONG_PUBLISH_BACKOFF`` seconds, default 1, doubling, capped at 30). Anything else (a
+constraint violation, a bad value) is a data error: it fails at once, with a note saying
+so, because trying the same rows again cannot help.
+
 The SQL lives in ``sql/`` (one statement per file); only identifiers that come from this
 module's own table specs or from catalogue codes (checked) are formatted into it.
 """
@@ -14,9 +21,11 @@ module's own table specs or from catalogue codes (checked) are formatted into it
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -182,6 +191,15 @@ _ORG_UNIT_LOCK_KEY = -1
 _COPY_CHUNK = 200_000
 _TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f+00:00"
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+#: ``application_name`` of the publishing connection (find it in ``pg_stat_activity``).
+PUBLISH_APPLICATION = "huizong-publish"
+DEFAULT_RETRIES = 3
+DEFAULT_BACKOFF_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 30.0
+#: SQLSTATEs that mean the server ended the session: admin/crash shutdown, cannot connect.
+_DISCONNECT_STATES = frozenset({"57P01", "57P02", "57P03"})
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -260,9 +278,13 @@ def normalise_url(url: str) -> URL:
 
 
 @contextmanager
-def _engine(url: str) -> Iterator[Engine]:
+def _engine(url: str, application: str = "huizong") -> Iterator[Engine]:
     u = normalise_url(url)
-    args = {"timeout": 60} if u.get_backend_name() == "sqlite" else {}
+    if u.get_backend_name() == "sqlite":
+        args: dict[str, object] = {"timeout": 60}
+    else:  # an unreachable server fails in seconds (and is retried), not after minutes
+        args = {"connect_timeout": 10, "application_name": application}
+        args = {k: v for k, v in args.items() if k not in u.query}
     engine = create_engine(u, poolclass=NullPool, connect_args=args)
     try:
         yield engine
@@ -454,11 +476,61 @@ def day_frames(
 
 
 def publish_tables(
-    url: str, day: date, tables: DayTables, registry: Registry, catalogue: Catalogue
+    url: str,
+    day: date,
+    tables: DayTables,
+    registry: Registry,
+    catalogue: Catalogue,
+    *,
+    retries: int | None = None,
+    backoff: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, int]:
-    """Replace one day in the warehouse atomically; returns the rows written per table."""
+    """Replace one day in the warehouse atomically; returns the rows written per table.
+
+    A lost connection is retried ``retries`` times (default ``HUIZONG_PUBLISH_RETRIES``
+    or 3) after ``backoff``, 2 x ``backoff``, ... seconds (capped at 30); every attempt
+    is the whole transaction again, so readers keep seeing the previous publication until
+    one attempt commits. Other errors are raised at once.
+    """
     loads = day_frames(day, tables, registry, catalogue)
-    with _engine(url) as engine:
+    attempts = int(_env_number("HUIZONG_PUBLISH_RETRIES", DEFAULT_RETRIES, retries)) + 1
+    backoff = _env_number("HUIZONG_PUBLISH_BACKOFF", DEFAULT_BACKOFF_SECONDS, backoff)
+    for attempt in range(1, attempts + 1):
+        try:
+            _publish_once(url, day, loads, catalogue)
+        except Exception as exc:
+            if not is_disconnect(exc):
+                exc.add_note(
+                    f"publishing {day} failed on a data or programming error, not a lost "
+                    f"connection: not retried; the previous publication of {day} is untouched"
+                )
+                raise
+            if attempt == attempts:
+                exc.add_note(
+                    f"publishing {day}: the warehouse connection was lost on all {attempts} "
+                    f"attempts; the previous publication of {day} is untouched"
+                )
+                raise
+            delay = min(backoff * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS)
+            log.warning(
+                "publishing %s: lost the warehouse connection on attempt %d of %d (%s); "
+                "retrying in %.1f s, the previous publication stays visible",
+                day,
+                attempt,
+                attempts,
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                delay,
+            )
+            sleep(delay)
+    return {table: len(frame) for table, frame in loads.items()}
+
+
+def _publish_once(
+    url: str, day: date, loads: Mapping[str, pd.DataFrame], catalogue: Catalogue
+) -> None:
+    """One attempt: schema, then the whole day in ONE transaction."""
+    with _engine(url, PUBLISH_APPLICATION) as engine:
         with engine.begin() as conn:
             ensure_schema(conn, catalogue)
         with engine.begin() as conn:
@@ -472,7 +544,50 @@ def publish_tables(
                 _lock(conn, _ORG_UNIT_LOCK_KEY)  # org_unit is shared by all days
             _delete(conn, "org_unit", None)
             _bulk(conn, "org_unit", loads["org_unit"])
-    return {table: len(frame) for table, frame in loads.items()}
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """True when ``exc`` (or what caused it) means the connection to the server was lost.
+
+    SQLAlchemy marks the errors it saw on a dead connection ``connection_invalidated``;
+    COPY runs on the raw psycopg connection, whose errors arrive unwrapped: there a
+    connection-level OperationalError/InterfaceError has no SQLSTATE (client side: refused,
+    reset, EOF), SQLSTATE class 08, or 57P01-57P03 (the server ended the session).
+    """
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError):
+            if current.connection_invalidated:
+                return True
+            if current.orig is not None and current.orig is not current:
+                current = current.orig
+                continue
+        if isinstance(current, psycopg.OperationalError | psycopg.InterfaceError):
+            state = current.sqlstate
+            if state is None or state.startswith("08") or state in _DISCONNECT_STATES:
+                return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _env_number(name: str, default: float, given: float | None) -> float:
+    """An explicit argument, else the environment variable, else the default; never < 0."""
+    if given is not None:
+        value = float(given)
+    else:
+        raw = os.environ.get(name, "").strip()
+        try:
+            value = float(raw) if raw else float(default)
+        except ValueError as exc:
+            raise ValueError(f"{name}={raw!r} is not a number") from exc
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, got {value}")
+    return value
 
 
 def read_table(
