@@ -120,6 +120,26 @@ def _cells(
     return out
 
 
+def _count_like_the_villages(
+    d_cells: np.ndarray,
+    departments: pd.DataFrame,
+    villages: pd.DataFrame,
+    cells: np.ndarray,
+    catalogue: Catalogue,
+    col: dict[str, int],
+) -> None:
+    """A health commission's case counts come from its own register: the true total of
+    every village under it, whether or not the village reports today. Where villages are
+    missing or quarantined, the stewards' department/geography check finds a difference."""
+    codes = villages["code"].to_numpy(dtype=str)
+    for pair in catalogue.pairs:
+        j_dep, j_geo = col[pair.indicator], col[pair.geography]
+        as_int = np.array([v if isinstance(v, int) else 0 for v in cells[:, j_geo]], dtype=np.int64)
+        for d in np.flatnonzero(departments["name"].str.contains(pair.department).to_numpy()):
+            parent = str(departments.at[d, "parent_code"])
+            d_cells[d, j_dep] = int(as_int[np.char.startswith(codes, parent)].sum())
+
+
 def _swap_code(code: str, known: set[str]) -> str:
     """The code with two neighbouring differing digits swapped, not in the registry."""
     for i in range(len(code) - 2, 5, -1):
@@ -375,6 +395,7 @@ def plan_demo_day(
         for c in DEPARTMENT_NOT_APPLICABLE:
             if c in col:
                 d_cells[:, col[c]] = NOT_APPLICABLE_TEXT
+        _count_like_the_villages(d_cells, departments, villages, cells, catalogue, col)
         csv_at = 1 if nd > 1 else 0
         for d in range(nd):
             code, name = departments.at[d, "code"], departments.at[d, "name"]
