@@ -23,6 +23,7 @@ from huizong import frames
 from huizong.catalogue import Catalogue, load_catalogue
 from huizong.review import store
 from huizong.settings import Settings
+from huizong.sqlfiles import sql_dir
 
 _HOME = Path(tempfile.mkdtemp(prefix="huizong-review-airflow-"))
 os.environ.setdefault("AIRFLOW_HOME", str(_HOME))
@@ -186,7 +187,7 @@ def build_warehouse(tmp_path: Path, warehouse_url: str) -> Warehouse:
     engine = sa.create_engine(warehouse_url)
     with engine.begin() as conn:
         for name in WAREHOUSE_DDL:
-            sql = (store.sql_dir() / "schema" / name).read_text(encoding="utf-8")
+            sql = (sql_dir() / "schema" / name).read_text(encoding="utf-8")
             conn.execute(sa.text(sql.strip().rstrip(";")))
     catalogue = load_catalogue("epidemic_daily")
     a_err = _submission(

@@ -7,6 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from huizong.review import store
+from huizong.sqlfiles import sql_dir
 
 TABLES = {"steward_scope", "review_action", "review_waiver"}
 
@@ -52,7 +53,7 @@ def test_waivers_without_tables(tmp_path: Path) -> None:
 
 
 def test_every_review_statement_is_one_statement() -> None:
-    folder = store.sql_dir() / "review"
+    folder = sql_dir() / "review"
     for path in folder.rglob("*.sql"):
         text = path.read_text(encoding="utf-8").strip().rstrip(";")
         assert ";" not in text, path

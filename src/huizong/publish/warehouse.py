@@ -29,7 +29,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -41,6 +40,7 @@ from sqlalchemy.pool import NullPool
 from huizong.catalogue import Catalogue
 from huizong.registry import Registry
 from huizong.registry.divisions import ORG_UNIT_COLUMNS
+from huizong.sqlfiles import load_sql, sql_dir
 
 Kind = Literal["date", "text", "int", "float", "ts"]
 
@@ -218,17 +218,6 @@ class DayTables:
 # ---- SQL files -----------------------------------------------------------------------
 
 
-def sql_dir() -> Path:
-    """The repository's ``sql/`` folder (``HUIZONG_SQL_DIR`` overrides, e.g. in an image)."""
-    env = os.environ.get("HUIZONG_SQL_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[3] / "sql"
-
-
-@cache
-def _sql(relative: str) -> str:
-    return (sql_dir() / relative).read_text(encoding="utf-8").strip().rstrip(";")
-
-
 def _q(name: str) -> str:
     """Quote an identifier from our own specs or a checked catalogue code."""
     if not _IDENT.match(name):
@@ -240,7 +229,7 @@ def schema_statements(catalogue: Catalogue) -> list[str]:
     """The DDL, in file order, with the report table's indicator columns filled in."""
     out = []
     for path in sorted((sql_dir() / "schema").glob("*.sql")):
-        stmt = _sql(f"schema/{path.name}")
+        stmt = load_sql(f"schema/{path.name}")
         if "{indicator_columns}" in stmt:
             stmt = stmt.replace("{indicator_columns}", _indicator_columns_ddl(catalogue))
         out.append(stmt)
@@ -298,7 +287,7 @@ def _is_pg(conn: Connection) -> bool:
 
 def _lock(conn: Connection, key: int) -> None:
     conn.execute(
-        text(_sql("publish/postgresql/advisory_xact_lock.sql")),
+        text(load_sql("publish/postgresql/advisory_xact_lock.sql")),
         {"namespace": LOCK_NAMESPACE, "key": key},
     )
 
@@ -357,7 +346,7 @@ def load_frame(
 
 
 def _copy_sql(table: str, columns: list[str]) -> str:
-    return _sql("publish/postgresql/copy.sql").format(
+    return load_sql("publish/postgresql/copy.sql").format(
         table=_q(table), columns=", ".join(_q(c) for c in columns)
     )
 
@@ -401,7 +390,7 @@ def _python_rows(frame: pd.DataFrame) -> list[tuple]:
 
 def insert_many(conn: Connection, table: str, frame: pd.DataFrame) -> None:
     """SQLite: one prepared INSERT through the raw cursor's executemany."""
-    stmt = _sql("publish/sqlite/insert.sql").format(
+    stmt = load_sql("publish/sqlite/insert.sql").format(
         table=_q(table),
         columns=", ".join(_q(c) for c in frame.columns),
         placeholders=", ".join("?" for _ in frame.columns),
@@ -436,7 +425,7 @@ def ensure_schema(conn: Connection, catalogue: Catalogue) -> None:
         if code not in have:
             conn.execute(
                 text(
-                    _sql("publish/add_report_column.sql").format(
+                    load_sql("publish/add_report_column.sql").format(
                         column=_q(code), type="BIGINT" if kind == "int" else "TEXT"
                     )
                 )
@@ -447,7 +436,7 @@ def ensure_schema(conn: Connection, catalogue: Catalogue) -> None:
 
 
 def _delete(conn: Connection, table: str, day: date | None) -> None:
-    stmt = text(_sql(f"publish/delete_{table}.sql"))
+    stmt = text(load_sql(f"publish/delete_{table}.sql"))
     if day is None:
         conn.execute(stmt)
     else:
@@ -604,10 +593,10 @@ def read_table(
         period = date.fromisoformat(period)
     with _engine(url) as engine, engine.connect() as conn:
         if period is None:
-            stmt = text(_sql("read/select_all.sql").format(table=_q(table)))
+            stmt = text(load_sql("read/select_all.sql").format(table=_q(table)))
             result = conn.execute(stmt)
         else:
-            stmt = text(_sql("read/select_period.sql").format(table=_q(table)))
+            stmt = text(load_sql("read/select_period.sql").format(table=_q(table)))
             stmt = stmt.bindparams(bindparam("period", type_=Date))
             result = conn.execute(stmt, {"period": period})
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))

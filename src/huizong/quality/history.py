@@ -18,7 +18,8 @@ from sqlalchemy import Date, bindparam, create_engine, inspect, text
 from sqlalchemy.pool import NullPool
 
 from huizong.catalogue import Catalogue
-from huizong.publish.warehouse import REPORT_META, normalise_url, sql_dir
+from huizong.publish.warehouse import REPORT_META, normalise_url
+from huizong.sqlfiles import load_sql
 
 DEFAULT_DAYS = 14
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -32,7 +33,7 @@ def _q(name: str) -> str:
 
 
 def _statement(catalogue: Catalogue | None) -> str:
-    sql = (sql_dir() / "quality" / "select_report_history.sql").read_text(encoding="utf-8")
+    sql = load_sql("quality/select_report_history.sql")
     sql = sql.strip().rstrip(";")
     if catalogue is None:
         columns = "*"

@@ -7,16 +7,16 @@ may call :func:`ensure_schema` at start-up.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+
+from huizong.sqlfiles import folder_statements
+from huizong.sqlfiles import statement as sql_statement
 
 WAIVER_COLUMNS = [
     "period",
@@ -46,25 +46,13 @@ ACTION_COLUMNS = [
 ]
 
 
-def sql_dir() -> Path:
-    """The repository's ``sql/`` folder (``HUIZONG_SQL_DIR`` overrides, e.g. in an image)."""
-    env = os.environ.get("HUIZONG_SQL_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[3] / "sql"
-
-
-@cache
-def _text(name: str, root: str) -> str:
-    return (Path(root) / "review" / name).read_text(encoding="utf-8").strip().rstrip(";")
-
-
 def statement(name: str) -> sa.TextClause:
     """One statement from ``sql/review/<name>.sql``."""
-    return sa.text(_text(f"{name}.sql", str(sql_dir())))
+    return sql_statement(f"review/{name}.sql")
 
 
 def schema_statements() -> list[str]:
-    folder = sql_dir() / "review" / "schema"
-    return [_text(f"schema/{p.name}", str(sql_dir())) for p in sorted(folder.glob("*.sql"))]
+    return folder_statements("review/schema")
 
 
 def ensure_schema(engine: Engine) -> None:
