@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import os
-import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from helpers.files import zip_bomb
 from huizong import frames
 from huizong.pipeline import run_day
 from huizong.settings import Settings
@@ -62,17 +62,6 @@ def _xlsx(sheets: dict[str, list[list[object]]], *, hidden: tuple[str, ...] = ()
     return buf.getvalue()
 
 
-def _bomb() -> bytes:
-    buf = io.BytesIO()
-    with (
-        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf,
-        zf.open("xl/worksheets/sheet1.xml", "w") as member,
-    ):
-        for _ in range(32):
-            member.write(b"0" * (1024 * 1024))
-    return buf.getvalue()
-
-
 def _village(code: str, name: str, period: str = D, *values: object) -> list[object]:
     return [code, name, period, *(values or ("3", "2", "1"))]
 
@@ -102,7 +91,7 @@ def _messy_inbox(inbox: Path, outside: Path) -> None:
     put("系统导出.xls", html.encode(), 3, None)
     whole = _xlsx({"日报表": [LABELS, _village("130902004008", "丙社区")]})
     put("下载一半.xlsx", whole[: len(whole) // 2], 4, None)
-    put("bomb.xlsx", _bomb(), 5, None)
+    put("bomb.xlsx", zip_bomb(), 5, None)
     big = [_village(f"1309020040{i:02d}", "大", D) for i in range(3000)]
     put("太大.csv", _csv(big), 6, None)
     put("~$锁文件.xlsx", b"lock", 7, None)

@@ -9,8 +9,10 @@ re-runs the day once (about 10 s each), so marked e2e.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -42,6 +44,27 @@ def _report_units(engine: sa.Engine) -> set[str]:
             sa.text("SELECT unit_code FROM report WHERE period = :p"), {"p": DAY.isoformat()}
         )
         return {str(r[0]) for r in found}
+
+
+def _act_as_steward(
+    action: Callable[..., dict[str, Any]],
+    settings: Settings,
+    engine: sa.Engine,
+    issue: pd.Series,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Take ``action`` on the issue's row as a steward assigned the row's county."""
+    store.assign_scope(engine, "steward", [str(issue["unit_code"])[:6]])
+    return action(
+        engine,
+        settings,
+        username="steward",
+        period=DAY,
+        file_id=str(issue["file_id"]),
+        sheet=str(issue["sheet"]),
+        row_number=int(issue["row_number"]),
+        **fields,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -84,15 +107,11 @@ def test_correction_changes_totals_by_exactly_the_difference(
     before = _totals(engine, chain)
 
     county = unit[:6]
-    store.assign_scope(engine, "steward", [county])
-    actions.correct(
-        engine,
+    _act_as_steward(
+        actions.correct,
         settings,
-        username="steward",
-        period=DAY,
-        file_id=str(issue["file_id"]),
-        sheet=str(issue["sheet"]),
-        row_number=int(issue["row_number"]),
+        engine,
+        issue,
         column=column,
         new_value=str(new),
         justification="多打了一位",
@@ -137,15 +156,11 @@ def test_accepted_value_brings_the_row_into_report_and_totals(
         & (received["row_number"] == int(issue["row_number"]))
     ].iloc[0]
 
-    store.assign_scope(engine, "steward", [unit[:6]])
-    actions.accept(
-        engine,
+    _act_as_steward(
+        actions.accept,
         settings,
-        username="steward",
-        period=DAY,
-        file_id=str(issue["file_id"]),
-        sheet=str(issue["sheet"]),
-        row_number=int(issue["row_number"]),
+        engine,
+        issue,
         rule=rule,
         justification="电话核实：返乡人数统计口径不同，数据无误",
     )

@@ -9,6 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from helpers.files import write_xlsx
 from huizong import frames
 from huizong.catalogue import load_catalogue
 from huizong.ingest import SubmissionRejected, read_submission
@@ -23,18 +24,8 @@ def _read(path: Path, **kw):
     return read_submission(path, CAT, file_id="f1", file_name=path.name, received_at=AT, **kw)
 
 
-def _xlsx(path: Path, rows: list[list[object]], title: str = "日报") -> Path:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = title
-    for r in rows:
-        ws.append(r)
-    wb.save(path)
-    return path
-
-
 def test_title_rows_above_header_are_skipped_and_row_numbers_match_excel(tmp_path: Path) -> None:
-    path = _xlsx(
+    path = write_xlsx(
         tmp_path / "a.xlsx",
         [
             ["XX镇疫情防控工作日报表"],
@@ -88,7 +79,9 @@ def test_title_rows_above_header_are_skipped_and_row_numbers_match_excel(tmp_pat
     ids=["codes", "chinese", "combined", "units-fullwidth-spaces"],
 )
 def test_header_styles(tmp_path: Path, header: list[str]) -> None:
-    path = _xlsx(tmp_path / "h.xlsx", [header, ["130902001001", "建北社区", "2026-11-26", 1, 2, 3]])
+    path = write_xlsx(
+        tmp_path / "h.xlsx", [header, ["130902001001", "建北社区", "2026-11-26", 1, 2, 3]]
+    )
     sub = _read(path)
     assert sub.extra_columns == []
     assert sub.rows[CODES].iloc[0].tolist() == [1, 2, 3]
@@ -96,7 +89,7 @@ def test_header_styles(tmp_path: Path, header: list[str]) -> None:
 
 def test_risk_level_label_with_brackets_and_code(tmp_path: Path) -> None:
     label = CAT.indicator("risk_level").zh  # 风险等级(1低2中3高)
-    path = _xlsx(
+    path = write_xlsx(
         tmp_path / "r.xlsx",
         [
             ["单位代码", "单位名称", "日期", label, f"{label}(risk_level)"],
@@ -109,7 +102,7 @@ def test_risk_level_label_with_brackets_and_code(tmp_path: Path) -> None:
 
 
 def test_unknown_columns_are_reported(tmp_path: Path) -> None:
-    path = _xlsx(
+    path = write_xlsx(
         tmp_path / "x.xlsx",
         [
             ["单位代码", "单位名称", "日期", *LABELS, "备注"],
@@ -120,7 +113,7 @@ def test_unknown_columns_are_reported(tmp_path: Path) -> None:
 
 
 def test_missing_required_column_is_rejected_and_named(tmp_path: Path) -> None:
-    path = _xlsx(tmp_path / "m.xlsx", [["单位名称", *LABELS], ["建北社区", 1, 2, 3]])
+    path = write_xlsx(tmp_path / "m.xlsx", [["单位名称", *LABELS], ["建北社区", 1, 2, 3]])
     with pytest.raises(SubmissionRejected) as info:
         _read(path)
     assert "单位代码" in info.value.message_zh and "日期" in info.value.message_zh
@@ -129,7 +122,7 @@ def test_missing_required_column_is_rejected_and_named(tmp_path: Path) -> None:
 
 
 def test_no_header_at_all_is_rejected(tmp_path: Path) -> None:
-    path = _xlsx(tmp_path / "n.xlsx", [["hello"], ["world", 1]])
+    path = write_xlsx(tmp_path / "n.xlsx", [["hello"], ["world", 1]])
     with pytest.raises(SubmissionRejected, match="no header"):
         _read(path)
 
@@ -170,7 +163,7 @@ def test_every_visible_sheet_with_a_header_counts_hidden_ones_do_not(tmp_path: P
 def test_numeric_unit_codes_and_excel_dates(tmp_path: Path) -> None:
     from datetime import date
 
-    path = _xlsx(
+    path = write_xlsx(
         tmp_path / "d.xlsx",
         [
             ["单位代码", "单位名称", "日期", *LABELS],
@@ -183,7 +176,7 @@ def test_numeric_unit_codes_and_excel_dates(tmp_path: Path) -> None:
 
 
 def test_claimed_kind_from_code(tmp_path: Path) -> None:
-    path = _xlsx(
+    path = write_xlsx(
         tmp_path / "k.xlsx",
         [
             ["单位代码", "单位名称", "日期", *LABELS],
@@ -236,7 +229,7 @@ def test_header_only_file_has_no_rows_but_right_columns(tmp_path: Path) -> None:
 
 
 def test_suffixless_store_copies_are_sniffed(tmp_path: Path) -> None:
-    xlsx = _xlsx(
+    xlsx = write_xlsx(
         tmp_path / "a.xlsx",
         [
             ["单位代码", "单位名称", "日期", *LABELS],

@@ -11,6 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from helpers.files import write_xlsx
 from huizong.catalogue import load_catalogue
 from huizong.ingest import SubmissionRejected, read_submission
 from huizong.ingest.reader import decode_text
@@ -29,16 +30,6 @@ CSV_TEXT = (
 
 def _read(path: Path, **kw):
     return read_submission(path, CAT, file_id="f1", file_name=path.name, received_at=AT, **kw)
-
-
-def _xlsx(path: Path, rows: list[list[object]], title: str = "日报") -> Path:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = title
-    for r in rows:
-        ws.append(r)
-    wb.save(path)
-    return path
 
 
 def _check_csv_rows(rows: pd.DataFrame) -> None:
@@ -127,7 +118,7 @@ def test_utf16_bom_with_broken_content_is_rejected_with_offset(tmp_path: Path) -
 
 
 def test_title_rows_above_the_header(tmp_path: Path) -> None:
-    path = _xlsx(
+    path = write_xlsx(
         tmp_path / "t.xlsx",
         [
             ["XX镇疫情防控工作日报表"],
@@ -185,7 +176,9 @@ def test_labels_with_spaces_and_fullwidth_brackets(tmp_path: Path) -> None:
         "排查登记 人数（人）",
         "入户走访户数（户）",
     ]
-    path = _xlsx(tmp_path / "b.xlsx", [header, ["130902001001", "建北社区", "2020-01-28", 1, 2]])
+    path = write_xlsx(
+        tmp_path / "b.xlsx", [header, ["130902001001", "建北社区", "2020-01-28", 1, 2]]
+    )
     sub = _read(path)
     assert sub.rows[["persons_screened", "households_visited"]].iloc[0].tolist() == [1, 2]
     assert sub.rows["unit_name"].tolist() == ["建北社区"]
@@ -193,7 +186,7 @@ def test_labels_with_spaces_and_fullwidth_brackets(tmp_path: Path) -> None:
 
 
 def test_unknown_columns_are_named_and_their_cells_kept(tmp_path: Path) -> None:
-    path = _xlsx(
+    path = write_xlsx(
         tmp_path / "x.xlsx",
         [
             [*HEADER, "备注", "联系电话"],
@@ -210,7 +203,7 @@ def test_unknown_columns_are_named_and_their_cells_kept(tmp_path: Path) -> None:
 
 
 def test_missing_required_columns_reject_the_file_with_the_list(tmp_path: Path) -> None:
-    path = _xlsx(tmp_path / "m.xlsx", [["单位名称", *LABELS], ["建北社区", 1, 2, 3]])
+    path = write_xlsx(tmp_path / "m.xlsx", [["单位名称", *LABELS], ["建北社区", 1, 2, 3]])
     with pytest.raises(SubmissionRejected) as info:
         _read(path)
     assert info.value.message_zh == "工作表“日报”缺少必需的列：单位代码(unit_code)、日期(period)"
@@ -247,7 +240,7 @@ def test_hidden_sheets_skipped_visible_ones_read_notes_sheet_ignored(tmp_path: P
 
 
 def test_older_template_version_labels(tmp_path: Path) -> None:
-    path = _xlsx(
+    path = write_xlsx(
         tmp_path / "v0.xlsx",
         [
             ["单位代码", "单位名称", "日期", "口罩库存数", "武汉返乡人员", "体温检测人次"],
@@ -264,7 +257,7 @@ def test_older_template_version_labels(tmp_path: Path) -> None:
 
 
 def test_total_rows_are_returned_apart_with_the_township_code(tmp_path: Path) -> None:
-    path = _xlsx(
+    path = write_xlsx(
         tmp_path / "z.xlsx",
         [
             HEADER,
@@ -287,7 +280,7 @@ def test_total_rows_are_returned_apart_with_the_township_code(tmp_path: Path) ->
 
 
 def test_total_row_by_name_and_township_code_ending_000(tmp_path: Path) -> None:
-    path = _xlsx(
+    path = write_xlsx(
         tmp_path / "z.xlsx",
         [
             HEADER,
@@ -303,7 +296,7 @@ def test_total_row_by_name_and_township_code_ending_000(tmp_path: Path) -> None:
 
 
 def test_signature_and_note_lines_under_the_table_are_skipped(tmp_path: Path) -> None:
-    path = _xlsx(
+    path = write_xlsx(
         tmp_path / "f.xlsx",
         [
             HEADER,

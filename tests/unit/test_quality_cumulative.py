@@ -6,18 +6,12 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from helpers.quality import typed
 from huizong.catalogue import load_catalogue
 from huizong.quality.cumulative import cumulative_codes, cumulative_warnings
 
 CAT = load_catalogue()
 DAY = date(2020, 2, 20)
-
-
-def typed(frame: pd.DataFrame) -> pd.DataFrame:
-    for ind in CAT.numeric:
-        col = frame[ind.code] if ind.code in frame else pd.Series(pd.NA, index=frame.index)
-        frame[ind.code] = col.astype("Int64")
-    return frame
 
 
 def accepted(values: dict[str, dict[str, int]]) -> pd.DataFrame:
@@ -34,7 +28,7 @@ def accepted(values: dict[str, dict[str, int]]) -> pd.DataFrame:
         }
         for k, (unit, vals) in enumerate(values.items())
     ]
-    return typed(pd.DataFrame(rows))
+    return typed(pd.DataFrame(rows), CAT)
 
 
 def history(cells: list[tuple[int, str, str, int | None]]) -> pd.DataFrame:
@@ -42,7 +36,9 @@ def history(cells: list[tuple[int, str, str, int | None]]) -> pd.DataFrame:
     wide: dict[tuple[str, str], dict[str, int | None]] = {}
     for age, unit, code, v in cells:
         wide.setdefault(((DAY - timedelta(days=age)).isoformat(), unit), {})[code] = v
-    return typed(pd.DataFrame([{"period": p, "unit_code": u, **v} for (p, u), v in wide.items()]))
+    return typed(
+        pd.DataFrame([{"period": p, "unit_code": u, **v} for (p, u), v in wide.items()]), CAT
+    )
 
 
 def test_cumulative_indicators_are_last_and_total():

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from helpers.quality import typed
 from huizong import frames
 from huizong.catalogue import load_catalogue
 from huizong.quality.outliers import outlier_warnings, robust_scores
@@ -30,15 +31,7 @@ def accepted(values: dict[str, dict[str, int]]) -> pd.DataFrame:
         }
         rows.append(row | vals)
     frame = pd.DataFrame(rows)
-    return typed(frame)
-
-
-def typed(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every numeric indicator as Int64, NA where not given (like ACCEPTED / history)."""
-    for ind in CAT.numeric:
-        col = frame[ind.code] if ind.code in frame else pd.Series(pd.NA, index=frame.index)
-        frame[ind.code] = col.astype("Int64")
-    return frame
+    return typed(frame, CAT)
 
 
 def history(series: dict[tuple[str, str], list[int | None]]) -> pd.DataFrame:
@@ -48,7 +41,7 @@ def history(series: dict[tuple[str, str], list[int | None]]) -> pd.DataFrame:
         for age, v in enumerate(values, start=1):
             cells.setdefault(((DAY - timedelta(days=age)).isoformat(), unit), {})[code] = v
     frame = pd.DataFrame([{"period": p, "unit_code": u, **vals} for (p, u), vals in cells.items()])
-    return typed(frame)
+    return typed(frame, CAT)
 
 
 def test_robust_scores_floor_and_mad():

@@ -7,13 +7,13 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
+from helpers.quality import registry_of, typed
 from huizong import frames
 from huizong.catalogue import load_catalogue
 from huizong.publish.warehouse import SPECS, load_frame
 from huizong.quality import Pair, pair_warnings, quality_warnings
 from huizong.quality.pairs import check_pairs
 from huizong.registry import Registry
-from huizong.registry.divisions import ORG_UNIT_COLUMNS
 from huizong.validate.rows import empty_issues
 
 CAT = load_catalogue()
@@ -36,24 +36,7 @@ VILLAGES = {"130902001001": 10, "130903001001": 7, "130903001002": 8, "130903001
 
 
 def registry() -> Registry:
-    units = pd.DataFrame(UNITS, columns=["code", "name", "level", "kind", "parent_code"])
-    digits = units["code"].str.isdigit()
-    for col, level, length in (
-        ("province_code", 1, 2),
-        ("city_code", 2, 4),
-        ("county_code", 3, 6),
-        ("township_code", 4, 9),
-    ):
-        units[col] = units["code"].str.slice(0, length).where(digits & (units["level"] >= level))
-    units["full_name"] = units["name"]
-    return Registry(units=units.reindex(columns=ORG_UNIT_COLUMNS), root="1309")
-
-
-def typed(frame: pd.DataFrame) -> pd.DataFrame:
-    for ind in CAT.numeric:
-        col = frame[ind.code] if ind.code in frame else pd.Series(pd.NA, index=frame.index)
-        frame[ind.code] = col.astype("Int64")
-    return frame
+    return registry_of(UNITS, root="1309")
 
 
 def accepted(departments: dict[str, dict[str, int]]) -> pd.DataFrame:
@@ -67,7 +50,7 @@ def accepted(departments: dict[str, dict[str, int]]) -> pd.DataFrame:
     frame["row_number"] = 4
     frame["unit_name"] = frame["unit_code"].map(registry().names())
     frame["period"] = DAY.isoformat()
-    return typed(frame)
+    return typed(frame, CAT)
 
 
 DEPARTMENTS = {
@@ -131,7 +114,8 @@ def test_quality_warnings_gathers_every_check_in_the_issue_contract():
                 "persons_screened": 0,
                 "confirmed_total": 9,  # today 7: down
             }
-        )
+        ),
+        CAT,
     )
     totals = typed(
         pd.DataFrame(
@@ -145,7 +129,8 @@ def test_quality_warnings_gathers_every_check_in_the_issue_contract():
                 "period": DAY.isoformat(),
                 "confirmed_total": [16],  # villages: 15
             }
-        )
+        ),
+        CAT,
     )
     out = quality_warnings(acc, DAY, CAT, registry(), history=hist, totals=totals)
     assert list(out.columns) == frames.ISSUE_COLUMNS
@@ -165,7 +150,7 @@ def test_quality_warnings_gathers_every_check_in_the_issue_contract():
 def test_quality_warnings_without_history_or_findings_is_empty_and_typed():
     agree = {"1309D01": {"confirmed_total": 25}}
     out = quality_warnings(
-        accepted(agree), DAY, CAT, registry(), history=typed(pd.DataFrame()), totals=None
+        accepted(agree), DAY, CAT, registry(), history=typed(pd.DataFrame(), CAT), totals=None
     )
     assert out.empty
     assert out.dtypes.to_dict() == empty_issues().dtypes.to_dict()

@@ -6,10 +6,10 @@ from datetime import date
 
 import pandas as pd
 
+from helpers.quality import registry_of, typed
 from huizong.catalogue import load_catalogue
 from huizong.quality.totals import township_total_warnings
 from huizong.registry import Registry
-from huizong.registry.divisions import ORG_UNIT_COLUMNS
 
 CAT = load_catalogue()
 DAY = date(2020, 2, 20)
@@ -28,23 +28,7 @@ UNITS = [  # code, name, level, kind, parent
 
 
 def registry() -> Registry:
-    units = pd.DataFrame(UNITS, columns=["code", "name", "level", "kind", "parent_code"])
-    for col, level, length in (
-        ("province_code", 1, 2),
-        ("city_code", 2, 4),
-        ("county_code", 3, 6),
-        ("township_code", 4, 9),
-    ):
-        units[col] = units["code"].str.slice(0, length).where(units["level"] >= level)
-    units["full_name"] = units["name"]
-    return Registry(units=units.reindex(columns=ORG_UNIT_COLUMNS), root="1309")
-
-
-def typed(frame: pd.DataFrame) -> pd.DataFrame:
-    for ind in CAT.numeric:
-        col = frame[ind.code] if ind.code in frame else pd.Series(pd.NA, index=frame.index)
-        frame[ind.code] = col.astype("Int64")
-    return frame
+    return registry_of(UNITS, root="1309")
 
 
 def accepted() -> pd.DataFrame:
@@ -70,7 +54,7 @@ def accepted() -> pd.DataFrame:
         }
         for k, (code, (s, c, f)) in enumerate(vals.items())
     ]
-    return typed(pd.DataFrame(rows))
+    return typed(pd.DataFrame(rows), CAT)
 
 
 def totals() -> pd.DataFrame:
@@ -91,7 +75,8 @@ def totals() -> pd.DataFrame:
                 "followup_rate": [77, 1, 1],  # a mean, never summed: clean
                 "households_visited": [50, pd.NA, 1],  # no village gave a value: clean
             }
-        )
+        ),
+        CAT,
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from helpers.files import zip_bomb
 from huizong.settings import Settings
 from huizong.validate.files import validate_files
 
@@ -37,17 +38,6 @@ def _xlsx(rows: list[list[str]]) -> bytes:
         ws.append(r)
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
-
-
-def _bomb() -> bytes:
-    buf = io.BytesIO()
-    with (
-        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf,
-        zf.open("xl/worksheets/sheet1.xml", "w") as member,
-    ):
-        for _ in range(32):
-            member.write(b"0" * MIB)
     return buf.getvalue()
 
 
@@ -118,7 +108,7 @@ def test_damaged_workbook(tmp_path):
 
 
 def test_decompression_bomb(tmp_path):
-    data = _bomb()
+    data = zip_bomb()
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         info = zf.infolist()[0]
     ratio = f"{info.file_size / info.compress_size:.0f}"

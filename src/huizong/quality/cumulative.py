@@ -15,7 +15,7 @@ import pandas as pd
 
 from huizong.catalogue import Catalogue
 from huizong.quality import issues
-from huizong.quality.history import DEFAULT_DAYS, HistoryMatrix, last_rows
+from huizong.quality.history import DEFAULT_DAYS, HistoryMatrix, last_rows, rows_in_history
 
 RULE = "cumulative_down"
 
@@ -37,15 +37,10 @@ def cumulative_warnings(
 ) -> pd.DataFrame:
     """One warning per (row, cumulative indicator) lower than the unit's last value."""
     codes = [c for c in cumulative_codes(catalogue) if c in accepted.columns]
-    if accepted.empty or history.empty or not codes:
+    placed = rows_in_history(accepted, history, day, days, matrix) if codes else None
+    if placed is None:
         return issues.empty()
-    rows = accepted.reset_index(drop=True)
-    unit = rows["unit_code"].astype("str")
-    hm = matrix if matrix is not None else HistoryMatrix.of(rows, history, day, days)
-    units, days = hm.units, hm.days
-    if units.empty:
-        return issues.empty()
-    pos = units.get_indexer(unit)
+    rows, hm, pos = placed
     hits = []
     for code in codes:
         x = pd.to_numeric(rows[code]).to_numpy(dtype="float64", na_value=np.nan)

@@ -152,6 +152,27 @@ class HistoryMatrix:
         return m
 
 
+def rows_in_history(
+    accepted: pd.DataFrame,
+    history: pd.DataFrame,
+    day: date,
+    days: int,
+    matrix: HistoryMatrix | None = None,
+) -> tuple[pd.DataFrame, HistoryMatrix, np.ndarray] | None:
+    """Today's rows (index 0..n-1), their units' history and each row's unit in it (-1: none).
+
+    ``matrix`` is used when the caller already built one for these rows; None when there is
+    nothing to compare with (no rows, no history, no unit with history).
+    """
+    if accepted.empty or history.empty:
+        return None
+    rows = accepted.reset_index(drop=True)
+    hm = matrix if matrix is not None else HistoryMatrix.of(rows, history, day, days)
+    if hm.units.empty:
+        return None
+    return rows, hm, hm.units.get_indexer(rows["unit_code"].astype("str"))
+
+
 def median_rows(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Row-wise median ignoring NaN, and the number of values; NaN where a row is empty.
 

@@ -27,7 +27,7 @@ import pandas as pd
 
 from huizong.catalogue import Catalogue
 from huizong.quality import issues
-from huizong.quality.history import DEFAULT_DAYS, HistoryMatrix, median_rows
+from huizong.quality.history import DEFAULT_DAYS, HistoryMatrix, median_rows, rows_in_history
 
 MIN_HISTORY_DAYS = 5
 THRESHOLD = 8.0
@@ -66,15 +66,10 @@ def outlier_warnings(
 ) -> pd.DataFrame:
     """One warning per (row, indicator) whose value is far from the unit's recent median."""
     codes = [i.code for i in catalogue.numeric if i.code in accepted.columns]
-    if accepted.empty or history.empty or not codes:
+    placed = rows_in_history(accepted, history, day, days, matrix) if codes else None
+    if placed is None:
         return issues.empty()
-    rows = accepted.reset_index(drop=True)
-    unit = rows["unit_code"].astype("str")
-    hm = matrix if matrix is not None else HistoryMatrix.of(rows, history, day, days)
-    units, days = hm.units, hm.days
-    if units.empty:
-        return issues.empty()
-    pos = units.get_indexer(unit)
+    rows, hm, pos = placed
     valid = pos >= 0
     hits = []
     for code in codes:
@@ -105,7 +100,7 @@ def outlier_warnings(
     x, med, scale = issues.num(h["x"]), issues.num(h["median"]), issues.num(h["scale"])
     score, n = issues.num(h["score"]), h["n"].astype("str")
     limit = issues.num(np.array([threshold]))[0]
-    d = str(days)
+    d = str(hm.days)
     zh = issues.cat(
         zh_label, " 今日填报 ", x, "，本单位前 ", d, " 天中有 ", n, " 天填报，中位数为 ", med,
         "（尺度 ", scale, "），偏离分数 ", score, "（超过 ", limit, " 即提示），",

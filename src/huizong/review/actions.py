@@ -102,6 +102,10 @@ def _text(value: object) -> str | None:
     return None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
+def _optional(text: str | None) -> str | None:
+    return (text or "").strip() or None
+
+
 def _required(text: str | None, what: str) -> str:
     text = (text or "").strip()
     if not text:
@@ -143,6 +147,34 @@ def _audit(
     return row
 
 
+def _audit_as_is(
+    conn: Connection,
+    *,
+    username: str,
+    action: str,
+    ref: RowRef,
+    issue: pd.Series,
+    rule: str,
+    justification: str | None,
+    at: str,
+) -> dict[str, Any]:
+    """Audit an action that leaves the issue's value as it is (old = new)."""
+    value = _text(issue["value"])
+    return _audit(
+        conn,
+        username=username,
+        action=action,
+        ref=ref,
+        unit_code=_text(issue["unit_code"]),
+        column=_text(issue["column"]),
+        rule=rule,
+        old_value=value,
+        new_value=value,
+        justification=justification,
+        at=at,
+    )
+
+
 def accept(
     engine: Engine,
     settings: Settings,
@@ -179,17 +211,13 @@ def accept(
                 "justification": why,
             },
         )
-        value = _text(issue["value"])
-        return _audit(
+        return _audit_as_is(
             conn,
             username=username,
             action="accept",
             ref=ref,
-            unit_code=_text(issue["unit_code"]),
-            column=_text(issue["column"]),
+            issue=issue,
             rule=rule,
-            old_value=value,
-            new_value=value,
             justification=why,
             at=at,
         )
@@ -211,18 +239,14 @@ def mark_reviewed(
     ref = RowRef.of(period, file_id, sheet, row_number)
     issue = _one_issue(engine, ref, rule, "warning", username)
     with engine.begin() as conn:
-        value = _text(issue["value"])
-        return _audit(
+        return _audit_as_is(
             conn,
             username=username,
             action="mark_reviewed",
             ref=ref,
-            unit_code=_text(issue["unit_code"]),
-            column=_text(issue["column"]),
+            issue=issue,
             rule=rule,
-            old_value=value,
-            new_value=value,
-            justification=(justification or "").strip() or None,
+            justification=_optional(justification),
             at=store.now_utc(),
         )
 
@@ -266,8 +290,8 @@ def correction_header(catalogue: Catalogue) -> list[str]:
     return ["unit_code", "unit_name", "period", *catalogue.codes]
 
 
-def _cells(row: pd.Series, catalogue: Catalogue) -> dict[str, str]:
-    """A RECEIVED row as the text cells of a submission (blank = not reported)."""
+def _cells(row: pd.Series, catalogue: Catalogue, period: str) -> dict[str, str]:
+    """A RECEIVED row as the text cells of ``period``'s submission (blank = not reported)."""
     na = {c for c in str(_text(row.get("not_applicable")) or "").split(",") if c}
     cells = {}
     for col in correction_header(catalogue):
@@ -276,7 +300,12 @@ def _cells(row: pd.Series, catalogue: Catalogue) -> dict[str, str]:
             cells[col] = NOT_APPLICABLE
         else:
             cells[col] = _text(value) or ""
+    cells["period"] = period
     return cells
+
+
+def _corrections_folder(settings: Settings, ref: RowRef) -> Path:
+    return settings.inbox_for(date.fromisoformat(ref.period)) / CORRECTIONS
 
 
 def _latest_correction(folder: Path, unit: str, catalogue: Catalogue) -> dict[str, str] | None:
@@ -295,7 +324,7 @@ def _base_cells(
     engine: Engine, settings: Settings, catalogue: Catalogue, ref: RowRef, issue: pd.Series
 ) -> dict[str, str]:
     unit = _text(issue["unit_code"]) or ""
-    folder = settings.inbox_for(date.fromisoformat(ref.period)) / CORRECTIONS
+    folder = _corrections_folder(settings, ref)
     earlier = _latest_correction(folder, unit, catalogue) if unit else None
     if earlier is not None:
         return {c: earlier.get(c, "") for c in correction_header(catalogue)}
@@ -308,16 +337,12 @@ def _base_cells(
         row_number=ref.row_number,
     )
     if row is not None:
-        cells = _cells(row, catalogue)
-        cells["period"] = ref.period
-        return cells
+        return _cells(row, catalogue, ref.period)
     report = store.read_frame(
         engine, "select_report_unit", {"period": ref.period, "unit_code": unit}, table="report"
     )
     if len(report) and str(report.iloc[0].get("file_id")) == ref.file_id:
-        cells = _cells(report.iloc[0], catalogue)
-        cells["period"] = ref.period
-        return cells
+        return _cells(report.iloc[0], catalogue, ref.period)
     raise OriginalUnavailable(
         f"the original of row {ref} is neither in the store nor in the report table"
     )
@@ -359,7 +384,7 @@ def correct(
     cells[column] = new
     cells["unit_code"] = unit
 
-    folder = settings.inbox_for(date.fromisoformat(ref.period)) / CORRECTIONS
+    folder = _corrections_folder(settings, ref)
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = folder / f"{unit}-{stamp}.csv"
@@ -382,7 +407,7 @@ def correct(
                 rule=None,
                 old_value=old,
                 new_value=new,
-                justification=(justification or "").strip() or None,
+                justification=_optional(justification),
                 at=store.now_utc(),
             )
             os.replace(tmp, target)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import mimetypes
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -422,6 +423,24 @@ def create_app(
 
     # ---- actions -----------------------------------------------------------------------
 
+    def act(
+        request: Request,
+        period: str,
+        steward: Steward,
+        action: Callable[..., dict[str, Any]],
+        **fields: Any,
+    ) -> Response:
+        """Run one steward action as this user and answer with the row (JSON) or its page."""
+        same_origin(request)
+        row = action(
+            backend.engine,
+            backend.settings,
+            username=steward.username,
+            period=day(period),
+            **fields,
+        )
+        return _done(request, row)
+
     @app.post("/runs/{period}/accept")
     def accept_action(
         request: Request,
@@ -433,19 +452,17 @@ def create_app(
         justification: Annotated[str, Form()] = "",
         sheet: Annotated[str, Form()] = "",
     ) -> Response:
-        same_origin(request)
-        row = actions.accept(
-            backend.engine,
-            backend.settings,
-            username=steward.username,
-            period=day(period),
+        return act(
+            request,
+            period,
+            steward,
+            actions.accept,
             file_id=file_id,
             sheet=sheet,
             row_number=row_number,
             rule=rule,
             justification=justification,
         )
-        return _done(request, row)
 
     @app.post("/runs/{period}/correct")
     def correct_action(
@@ -459,21 +476,18 @@ def create_app(
         justification: Annotated[str, Form()] = "",
         sheet: Annotated[str, Form()] = "",
     ) -> Response:
-        same_origin(request)
-        row = actions.correct(
-            backend.engine,
-            backend.settings,
-            username=steward.username,
-            period=day(period),
+        return act(
+            request,
+            period,
+            steward,
+            actions.correct,
             file_id=file_id,
             sheet=sheet,
             row_number=row_number,
             column=column,
             new_value=new_value,
             justification=justification,
-            catalogue=backend.catalogue,
-        )
-        return _done(request, row)
+        )  # correct() loads the catalogue from the same settings, after the origin check
 
     @app.post("/runs/{period}/reject")
     def reject_action(
@@ -485,18 +499,16 @@ def create_app(
         justification: Annotated[str, Form()] = "",
         sheet: Annotated[str, Form()] = "",
     ) -> Response:
-        same_origin(request)
-        row = actions.reject(
-            backend.engine,
-            backend.settings,
-            username=steward.username,
-            period=day(period),
+        return act(
+            request,
+            period,
+            steward,
+            actions.reject,
             file_id=file_id,
             sheet=sheet,
             row_number=row_number,
             justification=justification,
         )
-        return _done(request, row)
 
     @app.post("/runs/{period}/mark-reviewed")
     def mark_reviewed_action(
@@ -509,19 +521,17 @@ def create_app(
         sheet: Annotated[str, Form()] = "",
         justification: Annotated[str, Form()] = "",
     ) -> Response:
-        same_origin(request)
-        row = actions.mark_reviewed(
-            backend.engine,
-            backend.settings,
-            username=steward.username,
-            period=day(period),
+        return act(
+            request,
+            period,
+            steward,
+            actions.mark_reviewed,
             file_id=file_id,
             sheet=sheet,
             row_number=row_number,
             rule=rule,
             justification=justification,
         )
-        return _done(request, row)
 
     @app.post("/runs/{period}/rerun")
     def rerun_action(request: Request, period: str, steward: StewardDep) -> Response:
