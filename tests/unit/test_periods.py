@@ -7,61 +7,26 @@ the days, applying "sum" or "last" by hand; it shares no code with ``huizong.per
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers.quality import registry_of
-from huizong.catalogue import parse_catalogue
+from helpers.periods import (
+    AGGREGATES,
+    CATALOGUE,
+    REGISTRY,
+    VILLAGES,
+    WEEK,
+    daily_completeness,
+    reports_frame,
+)
 from huizong.periods import Period, consolidate_period, parse_period, period_of
 from huizong.settings import Settings
 
-UNITS = [
-    ("1309", "沧州市", 2, "city", "13"),
-    ("130902", "新华区", 3, "county", "1309"),
-    ("130903", "运河区", 3, "county", "1309"),
-    ("130902001", "建设北街街道", 4, "township", "130902"),
-    ("130902002", "车站街道", 4, "township", "130902"),
-    ("130903001", "水月寺街道", 4, "township", "130903"),
-    ("130902001001", "建北社区", 5, "village", "130902001"),
-    ("130902001002", "院东社区", 5, "village", "130902001"),
-    ("130902002001", "车站社区", 5, "village", "130902002"),
-    ("130903001001", "水月寺社区", 5, "village", "130903001"),
-    ("130903001002", "清池社区", 5, "village", "130903001"),
-]
-VILLAGES = [u[0] for u in UNITS if u[2] == 5]
-AGGREGATES = [u[0] for u in UNITS if u[2] < 5]
-REGISTRY = registry_of(UNITS, root="1309")
-
-
-def _ind(code: str, across_time: str) -> dict:
-    return {
-        "code": code,
-        "zh": code + "中",
-        "en": code,
-        "unit": "人",
-        "section": "s",
-        "across_units": "sum",
-        "across_time": across_time,
-        "department": "add",
-    }
-
-
-CATALOGUE = parse_catalogue(
-    {
-        "form": "t",
-        "title_zh": "测试",
-        "title_en": "test",
-        "version": 1,
-        "section": [{"code": "s", "zh": "节", "en": "s"}],
-        "indicator": [_ind("flow", "sum"), _ind("stock", "last")],
-    }
-)
 SETTINGS = Settings.from_env()
-WEEK = period_of(date(2020, 1, 28), "week")
 
 # ---- period arithmetic -------------------------------------------------------------------
 
@@ -116,51 +81,6 @@ week_data = st.tuples(
 )
 
 
-def _reports(days: list[dict], unpublished: set[int]) -> pd.DataFrame:
-    rows = []
-    for n, got in enumerate(days):
-        if n in unpublished:
-            continue
-        for code, (flow, stock) in got.items():
-            rows.append(
-                {
-                    "period": (WEEK.start + timedelta(n)).isoformat(),
-                    "unit_code": code,
-                    "unit_name": code,
-                    "received_at": pd.Timestamp("2020-01-27", tz="UTC") + pd.Timedelta(days=n),
-                    "not_applicable": "",
-                    "flow": flow,
-                    "stock": stock,
-                }
-            )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            *["period", "unit_code", "unit_name", "received_at", "not_applicable"],
-            *["flow", "stock"],
-        ],
-    )
-    for code in ("flow", "stock"):
-        frame[code] = frame[code].astype("Int64")
-    return frame
-
-
-def _daily_completeness(days: list[dict], unpublished: set[int]) -> pd.DataFrame:
-    rows = []
-    for n, got in enumerate(days):
-        if n in unpublished:
-            continue
-        for unit in AGGREGATES:
-            rows.append(
-                {
-                    "period": (WEEK.start + timedelta(n)).isoformat(),
-                    "unit_code": unit,
-                    "reported_units": sum(v.startswith(unit) for v in got),
-                }
-            )
-    return pd.DataFrame(rows, columns=["period", "unit_code", "reported_units"])
-
-
 def _oracle(days: list[dict], unpublished: set[int], unit: str) -> dict:
     mine = [v for v in VILLAGES if v.startswith(unit)]
     published = [(n, d) for n, d in enumerate(days) if n not in unpublished]
@@ -187,8 +107,8 @@ def test_a_week_equals_its_days_under_each_indicators_rule(data) -> None:
     days, unpublished = data
     tables = consolidate_period(
         WEEK,
-        _reports(days, unpublished),
-        _daily_completeness(days, unpublished),
+        reports_frame(days, unpublished),
+        daily_completeness(days, unpublished),
         CATALOGUE,
         REGISTRY,
         SETTINGS,
@@ -215,7 +135,12 @@ def test_a_reporter_missing_on_the_last_day_keeps_its_last_stock_and_is_flagged(
     days[2] = {"130902001001": (5, 40), "130902001002": (1, 10)}
     days[6] = {"130902001002": (2, 12)}  # 建北社区 is absent on the last day
     tables = consolidate_period(
-        WEEK, _reports(days, set()), _daily_completeness(days, set()), CATALOGUE, REGISTRY, SETTINGS
+        WEEK,
+        reports_frame(days, set()),
+        daily_completeness(days, set()),
+        CATALOGUE,
+        REGISTRY,
+        SETTINGS,
     )
     town = tables.consolidated.set_index(["unit_code", "indicator"]).loc["130902001"]
     assert town.loc["stock", "value"] == 40 + 12
@@ -227,8 +152,8 @@ def test_a_period_under_way_is_cut_at_through() -> None:
     days = [{"130903001001": (1, n)} for n in range(7)]
     tables = consolidate_period(
         WEEK,
-        _reports(days, set()),
-        _daily_completeness(days, set()),
+        reports_frame(days, set()),
+        daily_completeness(days, set()),
         CATALOGUE,
         REGISTRY,
         SETTINGS,
