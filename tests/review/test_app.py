@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from huizong.review import store
+from huizong.review.airflow_api import AirflowError, InMemoryAirflow
 from huizong.review.app import create_app
 from huizong.settings import Settings
 
@@ -420,3 +421,17 @@ def test_totals_show_the_stewards_subtree_and_the_units_above(shared_env: Env) -
         f"/runs/{PERIOD}/totals", params={"indicator": "problems"}, headers=env.as_("city")
     )
     assert bad.status_code == 400  # a text indicator has no totals
+
+
+def test_airflow_refusal_is_shown_not_swallowed(
+    warehouse: Warehouse, airflow_token: Callable[[str], str]
+) -> None:
+    """The app takes any Airflow client; the in-memory one can refuse like the real API."""
+    refused = InMemoryAirflow(refuse=AirflowError(403, "Airflow refused: no DAG permission"))
+    app = create_app(warehouse.settings, engine=warehouse.engine, airflow=refused)
+    client = TestClient(app)
+    h = {"Authorization": f"Bearer {airflow_token('steward_a')}"}
+    resp = client.post(f"/runs/{PERIOD}/rerun", headers=h)
+    assert resp.status_code == 403 and "no DAG permission" in resp.text
+    assert "Airflow 拒绝" in resp.text
+    assert [c["day"] for c in refused.calls] == [PERIOD]
