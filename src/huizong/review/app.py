@@ -25,11 +25,14 @@ How the app is put together — and how to add a page:
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from airflow.api_fastapi.core_api.security import get_user
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huizong.review import actions
 from huizong.review.airflow_api import DEFAULT_API_URL, Airflow, AirflowError, HttpAirflow
@@ -39,6 +42,18 @@ from huizong.review.routes import actions as action_routes
 from huizong.review.routes import audit, rerun, runs, totals
 from huizong.review.scopes import ScopeError
 from huizong.settings import Settings
+
+#: Sent with every answer (a route may set a looser CSP of its own, as Data Docs do).
+#: Framing only by the same origin: the Airflow UI shows external views in a frame.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "SAMEORIGIN",
+    "Referrer-Policy": "same-origin",
+}
 
 #: Every router of the app, in the order their routes are matched.
 ROUTERS: tuple[APIRouter, ...] = (
@@ -73,7 +88,23 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     _error_pages(app)
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next: Any) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
     return app
+
+
+TITLES = {
+    400: "请求有误 / Bad request",
+    403: "无权限 / Forbidden",
+    404: "未找到 / Not found",
+    409: "冲突 / Conflict",
+}
 
 
 def _error_pages(app: FastAPI) -> None:
@@ -83,6 +114,13 @@ def _error_pages(app: FastAPI) -> None:
         if wants_json(request):
             return JSONResponse({"detail": detail}, status_code=code)
         return HTMLResponse(page(title, f"<p>{e(detail)}</p>", root=view(request).root), code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 401 or wants_json(request):
+            return await http_exception_handler(request, exc)
+        title = TITLES.get(exc.status_code, f"错误 / Error {exc.status_code}")
+        return answer(request, exc.status_code, title, str(exc.detail))
 
     @app.exception_handler(ScopeError)
     async def _scope(request: Request, exc: ScopeError) -> Response:

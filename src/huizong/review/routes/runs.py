@@ -17,6 +17,14 @@ from huizong.review.views import MAX_ROWS, issue_table, records
 
 router = APIRouter()
 
+#: GX's pages run their own inline scripts (tables, filters) from bundled files; they may
+#: still not post forms, fetch anything or be framed by another site.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'none'; form-action 'none'; "
+    "frame-ancestors 'self'; base-uri 'none'"
+)
+
 
 @router.get("/", response_class=HTMLResponse, name="runs")
 def runs_page(steward: StewardDep, backend: BackendDep, v: ViewDep) -> HTMLResponse:
@@ -161,4 +169,4 @@ def data_docs(p: DayDep, path: str, steward: StewardDep, backend: BackendDep) ->
     kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     if kind.startswith("text/"):
         kind += "; charset=utf-8"
-    return FileResponse(target, media_type=kind)
+    return FileResponse(target, media_type=kind, headers={"Content-Security-Policy": DOCS_CSP})
