@@ -1,0 +1,79 @@
+"""``huizong run`` and ``huizong validate`` as an operator uses them, on real files.
+
+Each test builds a home folder in tmp_path, writes the inbox with the same commands a
+township uses (``huizong template``, then a script filling it), and runs the CLI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from huizong import frames
+from huizong.cli import main
+from huizong.ingest.values import FORMULA_ZH
+from huizong.settings import Settings
+
+DAY = "2020-01-28"
+TOWNSHIP = "130903001"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HUIZONG_HOME", str(tmp_path / "var"))
+    for name in (
+        "HUIZONG_DIVISIONS",
+        "HUIZONG_DEPARTMENTS",
+        "HUIZONG_WAREHOUSE_URL",
+        "HUIZONG_INBOX",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path / "var"
+
+
+def _township_template(home: Path, out: Path) -> None:
+    assert main(["template", "--unit", TOWNSHIP, "--date", DAY, "-o", str(out)]) == 0
+
+
+def _column(ws, code: str) -> int:
+    header = [c.value for c in ws[2]]
+    return next(j for j, text in enumerate(header, start=1) if text and f"({code})" in text)
+
+
+def _run_dir_frame(name: str) -> pd.DataFrame:
+    return pd.read_parquet(Settings.from_env().run_dir(pd.Timestamp(DAY).date()) / name)
+
+
+def test_formula_without_cached_value_same_verdict_in_run_and_validate(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A script writes ``=SUM(1,2)`` (no cached result): both commands refuse the row."""
+    inbox = Settings.from_env().inbox_for(pd.Timestamp(DAY).date())
+    inbox.mkdir(parents=True)
+    path = inbox / "水月寺街道.xlsx"
+    _township_template(home, path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    ws.cell(row=3, column=_column(ws, "persons_screened"), value="=SUM(1,2)")
+    ws.cell(row=3, column=_column(ws, "households_visited"), value=4)
+    village = str(ws.cell(row=3, column=1).value)
+    wb.save(path)
+    capsys.readouterr()
+
+    assert main(["validate", str(path), "--date", DAY]) == 1
+    printed = capsys.readouterr().out
+    assert FORMULA_ZH in printed and "排查登记人数" in printed
+
+    assert main(["run", "--date", DAY]) == 0
+    capsys.readouterr()
+    quarantine = _run_dir_frame(frames.QUARANTINE)
+    hit = quarantine[quarantine["unit_code"] == village]
+    assert FORMULA_ZH in " ".join(hit["message_zh"]), hit
+    assert set(hit["column"]) >= {"persons_screened"}
+    accepted = _run_dir_frame(frames.ACCEPTED)
+    assert village not in set(accepted["unit_code"])
+    ledger = _run_dir_frame(frames.ACCOUNTED_LEDGER)
+    assert int(ledger["rows_quarantined"].sum()) >= 1
