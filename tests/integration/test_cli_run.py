@@ -77,3 +77,45 @@ def test_formula_without_cached_value_same_verdict_in_run_and_validate(
     assert village not in set(accepted["unit_code"])
     ledger = _run_dir_frame(frames.ACCOUNTED_LEDGER)
     assert int(ledger["rows_quarantined"].sum()) >= 1
+
+
+def test_an_empty_row_is_not_a_report_but_a_row_of_zeros_is(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A township returns its template with one village all zeros, one with a value and
+    the rest untouched: only two villages reported; the blank rows are accounted as
+    accepted (nothing lost), each with an ``empty_report`` warning, and stay missing."""
+    inbox = Settings.from_env().inbox_for(pd.Timestamp(DAY).date())
+    inbox.mkdir(parents=True)
+    path = inbox / "水月寺街道.xlsx"
+    _township_template(home, path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    from huizong.catalogue import load_catalogue
+
+    for ind in load_catalogue().numeric:
+        ws.cell(row=3, column=_column(ws, ind.code), value=0)
+    ws.cell(row=4, column=_column(ws, "persons_screened"), value=7)
+    villages = [str(ws.cell(row=r, column=1).value) for r in range(3, ws.max_row + 1)]
+    wb.save(path)
+    assert len(villages) > 3
+
+    assert main(["run", "--date", DAY]) == 0
+    capsys.readouterr()
+    completeness = _run_dir_frame(frames.COMPLETENESS).set_index("unit_code")
+    assert completeness.loc[TOWNSHIP, "reported_units"] == 2
+    missing = set(_run_dir_frame(frames.MISSING)["unit_code"])
+    assert villages[0] not in missing and villages[1] not in missing
+    assert set(villages[2:]) <= missing
+    warnings = _run_dir_frame(frames.WARNINGS)
+    empty = warnings[warnings["rule"] == "empty_report"]
+    assert sorted(empty["unit_code"]) == sorted(villages[2:])
+    assert empty["message_zh"].str.contains("没有填写任何").all()
+    assert empty["message_en"].str.contains("not count as a report").all()
+    ledger = _run_dir_frame(frames.ACCOUNTED_LEDGER)
+    assert ledger["rows_received"].sum() == len(villages)
+    assert (
+        ledger["rows_received"]
+        == ledger["rows_accepted"] + ledger["rows_quarantined"] + ledger["rows_superseded"]
+    ).all()
+    assert ledger["rows_accepted"].sum() == len(villages)
