@@ -31,7 +31,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from huizong.pipeline import run_day
 
     settings = Settings.from_env()
-    summary = run_day(args.date, settings, args.inbox)
+    summary = run_day(args.date, settings, args.inbox, allow_empty=args.allow_empty)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0
 
@@ -123,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the nightly roll-up for one day, without Airflow")
     p.add_argument("--date", type=_day, default=None, help="reporting day (default: yesterday)")
     p.add_argument("--inbox", type=Path, default=None, help="folder of that day's submissions")
+    p.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="publish the day even if its inbox is missing or empty (nobody reported)",
+    )
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("demo-data", help="generate a realistic demo day for 沧州市")

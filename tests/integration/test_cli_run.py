@@ -119,3 +119,29 @@ def test_an_empty_row_is_not_a_report_but_a_row_of_zeros_is(
         == ledger["rows_accepted"] + ledger["rows_quarantined"] + ledger["rows_superseded"]
     ).all()
     assert ledger["rows_accepted"].sum() == len(villages)
+
+
+@pytest.mark.parametrize("make_folder", [False, True], ids=["no folder", "empty folder"])
+def test_run_refuses_a_day_without_files_unless_asked(
+    home: Path, capsys: pytest.CaptureFixture[str], make_folder: bool
+) -> None:
+    """A typo in a path must not publish a day of 0% reporting; a real empty day can be."""
+    inbox = Settings.from_env().inbox_for(pd.Timestamp(DAY).date())
+    if make_folder:
+        inbox.mkdir(parents=True)
+    assert main(["run", "--date", DAY]) != 0
+    err = capsys.readouterr().err
+    assert str(inbox) in err
+    if make_folder:
+        assert "没有任何文件" in err and "no files" in err
+    else:
+        assert "不存在" in err and "does not exist" in err
+    assert "--allow-empty" in err
+    assert not Settings.from_env().out_dir(pd.Timestamp(DAY).date()).exists()
+    assert not (home / "warehouse.sqlite").exists()
+
+    assert main(["run", "--date", DAY, "--allow-empty"]) == 0
+    capsys.readouterr()
+    completeness = _run_dir_frame(frames.COMPLETENESS).set_index("unit_code")
+    assert completeness.loc["1309", "reported_units"] == 0
+    assert (home / "warehouse.sqlite").exists()
