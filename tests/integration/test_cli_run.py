@@ -6,14 +6,18 @@ township uses (``huizong template``, then a script filling it), and runs the CLI
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 
+from helpers.divisions import write_division_folder
 from huizong import frames
+from huizong.catalogue import load_catalogue
 from huizong.cli import main
+from huizong.demo import manifest_path
 from huizong.ingest.values import FORMULA_ZH
 from huizong.settings import Settings
 
@@ -91,8 +95,6 @@ def test_an_empty_row_is_not_a_report_but_a_row_of_zeros_is(
     _township_template(home, path)
     wb = openpyxl.load_workbook(path)
     ws = wb.worksheets[0]
-    from huizong.catalogue import load_catalogue
-
     for ind in load_catalogue().numeric:
         ws.cell(row=3, column=_column(ws, ind.code), value=0)
     ws.cell(row=4, column=_column(ws, "persons_screened"), value=7)
@@ -145,3 +147,60 @@ def test_run_refuses_a_day_without_files_unless_asked(
     completeness = _run_dir_frame(frames.COMPLETENESS).set_index("unit_code")
     assert completeness.loc["1309", "reported_units"] == 0
     assert (home / "warehouse.sqlite").exists()
+
+
+def _langfang(townships: int, villages: int) -> dict:
+    """廊坊市 (not the shipped 沧州市): two districts, ``townships`` streets each."""
+    areas = [("131002", "安次区", "1310"), ("131003", "广阳区", "1310")]
+    streets = [
+        (f"{a}{t:03d}", f"{name}第{t}街道") for a, name, _ in areas for t in range(1, townships + 1)
+    ]
+    return {
+        "provinces": [("13", "河北省")],
+        "cities": [("1310", "廊坊市", "13")],
+        "areas": areas,
+        "streets": streets,
+        "villages": [
+            (f"{s}{v:03d}", f"{name}第{v}社区")
+            for s, name in streets
+            for v in range(1, villages + 1)
+        ],
+    }
+
+
+def test_demo_data_generates_for_the_loaded_registry(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After loading 廊坊市, the demo day is 廊坊市's: only the planted typo is unknown."""
+    folder = write_division_folder(tmp_path / "langfang", _langfang(5, 6), [])
+    assert (
+        main(["registry", "load", str(folder), "--departments", str(folder / "departments.toml")])
+        == 0
+    )
+    assert main(["demo-data", "--date", DAY]) == 0
+    assert "1310" in capsys.readouterr().out
+    inbox = Settings.from_env().inbox_for(pd.Timestamp(DAY).date())
+    manifest = json.loads(manifest_path(inbox).read_text(encoding="utf-8"))
+    assert manifest["root"] == "1310"
+    assert all(code.startswith("1310") for code in manifest["villages_in_files"])
+    assert main(["run", "--date", DAY]) == 0
+    capsys.readouterr()
+    quarantine = _run_dir_frame(frames.QUARANTINE)
+    assert (quarantine["rule"] == "unit_known").sum() == 1  # the planted mistyped code
+    completeness = _run_dir_frame(frames.COMPLETENESS).set_index("unit_code")
+    assert completeness.loc["1310", "reported_units"] > 0.8 * 60
+
+
+def test_demo_data_refuses_a_registry_too_small_for_its_mistakes(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = write_division_folder(tmp_path / "tiny", _langfang(1, 2), [])
+    assert (
+        main(["registry", "load", str(folder), "--departments", str(folder / "departments.toml")])
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["demo-data", "--date", DAY]) == 2
+    err = capsys.readouterr().err
+    assert "1310" in err and "演示" in err and "demo" in err
+    assert not Settings.from_env().inbox_for(pd.Timestamp(DAY).date()).exists()

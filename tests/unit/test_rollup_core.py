@@ -6,7 +6,6 @@ unit's subtree (code-prefix filter); it shares no code with ``huizong.rollup``.
 
 from __future__ import annotations
 
-import gzip
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -18,9 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers.divisions import build_registry
 from huizong import frames
 from huizong.catalogue import parse_catalogue
-from huizong.registry import Registry, load_registry
+from huizong.registry import Registry
 from huizong.rollup import RollupResult, roll_up
 from huizong.settings import Settings
 
@@ -61,39 +61,6 @@ DEPARTMENTS = [
     ("1309D01", "沧州市卫健委", "1309"),
     ("1310D01", "廊坊市教育局", "1310"),
 ]
-
-
-def _write_csv(path: Path, header: str, rows: list[tuple]) -> None:
-    lines = [header] + [",".join(f'"{v}"' for v in row) for row in rows]
-    with gzip.open(path, "wt", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
-
-
-def build_registry(folder: Path, spec: dict, departments: list[tuple]) -> Registry:
-    """Write a division folder + department TOML like the official files and load it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    _write_csv(folder / "provinces.csv.gz", "code,name", spec["provinces"])
-    _write_csv(folder / "cities.csv.gz", "code,name,provinceCode", spec["cities"])
-    _write_csv(
-        folder / "areas.csv.gz",
-        "code,name,cityCode,provinceCode",
-        [(c, n, p, c[:2]) for c, n, p in spec["areas"]],
-    )
-    _write_csv(
-        folder / "streets.csv.gz",
-        "code,name,areaCode,provinceCode,cityCode",
-        [(c, n, c[:6], c[:2], c[:4]) for c, n in spec["streets"]],
-    )
-    _write_csv(
-        folder / "villages.csv.gz",
-        "code,name,streetCode,provinceCode,cityCode,areaCode",
-        [(c, n, c[:9], c[:2], c[:4], c[:6]) for c, n in spec["villages"]],
-    )
-    toml = "".join(
-        f'[[department]]\ncode = "{c}"\nname = "{n}"\nparent = "{p}"\n\n' for c, n, p in departments
-    )
-    (folder / "departments.toml").write_text(toml or "# none\n", encoding="utf-8")
-    return load_registry(folder, folder / "departments.toml")
 
 
 def _indicator(code: str, across: str, dept: str, kind: str = "count") -> dict:

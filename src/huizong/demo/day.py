@@ -52,6 +52,13 @@ SHARE_LATE = 0.04
 SELF_FILED = 4  # plus the revision: ~5 single-village workbooks
 NOT_APPLICABLE_VILLAGE_CELLS = 12
 NOT_APPLICABLE_VILLAGE_COLUMNS = ("led_screens", "medical_observation", "disinfectant_stock")
+#: Townships that each carry one planted mistake (negative, typo, duplicate row,
+#: cross-field, revision, duplicate file).
+PLANTED_TOWNSHIPS = 6
+
+
+class DemoError(ValueError):
+    """The registry cannot carry a demo day (bilingual message for the operator)."""
 
 
 def demo_day_default() -> date:
@@ -246,6 +253,16 @@ def _carry_department_totals(
         d_cells[:, col[c]] = [int(v) for v in value]
 
 
+def _too_small(registry: Registry, found: int) -> DemoError:
+    return DemoError(
+        f"单位库（根 {registry.root}）太小，无法生成演示数据：预设错误需要至少 {PLANTED_TOWNSHIPS} "
+        f"个按时上报、各有3个以上村/社区的乡镇街道，只有 {found} 个 | "
+        f"the registry (root {registry.root}) is too small for a demo day: the planted "
+        f"mistakes need {PLANTED_TOWNSHIPS} on-time townships with at least 3 villages each, "
+        f"found {found}"
+    )
+
+
 def _swap_code(code: str, known: set[str]) -> str:
     """The code with two neighbouring differing digits swapped, not in the registry."""
     for i in range(len(code) - 2, 5, -1):
@@ -283,6 +300,8 @@ def plan_demo_day(
     )
     departments = units[units["kind"] == "department"].sort_values("code").reset_index(drop=True)
     nv, nt = len(villages), len(townships)
+    if nt < PLANTED_TOWNSHIPS or nv < NOT_APPLICABLE_VILLAGE_CELLS:
+        raise _too_small(registry, nt)
 
     # ---- values for every village ----------------------------------------
     values = _village_values(rng, villages, catalogue)
@@ -315,7 +334,9 @@ def plan_demo_day(
 
     # mistakes go to distinct on-time townships with at least 3 villages in their batch
     eligible = [t for t in reporting_t if t not in late_t and len(rows_of[t]) >= 3]
-    picks = rng.choice(eligible, 6, replace=False).tolist()
+    if len(eligible) < PLANTED_TOWNSHIPS:
+        raise _too_small(registry, len(eligible))
+    picks = rng.choice(eligible, PLANTED_TOWNSHIPS, replace=False).tolist()
     t_neg, t_typo, t_duprow, t_cross, t_rev, t_dupfile = picks
 
     def period_cell() -> Any:
@@ -665,6 +686,13 @@ def generate_demo_day(
     """
     catalogue = catalogue if catalogue is not None else load_catalogue()
     plan = plan_demo_day(day, seed=seed, registry=registry, catalogue=catalogue)
+    return write_demo_plan(plan, inbox, catalogue)
+
+
+def write_demo_plan(plan: DemoPlan, inbox: Path, catalogue: Catalogue | None = None) -> list[Path]:
+    """Write a planned day into ``inbox`` (created; nothing removed) and its manifest."""
+    catalogue = catalogue if catalogue is not None else load_catalogue()
+    day = plan.day
     inbox = Path(inbox)
     inbox.mkdir(parents=True, exist_ok=True)
     content: dict[str, bytes] = {}
