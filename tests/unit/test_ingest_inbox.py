@@ -229,3 +229,19 @@ def test_pipeline_ingest_step_writes_both_files(tmp_path: Path) -> None:
     run = settings.run_dir(DAY)
     assert len(pd.read_parquet(run / frames.RECEIVED)) == 1
     assert pd.read_parquet(run / frames.LEDGER)["status"].tolist() == ["read"]
+
+
+def test_pipeline_ingest_step_refuses_a_missing_or_empty_inbox(tmp_path: Path) -> None:
+    """The DAG's ingest task calls this: an empty day only with ``allow_empty``."""
+    from huizong.pipeline import EmptyInbox, ingest_day
+
+    settings = Settings(home=tmp_path / "home", inbox_root=tmp_path / "inbox")
+    with pytest.raises(EmptyInbox, match="does not exist"):
+        ingest_day(DAY, settings)
+    settings.inbox_for(DAY).mkdir(parents=True)
+    (settings.inbox_for(DAY) / "_corrections").mkdir()  # folders alone are no files
+    with pytest.raises(EmptyInbox, match="holds no files"):
+        ingest_day(DAY, settings)
+    assert not settings.run_dir(DAY).exists()
+    summary = ingest_day(DAY, settings, allow_empty=True)
+    assert summary == {"day": "2026-11-26", "files": 0, "rows_received": 0}
