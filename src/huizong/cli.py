@@ -55,7 +55,7 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 def _cmd_template(args: argparse.Namespace) -> int:
     from huizong.catalogue import load_catalogue
     from huizong.ingest.template import write_template
-    from huizong.pipeline import registry_for
+    from huizong.registry import registry_for
 
     settings = Settings.from_env()
     path = write_template(
@@ -87,8 +87,7 @@ def _cmd_catalogue(args: argparse.Namespace) -> int:
 
 
 def _cmd_registry_load(args: argparse.Namespace) -> int:
-    from huizong.pipeline import save_registry
-    from huizong.registry import load_registry
+    from huizong.registry import load_registry, save_registry
 
     settings = Settings.from_env()
     registry = load_registry(args.path, args.departments)

@@ -14,35 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from huizong import frames
+from huizong import frames, warehouse
 from huizong.catalogue import Catalogue, load_catalogue
-from huizong.registry import Registry, load_registry
-from huizong.registry.divisions import ORG_UNIT_COLUMNS
+from huizong.registry import registry_for, save_registry
 from huizong.settings import Settings
-
-
-def registry_for(settings: Settings) -> Registry:
-    """The registry a deployment uses: explicit folder, else a loaded one, else the extract."""
-    if settings.divisions is not None:
-        return load_registry(settings.divisions, settings.departments)
-    if settings.loaded_registry.exists():
-        units = pd.read_parquet(settings.loaded_registry)
-        root = _read_root(settings.loaded_registry)
-        return Registry(units=units.reindex(columns=ORG_UNIT_COLUMNS), root=root)
-    return load_registry(None, settings.departments)
-
-
-def _read_root(path: Path) -> str:
-    return path.with_suffix(".root").read_text(encoding="utf-8").strip()
-
-
-def save_registry(registry: Registry, settings: Settings) -> Path:
-    """Persist a registry built by ``huizong registry load`` for later runs."""
-    target = settings.loaded_registry
-    target.parent.mkdir(parents=True, exist_ok=True)
-    registry.units.to_parquet(target, index=False)
-    target.with_suffix(".root").write_text(registry.root + "\n", encoding="utf-8")
-    return target
 
 
 def _read(settings: Settings, day: date, name: str) -> pd.DataFrame:
@@ -123,23 +98,28 @@ def validate_day(day: date, settings: Settings) -> dict[str, Any]:
 
     Quality warnings (outliers against the unit's own recent days, falling cumulative
     counts, township totals vs villages, departments vs geography) never quarantine.
+    The earlier days and the waivers are read here, from the warehouse, so validation
+    and the quality checks stay pure functions of frames.
     """
-    from huizong.quality import load_history, quality_warnings
+    from huizong.quality import DEFAULT_DAYS, history_frame, numeric_codes, quality_warnings
     from huizong.validate import account, validate_rows
-    from huizong.validate.waivers import WAIVED, apply_waivers, day_waivers
+    from huizong.validate.waivers import WAIVED, apply_waivers
 
     catalogue = load_catalogue(settings.form)
     registry = registry_for(settings)
     received = _read(settings, day, frames.RECEIVED)
     result = validate_rows(received, day, catalogue, registry, settings)
-    result = apply_waivers(result, received, day_waivers(settings.warehouse, day))
+    result = apply_waivers(result, received, warehouse.day_waivers(settings, day))
     ledger = account(_read(settings, day, frames.LEDGER), received, result)
     quality = quality_warnings(
         result.accepted,
         day,
         catalogue,
         registry,
-        history=load_history(settings.warehouse, day, catalogue=catalogue),
+        history=history_frame(
+            warehouse.report_history(settings, day, DEFAULT_DAYS, numeric_codes(catalogue)),
+            catalogue,
+        ),
         totals=_read(settings, day, frames.TOTALS),
     )
     warnings = pd.concat([result.warnings, quality], ignore_index=True)
