@@ -7,6 +7,10 @@ from zoneinfo import ZoneInfo
 
 from huizong.settings import TIMEZONE
 
+#: The night's run starts at this local hour (Asia/Shanghai) for the day before; the DAG's
+#: schedule is built from it, and arrivals before it still belong to the day before.
+NIGHT_HOUR = 2
+
 
 def reporting_day_for(param: str | None, run_after: datetime | None) -> str:
     """An explicit day wins; otherwise the local day before the run (02:00 → yesterday).
