@@ -22,7 +22,7 @@ export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export AIRFLOW__LOGGING__LOGGING_LEVEL ?= WARNING
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test lint format bench clean airflow-db browser
+.PHONY: install demo test lint format bench clean airflow-db browser imap
 
 # Debian's Chromium and a CJK font for the stewards' browser test (Playwright drives it;
 # it cannot download its own browser here).
@@ -33,6 +33,18 @@ browser:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
 		else \
 			echo "browser test needs: sudo apt-get install chromium fonts-wqy-zenhei"; \
+		fi; \
+	fi
+
+# Debian's dovecot for the mailbox tests: they start their own server from a config in a
+# temp folder on a free loopback port (the package's own service is not used).
+imap:
+	@if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing dovecot-imapd from Debian"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; \
+		else \
+			echo "mailbox tests need: sudo apt-get install dovecot-imapd"; \
 		fi; \
 	fi
 
@@ -57,7 +69,7 @@ demo: install airflow-db
 		|| (tail -n 60 $(HUIZONG_HOME)/demo-dag-run.log; exit 1)
 	@$(BIN)/python -m huizong.report --date $(DEMO_DAY)
 
-test: install browser
+test: install browser imap
 	$(BIN)/ruff check src tests dags plugins bench
 	$(BIN)/ruff format --check src tests dags plugins bench
 	HUIZONG_TEST_ARTEFACTS=$${HUIZONG_TEST_ARTEFACTS:-$(ROOT)/test-artifacts} $(BIN)/pytest
