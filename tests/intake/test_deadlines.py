@@ -3,18 +3,15 @@ reaches the steward through a real SMTP receiver (aiosmtpd on loopback)."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
-import socket
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 
+from helpers.smtp import Received, smtp_receiver
 from huizong.intake import receipts
 from huizong.intake.arrivals import Arrival, deposit
 from huizong.intake.config import SourcesConfig, Steward, load_sources
@@ -29,29 +26,10 @@ HEADER = "单位代码,单位名称,日期,排查登记人数,入户走访户数
 TOWNSHIP = "130902001"
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[_Inbox, int]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+def smtp() -> Iterator[Received]:
+    with smtp_receiver() as box:
+        yield box
 
 
 def _batch(units: list[tuple[str, str]]) -> bytes:
@@ -60,7 +38,7 @@ def _batch(units: list[tuple[str, str]]) -> bytes:
 
 
 def test_missing_at_the_village_deadline_is_registry_minus_reporters(tmp_path, smtp) -> None:
-    received_mail, port = smtp
+    received_mail, port = smtp, smtp.port
     settings = Settings(home=tmp_path / "home")
     registry = registry_for(settings)
     villages = registry.units[

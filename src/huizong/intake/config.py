@@ -13,11 +13,7 @@ from datetime import time
 from pathlib import Path
 
 from huizong.intake.mailbox import TAKEN_FLAG, MailboxConfig
-
-#: Reporting levels with a deadline: what a unit of that level files by when (local time).
-#: Villages and communities by 18:00 (the seeds' township report's cut-off); townships
-#: (their batch of villages) and departments later in the evening.
-DEFAULT_DEADLINES = {"village": time(18, 0), "department": time(18, 0), "township": time(20, 0)}
+from huizong.schedule import DEFAULT_DEADLINES
 
 
 @dataclass(frozen=True)

@@ -162,3 +162,21 @@ def _groups(frame: pd.DataFrame, code: str, name: str) -> Iterable[tuple[tuple[s
     )
     for key, rows in keyed.groupby(["_c", "_n"], sort=True):
         yield (key[0], key[1]), rows
+
+
+def run_deadline(day: date, level: str, settings: Settings, *, in_task: bool = False) -> dict:
+    """What the deadline task does: take the mailboxes first (mail that arrived by the
+    deadline counts), then list and notify. A mailbox that is down fails the run (the
+    list would be wrong); with stewards listed, the SMTP connection must exist."""
+    from huizong.intake.config import load_sources
+    from huizong.intake.credentials import connection_uri
+    from huizong.intake.notify import SmtpNotifier
+    from huizong.intake.pull import pull_sources
+
+    config = load_sources(settings.sources)
+    pulled = pull_sources(settings, in_task=in_task) if config.mailboxes else {}
+    notifier = None
+    if config.stewards:
+        uri = connection_uri(config.smtp_conn_id, in_task=in_task)
+        notifier = SmtpNotifier.from_uri(uri, sender=config.mail_from)
+    return {**chase_day(day, level, settings, config, notifier), "pulled": pulled}
