@@ -13,11 +13,15 @@ from typing import Any
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from huizong.schedule import NIGHT_HOUR  # stdlib only: cheap at parse time
+
 DOC_MD = """
 ### 汇总 Huizong — nightly roll-up
 
 Every night at 02:00 Asia/Shanghai, for the **previous day**:
 
+0. **pull_sources**: take the mailboxes of the sources file (`HUIZONG_SOURCES`) into
+   the days' inboxes, each file timed by the server's receipt (nothing to do without one);
 1. **ingest** every file in the day's inbox folder (`$HUIZONG_INBOX/<day>/`, default
    `var/inbox/<day>/`) into the submission ledger; later revisions supersede earlier ones;
 2. **validate** the rows with Great Expectations; failing rows go to `quarantine` with a
@@ -60,7 +64,7 @@ def _step(name: str, day: str, **options: Any) -> dict[str, Any]:
 @dag(
     dag_id="huizong_nightly",
     description="Nightly roll-up of village, community and department daily reports",
-    schedule="0 2 * * *",
+    schedule=f"0 {NIGHT_HOUR} * * *",  # after every level's deadline of the day before
     start_date=pendulum.datetime(2026, 1, 1, tz=LOCAL_TZ),
     catchup=False,
     max_active_runs=1,
@@ -96,7 +100,15 @@ def huizong_nightly() -> None:
         return reporting_day_for(context["params"].get("day"), context["dag_run"].run_after)
 
     @task
-    def ingest(day: str, **context: Any) -> dict[str, Any]:
+    def pull_sources(day: str) -> dict[str, Any]:
+        """Mail first, so the night reads everything that arrived (a down mailbox fails
+        the task, and its retries, instead of publishing without the mail)."""
+        from huizong.intake.pull import pull_sources as pull
+
+        return pull(_settings(), in_task=True)
+
+    @task
+    def ingest(day: str, _pulled: dict[str, Any], **context: Any) -> dict[str, Any]:
         """Refuses a day without files unless the param ``allow_empty`` is set."""
         return _step("ingest_day", day, allow_empty=bool(context["params"].get("allow_empty")))
 
@@ -125,7 +137,7 @@ def huizong_nightly() -> None:
         return _step("workbook_day", day)
 
     day = reporting_day()
-    validated = validate(day, ingest(day))
+    validated = validate(day, ingest(day, pull_sources(day)))
     data_docs(day, validated)  # beside the roll-up: totals never wait for the docs
     rolled = roll_up(day, validated)
     published = publish(day, rolled)
