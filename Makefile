@@ -22,7 +22,7 @@ export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export AIRFLOW__LOGGING__LOGGING_LEVEL ?= WARNING
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test lint format bench clean airflow-db browser imap compose-tool \
+.PHONY: install demo test lint format bench clean airflow-db browser imap compose-tool office \
 	docker-requirements docker-env bless-digest
 
 # Debian's Chromium and a CJK font for the stewards' browser test (Playwright drives it;
@@ -34,6 +34,18 @@ browser:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
 		else \
 			echo "browser test needs: sudo apt-get install chromium fonts-wqy-zenhei"; \
+		fi; \
+	fi
+
+# LibreOffice (headless) and poppler for the workbook rendering test: a page of a printed
+# workbook becomes a PNG in test-artifacts/ for a person to look at.
+office:
+	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing libreoffice-calc-nogui, poppler-utils, fonts-wqy-zenhei from Debian"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui poppler-utils fonts-wqy-zenhei >/dev/null; \
+		else \
+			echo "workbook render test needs: sudo apt-get install libreoffice-calc-nogui poppler-utils fonts-wqy-zenhei"; \
 		fi; \
 	fi
 
@@ -89,7 +101,7 @@ docker-requirements: $(UV)
 docker-env: install
 	$(BIN)/python docker/write_env.py .env
 
-test: install browser imap compose-tool
+test: install browser imap compose-tool office
 	$(BIN)/ruff check src tests dags plugins bench docker
 	$(BIN)/ruff format --check src tests dags plugins bench docker
 	HUIZONG_TEST_ARTEFACTS=$${HUIZONG_TEST_ARTEFACTS:-$(ROOT)/test-artifacts} $(BIN)/pytest

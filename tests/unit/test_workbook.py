@@ -243,7 +243,7 @@ def test_atomic_write_keeps_the_previous_file_on_failure(tmp_path, registry, day
 def test_print_settings_on_the_saved_file(book):
     ws = book["县区"]
     assert ws.page_setup.orientation == "landscape"
-    assert ws.page_setup.paperSize == 9  # A4
+    assert ws.page_setup.paperSize == 8  # A3
     assert ws.sheet_properties.pageSetUpPr.fitToPage is True
     # one page wide (1 is the OOXML default, so an absent attribute means 1), any height
     assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0)
@@ -268,3 +268,50 @@ def test_notes_legend_and_one_issue_row_per_unit(book, day_frames):
         with_text[with_text].index
     )
     assert max(len(str(c.value or "")) for r in issues.iter_rows() for c in r) < 32_767
+
+
+def test_a_printed_page_renders_to_png(tmp_path, registry, day_frames):
+    """LibreOffice prints the county sheet to PDF, poppler makes page 1 a PNG in
+    test-artifacts/ for a person to look at; the page is A3 landscape."""
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if not (shutil.which("soffice") and shutil.which("pdftoppm")):
+        if os.environ.get("HUIZONG_REQUIRE_OFFICE") == "1":
+            pytest.fail("LibreOffice/poppler missing: make office")
+        pytest.skip("needs LibreOffice and poppler: make office")
+    cons, comp, quarantine = day_frames
+    path = write_workbook(
+        tmp_path / "huizong_1309.xlsx",
+        DAY,
+        consolidated=cons,
+        completeness=comp,
+        quarantine=quarantine,
+        catalogue=CAT,
+        registry=registry,
+    )
+    env = {**os.environ, "HOME": str(tmp_path)}  # LibreOffice's profile stays in tmp
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+        check=True,
+        timeout=180,
+        env=env,
+        capture_output=True,
+    )
+    pdf = tmp_path / "huizong_1309.pdf"
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    stem = artifacts / "workbook_page"
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)],
+        check=True,
+        timeout=60,
+    )
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True)
+    width, height = (
+        float(x) for x in info.stdout.split("Page size:")[1].split("pts")[0].split("x")
+    )
+    assert (round(width), round(height)) == (1191, 842)  # A3 landscape, in points
+    assert (artifacts / "workbook_page.png").stat().st_size > 10_000
