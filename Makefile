@@ -23,7 +23,7 @@ export AIRFLOW__LOGGING__LOGGING_LEVEL ?= WARNING
 export GX_ANALYTICS_ENABLED := false
 
 .PHONY: install demo test lint format bench clean airflow-db browser compose-tool \
-	docker-requirements docker-env bless-digest
+	docker-requirements docker-env bless-digest bench-national
 
 # Debian's Chromium and a CJK font for the stewards' browser test (Playwright drives it;
 # it cannot download its own browser here).
@@ -95,6 +95,12 @@ bless-digest: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Every step at city, province and nation size against its floor, in one table. Generates
+# the days once into var/bench-cache (nation: ~6 min; needs ../shared/data/divisions,
+# skipped with a message without it); a full run takes 15-40 min on 2 shared cores.
+bench-national: install
+	$(BIN)/python bench/bench_national.py $(if $(SIZES),--sizes $(SIZES))
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
