@@ -22,7 +22,7 @@ export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export AIRFLOW__LOGGING__LOGGING_LEVEL ?= WARNING
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test lint format bench clean airflow-db browser compose-tool \
+.PHONY: install demo test lint format bench clean airflow-db browser imap compose-tool \
 	docker-requirements docker-env bless-digest bench-national
 
 # Debian's Chromium and a CJK font for the stewards' browser test (Playwright drives it;
@@ -34,6 +34,18 @@ browser:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
 		else \
 			echo "browser test needs: sudo apt-get install chromium fonts-wqy-zenhei"; \
+		fi; \
+	fi
+
+# Debian's dovecot for the mailbox tests: they start their own server from a config in a
+# temp folder on a free loopback port (the package's own service is not used).
+imap:
+	@if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing dovecot-imapd from Debian"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; \
+		else \
+			echo "mailbox tests need: sudo apt-get install dovecot-imapd"; \
 		fi; \
 	fi
 
@@ -77,7 +89,7 @@ docker-requirements: $(UV)
 docker-env: install
 	$(BIN)/python docker/write_env.py .env
 
-test: install browser compose-tool
+test: install browser imap compose-tool
 	$(BIN)/ruff check src tests dags plugins bench docker
 	$(BIN)/ruff format --check src tests dags plugins bench docker
 	HUIZONG_TEST_ARTEFACTS=$${HUIZONG_TEST_ARTEFACTS:-$(ROOT)/test-artifacts} $(BIN)/pytest

@@ -47,14 +47,45 @@ def _write(settings: Settings, day: date, name: str, frame: pd.DataFrame) -> Pat
     return path
 
 
-def ingest_day(day: date, settings: Settings, inbox: Path | None = None) -> dict[str, Any]:
+class EmptyInbox(ValueError):
+    """The day's inbox folder is missing or holds no file: refused unless an empty day
+    is asked for (a deadline passed with nobody reporting is real, a typo in a path is
+    not). The message is for the operator, in Chinese and English."""
+
+
+def check_inbox(day: date, inbox: Path, allow_empty: bool = False) -> None:
+    """Raise :class:`EmptyInbox` when ``inbox`` is missing or has no file, unless allowed."""
+    if allow_empty:
+        return
+    hint_zh = (
+        "请检查路径（--inbox 或 HUIZONG_INBOX）；如确实无人上报，用 --allow-empty 发布空的一天"
+    )
+    hint_en = (
+        "check the path (--inbox or HUIZONG_INBOX); if nobody reported, publish an empty "
+        "day with --allow-empty (DAG param allow_empty)"
+    )
+    if not inbox.is_dir():
+        raise EmptyInbox(
+            f"{day} 的收件箱 {inbox} 不存在，未发布。{hint_zh} | "
+            f"the inbox {inbox} for {day} does not exist; nothing published: {hint_en}"
+        )
+    if not any(path.is_file() or path.is_symlink() for path in inbox.rglob("*")):
+        raise EmptyInbox(
+            f"{day} 的收件箱 {inbox} 中没有任何文件，未发布。{hint_zh} | "
+            f"the inbox {inbox} for {day} holds no files; nothing published: {hint_en}"
+        )
+
+
+def ingest_day(
+    day: date, settings: Settings, inbox: Path | None = None, allow_empty: bool = False
+) -> dict[str, Any]:
     from huizong.ingest import ingest_inbox
 
+    inbox = inbox or settings.inbox_for(day)
+    check_inbox(day, inbox, allow_empty)
     catalogue = load_catalogue(settings.form)
     registry = registry_for(settings)
-    received, ledger, totals = ingest_inbox(
-        inbox or settings.inbox_for(day), day, catalogue, registry, settings
-    )
+    received, ledger, totals = ingest_inbox(inbox, day, catalogue, registry, settings)
     _write(settings, day, frames.RECEIVED, received)
     _write(settings, day, frames.TOTALS, totals)
     _write(settings, day, frames.LEDGER, ledger)
@@ -171,8 +202,13 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
     return {"day": day.isoformat(), "workbook": str(path)}
 
 
-def run_day(day: date, settings: Settings, inbox: Path | None = None) -> dict[str, Any]:
+def run_day(
+    day: date, settings: Settings, inbox: Path | None = None, allow_empty: bool = False
+) -> dict[str, Any]:
     """All steps in order, in-process: what ``huizong run`` does without the scheduler.
+
+    A day without files is refused (:class:`EmptyInbox`) before anything is touched,
+    unless ``allow_empty``.
 
     Holds the day's run lock (:mod:`huizong.runlock`) throughout, so a second run of the
     same day waits. Always starts from ingest after clearing the step files a killed or
@@ -182,10 +218,11 @@ def run_day(day: date, settings: Settings, inbox: Path | None = None) -> dict[st
     from huizong.runlock import day_lock
     from huizong.validate.datadocs import data_docs_day
 
+    check_inbox(day, inbox or settings.inbox_for(day), allow_empty)
     with day_lock(settings, day):
         _clear_step_files(settings, day)
         summary = {
-            "ingest": ingest_day(day, settings, inbox),
+            "ingest": ingest_day(day, settings, inbox, allow_empty),
             "validate": validate_day(day, settings),
             "rollup": rollup_day(day, settings),
             "publish": publish_day(day, settings),
@@ -216,6 +253,8 @@ def _redact(url: str) -> str:
 
 __all__ = [
     "Catalogue",
+    "EmptyInbox",
+    "check_inbox",
     "day_tables",
     "ingest_day",
     "publish_day",

@@ -42,6 +42,8 @@ class Settings:
     #: Files above this size are refused with a clear message instead of being read.
     max_file_bytes: int = 200 * 1024 * 1024
     form: str = "epidemic_daily"
+    #: The sources file (mailboxes, deadlines, stewards); None = ``home/sources.toml``.
+    sources_file: Path | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -54,6 +56,7 @@ class Settings:
             departments=_path_env("HUIZONG_DEPARTMENTS"),
             deadline_hours=float(env.get("HUIZONG_DEADLINE_HOURS", "24")),
             max_file_bytes=int(env.get("HUIZONG_MAX_FILE_BYTES", str(200 * 1024 * 1024))),
+            sources_file=_path_env("HUIZONG_SOURCES"),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(base, **clean) if clean else base
@@ -78,6 +81,11 @@ class Settings:
     def store_dir(self) -> Path:
         """Content-addressed copies of every file received (kept for review and audit)."""
         return self.home / "store"
+
+    @property
+    def sources(self) -> Path:
+        """The deployment's sources file (may not exist: folder inbox only)."""
+        return self.sources_file or (self.home / "sources.toml")
 
     @property
     def loaded_registry(self) -> Path:

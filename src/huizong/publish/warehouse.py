@@ -119,6 +119,9 @@ SPECS: dict[str, list[tuple[str, Kind]]] = {
         ("duplicate_of", "text"),
         ("extra_columns", "text"),
         ("message", "text"),
+        ("channel", "text"),
+        ("sender", "text"),
+        ("sender_unit", "text"),
     ],
     "org_unit": [
         ("code", "text"),
@@ -146,6 +149,8 @@ REPORT_META: list[tuple[str, Kind]] = [
     ("not_applicable", "text"),
     ("coercions", "text"),
 ]
+#: Ledger columns added after the first release (intake): added to older warehouses.
+ADDED_LEDGER_COLUMNS = ("channel", "sender", "sender_unit")
 #: Per-day tables, in publishing order; each has sql/publish/delete_<table>.sql.
 PER_DAY_TABLES = (
     "consolidated",
@@ -292,7 +297,8 @@ def load_frame(
     if table != "org_unit":
         frame["period"] = iso
     names = [c for c, _ in spec]
-    absent = [c for c in names if c not in frame.columns]
+    optional = ADDED_LEDGER_COLUMNS if table == "submission_ledger" else ()
+    absent = [c for c in names if c not in frame.columns and c not in optional]
     if absent and len(frame):
         raise ValueError(f"{table}: frame lacks columns {absent}")
     frame = frame.reindex(columns=names)
@@ -382,6 +388,10 @@ def ensure_schema(conn: Connection, catalogue: Catalogue) -> None:
         conn.execute(text(stmt))
     from sqlalchemy import inspect
 
+    have_ledger = {c["name"] for c in inspect(conn).get_columns("submission_ledger")}
+    for column in ADDED_LEDGER_COLUMNS:  # warehouses created before these columns existed
+        if column not in have_ledger:
+            conn.execute(text(load_sql("publish/add_ledger_column.sql").format(column=_q(column))))
     have = {c["name"] for c in inspect(conn).get_columns("report")}
     for code, kind in report_spec(catalogue):
         if code not in have:
