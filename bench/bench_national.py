@@ -269,7 +269,6 @@ def _pg_database(admin_url: str, size: str) -> str | None:
     """A fresh benchmark database on the server (None: no server reachable)."""
     from sqlalchemy.engine import make_url
 
-
     name = f"huizong_bench_{size}"
     try:
         _admin(admin_url, "bench/drop_database.sql", name)

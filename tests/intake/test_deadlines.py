@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from helpers.smtp import Received, smtp_receiver
-from huizong.intake import receipts
+from huizong import receipts
 from huizong.intake.arrivals import Arrival, deposit
 from huizong.intake.config import SourcesConfig, Steward, load_sources
 from huizong.intake.deadlines import chase_day, deadline_of, expected

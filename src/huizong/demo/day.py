@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from huizong import receipts
 from huizong.catalogue import Catalogue, load_catalogue
 from huizong.demo.values import (
     DEPARTMENT_NOT_APPLICABLE,
@@ -34,7 +35,6 @@ from huizong.demo.values import (
     unit_sizes,
 )
 from huizong.ingest.headers import META_LABELS_ZH
-from huizong.intake import receipts
 from huizong.registry import Registry, load_registry
 from huizong.settings import TIMEZONE
 
