@@ -259,9 +259,15 @@ def _measure(step: str, size: str, pg_url: str | None) -> dict | None:
         print(f"  {size} {step}: FAILED\n{done.stderr[-2000:]}", file=sys.stderr, flush=True)
         return None
     result = json.loads(done.stdout.strip().splitlines()[-1])
+    share = result["cpu"] / result["op"] if result["op"] > 0 else 0.0
     print(
-        f"  {size:8} {step:16} {result['op']:8.2f} s  {result['rss'] / 2**30:5.2f} GB", flush=True
+        f"  {size:8} {step:16} {result['op']:8.2f} s  {result['rss'] / 2**30:5.2f} GB"
+        f"  cpu {share:4.0%}",
+        flush=True,
     )
+    # kept as it comes: a run stopped half-way still leaves every finished measurement
+    with (nd.cache_root() / "measurements.jsonl").open("a", encoding="utf-8") as log:
+        log.write(json.dumps({"size": size, "step": step, **result}) + "\n")
     return result
 
 
