@@ -158,7 +158,13 @@ def publish_day(day: date, settings: Settings) -> dict[str, Any]:
         report=_read(settings, day, frames.ACCEPTED),
     )
     counts = publish_tables(
-        settings.warehouse, day, tables, registry, load_catalogue(settings.form)
+        settings.warehouse,
+        day,
+        tables,
+        registry,
+        load_catalogue(settings.form),
+        retries=settings.publish_retries,
+        backoff=settings.publish_backoff,
     )
     return {"day": day.isoformat(), "warehouse": _redact(settings.warehouse), "rows": counts}
 

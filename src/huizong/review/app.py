@@ -24,7 +24,6 @@ How the app is put together — and how to add a page:
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from airflow.api_fastapi.core_api.security import get_user
@@ -35,7 +34,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huizong.review import actions
-from huizong.review.airflow_api import DEFAULT_API_URL, Airflow, AirflowError, HttpAirflow
+from huizong.review.airflow_api import Airflow, AirflowError, HttpAirflow
 from huizong.review.deps import Backend, view, wants_json
 from huizong.review.html import e, page
 from huizong.review.routes import actions as action_routes
@@ -72,10 +71,9 @@ def create_app(
     airflow: Airflow | None = None,
     airflow_api_url: str | None = None,
 ) -> FastAPI:
-    """The review app; ``settings`` default to ``Settings.from_env()``; ``airflow`` to
-    Airflow's REST API at ``airflow_api_url`` (default ``HUIZONG_AIRFLOW_API_URL``)."""
-    settings = settings or Settings.from_env()
-    api_url = airflow_api_url or os.environ.get("HUIZONG_AIRFLOW_API_URL") or DEFAULT_API_URL
+    """The review app; ``settings`` default to ``Settings.resolve()`` (on first request);
+    ``airflow`` to Airflow's REST API at ``airflow_api_url`` (default: the settings')."""
+    backend = Backend(settings, engine)
     app = FastAPI(
         title="Huizong review",
         docs_url=None,
@@ -83,8 +81,10 @@ def create_app(
         openapi_url=None,
         dependencies=[Depends(get_user)],  # belt and braces: no route without a user
     )
-    app.state.backend = Backend(settings, engine)
-    app.state.airflow = airflow or HttpAirflow(api_url)
+    app.state.backend = backend
+    app.state.airflow = airflow or HttpAirflow(
+        airflow_api_url or (settings or Settings.from_env()).airflow_api_url
+    )
     for router in ROUTERS:
         app.include_router(router)
     _error_pages(app)
