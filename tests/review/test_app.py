@@ -332,7 +332,9 @@ def test_form_actions_redirect_and_audit(env: Env) -> None:
     assert resp.status_code == 400 and wh.actions().empty  # justification required
     resp = env.client.post(
         f"/runs/{PERIOD}/correct",
-        data=_row_form(wh.a_error, column="persons_screened", new_value="2500"),
+        data=_row_form(
+            wh.a_error, column="persons_screened", new_value="2500", justification="核实 checked"
+        ),
         headers=h,
         follow_redirects=False,
     )
@@ -370,7 +372,7 @@ def test_rerun_triggers_the_dag_with_the_users_token(env: Env) -> None:
         csrf = _csrf_from_row_page(env, env.wh.a_error)
         resp = env.client.post(
             f"/runs/{PERIOD}/rerun",
-            data={"csrf_token": csrf},
+            data={"csrf_token": csrf, "justification": "更正后重算"},
             headers={"Origin": "http://testserver"},
         )
     finally:
@@ -436,8 +438,9 @@ def test_airflow_refusal_is_shown_not_swallowed(
     app = create_app(warehouse.settings, engine=warehouse.engine, airflow=refused)
     client = TestClient(app)
     h = {"Authorization": f"Bearer {airflow_token('steward_a')}"}
-    resp = client.post(f"/runs/{PERIOD}/rerun", headers=h)
+    resp = client.post(f"/runs/{PERIOD}/rerun", data={"justification": "重算"}, headers=h)
     assert resp.status_code == 403 and "no DAG permission" in resp.text
+    assert store.reruns_for(warehouse.engine, PERIOD).empty  # no run, no audit row
     assert "Airflow 拒绝" in resp.text
     assert [c["day"] for c in refused.calls] == [PERIOD]
 
@@ -514,7 +517,7 @@ def test_same_origin_post_with_the_token_is_done(env: Env) -> None:
     assert env.wh.actions()["action"].tolist() == ["reject"]
     referer_only = env.client.post(
         f"/runs/{PERIOD}/rerun",
-        data={"csrf_token": token},
+        data={"csrf_token": token, "justification": "重算"},
         headers={"Referer": f"http://testserver/runs/{PERIOD}"},
     )
     assert referer_only.status_code == 200, referer_only.text
@@ -533,3 +536,40 @@ def test_every_page_sends_the_security_headers(shared_env: Env, method: str, pat
         assert "form-action 'self'" in csp or "form-action 'none'" in csp
         assert resp.headers.get("x-content-type-options") == "nosniff"
         assert resp.headers.get("x-frame-options") == "SAMEORIGIN"
+
+
+# ---- audit gaps (defect 11) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("why", ["", "   "])
+def test_correction_without_justification_is_refused(env: Env, why: str) -> None:
+    wh = env.wh
+    resp = env.client.post(
+        f"/runs/{PERIOD}/correct",
+        data=_row_form(wh.a_error, column="persons_screened", new_value="2500", justification=why),
+        headers=env.as_("steward_a"),
+        follow_redirects=False,
+    )
+    assert resp.status_code == 400, resp.text
+    assert wh.actions().empty
+    corrections = wh.settings.inbox_for(date.fromisoformat(PERIOD)) / "_corrections"
+    assert not corrections.exists() or not any(corrections.iterdir())
+
+
+def test_rerun_is_audited_with_who_and_why(env: Env) -> None:
+    h = {**env.as_("steward_a"), "Accept": "application/json"}
+    refused = env.client.post(f"/runs/{PERIOD}/rerun", data={"justification": " "}, headers=h)
+    assert refused.status_code == 400 and not env.airflow.calls
+    done = env.client.post(
+        f"/runs/{PERIOD}/rerun",
+        data={"justification": "更正后重算 totals after correction"},
+        headers=h,
+    )
+    assert done.status_code == 200, done.text
+    audit = env.client.get(f"/runs/{PERIOD}/audit", headers=env.as_("steward_a")).text
+    assert "manual__review_test" in audit and "更正后重算 totals after correction" in audit
+    assert "steward_a" in audit
+    city = env.client.get(f"/runs/{PERIOD}/audit", headers=env.as_("city")).text
+    assert "manual__review_test" in city  # the city sees re-runs of its counties
+    other = env.client.get(f"/runs/{PERIOD}/audit", headers=env.as_("steward_b")).text
+    assert "manual__review_test" not in other  # another county's steward does not

@@ -274,6 +274,7 @@ def test_steward_corrects_reruns_and_sees_the_new_totals(server: Server, tmp_pat
             page.wait_for_selector(f"text={issue.old} → {new}")
             page.goto(f"{base}/runs/{PERIOD}")
             page.screenshot(path=str(artefacts / "review-corrected.png"), full_page=True)
+            page.fill("#rerun-why", "更正后重算 totals after the correction")
             page.click("#rerun")
             page.wait_for_selector("#rerun-started")
             run_text = page.inner_text("#rerun-started")

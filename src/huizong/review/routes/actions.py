@@ -108,7 +108,7 @@ def row_page(
             key,
             f'<select name="column">{options}</select> 新值 New value: '
             '<input type="text" name="new_value" required> '
-            '<input type="text" name="justification" placeholder="说明 Note"> '
+            '<input type="text" name="justification" required placeholder="理由 Justification"> '
             '<button type="submit">提交更正 Submit correction</button>',
             id="correct",
         )

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from huizong.review import store
+from huizong.review.actions import ActionError
 from huizong.review.airflow_api import DAG_ID
 from huizong.review.deps import (
     AirflowDep,
+    BackendDep,
     CsrfDep,
     DayDep,
     StewardDep,
@@ -23,12 +28,30 @@ router = APIRouter()
 
 @router.post("/runs/{period}/rerun", dependencies=[CsrfDep])
 def rerun_action(
-    request: Request, p: DayDep, steward: StewardDep, airflow: AirflowDep, v: ViewDep
+    request: Request,
+    p: DayDep,
+    steward: StewardDep,
+    backend: BackendDep,
+    airflow: AirflowDep,
+    v: ViewDep,
+    justification: Annotated[str, Form()] = "",
 ) -> Response:
-    """Trigger the nightly DAG for this day through Airflow's public API, as this user."""
+    """Trigger the nightly DAG for this day through Airflow's public API, as this user;
+    the re-run is audited (who, which run, why) once Airflow has accepted it."""
     if not steward.scopes:
         raise ScopeError("没有分配单位 / no units assigned")
+    why = justification.strip()
+    if not why:
+        raise ActionError("重新运行需要说明原因 / a re-run needs a reason")
     run = airflow.trigger(p, session_token(request))
+    store.record_rerun(
+        backend.engine,
+        username=steward.username,
+        period=p,
+        scopes=steward.scopes,
+        dag_run_id=run.run_id,
+        justification=why,
+    )
     if wants_json(request):
         return JSONResponse({"dag_id": DAG_ID, "dag_run_id": run.run_id})
     body = (

@@ -70,6 +70,8 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
         v.form(
             f"{base}/rerun",
             {},
+            '<input type="text" name="justification" id="rerun-why" required'
+            ' placeholder="原因 Reason"> '
             '<button type="submit" id="rerun">重新运行此日 Re-run this day</button>',
             class_="inline",
         )
