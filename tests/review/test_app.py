@@ -573,3 +573,42 @@ def test_rerun_is_audited_with_who_and_why(env: Env) -> None:
     assert "manual__review_test" in city  # the city sees re-runs of its counties
     other = env.client.get(f"/runs/{PERIOD}/audit", headers=env.as_("steward_b")).text
     assert "manual__review_test" not in other  # another county's steward does not
+
+
+# ---- the page a steward works in ------------------------------------------------------------
+
+
+def test_a_browser_without_a_session_is_sent_to_the_login_page(shared_env: Env) -> None:
+    env = shared_env
+    page = env.client.get(
+        f"/runs/{PERIOD}/totals?indicator=persons_screened",
+        headers={"Accept": "text/html,application/xhtml+xml"},
+        follow_redirects=False,
+    )
+    assert page.status_code == 303
+    location = page.headers["location"]
+    assert "login" in location and "totals" in location  # and back here afterwards
+    api = env.client.get("/api/runs", headers={"Accept": "application/json"})
+    assert api.status_code == 401  # API clients still get 401
+    post = env.client.post(f"/runs/{PERIOD}/rerun", headers={"Accept": "text/html"})
+    assert post.status_code == 401
+
+
+def test_accept_is_offered_only_for_value_rules(env: Env) -> None:
+    import pandas as pd
+
+    from huizong import frames
+
+    from .conftest import _issue
+
+    wh = env.wh
+    known = _issue(wh.a_error, "persons_screened", "unit_known", "error")
+    frame = pd.DataFrame([known], columns=frames.ISSUE_COLUMNS)
+    frame["period"] = date.fromisoformat(PERIOD)
+    frame.to_sql("quarantine", wh.engine, index=False, if_exists="append")
+    page = env.client.get(
+        f"/runs/{PERIOD}/row", params=_row_form(wh.a_error), headers=env.as_("steward_a")
+    ).text
+    assert page.count('class="accept"') == 1  # max:persons_screened only
+    assert 'name="rule" value="unit_known"' not in page
+    assert 'id="no-accept"' in page

@@ -25,11 +25,12 @@ How the app is put together — and how to add a page:
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from airflow.api_fastapi.core_api.security import get_user
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -99,6 +100,22 @@ def create_app(
     return app
 
 
+def _is_browser_page(request: Request) -> bool:
+    """A browser asking for a page (it sends ``Accept: text/html``), not an API client."""
+    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+
+
+def _login_url(request: Request) -> str:
+    """Airflow's login page, coming back here afterwards."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    try:
+        from airflow.api_fastapi.app import get_auth_manager
+
+        return get_auth_manager().get_url_login(next_url=here)
+    except Exception:  # auth manager not initialised (the app outside the API server)
+        return f"/auth/login?{urlencode({'next': here})}"
+
+
 TITLES = {
     400: "请求有误 / Bad request",
     403: "无权限 / Forbidden",
@@ -117,6 +134,8 @@ def _error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 401 and _is_browser_page(request):
+            return RedirectResponse(_login_url(request), status_code=303)
         if exc.status_code == 401 or wants_json(request):
             return await http_exception_handler(request, exc)
         title = TITLES.get(exc.status_code, f"错误 / Error {exc.status_code}")

@@ -25,6 +25,7 @@ from huizong.review.html import e, page, table
 from huizong.review.original import original_row
 from huizong.review.scopes import check_scope
 from huizong.review.views import done, issue_table
+from huizong.validate.waivers import is_waivable
 
 router = APIRouter()
 
@@ -82,7 +83,15 @@ def row_page(
     ]
     parts.append("<h2>问题 Issues</h2>")
     parts.append(issue_table(found, base, v, mark_reviewed=True, link=False))
-    for _, issue in found[found["severity"] == "error"].iterrows():
+    errors = found[found["severity"] == "error"]
+    waivable = errors["rule"].map(is_waivable).astype(bool)
+    if (~waivable).any():
+        parts.append(
+            '<p class="note" id="no-accept">身份或日期问题不能接受为正确，请更正或退回。'
+            " A problem of identity or date cannot be accepted as correct: correct the row"
+            " or reject it.</p>"
+        )
+    for _, issue in errors[waivable].iterrows():
         parts.append(
             v.form(
                 f"{base}/accept",
