@@ -76,6 +76,17 @@ def fake_airflow() -> Iterator[FakeAirflow]:
             self.end_headers()
             self.wfile.write(out)
 
+        def do_GET(self) -> None:
+            fake.calls.append(
+                {"path": self.path, "authorization": self.headers.get("authorization")}
+            )
+            out = json.dumps({"dag_run_id": self.path.rsplit("/", 1)[-1], "state": "running"})
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(out.encode())))
+            self.end_headers()
+            self.wfile.write(out.encode())
+
         def log_message(self, *args: object) -> None:
             pass
 
@@ -164,6 +175,7 @@ def _fill(path: str, row: Row) -> str:
         path.replace("{period}", PERIOD)
         .replace("{unit_code}", row.unit_code)
         .replace("{path:path}", "index.html")
+        .replace("{run_id}", "manual__review_test")
     )
 
 
@@ -218,6 +230,7 @@ B_CASES: dict[Route, str] = {
     ("POST", "/runs/{period}/reject"): "deny",
     ("POST", "/runs/{period}/mark-reviewed"): "deny",
     ("POST", "/runs/{period}/rerun"): "filter",  # not unit data; see test_rerun_*
+    ("GET", "/runs/{period}/reruns/{run_id}"): "deny",  # only re-runs of overlapping units
     ("GET", "/runs/{period}/totals"): "filter",  # see test_totals_*
     ("GET", "/api/runs/{period}/totals"): "filter",
 }
@@ -246,7 +259,7 @@ def test_steward_sees_nothing_of_another_county(b_acted_env: Env, method: str, p
     if B_CASES[(method, path)] == "deny":
         assert resp.status_code in (403, 404), resp.text
     else:
-        assert resp.status_code == 200, resp.text
+        assert resp.status_code == (303 if path.endswith("/rerun") else 200), resp.text
     for trace in _b_traces(wh):
         assert trace not in resp.text, (trace, resp.text[:2000])
     assert len(wh.actions()) == len(before)
@@ -378,13 +391,17 @@ def test_rerun_triggers_the_dag_with_the_users_token(env: Env) -> None:
     finally:
         env.client.cookies.clear()
     assert resp.status_code == 200, resp.text
-    assert "manual__review_test" in resp.text
+    assert "manual__review_test" in resp.text and 'id="run-state"' in resp.text
     assert env.airflow.calls == [
         {
             "path": "/api/v2/dags/huizong_nightly/dagRuns",
             "authorization": f"Bearer {token}",
             "json": {"logical_date": None, "conf": {"day": PERIOD}},
-        }
+        },
+        {
+            "path": "/api/v2/dags/huizong_nightly/dagRuns/manual__review_test",
+            "authorization": f"Bearer {token}",
+        },
     ]
 
 
@@ -612,3 +629,32 @@ def test_accept_is_offered_only_for_value_rules(env: Env) -> None:
     assert page.count('class="accept"') == 1  # max:persons_screened only
     assert 'name="rule" value="unit_known"' not in page
     assert 'id="no-accept"' in page
+
+
+def test_rerun_page_follows_the_run_to_completion(
+    warehouse: Warehouse, airflow_token: Callable[[str], str]
+) -> None:
+    fake = InMemoryAirflow()
+    app = create_app(warehouse.settings, engine=warehouse.engine, airflow=fake)
+    client = TestClient(app)
+    h = {"Authorization": f"Bearer {airflow_token('steward_a')}"}
+    started = client.post(
+        f"/runs/{PERIOD}/rerun", data={"justification": "重算"}, headers=h, follow_redirects=False
+    )
+    assert started.status_code == 303
+    progress = started.headers["location"]
+    (run_id,) = fake.runs
+    assert progress == f"/runs/{PERIOD}/reruns/{run_id}"
+    going = client.get(progress, headers=h).text
+    assert '<meta http-equiv="refresh"' in going and "排队中 queued" in going
+    assert f'href="/dags/huizong_nightly/runs/{run_id}"' in going  # the run in Airflow
+    assert 'id="rerun-done"' not in going
+    fake.finish(run_id)
+    done = client.get(progress, headers=h).text
+    assert 'id="rerun-done"' in done and "refresh" not in done
+    assert f'href="/runs/{PERIOD}/totals"' in done
+    fake.finish(run_id, "failed")
+    assert 'id="rerun-failed"' in client.get(progress, headers=h).text
+    other = {"Authorization": f"Bearer {airflow_token('steward_b')}"}
+    assert client.get(progress, headers=other).status_code == 404  # not B's re-run
+    assert client.get(f"/runs/{PERIOD}/reruns/invented", headers=h).status_code == 404
