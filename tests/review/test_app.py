@@ -658,3 +658,11 @@ def test_rerun_page_follows_the_run_to_completion(
     other = {"Authorization": f"Bearer {airflow_token('steward_b')}"}
     assert client.get(progress, headers=other).status_code == 404  # not B's re-run
     assert client.get(f"/runs/{PERIOD}/reruns/invented", headers=h).status_code == 404
+
+
+def test_rules_are_shown_in_words_with_the_code_beside(shared_env: Env) -> None:
+    env = shared_env
+    label = next(i.zh for i in env.wh.catalogue.numeric if i.code == "persons_screened")
+    page = env.client.get(f"/runs/{PERIOD}", headers=env.as_("steward_a")).text
+    assert f"{label}超过最大值" in page and "above the maximum" in page
+    assert "max:persons_screened" in page  # the code stays, small, beside it

@@ -22,6 +22,7 @@ from huizong.review.deps import (
     ViewDep,
 )
 from huizong.review.html import e, page, table
+from huizong.review.labels import rule_label
 from huizong.review.original import original_row
 from huizong.review.scopes import check_scope
 from huizong.review.views import done, issue_table
@@ -82,7 +83,9 @@ def row_page(
         f"{' · 工作表 sheet ' + e(sheet) if sheet else ''} · 第 {e(row_number)} 行 row</p>"
     ]
     parts.append("<h2>问题 Issues</h2>")
-    parts.append(issue_table(found, base, v, mark_reviewed=True, link=False))
+    parts.append(
+        issue_table(found, base, v, mark_reviewed=True, link=False, catalogue=backend.catalogue)
+    )
     errors = found[found["severity"] == "error"]
     waivable = errors["rule"].map(is_waivable).astype(bool)
     if (~waivable).any():
@@ -96,7 +99,8 @@ def row_page(
             v.form(
                 f"{base}/accept",
                 {**key, "rule": issue["rule"]},
-                f"接受 Accept <b>{e(issue['rule'])}</b> = {e(issue['value'])}: "
+                f"接受 Accept <b>{' / '.join(map(e, rule_label(issue['rule'], catalogue)))}</b>"
+                f" = {e(issue['value'])}: "
                 '<textarea name="justification" required placeholder="理由 Justification">'
                 '</textarea> <button type="submit">接受 Accept</button>',
                 class_="accept",
