@@ -13,11 +13,15 @@ from typing import Any
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from huizong.schedule import NIGHT_HOUR  # stdlib only: cheap at parse time
+
 DOC_MD = """
 ### 汇总 Huizong — nightly roll-up
 
 Every night at 02:00 Asia/Shanghai, for the **previous day**:
 
+0. **pull_sources**: take the mailboxes of the sources file (`HUIZONG_SOURCES`) into
+   the days' inboxes, each file timed by the server's receipt (nothing to do without one);
 1. **ingest** every file in the day's inbox folder (`$HUIZONG_INBOX/<day>/`, default
    `var/inbox/<day>/`) into the submission ledger; later revisions supersede earlier ones;
 2. **validate** the rows with Great Expectations; failing rows go to `quarantine` with a
@@ -30,7 +34,9 @@ Every night at 02:00 Asia/Shanghai, for the **previous day**:
    the day under `var/data_docs/<day>/`, readable offline, linked from the review page.
 
 Trigger manually with the param `day` (YYYY-MM-DD) to (re)run a given reporting day;
-re-running a day replaces it and gives identical tables.
+re-running a day replaces it and gives identical tables. A day whose inbox folder is
+missing or empty fails at **ingest** (nothing is published) unless the param
+`allow_empty` is true.
 """
 
 LOCAL_TZ = "Asia/Shanghai"
@@ -42,7 +48,7 @@ def _settings() -> Any:
     return settings_for_task()
 
 
-def _step(name: str, day: str) -> dict[str, Any]:
+def _step(name: str, day: str, **options: Any) -> dict[str, Any]:
     """One pipeline step under the day's run lock, so a ``huizong run`` of the same day
     never interleaves with it (``max_active_runs=1`` already serialises the DAG's runs)."""
     from datetime import date
@@ -52,13 +58,13 @@ def _step(name: str, day: str) -> dict[str, Any]:
 
     reporting_day, settings = date.fromisoformat(day), _settings()
     with day_lock(settings, reporting_day):
-        return getattr(pipeline, name)(reporting_day, settings)
+        return getattr(pipeline, name)(reporting_day, settings, **options)
 
 
 @dag(
     dag_id="huizong_nightly",
     description="Nightly roll-up of village, community and department daily reports",
-    schedule="0 2 * * *",
+    schedule=f"0 {NIGHT_HOUR} * * *",  # after every level's deadline of the day before
     start_date=pendulum.datetime(2026, 1, 1, tz=LOCAL_TZ),
     catchup=False,
     max_active_runs=1,
@@ -75,7 +81,12 @@ def _step(name: str, day: str) -> dict[str, Any]:
             type=["null", "string"],
             format="date",
             description="Reporting day YYYY-MM-DD; empty = the day before the run (Asia/Shanghai)",
-        )
+        ),
+        "allow_empty": Param(
+            False,
+            type="boolean",
+            description="Publish the day even if its inbox folder is missing or empty",
+        ),
     },
     tags=["huizong", "roll-up", "nightly"],
     doc_md=DOC_MD,
@@ -89,8 +100,17 @@ def huizong_nightly() -> None:
         return reporting_day_for(context["params"].get("day"), context["dag_run"].run_after)
 
     @task
-    def ingest(day: str) -> dict[str, Any]:
-        return _step("ingest_day", day)
+    def pull_sources(day: str) -> dict[str, Any]:
+        """Mail first, so the night reads everything that arrived (a down mailbox fails
+        the task, and its retries, instead of publishing without the mail)."""
+        from huizong.intake.pull import pull_sources as pull
+
+        return pull(_settings(), in_task=True)
+
+    @task
+    def ingest(day: str, _pulled: dict[str, Any], **context: Any) -> dict[str, Any]:
+        """Refuses a day without files unless the param ``allow_empty`` is set."""
+        return _step("ingest_day", day, allow_empty=bool(context["params"].get("allow_empty")))
 
     @task
     def validate(day: str, _ingested: dict[str, Any]) -> dict[str, Any]:
@@ -117,7 +137,7 @@ def huizong_nightly() -> None:
         return _step("workbook_day", day)
 
     day = reporting_day()
-    validated = validate(day, ingest(day))
+    validated = validate(day, ingest(day, pull_sources(day)))
     data_docs(day, validated)  # beside the roll-up: totals never wait for the docs
     rolled = roll_up(day, validated)
     published = publish(day, rolled)

@@ -56,6 +56,8 @@ class Settings:
     #: Where the SQL statements and the GX suites are read from; None = the package's.
     sql_dir: Path | None = None
     expectations_dir: Path | None = None
+    #: The sources file (mailboxes, deadlines, stewards); None = ``home/sources.toml``.
+    sources_file: Path | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -103,6 +105,11 @@ class Settings:
         return self.home / "store"
 
     @property
+    def sources(self) -> Path:
+        """The deployment's sources file (may not exist: folder inbox only)."""
+        return self.sources_file or (self.home / "sources.toml")
+
+    @property
     def loaded_registry(self) -> Path:
         """Where ``huizong registry load`` puts the registry it built."""
         return self.home / "registry" / "org_units.parquet"
@@ -127,4 +134,5 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "HUIZONG_PUBLISH_BACKOFF": ("publish_backoff", float),
     "HUIZONG_SQL_DIR": ("sql_dir", Path),
     "HUIZONG_EXPECTATIONS": ("expectations_dir", Path),
+    "HUIZONG_SOURCES": ("sources_file", Path),
 }

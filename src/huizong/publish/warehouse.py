@@ -23,24 +23,22 @@ from __future__ import annotations
 import io
 import logging
 import os
-import re
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from sqlalchemy import Connection, Date, Engine, bindparam, create_engine, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Connection, Date, bindparam, text
 
 from huizong.catalogue import Catalogue
 from huizong.registry import Registry
 from huizong.registry.divisions import ORG_UNIT_COLUMNS
 from huizong.sqlfiles import load_sql, sql_dir
+from huizong.warehouse import engine as _engine
+from huizong.warehouse import normalise_url as normalise_url  # old home; review imports it
+from huizong.warehouse import quote_identifier as _q
 
 Kind = Literal["date", "text", "int", "float", "ts"]
 
@@ -121,6 +119,9 @@ SPECS: dict[str, list[tuple[str, Kind]]] = {
         ("duplicate_of", "text"),
         ("extra_columns", "text"),
         ("message", "text"),
+        ("channel", "text"),
+        ("sender", "text"),
+        ("sender_unit", "text"),
     ],
     "org_unit": [
         ("code", "text"),
@@ -148,6 +149,8 @@ REPORT_META: list[tuple[str, Kind]] = [
     ("not_applicable", "text"),
     ("coercions", "text"),
 ]
+#: Ledger columns added after the first release (intake): added to older warehouses.
+ADDED_LEDGER_COLUMNS = ("channel", "sender", "sender_unit")
 #: Per-day tables, in publishing order; each has sql/publish/delete_<table>.sql.
 PER_DAY_TABLES = (
     "consolidated",
@@ -190,7 +193,6 @@ _SCHEMA_LOCK_KEY = 0
 _ORG_UNIT_LOCK_KEY = -1
 _COPY_CHUNK = 200_000
 _TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f+00:00"
-_IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 #: ``application_name`` of the publishing connection (find it in ``pg_stat_activity``).
 PUBLISH_APPLICATION = "huizong-publish"
 DEFAULT_RETRIES = 3
@@ -216,13 +218,6 @@ class DayTables:
 
 
 # ---- SQL files -----------------------------------------------------------------------
-
-
-def _q(name: str) -> str:
-    """Quote an identifier from our own specs or a checked catalogue code."""
-    if not _IDENT.match(name):
-        raise ValueError(f"not a plain identifier: {name!r}")
-    return f'"{name}"'
 
 
 def schema_statements(catalogue: Catalogue) -> list[str]:
@@ -251,48 +246,6 @@ def report_spec(catalogue: Catalogue) -> list[tuple[str, Kind]]:
         *REPORT_META,
         *((i.code, "int" if i.is_numeric else "text") for i in catalogue.indicators),
     ]
-
-
-# ---- engine --------------------------------------------------------------------------
-
-
-def normalise_url(url: str) -> URL:
-    """psycopg 3 for any PostgreSQL URL; a SQLite file is created owner-only (0600)."""
-    u = make_url(url)
-    if u.drivername in ("postgresql", "postgres"):
-        u = u.set(drivername="postgresql+psycopg")
-    if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:"):
-        _private_file(Path(u.database).expanduser())
-    return u
-
-
-def _private_file(path: Path) -> None:
-    """Create ``path`` readable by its owner only, or take away others' access to it.
-
-    The warehouse holds every report received; SQLite gives its journal and WAL files the
-    mode of the database file, so they follow.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    except FileExistsError:
-        if path.is_file() and path.stat().st_mode & 0o077 and os.access(path, os.W_OK):
-            path.chmod(0o600)
-
-
-@contextmanager
-def _engine(url: str, application: str = "huizong") -> Iterator[Engine]:
-    u = normalise_url(url)
-    if u.get_backend_name() == "sqlite":
-        args: dict[str, object] = {"timeout": 60}
-    else:  # an unreachable server fails in seconds (and is retried), not after minutes
-        args = {"connect_timeout": 10, "application_name": application}
-        args = {k: v for k, v in args.items() if k not in u.query}
-    engine = create_engine(u, poolclass=NullPool, connect_args=args)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def _is_pg(conn: Connection) -> bool:
@@ -344,7 +297,8 @@ def load_frame(
     if table != "org_unit":
         frame["period"] = iso
     names = [c for c, _ in spec]
-    absent = [c for c in names if c not in frame.columns]
+    optional = ADDED_LEDGER_COLUMNS if table == "submission_ledger" else ()
+    absent = [c for c in names if c not in frame.columns and c not in optional]
     if absent and len(frame):
         raise ValueError(f"{table}: frame lacks columns {absent}")
     frame = frame.reindex(columns=names)
@@ -434,6 +388,10 @@ def ensure_schema(conn: Connection, catalogue: Catalogue) -> None:
         conn.execute(text(stmt))
     from sqlalchemy import inspect
 
+    have_ledger = {c["name"] for c in inspect(conn).get_columns("submission_ledger")}
+    for column in ADDED_LEDGER_COLUMNS:  # warehouses created before these columns existed
+        if column not in have_ledger:
+            conn.execute(text(load_sql("publish/add_ledger_column.sql").format(column=_q(column))))
     have = {c["name"] for c in inspect(conn).get_columns("report")}
     for code, kind in report_spec(catalogue):
         if code not in have:
