@@ -61,8 +61,9 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	touch $@
 
 airflow-db: install
-	@mkdir -p $(AIRFLOW_HOME)
-	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/db-migrate.log; exit 1)
+	@mkdir -p $(AIRFLOW_HOME) && chmod 0700 $(AIRFLOW_HOME)  # metadata DB, secrets, sessions
+	@if [ -f $(AIRFLOW_HOME)/airflow.db ]; then chmod 0600 $(AIRFLOW_HOME)/airflow.db; fi
+	umask 077 && $(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/db-migrate.log; exit 1)
 
 demo: install airflow-db
 	$(BIN)/huizong demo-data --date $(DEMO_DAY)

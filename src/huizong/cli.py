@@ -30,7 +30,7 @@ def _yesterday() -> date:
 def _cmd_run(args: argparse.Namespace) -> int:
     from huizong.pipeline import run_day
 
-    settings = Settings.from_env()
+    settings = Settings.resolve()
     summary = run_day(args.date, settings, args.inbox, allow_empty=args.allow_empty)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0
@@ -100,7 +100,7 @@ def _cmd_registry_load(args: argparse.Namespace) -> int:
 def _cmd_review_assign(args: argparse.Namespace) -> int:
     from huizong.review.admin import assign
 
-    units = assign(Settings.from_env(), args.user, args.codes)
+    units = assign(Settings.resolve(), args.user, args.codes)
     print(f"{args.user}: {', '.join(units)}")
     return 0
 
@@ -108,7 +108,7 @@ def _cmd_review_assign(args: argparse.Namespace) -> int:
 def _cmd_review_revoke(args: argparse.Namespace) -> int:
     from huizong.review.admin import revoke
 
-    units = revoke(Settings.from_env(), args.user, args.codes)
+    units = revoke(Settings.resolve(), args.user, args.codes)
     print(f"{args.user}: {', '.join(units) or 'no units (sees nothing)'}")
     return 0
 
@@ -116,7 +116,7 @@ def _cmd_review_revoke(args: argparse.Namespace) -> int:
 def _cmd_review_scopes(args: argparse.Namespace) -> int:
     from huizong.review.admin import scopes
 
-    units = scopes(Settings.from_env(), args.user)
+    units = scopes(Settings.resolve(), args.user)
     print("\n".join(units) if units else f"{args.user}: no units (sees nothing)")
     return 0
 

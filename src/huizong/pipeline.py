@@ -178,7 +178,13 @@ def publish_day(day: date, settings: Settings) -> dict[str, Any]:
 
     registry = registry_for(settings)
     counts = publish_tables(
-        settings.warehouse, day, day_tables(day, settings), registry, load_catalogue(settings.form)
+        settings.warehouse,
+        day,
+        day_tables(day, settings),
+        registry,
+        load_catalogue(settings.form),
+        retries=settings.publish_retries,
+        backoff=settings.publish_backoff,
     )
     return {"day": day.isoformat(), "warehouse": _redact(settings.warehouse), "rows": counts}
 
