@@ -75,7 +75,7 @@ def test_files_are_read_stored_and_accounted(tmp_path: Path, registry) -> None:
         pd.Timestamp(BASE + 20, unit="s", tz="UTC"),
     ]
     assert (ledger["period"] == "2026-11-26").all()
-    assert ledger["units"].tolist() == [2, 1]
+    assert ledger["units"].tolist() == ["130902001001,130902001002", "130902001003"]
     # accounting: per file, rows_received equals the rows RECEIVED holds for it
     per_file = received.groupby("file_id").size()
     for fid, n in zip(ledger["file_id"], ledger["rows_received"], strict=True):
