@@ -22,7 +22,8 @@ export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export AIRFLOW__LOGGING__LOGGING_LEVEL ?= WARNING
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test lint format bench clean airflow-db browser imap
+.PHONY: install demo test lint format bench clean airflow-db browser imap compose-tool \
+	docker-requirements docker-env bless-digest
 
 # Debian's Chromium and a CJK font for the stewards' browser test (Playwright drives it;
 # it cannot download its own browser here).
@@ -69,9 +70,28 @@ demo: install airflow-db
 		|| (tail -n 60 $(HUIZONG_HOME)/demo-dag-run.log; exit 1)
 	@$(BIN)/python -m huizong.report --date $(DEMO_DAY)
 
-test: install browser imap
-	$(BIN)/ruff check src tests dags plugins bench
-	$(BIN)/ruff format --check src tests dags plugins bench
+# Debian's docker-compose (1.29) validates docker-compose.yaml offline; no engine needed.
+compose-tool:
+	@if ! command -v docker-compose >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing docker-compose from Debian"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; \
+		else \
+			echo "compose check needs: sudo apt-get install docker-compose"; \
+		fi; \
+	fi
+
+# The image's pinned versions, exported from uv.lock (docker/Dockerfile installs them).
+docker-requirements: $(UV)
+	$(UV) export --quiet --frozen --no-dev --no-hashes --no-emit-project -o docker/requirements.txt
+
+# The .env docker-compose.yaml takes its secrets from; never overwrites an existing one.
+docker-env: install
+	$(BIN)/python docker/write_env.py .env
+
+test: install browser imap compose-tool
+	$(BIN)/ruff check src tests dags plugins bench docker
+	$(BIN)/ruff format --check src tests dags plugins bench docker
 	HUIZONG_TEST_ARTEFACTS=$${HUIZONG_TEST_ARTEFACTS:-$(ROOT)/test-artifacts} $(BIN)/pytest
 
 lint: install
@@ -80,6 +100,10 @@ lint: install
 format: install
 	$(BIN)/ruff format src tests dags plugins bench
 	$(BIN)/ruff check --fix src tests dags plugins bench
+
+# Re-record the demo day's published-table digest after an intended change of outputs.
+bless-digest: install
+	HUIZONG_BLESS_DIGEST=1 $(BIN)/pytest -q tests/integration/test_demo_digest.py
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -36,7 +36,9 @@ Every night at 02:00 Asia/Shanghai, for the **previous day**:
    the day under `var/data_docs/<day>/`, readable offline, linked from the review page.
 
 Trigger manually with the param `day` (YYYY-MM-DD) to (re)run a given reporting day;
-re-running a day replaces it and gives identical tables.
+re-running a day replaces it and gives identical tables. A day whose inbox folder is
+missing or empty fails at **ingest** (nothing is published) unless the param
+`allow_empty` is true.
 """
 
 LOCAL_TZ = "Asia/Shanghai"
@@ -48,7 +50,7 @@ def _settings() -> Any:
     return settings_for_task()
 
 
-def _step(name: str, day: str) -> dict[str, Any]:
+def _step(name: str, day: str, **options: Any) -> dict[str, Any]:
     """One pipeline step under the day's run lock, so a ``huizong run`` of the same day
     never interleaves with it (``max_active_runs=1`` already serialises the DAG's runs)."""
     from datetime import date
@@ -58,7 +60,7 @@ def _step(name: str, day: str) -> dict[str, Any]:
 
     reporting_day, settings = date.fromisoformat(day), _settings()
     with day_lock(settings, reporting_day):
-        return getattr(pipeline, name)(reporting_day, settings)
+        return getattr(pipeline, name)(reporting_day, settings, **options)
 
 
 @dag(
@@ -81,7 +83,12 @@ def _step(name: str, day: str) -> dict[str, Any]:
             type=["null", "string"],
             format="date",
             description="Reporting day YYYY-MM-DD; empty = the day before the run (Asia/Shanghai)",
-        )
+        ),
+        "allow_empty": Param(
+            False,
+            type="boolean",
+            description="Publish the day even if its inbox folder is missing or empty",
+        ),
     },
     tags=["huizong", "roll-up", "nightly"],
     doc_md=DOC_MD,
@@ -103,8 +110,9 @@ def huizong_nightly() -> None:
         return pull(_settings(), in_task=True)
 
     @task
-    def ingest(day: str, _pulled: dict[str, Any]) -> dict[str, Any]:
-        return _step("ingest_day", day)
+    def ingest(day: str, _pulled: dict[str, Any], **context: Any) -> dict[str, Any]:
+        """Refuses a day without files unless the param ``allow_empty`` is set."""
+        return _step("ingest_day", day, allow_empty=bool(context["params"].get("allow_empty")))
 
     @task
     def validate(day: str, _ingested: dict[str, Any]) -> dict[str, Any]:

@@ -31,25 +31,31 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from huizong.pipeline import run_day
 
     settings = Settings.from_env()
-    summary = run_day(args.date, settings, args.inbox)
+    summary = run_day(args.date, settings, args.inbox, allow_empty=args.allow_empty)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
-    from huizong.demo import generate_demo_day
+    """For the registry later runs use (a loaded one, else the shipped 沧州市 extract)."""
+    from huizong.demo import plan_demo_day, write_demo_plan
+    from huizong.pipeline import registry_for
 
     settings = Settings.from_env()
+    registry = registry_for(settings)
+    plan = plan_demo_day(args.date, seed=args.seed, registry=registry)  # refuses first
     inbox = args.inbox or settings.inbox_for(args.date)
-    written = generate_demo_day(args.date, inbox, seed=args.seed)
-    print(f"{len(written)} demo files for {args.date} in {inbox}")
+    written = write_demo_plan(plan, inbox)
+    root = registry.units.loc[registry.units["code"] == registry.root, "name"]
+    name = root.iloc[0] if len(root) else ""
+    print(f"{len(written)} demo files for {args.date} ({registry.root} {name}) in {inbox}")
     return 0
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
     from huizong.catalogue import load_catalogue
     from huizong.ingest.template import write_template
-    from huizong.pipeline import registry_for
+    from huizong.registry import registry_for
 
     settings = Settings.from_env()
     path = write_template(
@@ -81,8 +87,7 @@ def _cmd_catalogue(args: argparse.Namespace) -> int:
 
 
 def _cmd_registry_load(args: argparse.Namespace) -> int:
-    from huizong.pipeline import save_registry
-    from huizong.registry import load_registry
+    from huizong.registry import load_registry, save_registry
 
     settings = Settings.from_env()
     registry = load_registry(args.path, args.departments)
@@ -123,9 +128,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the nightly roll-up for one day, without Airflow")
     p.add_argument("--date", type=_day, default=None, help="reporting day (default: yesterday)")
     p.add_argument("--inbox", type=Path, default=None, help="folder of that day's submissions")
+    p.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="publish the day even if its inbox is missing or empty (nobody reported)",
+    )
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("demo-data", help="generate a realistic demo day for 沧州市")
+    p = sub.add_parser(
+        "demo-data", help="generate a realistic demo day for the registry in use (default 沧州市)"
+    )
     p.add_argument("--date", type=_day, required=True)
     p.add_argument("--inbox", type=Path, default=None)
     p.add_argument("--seed", type=int, default=20200128)

@@ -68,7 +68,7 @@ LEDGER_COLUMNS = [
     "size_bytes",
     "received_at",
     "form",
-    "units",  # distinct unit codes in the file
+    "units",  # the file's distinct unit codes, sorted, comma-separated (review scopes on it)
     "rows_received",
     "rows_accepted",
     "rows_quarantined",

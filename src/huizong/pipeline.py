@@ -14,35 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from huizong import frames
+from huizong import frames, warehouse
 from huizong.catalogue import Catalogue, load_catalogue
-from huizong.registry import Registry, load_registry
-from huizong.registry.divisions import ORG_UNIT_COLUMNS
+from huizong.registry import registry_for, save_registry
 from huizong.settings import Settings
-
-
-def registry_for(settings: Settings) -> Registry:
-    """The registry a deployment uses: explicit folder, else a loaded one, else the extract."""
-    if settings.divisions is not None:
-        return load_registry(settings.divisions, settings.departments)
-    if settings.loaded_registry.exists():
-        units = pd.read_parquet(settings.loaded_registry)
-        root = _read_root(settings.loaded_registry)
-        return Registry(units=units.reindex(columns=ORG_UNIT_COLUMNS), root=root)
-    return load_registry(None, settings.departments)
-
-
-def _read_root(path: Path) -> str:
-    return path.with_suffix(".root").read_text(encoding="utf-8").strip()
-
-
-def save_registry(registry: Registry, settings: Settings) -> Path:
-    """Persist a registry built by ``huizong registry load`` for later runs."""
-    target = settings.loaded_registry
-    target.parent.mkdir(parents=True, exist_ok=True)
-    registry.units.to_parquet(target, index=False)
-    target.with_suffix(".root").write_text(registry.root + "\n", encoding="utf-8")
-    return target
 
 
 def _read(settings: Settings, day: date, name: str) -> pd.DataFrame:
@@ -69,14 +44,45 @@ def _write(settings: Settings, day: date, name: str, frame: pd.DataFrame) -> Pat
     return path
 
 
-def ingest_day(day: date, settings: Settings, inbox: Path | None = None) -> dict[str, Any]:
+class EmptyInbox(ValueError):
+    """The day's inbox folder is missing or holds no file: refused unless an empty day
+    is asked for (a deadline passed with nobody reporting is real, a typo in a path is
+    not). The message is for the operator, in Chinese and English."""
+
+
+def check_inbox(day: date, inbox: Path, allow_empty: bool = False) -> None:
+    """Raise :class:`EmptyInbox` when ``inbox`` is missing or has no file, unless allowed."""
+    if allow_empty:
+        return
+    hint_zh = (
+        "请检查路径（--inbox 或 HUIZONG_INBOX）；如确实无人上报，用 --allow-empty 发布空的一天"
+    )
+    hint_en = (
+        "check the path (--inbox or HUIZONG_INBOX); if nobody reported, publish an empty "
+        "day with --allow-empty (DAG param allow_empty)"
+    )
+    if not inbox.is_dir():
+        raise EmptyInbox(
+            f"{day} 的收件箱 {inbox} 不存在，未发布。{hint_zh} | "
+            f"the inbox {inbox} for {day} does not exist; nothing published: {hint_en}"
+        )
+    if not any(path.is_file() or path.is_symlink() for path in inbox.rglob("*")):
+        raise EmptyInbox(
+            f"{day} 的收件箱 {inbox} 中没有任何文件，未发布。{hint_zh} | "
+            f"the inbox {inbox} for {day} holds no files; nothing published: {hint_en}"
+        )
+
+
+def ingest_day(
+    day: date, settings: Settings, inbox: Path | None = None, allow_empty: bool = False
+) -> dict[str, Any]:
     from huizong.ingest import ingest_inbox
 
+    inbox = inbox or settings.inbox_for(day)
+    check_inbox(day, inbox, allow_empty)
     catalogue = load_catalogue(settings.form)
     registry = registry_for(settings)
-    received, ledger, totals = ingest_inbox(
-        inbox or settings.inbox_for(day), day, catalogue, registry, settings
-    )
+    received, ledger, totals = ingest_inbox(inbox, day, catalogue, registry, settings)
     _write(settings, day, frames.RECEIVED, received)
     _write(settings, day, frames.TOTALS, totals)
     _write(settings, day, frames.LEDGER, ledger)
@@ -92,23 +98,28 @@ def validate_day(day: date, settings: Settings) -> dict[str, Any]:
 
     Quality warnings (outliers against the unit's own recent days, falling cumulative
     counts, township totals vs villages, departments vs geography) never quarantine.
+    The earlier days and the waivers are read here, from the warehouse, so validation
+    and the quality checks stay pure functions of frames.
     """
-    from huizong.quality import load_history, quality_warnings
+    from huizong.quality import DEFAULT_DAYS, history_frame, numeric_codes, quality_warnings
     from huizong.validate import account, validate_rows
-    from huizong.validate.waivers import WAIVED, apply_waivers, day_waivers
+    from huizong.validate.waivers import WAIVED, apply_waivers
 
     catalogue = load_catalogue(settings.form)
     registry = registry_for(settings)
     received = _read(settings, day, frames.RECEIVED)
     result = validate_rows(received, day, catalogue, registry, settings)
-    result = apply_waivers(result, received, day_waivers(settings.warehouse, day))
+    result = apply_waivers(result, received, warehouse.day_waivers(settings, day))
     ledger = account(_read(settings, day, frames.LEDGER), received, result)
     quality = quality_warnings(
         result.accepted,
         day,
         catalogue,
         registry,
-        history=load_history(settings.warehouse, day, catalogue=catalogue),
+        history=history_frame(
+            warehouse.report_history(settings, day, DEFAULT_DAYS, numeric_codes(catalogue)),
+            catalogue,
+        ),
         totals=_read(settings, day, frames.TOTALS),
     )
     warnings = pd.concat([result.warnings, quality], ignore_index=True)
@@ -182,8 +193,13 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
     return {"day": day.isoformat(), "workbook": str(path)}
 
 
-def run_day(day: date, settings: Settings, inbox: Path | None = None) -> dict[str, Any]:
+def run_day(
+    day: date, settings: Settings, inbox: Path | None = None, allow_empty: bool = False
+) -> dict[str, Any]:
     """All steps in order, in-process: what ``huizong run`` does without the scheduler.
+
+    A day without files is refused (:class:`EmptyInbox`) before anything is touched,
+    unless ``allow_empty``.
 
     Holds the day's run lock (:mod:`huizong.runlock`) throughout, so a second run of the
     same day waits. Always starts from ingest after clearing the step files a killed or
@@ -193,10 +209,11 @@ def run_day(day: date, settings: Settings, inbox: Path | None = None) -> dict[st
     from huizong.runlock import day_lock
     from huizong.validate.datadocs import data_docs_day
 
+    check_inbox(day, inbox or settings.inbox_for(day), allow_empty)
     with day_lock(settings, day):
         _clear_step_files(settings, day)
         summary = {
-            "ingest": ingest_day(day, settings, inbox),
+            "ingest": ingest_day(day, settings, inbox, allow_empty),
             "validate": validate_day(day, settings),
             "rollup": rollup_day(day, settings),
             "publish": publish_day(day, settings),
@@ -227,6 +244,8 @@ def _redact(url: str) -> str:
 
 __all__ = [
     "Catalogue",
+    "EmptyInbox",
+    "check_inbox",
     "ingest_day",
     "publish_day",
     "registry_for",

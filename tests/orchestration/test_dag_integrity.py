@@ -66,6 +66,8 @@ def test_schedule_is_nightly_in_shanghai(dagbag) -> None:
     assert str(timetable.timezone.name) == "Asia/Shanghai"
     assert dag.max_active_runs == 1
     assert "day" in dag.params
+    # a day without files fails at ingest unless asked for: off by default
+    assert dag.params["allow_empty"] is False
 
 
 @pytest.mark.parametrize("dag_file", sorted(DAGS.glob("*.py")), ids=lambda p: p.name)

@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from huizong.review import store
+from huizong.review.airflow_api import AirflowError, InMemoryAirflow
 from huizong.review.app import create_app
 from huizong.settings import Settings
 
@@ -366,7 +367,12 @@ def test_rerun_triggers_the_dag_with_the_users_token(env: Env) -> None:
     token = env.token("steward_a")
     env.client.cookies.set("_token", token)  # as the Airflow UI does
     try:
-        resp = env.client.post(f"/runs/{PERIOD}/rerun")
+        csrf = _csrf_from_row_page(env, env.wh.a_error)
+        resp = env.client.post(
+            f"/runs/{PERIOD}/rerun",
+            data={"csrf_token": csrf},
+            headers={"Origin": "http://testserver"},
+        )
     finally:
         env.client.cookies.clear()
     assert resp.status_code == 200, resp.text
@@ -420,3 +426,110 @@ def test_totals_show_the_stewards_subtree_and_the_units_above(shared_env: Env) -
         f"/runs/{PERIOD}/totals", params={"indicator": "problems"}, headers=env.as_("city")
     )
     assert bad.status_code == 400  # a text indicator has no totals
+
+
+def test_airflow_refusal_is_shown_not_swallowed(
+    warehouse: Warehouse, airflow_token: Callable[[str], str]
+) -> None:
+    """The app takes any Airflow client; the in-memory one can refuse like the real API."""
+    refused = InMemoryAirflow(refuse=AirflowError(403, "Airflow refused: no DAG permission"))
+    app = create_app(warehouse.settings, engine=warehouse.engine, airflow=refused)
+    client = TestClient(app)
+    h = {"Authorization": f"Bearer {airflow_token('steward_a')}"}
+    resp = client.post(f"/runs/{PERIOD}/rerun", headers=h)
+    assert resp.status_code == 403 and "no DAG permission" in resp.text
+    assert "Airflow 拒绝" in resp.text
+    assert [c["day"] for c in refused.calls] == [PERIOD]
+
+
+# ---- cross-site request forgery (defect 2) ---------------------------------------------------
+
+#: What a cross-site page can make a logged-in browser send (the cookie rides along).
+FORGED_ORIGINS = {
+    "null origin (no-referrer meta, sandboxed frame)": {"Origin": "null"},
+    "neither origin nor referer": {},
+    "foreign origin": {"Origin": "http://evil.example"},
+    "foreign referer only": {"Referer": "http://evil.example/page.html"},
+}
+
+
+def _with_cookie(env: Env, user: str) -> None:
+    env.client.cookies.set("_token", env.token(user))  # as the Airflow UI does
+
+
+def _csrf_from_row_page(env: Env, row: Row) -> str:
+    import re
+
+    page = env.client.get(f"/runs/{PERIOD}/row", params=_row_form(row)).text
+    tokens = set(re.findall(r'name="csrf_token" value="([0-9a-f]+)"', page))
+    assert len(tokens) == 1, "every form carries the same per-session token"
+    return tokens.pop()
+
+
+@pytest.mark.parametrize("headers", FORGED_ORIGINS.values(), ids=FORGED_ORIGINS.keys())
+@pytest.mark.parametrize("path", ["reject", "rerun"])
+def test_cross_site_form_with_the_cookie_is_refused(
+    env: Env, headers: dict[str, str], path: str
+) -> None:
+    """Even with the right token copied in: the origin is checked first."""
+    _with_cookie(env, "steward_a")
+    token = _csrf_from_row_page(env, env.wh.a_error)
+    form = _row_form(env.wh.a_error, justification="x", csrf_token=token)
+    resp = env.client.post(f"/runs/{PERIOD}/{path}", data=form, headers=headers)
+    assert resp.status_code == 403, resp.text
+    assert "跨站" in resp.text and "cross-site" in resp.text
+    assert env.wh.actions().empty and not env.airflow.calls
+
+
+@pytest.mark.parametrize("token", ["", "0" * 64, "stolen-from-another-session"])
+def test_same_origin_post_without_the_sessions_token_is_refused(env: Env, token: str) -> None:
+    _with_cookie(env, "steward_a")
+    form = _row_form(env.wh.a_error, justification="x")
+    if token == "stolen-from-another-session":
+        other = env.client.cookies.get("_token")
+        env.client.cookies.set("_token", env.token("steward_a"))  # a new session
+        assert env.client.cookies.get("_token") != other
+        token = _csrf_from_row_page(env, env.wh.a_error)
+        env.client.cookies.set("_token", other)
+    if token:
+        form["csrf_token"] = token
+    resp = env.client.post(
+        f"/runs/{PERIOD}/reject", data=form, headers={"Origin": "http://testserver"}
+    )
+    assert resp.status_code == 403, resp.text
+    assert env.wh.actions().empty
+
+
+def test_same_origin_post_with_the_token_is_done(env: Env) -> None:
+    _with_cookie(env, "steward_a")
+    token = _csrf_from_row_page(env, env.wh.a_error)
+    form = _row_form(env.wh.a_error, justification="请重报", csrf_token=token)
+    resp = env.client.post(
+        f"/runs/{PERIOD}/reject",
+        data=form,
+        headers={"Origin": "http://testserver"},
+        follow_redirects=False,
+    )
+    assert resp.status_code == 303, resp.text
+    assert env.wh.actions()["action"].tolist() == ["reject"]
+    referer_only = env.client.post(
+        f"/runs/{PERIOD}/rerun",
+        data={"csrf_token": token},
+        headers={"Referer": f"http://testserver/runs/{PERIOD}"},
+    )
+    assert referer_only.status_code == 200, referer_only.text
+
+
+GET_ROUTES = [(m, p) for m, p in ALL_ROUTES if m == "GET"]
+
+
+@pytest.mark.parametrize(("method", "path"), GET_ROUTES, ids=[p for _, p in GET_ROUTES])
+def test_every_page_sends_the_security_headers(shared_env: Env, method: str, path: str) -> None:
+    env = shared_env
+    for headers in ({}, env.as_("city")):  # the 401 page as well as the page itself
+        resp = _request(env, method, path, env.wh.a_error, headers)
+        csp = resp.headers.get("content-security-policy", "")
+        assert "frame-ancestors 'self'" in csp and "default-src" in csp, (path, resp.headers)
+        assert "form-action 'self'" in csp or "form-action 'none'" in csp
+        assert resp.headers.get("x-content-type-options") == "nosniff"
+        assert resp.headers.get("x-frame-options") == "SAMEORIGIN"

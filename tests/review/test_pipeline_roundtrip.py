@@ -185,3 +185,28 @@ def test_accepted_value_brings_the_row_into_report_and_totals(
     assert audit[["action", "unit_code", "rule", "username"]].values.tolist() == [
         ["accept", unit, rule, "steward"]
     ]
+
+
+def test_stewards_see_their_files_and_the_city_its_data_docs(
+    day_state: tuple[Settings, sa.Engine],
+) -> None:
+    """Defect 1: the ledger's ``units`` are the file's unit codes, as review scopes on them
+    (they were a count: every steward saw no file and Data Docs answered 403)."""
+    settings, engine = day_state
+    received = pd.read_parquet(settings.run_dir(DAY) / "received.parquet")
+    villages = received["unit_code"].dropna().astype("str")
+    county = villages[villages.str.fullmatch(r"\d{12}")].iloc[0][:6]
+    theirs = set(received.loc[received["unit_code"].str.startswith(county, na=False), "file_id"])
+    files = queries.ledger(engine, DAY, [county])
+    assert theirs and theirs <= set(files["file_id"])
+    for units in files["units"]:
+        assert any(u.startswith(county) for u in units.split(","))
+    everything = queries.ledger(engine, DAY, ["1309"])
+    led = store.read_frame(engine, "select_ledger_period", {"period": DAY.isoformat()})
+    with_rows = led[led["rows_received"] > 0]
+    assert set(with_rows["file_id"]) <= set(everything["file_id"])
+    assert queries.period_in_scope(engine, DAY, ["1309"])
+    assert not queries.period_in_scope(engine, DAY, [county])
+    assert [r["files"] for r in queries.runs(engine, [county]).to_dict("records")] == [
+        files["file_id"].nunique()
+    ]

@@ -88,3 +88,54 @@ def test_pairs_must_be_summed_beside_indicators() -> None:
     raw["pair"] = [{"department": "卫生健康", "indicator": "leaflets", "geography": "leaflets"}]
     with pytest.raises(CatalogueError, match="already add"):
         parse_catalogue(raw)
+
+
+def _resemblance(label: str, other: str, renamed: dict[str, str]) -> float:
+    """difflib's ratio over labels as headers are compared (NFKC, no spaces), with the
+    form's renamed terms (an older wording of the same thing) written the current way."""
+    from difflib import SequenceMatcher
+
+    from huizong.ingest.headers import normalise
+
+    for old, new in renamed.items():
+        label = label.replace(old, new)
+    return SequenceMatcher(None, normalise(label), normalise(other)).ratio()
+
+
+def test_every_alias_resembles_its_own_indicator_most() -> None:
+    """An alias of older templates must look most like its own indicator's label: 卡口数
+    (checkpoints) once mapped to 排查登记人数 (people screened)."""
+    cat = load_catalogue()
+    renamed = dict(cat.renamed_terms)
+    audited = 0
+    for ind in cat.indicators:
+        for alias in ind.aliases:
+            scores = {o.code: _resemblance(alias, o.zh, renamed) for o in cat.indicators}
+            best = max(scores.values())
+            assert scores[ind.code] == best, (
+                alias,
+                ind.code,
+                sorted(scores.items(), key=lambda kv: -kv[1])[:3],
+            )
+            assert [c for c, s in scores.items() if s == best] == [ind.code], (alias, scores)
+            audited += 1
+    assert audited == sum(len(i.aliases) for i in cat.indicators) >= 8
+
+
+def test_old_checkpoint_header_reads_as_checkpoints() -> None:
+    from huizong.ingest.headers import field_for
+
+    cat = load_catalogue()
+    assert field_for("卡口数", cat) == "checkpoints"
+    assert field_for("卡口数（个）", cat) == "checkpoints"
+    assert "卡口数" not in cat.indicator("persons_screened").aliases
+
+
+def test_an_alias_closer_to_another_indicator_is_refused_at_load() -> None:
+    raw = _raw()
+    screened = next(i for i in raw["indicator"] if i["code"] == "persons_screened")
+    for ind in raw["indicator"]:
+        ind.pop("aliases", None)
+    screened["aliases"] = ["卡口数"]
+    with pytest.raises(CatalogueError, match=r"卡口数.*checkpoints"):
+        parse_catalogue(raw)

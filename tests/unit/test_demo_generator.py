@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import time
 from datetime import date, datetime, timedelta
@@ -316,3 +317,35 @@ def test_township_layout(day):
     assert sheet[2][:3] == ["单位代码", "单位名称", "日期"]
     assert len(sheet) - 3 == entry["rows"]
     assert all(str(r[0]).startswith(entry["unit_code"]) for r in sheet[3:])
+
+
+def test_cumulative_counts_never_go_down_around_the_demo_day(registry):
+    """Days before and after the demo day: every village's cumulative counts are
+    non-decreasing day by day, and the day's flows never exceed them (error rules)."""
+    from huizong.demo.day import _rng, _village_values, carry_cumulative
+
+    catalogue = load_catalogue()
+    villages = registry.units[registry.units["level"] == 5].sort_values("code")
+    villages = villages.reset_index(drop=True)
+    anchor = date(2020, 1, 28)
+    days = [anchor + timedelta(days=k) for k in range(-3, 4)]
+    by_day = []
+    for day in days:
+        values = _village_values(_rng(day, 20200128), villages, catalogue)
+        by_day.append(carry_cumulative(values, day, 20200128, villages, catalogue))
+    cumulative = [
+        "returnees_total",
+        "returnees_key_area_total",
+        "returnees_other_province_total",
+        "isolation_released_total",
+        "confirmed_total",
+    ]
+    for before, after in itertools.pairwise(by_day):
+        for code in cumulative:
+            assert (after[code] >= before[code]).all(), code
+    for v in by_day:
+        assert (v["returnees_new"] <= v["returnees_total"]).all()
+        assert (v["returnees_key_area_total"] <= v["returnees_total"]).all()
+        assert (v["confirmed_new"] <= v["confirmed_total"]).all()
+    # growth is real, not a frozen copy of the demo day
+    assert (by_day[-1]["returnees_total"] > by_day[3]["returnees_total"]).any()

@@ -76,7 +76,7 @@ def test_files_are_read_stored_and_accounted(tmp_path: Path, registry) -> None:
     assert before <= ledger["received_at"].iloc[0] <= pd.Timestamp.now(tz="UTC")
     assert ledger["channel"].tolist() == ["folder", "folder"]
     assert (ledger["period"] == "2026-11-26").all()
-    assert ledger["units"].tolist() == [2, 1]
+    assert ledger["units"].tolist() == ["130902001001,130902001002", "130902001003"]
     # accounting: per file, rows_received equals the rows RECEIVED holds for it
     per_file = received.groupby("file_id").size()
     for fid, n in zip(ledger["file_id"], ledger["rows_received"], strict=True):
@@ -230,3 +230,19 @@ def test_pipeline_ingest_step_writes_both_files(tmp_path: Path) -> None:
     run = settings.run_dir(DAY)
     assert len(pd.read_parquet(run / frames.RECEIVED)) == 1
     assert pd.read_parquet(run / frames.LEDGER)["status"].tolist() == ["read"]
+
+
+def test_pipeline_ingest_step_refuses_a_missing_or_empty_inbox(tmp_path: Path) -> None:
+    """The DAG's ingest task calls this: an empty day only with ``allow_empty``."""
+    from huizong.pipeline import EmptyInbox, ingest_day
+
+    settings = Settings(home=tmp_path / "home", inbox_root=tmp_path / "inbox")
+    with pytest.raises(EmptyInbox, match="does not exist"):
+        ingest_day(DAY, settings)
+    settings.inbox_for(DAY).mkdir(parents=True)
+    (settings.inbox_for(DAY) / "_corrections").mkdir()  # folders alone are no files
+    with pytest.raises(EmptyInbox, match="holds no files"):
+        ingest_day(DAY, settings)
+    assert not settings.run_dir(DAY).exists()
+    summary = ingest_day(DAY, settings, allow_empty=True)
+    assert summary == {"day": "2026-11-26", "files": 0, "rows_received": 0}

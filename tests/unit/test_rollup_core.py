@@ -6,7 +6,6 @@ unit's subtree (code-prefix filter); it shares no code with ``huizong.rollup``.
 
 from __future__ import annotations
 
-import gzip
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -18,9 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers.divisions import build_registry
 from huizong import frames
 from huizong.catalogue import parse_catalogue
-from huizong.registry import Registry, load_registry
+from huizong.registry import Registry
 from huizong.rollup import RollupResult, roll_up
 from huizong.settings import Settings
 
@@ -61,39 +61,6 @@ DEPARTMENTS = [
     ("1309D01", "沧州市卫健委", "1309"),
     ("1310D01", "廊坊市教育局", "1310"),
 ]
-
-
-def _write_csv(path: Path, header: str, rows: list[tuple]) -> None:
-    lines = [header] + [",".join(f'"{v}"' for v in row) for row in rows]
-    with gzip.open(path, "wt", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
-
-
-def build_registry(folder: Path, spec: dict, departments: list[tuple]) -> Registry:
-    """Write a division folder + department TOML like the official files and load it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    _write_csv(folder / "provinces.csv.gz", "code,name", spec["provinces"])
-    _write_csv(folder / "cities.csv.gz", "code,name,provinceCode", spec["cities"])
-    _write_csv(
-        folder / "areas.csv.gz",
-        "code,name,cityCode,provinceCode",
-        [(c, n, p, c[:2]) for c, n, p in spec["areas"]],
-    )
-    _write_csv(
-        folder / "streets.csv.gz",
-        "code,name,areaCode,provinceCode,cityCode",
-        [(c, n, c[:6], c[:2], c[:4]) for c, n in spec["streets"]],
-    )
-    _write_csv(
-        folder / "villages.csv.gz",
-        "code,name,streetCode,provinceCode,cityCode,areaCode",
-        [(c, n, c[:9], c[:2], c[:4], c[:6]) for c, n in spec["villages"]],
-    )
-    toml = "".join(
-        f'[[department]]\ncode = "{c}"\nname = "{n}"\nparent = "{p}"\n\n' for c, n, p in departments
-    )
-    (folder / "departments.toml").write_text(toml or "# none\n", encoding="utf-8")
-    return load_registry(folder, folder / "departments.toml")
 
 
 def _indicator(code: str, across: str, dept: str, kind: str = "count") -> dict:
@@ -305,6 +272,13 @@ def day_rows(draw, codes: list[str]) -> list[dict]:
     return rows
 
 
+def _says_something(row: dict) -> bool:
+    """A value (0 included), a non-blank text or a 不适用 mark: otherwise not a report."""
+    numbers = any(row.get(c) is not None for c in NUMERIC)
+    texts = any(isinstance(row.get(c), str) and row[c].strip() for c in TEXT)
+    return numbers or texts or bool(row.get("na"))
+
+
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -333,8 +307,8 @@ def test_matches_oracle_and_parents_are_sums_of_children(two_cities: Registry, d
             kid_rep = vals.loc[kids.index.intersection(vals.index), "reporting_units"].sum()
             assert row["reporting_units"] == kid_rep
 
-    # completeness against a per-unit count over arrivals
-    arrived = {r["unit_code"]: r["received_at"] for r in rows}
+    # completeness against a per-unit count over arrivals that say something
+    arrived = {r["unit_code"]: r["received_at"] for r in rows if _says_something(r)}
     for comp in result.completeness.itertuples():
         if comp.kind == "department":
             members = [comp.unit_code]
@@ -357,6 +331,23 @@ def test_matches_oracle_and_parents_are_sums_of_children(two_cities: Registry, d
 
 
 # ---- specific behaviours -----------------------------------------------------------------
+
+
+def test_a_row_that_says_nothing_is_not_a_report(two_cities: Registry) -> None:
+    """A template returned untouched does not count; a row of zeros (零报告) does."""
+    zeros = {code: 0 for code in NUMERIC}
+    rows = [
+        {"unit_code": "130902001001", **zeros},
+        {"unit_code": "130902001002"},  # every indicator blank
+        {"unit_code": "130902001003", "text_add": "  "},  # only spaces: still nothing
+        {"unit_code": "130902002001", "na": ["sum_add"]},  # a 不适用 mark says something
+    ]
+    result = run(two_cities, rows)
+    assert completeness(result, "130902001")["reported_units"] == 1
+    assert completeness(result, "130902002")["reported_units"] == 1
+    missing = set(result.missing["unit_code"])
+    assert {"130902001002", "130902001003"} <= missing
+    assert not {"130902001001", "130902002001"} & missing
 
 
 def test_blank_zero_and_not_applicable_are_distinct(two_cities: Registry) -> None:
@@ -458,6 +449,7 @@ def test_on_time_and_late_around_the_deadline(two_cities: Registry) -> None:
         {"unit_code": "130902001002", "received_at": DEADLINE_UTC + pd.Timedelta(seconds=1)},
         {"unit_code": "130902001003", "received_at": DEADLINE_UTC - pd.Timedelta(hours=20)},
     ]
+    rows = [{**r, "sum_add": 0} for r in rows]  # zero reports: they count
     town = completeness(run(two_cities, rows), "130902001")
     assert (town["on_time_units"], town["late_units"]) == (2, 1)
     assert (town["expected_units"], town["reported_units"], town["missing_units"]) == (3, 3, 0)
@@ -521,7 +513,10 @@ def test_missing_table_and_lists(tmp_path: Path) -> None:
     }
     registry = build_registry(tmp_path, spec, [("130902D01", "新华区教育局", "130902")])
     assert registry.root == "130902"
-    result = run(registry, [{"unit_code": "130902001001"}, {"unit_code": "130902002001"}])
+    result = run(
+        registry,
+        [{"unit_code": "130902001001", "sum_add": 0}, {"unit_code": "130902002001", "sum_add": 0}],
+    )
     missing = result.missing
     assert list(missing.columns) == frames.MISSING_COLUMNS
     assert len(missing) == 249 + 1

@@ -11,7 +11,8 @@ import pytest
 
 from huizong.catalogue import load_catalogue
 from huizong.ingest import read_submission
-from huizong.ingest.template import TemplateError, write_template
+from huizong.ingest.template import NOT_APPLICABLE_MARKS, TemplateError, write_template
+from huizong.ingest.values import NOT_APPLICABLE_TOKENS
 from huizong.registry import load_registry
 
 CAT = load_catalogue()
@@ -89,12 +90,49 @@ def test_indicator_cells_carry_whole_number_validation(tmp_path: Path, registry)
     dvs = sheet.data_validations.dataValidation
     assert len(dvs) == len(CAT.numeric)
     masks = CAT.indicator("masks_in_stock")
-    dv = next(d for d in dvs if d.formula2 == str(masks.max))
-    assert dv.type == "whole" and dv.formula1 == "0" and dv.showErrorMessage
+    dv = next(d for d in dvs if f"<={masks.max})" in d.formula1)
+    assert dv.showErrorMessage and dv.allow_blank
     assert "整数" in dv.error
     assert str(dv.sqref).endswith(str(2 + len(villages)))
     assert sheet.freeze_panes == "D3"
     assert ws["_huizong"].sheet_state == "hidden"
+
+
+def test_validation_accepts_not_applicable_and_states_the_three_states(
+    tmp_path: Path, registry
+) -> None:
+    """Whole numbers from the minimum up, or a not-applicable mark; blank = not reported."""
+    code, _villages = _township(registry)
+    wb = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx", code, DAY, CAT, registry))
+    sheet = wb.worksheets[0]
+    header = [c.value for c in sheet[2]]
+    masks = CAT.indicator("masks_in_stock")
+    letter = openpyxl.utils.get_column_letter(header.index(f"{masks.zh}({masks.code})") + 1)
+    dv = next(d for d in sheet.data_validations.dataValidation if str(d.sqref).startswith(letter))
+    cell = f"{letter}3"
+    assert dv.type == "custom"
+    assert dv.formula1 == (
+        f"OR(AND(ISNUMBER({cell}),{cell}=INT({cell}),{cell}>={masks.min},"
+        f"{cell}<={masks.max}),"
+        + ",".join(f'{cell}="{mark}"' for mark in ("不适用", "/", "N/A", "无此项", "不涉及"))
+        + ")"
+    )
+    for text in (dv.error, dv.prompt):
+        assert "备注" not in text
+    instructions = " ".join(str(c.value) for c in sheet[1] if c.value)
+    for state in ("空白", "未报", "not reported", "0", "零报告", "不适用", "/", "not applicable"):
+        assert state in instructions, state
+    assert "不适用" in dv.error and "/" in dv.error and "空白" in dv.prompt
+    assert {m.lower() for m in NOT_APPLICABLE_MARKS} <= NOT_APPLICABLE_TOKENS
+    # the instructions row is not taken for the header, and a clerk's marks read back
+    sheet[f"{letter}3"] = "不适用"
+    sheet[f"{letter}4"] = "/"
+    sheet[f"{letter}5"] = 0
+    wb.save(tmp_path / "t.xlsx")
+    rows = _read(tmp_path / "t.xlsx").rows
+    assert rows["row_number"].tolist()[:3] == [3, 4, 5]
+    assert rows["not_applicable"].tolist()[:2] == ["masks_in_stock", "masks_in_stock"]
+    assert rows["masks_in_stock"].tolist()[2] == 0
 
 
 @pytest.mark.parametrize("level", [2, 3])

@@ -6,7 +6,9 @@ without code; this module only loads and checks it.
 
 from __future__ import annotations
 
+import re
 import tomllib
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import resources
@@ -84,6 +86,9 @@ class Catalogue:
     indicators: tuple[Indicator, ...]
     rules: tuple[Rule, ...] = field(default_factory=tuple)
     pairs: tuple[Pair, ...] = field(default_factory=tuple)
+    #: (older wording, current wording) of terms renamed between template versions,
+    #: e.g. 武汉 → 重点地区: used to compare an alias with the current labels.
+    renamed_terms: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     @property
     def numeric(self) -> tuple[Indicator, ...]:
@@ -134,6 +139,7 @@ def parse_catalogue(data: dict[str, Any]) -> Catalogue:
         indicators=indicators,
         rules=rules,
         pairs=pairs,
+        renamed_terms=tuple((str(k), str(v)) for k, v in data.get("renamed_terms", {}).items()),
     )
     _check(cat)
     return cat
@@ -166,6 +172,40 @@ def _check(cat: Catalogue) -> None:
         for side in (rule.left, rule.right):
             if side not in by_code or not by_code[side].is_numeric:
                 raise CatalogueError(f"rule {rule.code}: {side} is not a numeric indicator")
+    _check_aliases(cat)
+
+
+def normalise_label(text: object) -> str:
+    """A label as headers are compared: NFKC (full-width → half-width), no whitespace,
+    lower case, no required-marks (*)."""
+    s = unicodedata.normalize("NFKC", str(text))
+    s = re.sub(r"\s+", "", s).lower()
+    return s.strip("*＊")
+
+
+def resemblance(alias: str, label: str, renamed_terms: tuple[tuple[str, str], ...] = ()) -> float:
+    """How much an older label looks like a current one (difflib ratio, 0–1), after
+    writing the renamed terms the current way."""
+    from difflib import SequenceMatcher
+
+    for old, new in renamed_terms:
+        alias = alias.replace(old, new)
+    return SequenceMatcher(None, normalise_label(alias), normalise_label(label)).ratio()
+
+
+def _check_aliases(cat: Catalogue) -> None:
+    """Every alias must resemble its own indicator's label more than any other's: an
+    alias on the wrong indicator (卡口数 on people screened) silently moves a column."""
+    for ind in cat.indicators:
+        for alias in ind.aliases:
+            scores = {o.code: resemblance(alias, o.zh, cat.renamed_terms) for o in cat.indicators}
+            rivals = [c for c, s in scores.items() if s >= scores[ind.code] and c != ind.code]
+            if rivals:
+                rival = max(rivals, key=scores.__getitem__)
+                raise CatalogueError(
+                    f"alias {alias!r} of {ind.code} resembles the label of {rival} "
+                    f"({cat.indicator(rival).zh}) as much or more: move it or rename the term"
+                )
 
 
 @cache

@@ -1,4 +1,4 @@
-"""Demo data: a realistic reporting day for the shipped 沧州市 registry.
+"""Demo data: a realistic reporting day for a registry (default: the shipped 沧州市).
 
 ``generate_demo_day`` writes township batches, a few single-village files, department
 files and a handful of planted mistakes into an inbox; ``demo_mistakes`` /
@@ -8,6 +8,7 @@ files and a handful of planted mistakes into an inbox; ``demo_mistakes`` /
 
 from huizong.demo.day import (
     DEFAULT_SEED,
+    DemoError,
     DemoFile,
     DemoPlan,
     demo_day_default,
@@ -16,10 +17,12 @@ from huizong.demo.day import (
     generate_demo_day,
     manifest_path,
     plan_demo_day,
+    write_demo_plan,
 )
 
 __all__ = [
     "DEFAULT_SEED",
+    "DemoError",
     "DemoFile",
     "DemoPlan",
     "demo_day_default",
@@ -28,4 +31,5 @@ __all__ = [
     "generate_demo_day",
     "manifest_path",
     "plan_demo_day",
+    "write_demo_plan",
 ]

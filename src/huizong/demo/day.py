@@ -54,6 +54,13 @@ SHARE_LATE = 0.04
 SELF_FILED = 4  # plus the revision: ~5 single-village workbooks
 NOT_APPLICABLE_VILLAGE_CELLS = 12
 NOT_APPLICABLE_VILLAGE_COLUMNS = ("led_screens", "medical_observation", "disinfectant_stock")
+#: Townships that each carry one planted mistake (negative, typo, duplicate row,
+#: cross-field, revision, duplicate file).
+PLANTED_TOWNSHIPS = 6
+
+
+class DemoError(ValueError):
+    """The registry cannot carry a demo day (bilingual message for the operator)."""
 
 
 def demo_day_default() -> date:
@@ -126,20 +133,136 @@ def _count_like_the_villages(
     d_cells: np.ndarray,
     departments: pd.DataFrame,
     villages: pd.DataFrame,
-    cells: np.ndarray,
+    clean: dict[str, np.ndarray],
     catalogue: Catalogue,
     col: dict[str, int],
 ) -> None:
     """A health commission's case counts come from its own register: the true total of
-    every village under it, whether or not the village reports today. Where villages are
-    missing or quarantined, the stewards' department/geography check finds a difference."""
+    every village under it, whether or not the village reports today (or left a cell
+    blank). Where villages are missing or quarantined, the stewards' department/geography
+    check finds a difference."""
     codes = villages["code"].to_numpy(dtype=str)
     for pair in catalogue.pairs:
-        j_dep, j_geo = col[pair.indicator], col[pair.geography]
-        as_int = np.array([v if isinstance(v, int) else 0 for v in cells[:, j_geo]], dtype=np.int64)
+        j_dep = col[pair.indicator]
+        true_values = clean[pair.geography]
         for d in np.flatnonzero(departments["name"].str.contains(pair.department).to_numpy()):
             parent = str(departments.at[d, "parent_code"])
-            d_cells[d, j_dep] = int(as_int[np.char.startswith(codes, parent)].sum())
+            d_cells[d, j_dep] = int(true_values[np.char.startswith(codes, parent)].sum())
+
+
+def _village_values(
+    rng: np.random.Generator, villages: pd.DataFrame, catalogue: Catalogue
+) -> dict[str, np.ndarray]:
+    """One day's clean village values: the first draws of that day's generator."""
+    return simulate_values(unit_sizes(villages["name"], rng), rng, catalogue)
+
+
+#: Cumulative count → (the day's flow that adds to it, or None: the day's own draw of
+#: the cumulative, scaled down, is the increment).
+_CUMULATIVE_FLOWS = {
+    "returnees_total": "returnees_new",
+    "returnees_key_area_total": None,
+    "returnees_other_province_total": None,
+    "isolation_released_total": None,
+    "confirmed_total": "confirmed_new",
+}
+#: Flows of the day that must not exceed the day's cumulative (error rules).
+_FLOW_OF = {"returnees_new": "returnees_total", "confirmed_new": "confirmed_total"}
+
+
+def _increments(v: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """What one day adds to each cumulative count, from that day's clean values: the new
+    returnees (the key-area and other-province parts never more than them), new cases, a
+    tenth of the day's drawn releases."""
+    new = v["returnees_new"]
+    key = np.minimum(v["returnees_key_area_total"] // 20, new)
+    return {
+        "returnees_total": new,
+        "returnees_key_area_total": key,
+        "returnees_other_province_total": np.minimum(
+            v["returnees_other_province_total"] // 20, new - key
+        ),
+        "isolation_released_total": v["isolation_released_total"] // 10,
+        "confirmed_total": v["confirmed_new"],
+    }
+
+
+def carry_cumulative(
+    values: dict[str, np.ndarray],
+    day: date,
+    seed: int,
+    villages: pd.DataFrame,
+    catalogue: Catalogue,
+) -> dict[str, np.ndarray]:
+    """Make cumulative counts consistent across days (in place; also returned).
+
+    The demo day's values are the anchor. A later day adds each day's increments since
+    then (so consecutive days never go down); an earlier day takes them away, down to 0,
+    and its flows (new returnees, new cases) are capped by its cumulative. Each day in
+    between is re-simulated from its own generator (cheap: only the value draws)."""
+    codes = [c for c in _CUMULATIVE_FLOWS if c in values]
+    if day == DEMO_DAY or len(codes) < len(_CUMULATIVE_FLOWS):
+        return values
+    anchor = _village_values(_rng(DEMO_DAY, seed), villages, catalogue)
+    state = {c: anchor[c].copy() for c in codes}
+    step = 1 if day > DEMO_DAY else -1
+    k = DEMO_DAY
+    while k != day:
+        if step == 1:
+            k += timedelta(days=1)
+            v = values if k == day else _village_values(_rng(k, seed), villages, catalogue)
+            for c, inc in _increments(v).items():
+                state[c] += inc
+        else:
+            v = _village_values(_rng(k, seed), villages, catalogue)
+            for c, inc in _increments(v).items():
+                state[c] = np.maximum(state[c] - inc, 0)
+            k -= timedelta(days=1)
+    for c in codes:
+        upper = catalogue.indicator(c).max
+        values[c] = state[c] if upper is None else np.minimum(state[c], upper)
+    values["returnees_key_area_total"] = np.minimum(
+        values["returnees_key_area_total"], values["returnees_total"]
+    )
+    for flow, total in _FLOW_OF.items():
+        values[flow] = np.minimum(values[flow], values[total])
+    return values
+
+
+def _carry_department_totals(
+    d_cells: np.ndarray, day: date, seed: int, catalogue: Catalogue, col: dict[str, int]
+) -> None:
+    """A department's own cumulative counts (not 不适用, not copied from the villages'
+    register) grow by a fixed daily amount from a base: never down from one day to the
+    next. Base and rate come from a generator of the seed alone (not of the day)."""
+    paired = {p.indicator for p in catalogue.pairs}
+    codes = [
+        c
+        for c in _CUMULATIVE_FLOWS
+        if c in col and c not in paired and c not in DEPARTMENT_NOT_APPLICABLE
+    ]
+    if not codes or not len(d_cells):
+        return
+    rng = np.random.default_rng([seed, 0xD])
+    days = (day - DEMO_DAY).days
+    for c in codes:
+        base = rng.poisson(30.0, len(d_cells))
+        rate = rng.poisson(2.0, len(d_cells))
+        value = np.maximum(base + rate * days, 0)
+        upper = catalogue.indicator(c).max
+        if upper is not None:
+            value = np.minimum(value, upper)
+        d_cells[:, col[c]] = [int(v) for v in value]
+
+
+def _too_small(registry: Registry, found: int) -> DemoError:
+    return DemoError(
+        f"单位库（根 {registry.root}）太小，无法生成演示数据：预设错误需要至少 {PLANTED_TOWNSHIPS} "
+        f"个按时上报、各有3个以上村/社区的乡镇街道，只有 {found} 个 | "
+        f"the registry (root {registry.root}) is too small for a demo day: the planted "
+        f"mistakes need {PLANTED_TOWNSHIPS} on-time townships with at least 3 villages each, "
+        f"found {found}"
+    )
 
 
 def _swap_code(code: str, known: set[str]) -> str:
@@ -179,10 +302,12 @@ def plan_demo_day(
     )
     departments = units[units["kind"] == "department"].sort_values("code").reset_index(drop=True)
     nv, nt = len(villages), len(townships)
+    if nt < PLANTED_TOWNSHIPS or nv < NOT_APPLICABLE_VILLAGE_CELLS:
+        raise _too_small(registry, nt)
 
     # ---- values for every village ----------------------------------------
-    size = unit_sizes(villages["name"], rng)
-    values = simulate_values(size, rng, catalogue)
+    values = _village_values(rng, villages, catalogue)
+    clean = carry_cumulative(values, day, seed, villages, catalogue)
     problems, suggestions = simulate_text(nv, rng)
     cells = _cells(values, problems, suggestions, catalogue)
     numeric_j = [j for j, ind in enumerate(catalogue.indicators) if ind.is_numeric]
@@ -211,7 +336,9 @@ def plan_demo_day(
 
     # mistakes go to distinct on-time townships with at least 3 villages in their batch
     eligible = [t for t in reporting_t if t not in late_t and len(rows_of[t]) >= 3]
-    picks = rng.choice(eligible, 6, replace=False).tolist()
+    if len(eligible) < PLANTED_TOWNSHIPS:
+        raise _too_small(registry, len(eligible))
+    picks = rng.choice(eligible, PLANTED_TOWNSHIPS, replace=False).tolist()
     t_neg, t_typo, t_duprow, t_cross, t_rev, t_dupfile = picks
 
     def period_cell() -> Any:
@@ -397,7 +524,8 @@ def plan_demo_day(
         for c in DEPARTMENT_NOT_APPLICABLE:
             if c in col:
                 d_cells[:, col[c]] = NOT_APPLICABLE_TEXT
-        _count_like_the_villages(d_cells, departments, villages, cells, catalogue, col)
+        _count_like_the_villages(d_cells, departments, villages, clean, catalogue, col)
+        _carry_department_totals(d_cells, day, seed, catalogue, col)
         csv_at = 1 if nd > 1 else 0
         for d in range(nd):
             code, name = departments.at[d, "code"], departments.at[d, "name"]
@@ -560,6 +688,13 @@ def generate_demo_day(
     """
     catalogue = catalogue if catalogue is not None else load_catalogue()
     plan = plan_demo_day(day, seed=seed, registry=registry, catalogue=catalogue)
+    return write_demo_plan(plan, inbox, catalogue)
+
+
+def write_demo_plan(plan: DemoPlan, inbox: Path, catalogue: Catalogue | None = None) -> list[Path]:
+    """Write a planned day into ``inbox`` (created; nothing removed) and its manifest."""
+    catalogue = catalogue if catalogue is not None else load_catalogue()
+    day = plan.day
     inbox = Path(inbox)
     inbox.mkdir(parents=True, exist_ok=True)
     content: dict[str, bytes] = {}

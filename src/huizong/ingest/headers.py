@@ -14,9 +14,9 @@ the catalogue's per-indicator ``aliases``.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from huizong.catalogue import Catalogue
+from huizong.catalogue import normalise_label as normalise
 
 #: Meta columns every submission must carry, with the names clerks use for them.
 META_NAMES: dict[str, tuple[str, ...]] = {
@@ -33,13 +33,6 @@ MIN_KNOWN = 3
 HEADER_SEARCH_ROWS = 10
 
 _TRAILING_BRACKET = re.compile(r"^(.*)\(([^()]*)\)$")
-
-
-def normalise(text: object) -> str:
-    """NFKC (full-width → half-width), no whitespace, lower case, no required-marks."""
-    s = unicodedata.normalize("NFKC", str(text))
-    s = re.sub(r"\s+", "", s).lower()
-    return s.strip("*＊")
 
 
 class _Matcher:

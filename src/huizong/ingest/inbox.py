@@ -386,6 +386,13 @@ def _supersede(received: pd.DataFrame, order: list[str], arrival: dict[str, int]
     return received
 
 
+def _unit_list(codes: pd.Series) -> str:
+    """The file's distinct unit codes, sorted, comma-separated: what review scopes on."""
+    return ",".join(
+        sorted(codes.dropna().astype("str").str.strip().loc[lambda s: s != ""].unique())
+    )
+
+
 def _ledger(
     entries: list[_Entry], received: pd.DataFrame, day: date, catalogue: Catalogue
 ) -> pd.DataFrame:
@@ -399,7 +406,7 @@ def _ledger(
     counts = tally.groupby("file_id", sort=False).agg(
         rows_received=("superseded", "size"),
         rows_superseded=("superseded", "sum"),
-        units=("unit_code", "nunique"),
+        units=("unit_code", _unit_list),
     )
     rows = []
     for e in entries:
@@ -421,7 +428,7 @@ def _ledger(
                 "size_bytes": e.size,
                 "received_at": e.received_at,
                 "form": e.form or catalogue.form,
-                "units": int(got["units"]) if got is not None else 0,
+                "units": got["units"] if got is not None else "",
                 "rows_received": n,
                 "rows_accepted": 0,
                 "rows_quarantined": 0,
@@ -440,7 +447,7 @@ def _ledger(
 
 _LEDGER_DTYPES = {
     "size_bytes": "int64",
-    "units": "int64",
+    "units": "str",
     "rows_received": "int64",
     "rows_accepted": "int64",
     "rows_quarantined": "int64",

@@ -18,6 +18,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,9 @@ from huizong.ingest.headers import (
 )
 from huizong.ingest.periods import parse_periods, periods_with_year
 from huizong.ingest.values import NoCachedValue, events_json, parse_counts, parse_text
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
 
 #: Hidden sheet the template writes: rows of (key, value), e.g. ("kind", "department").
 MARKER_SHEET = "_huizong"
@@ -497,13 +501,26 @@ def _has_formulas(path: Path) -> bool:
 
 def _mark_formulas_without_value(path: Path, sheets: list[tuple[str, list[list[object]]]]) -> None:
     """Cells that hold a formula but read blank (no cached result: files written by
-    scripts, never opened in Excel) become :class:`NoCachedValue`, a cell error later."""
+    scripts, never opened in Excel) become :class:`NoCachedValue`, a cell error later.
+
+    openpyxl gets an open file, not the path: it refuses names without an Excel
+    extension, and the nightly ingest reads the stored copy ``store/<sha256>``. A
+    workbook whose formulas cannot be checked is rejected rather than read as blanks."""
     import openpyxl
 
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except Exception:  # calamine could read it; missing formula marks are not fatal
-        return
+    with path.open("rb") as fh:
+        try:
+            wb = openpyxl.load_workbook(fh, read_only=True, data_only=False)
+        except Exception as exc:  # openpyxl raises several types for odd workbooks
+            raise SubmissionRejected(
+                f"无法检查文件中的公式：{exc}；请在Excel中打开并另存为 .xlsx 后重报",
+                f"cannot check the formulas in the file: {exc}; open it in Excel, "
+                "save as .xlsx and resubmit",
+            ) from exc
+        _mark_cells(wb, sheets)
+
+
+def _mark_cells(wb: Workbook, sheets: list[tuple[str, list[list[object]]]]) -> None:
     try:
         for name, rows in sheets:
             if name not in wb.sheetnames:

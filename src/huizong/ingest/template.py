@@ -3,8 +3,9 @@
 Headers carry both the Chinese label and the code ("排查登记人数(persons_screened)"):
 clerks read the label, the reader matches the code even if the label is retyped. Unit
 codes, names and the date are pre-filled as text; indicator cells carry Excel data
-validation (whole numbers within the catalogue's bounds) so most typos never leave the
-clerk's desk. A hidden sheet ``_huizong`` records form, unit and kind for the reader.
+validation (whole numbers within the catalogue's bounds, or a not-applicable mark) so
+most typos never leave the clerk's desk, and the row above the header says what blank,
+0 and 不适用 mean. A hidden sheet ``_huizong`` records form, unit and kind for the reader.
 """
 
 from __future__ import annotations
@@ -18,6 +19,25 @@ from huizong.catalogue import Catalogue
 from huizong.ingest.headers import META_LABELS_ZH
 from huizong.ingest.reader import MARKER_SHEET
 from huizong.registry import Registry
+
+#: Marks the template accepts for "does not apply to us"; the reader knows them all
+#: (``NOT_APPLICABLE_TOKENS``; Excel compares text without case, so N/A is also n/a).
+NOT_APPLICABLE_MARKS = ("不适用", "/", "N/A", "无此项", "不涉及")
+
+#: The three states of a count cell, written above the header (never mapped as one).
+INSTRUCTIONS = (
+    "填报说明：空白 = 未报；0 = 零报告（没有发生，也算已报）；不适用 或 / = 本单位不适用 | "
+    "blank = not reported; 0 = a zero report (counts as reported); "
+    "不适用 or / = not applicable"
+)
+
+
+def count_cell_rule(cell: str, low: int, high: int) -> str:
+    """Excel validation formula for a count cell (relative to its range's first cell):
+    a whole number between the bounds, or one of the not-applicable marks."""
+    number = f"AND(ISNUMBER({cell}),{cell}=INT({cell}),{cell}>={low},{cell}<={high})"
+    marks = ",".join(f'{cell}="{mark}"' for mark in NOT_APPLICABLE_MARKS)
+    return f"OR({number},{marks})"
 
 
 class TemplateError(ValueError):
@@ -72,6 +92,9 @@ def write_template(
     ]
     ws.cell(row=1, column=1, value=f"{unit['name']} {catalogue.title_zh} {day.isoformat()}")
     ws.cell(row=1, column=1).font = Font(bold=True, size=14)
+    ws.cell(row=1, column=len(meta) + 1, value=INSTRUCTIONS).alignment = Alignment(
+        wrap_text=False, vertical="center"
+    )
     head_fill = PatternFill("solid", fgColor="DDEBF7")
     for j, text in enumerate(headers, start=1):
         c = ws.cell(row=2, column=j, value=text)
@@ -91,18 +114,17 @@ def write_template(
             continue
         upper = ind.max if ind.max is not None else 2_000_000_000
         dv = DataValidation(
-            type="whole",
-            operator="between",
-            formula1=str(ind.min),
-            formula2=str(upper),
+            type="custom",
+            formula1=count_cell_rule(f"{letter}{first}", ind.min, upper),
             allow_blank=True,
             showErrorMessage=True,
             showInputMessage=True,
             errorTitle="数值无效",
             error=f"{ind.zh}应为{ind.min}到{upper}之间的整数（单位：{ind.unit}）；"
-            "没有发生请填0，不适用请留空并在备注说明",
+            "没有发生请填0（零报告）；本单位不适用请填“不适用”或“/”",
             promptTitle=ind.zh[:32],
-            prompt=f"整数，单位：{ind.unit}；0 表示没有发生，空白表示未填报"[:255],
+            prompt=f"整数，单位：{ind.unit}；0 = 零报告（没有发生）；"
+            "不适用 或 / = 不适用；空白 = 未报"[:255],
         )
         dv.add(f"{letter}{first}:{letter}{last}")
         ws.add_data_validation(dv)

@@ -23,24 +23,22 @@ from __future__ import annotations
 import io
 import logging
 import os
-import re
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from sqlalchemy import Connection, Date, Engine, bindparam, create_engine, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Connection, Date, bindparam, text
 
 from huizong.catalogue import Catalogue
 from huizong.registry import Registry
 from huizong.registry.divisions import ORG_UNIT_COLUMNS
 from huizong.sqlfiles import load_sql, sql_dir
+from huizong.warehouse import engine as _engine
+from huizong.warehouse import normalise_url as normalise_url  # old home; review imports it
+from huizong.warehouse import quote_identifier as _q
 
 Kind = Literal["date", "text", "int", "float", "ts"]
 
@@ -195,7 +193,6 @@ _SCHEMA_LOCK_KEY = 0
 _ORG_UNIT_LOCK_KEY = -1
 _COPY_CHUNK = 200_000
 _TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f+00:00"
-_IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 #: ``application_name`` of the publishing connection (find it in ``pg_stat_activity``).
 PUBLISH_APPLICATION = "huizong-publish"
 DEFAULT_RETRIES = 3
@@ -221,13 +218,6 @@ class DayTables:
 
 
 # ---- SQL files -----------------------------------------------------------------------
-
-
-def _q(name: str) -> str:
-    """Quote an identifier from our own specs or a checked catalogue code."""
-    if not _IDENT.match(name):
-        raise ValueError(f"not a plain identifier: {name!r}")
-    return f'"{name}"'
 
 
 def schema_statements(catalogue: Catalogue) -> list[str]:
@@ -256,34 +246,6 @@ def report_spec(catalogue: Catalogue) -> list[tuple[str, Kind]]:
         *REPORT_META,
         *((i.code, "int" if i.is_numeric else "text") for i in catalogue.indicators),
     ]
-
-
-# ---- engine --------------------------------------------------------------------------
-
-
-def normalise_url(url: str) -> URL:
-    """psycopg 3 for any PostgreSQL URL; a SQLite file's folder is created."""
-    u = make_url(url)
-    if u.drivername in ("postgresql", "postgres"):
-        u = u.set(drivername="postgresql+psycopg")
-    if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:"):
-        Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    return u
-
-
-@contextmanager
-def _engine(url: str, application: str = "huizong") -> Iterator[Engine]:
-    u = normalise_url(url)
-    if u.get_backend_name() == "sqlite":
-        args: dict[str, object] = {"timeout": 60}
-    else:  # an unreachable server fails in seconds (and is retried), not after minutes
-        args = {"connect_timeout": 10, "application_name": application}
-        args = {k: v for k, v in args.items() if k not in u.query}
-    engine = create_engine(u, poolclass=NullPool, connect_args=args)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def _is_pg(conn: Connection) -> bool:

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 
 from huizong import frames
 from huizong.catalogue import Catalogue
+from huizong.given import values_given
 from huizong.registry import NATION_CODE, Registry
 from huizong.settings import TIMEZONE, Settings
 
@@ -358,7 +359,9 @@ def roll_up(
     parent_pos = {lv: _parent_positions(by_level[lv], lv, codes_at) for lv in levels[1:]}
     anc = _reporter_ancestors(villages, deps, levels, codes_at, parent_pos)
 
-    acc, rep_pos = _accepted_rows(accepted, reporters["code"])
+    # a row that says nothing (a template returned blank) is kept, but is not a report
+    said = values_given(accepted, catalogue) > 0
+    acc, rep_pos = _accepted_rows(accepted if said.all() else accepted[said], reporters["code"])
     reported = np.zeros(len(reporters), dtype=bool)
     reported[rep_pos] = True
     on_time = np.zeros(len(reporters), dtype=bool)

@@ -347,6 +347,25 @@ def _rows_of(f: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return zh, en
 
 
+def empty_report_texts(f: pd.DataFrame) -> Texts:
+    """A row with every indicator blank: kept and accounted, but the unit is not counted
+    as reporting; the clerk learns how to say zero and not applicable."""
+    value = pd.Series("", index=f.index, dtype="str")
+    zh = pd.Series(
+        "该行没有填写任何指标（全部空白），不计为已上报；没有发生请填0（零报告），"
+        "本单位不适用请填“不适用”或“/”",
+        index=f.index,
+        dtype="str",
+    )
+    en = pd.Series(
+        "the row has no value for any indicator (all blank) and does not count as a report; "
+        "write 0 for a zero report, 不适用 or / where an indicator does not apply",
+        index=f.index,
+        dtype="str",
+    )
+    return value, zh, en
+
+
 def unique_texts(f: pd.DataFrame) -> Texts:
     """All rows of a unit/day group; says which rows (file, sheet, row numbers) they are.
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from huizong import frames
 from huizong.catalogue import Catalogue
+from huizong.given import values_given
 from huizong.registry import Registry
 from huizong.validate import messages
 from huizong.validate.runner import ReceivedContractError, run_suite
@@ -24,9 +25,11 @@ from huizong.validate.suggest import suggest_unit_codes, suggested_names
 from huizong.validate.suites import (
     DERIVED_COLUMNS,
     FILE_TOWNSHIP,
+    NO_CELL_ERRORS,
     UNIT_KIND,
     UNIT_LEVEL,
     UNIT_TOWNSHIP,
+    VALUES_GIVEN,
     load_suite,
 )
 
@@ -102,6 +105,10 @@ def _prepared(cands: pd.DataFrame, catalogue: Catalogue, registry: Registry) -> 
     township = frame["unit_code"].map(units["township_code"]).astype("str")
     frame[UNIT_TOWNSHIP] = township.where(village.to_numpy(bool))
     frame[FILE_TOWNSHIP] = file_townships(frame, frame[UNIT_TOWNSHIP])
+    given = values_given(frame, catalogue)
+    # a cell that could not be read was written: the row is quarantined, not "empty"
+    given += (~frame["cell_errors"].fillna("").isin(NO_CELL_ERRORS)).to_numpy(bool)
+    frame[VALUES_GIVEN] = given
     return frame
 
 
@@ -225,6 +232,7 @@ def _issues(
         "period_present": lambda s: messages.period_present_texts(s, iso),
         "period_is_day": lambda s: messages.period_is_day_texts(s, day, max_age_days),
         "unique_unit_day": messages.unique_texts,
+        "empty_report": messages.empty_report_texts,
     }
     for rule, texts in simple.items():
         sub = f[f["rule"] == rule]

@@ -32,7 +32,9 @@ UNIT_KIND = "_unit_kind"
 #: file is not one township's batch): see ``rows.file_townships``.
 UNIT_TOWNSHIP = "_unit_township"
 FILE_TOWNSHIP = "_file_township"
-DERIVED_COLUMNS = (UNIT_LEVEL, UNIT_KIND, UNIT_TOWNSHIP, FILE_TOWNSHIP)
+#: How many indicators the row says something about (``huizong.given.values_given``).
+VALUES_GIVEN = "_values_given"
+DERIVED_COLUMNS = (UNIT_LEVEL, UNIT_KIND, UNIT_TOWNSHIP, FILE_TOWNSHIP, VALUES_GIVEN)
 
 #: Suite parameter holding the reporting day (a one-element list of the ISO date).
 DAY_PARAMETER = "reporting_day"
@@ -143,6 +145,14 @@ def _specs(catalogue: Catalogue) -> list[tuple[str, dict[str, Any], str, str, st
             "critical",
             "cell_parse",
             "cell_errors",
+        ),
+        (
+            # a template returned with nothing filled in: passes, but is not a report
+            "ExpectColumnValuesToBeBetween",
+            {"column": VALUES_GIVEN, "min_value": 1},
+            "warning",
+            "empty_report",
+            None,
         ),
     ]
     for ind in catalogue.numeric:

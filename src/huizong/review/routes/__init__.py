@@ -1,0 +1,1 @@
+"""The review app's routers, one module per group of pages (see ``huizong.review.app``)."""

@@ -1,0 +1,27 @@
+"""Audit: every steward action of the day on units in scope (who, when, what, why)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from huizong.review import queries, store
+from huizong.review.deps import BackendDep, DayDep, StewardDep, ViewDep
+from huizong.review.html import page, table
+from huizong.review.views import records
+
+router = APIRouter()
+
+
+@router.get("/runs/{period}/audit", response_class=HTMLResponse)
+def audit_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) -> HTMLResponse:
+    acts = queries.actions(backend.engine, p, steward.scopes)
+    cols = {c: c for c in store.ACTION_COLUMNS if c not in ("id", "file_id", "period")}
+    return HTMLResponse(page(f"{p} 审核记录 Audit trail", table(acts, cols), root=v.root))
+
+
+@router.get("/api/runs/{period}/audit")
+def audit_json(p: DayDep, steward: StewardDep, backend: BackendDep) -> list[dict[str, Any]]:
+    return records(queries.actions(backend.engine, p, steward.scopes))

@@ -1,0 +1,172 @@
+"""Runs and days: the list of published days, one day's issues and files, one unit's
+issues, and the day's Great Expectations Data Docs."""
+
+from __future__ import annotations
+
+import mimetypes
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from huizong.review import queries
+from huizong.review.deps import BackendDep, DayDep, StewardDep, ViewDep
+from huizong.review.html import e, page, table
+from huizong.review.scopes import ScopeError, check_scope
+from huizong.review.views import MAX_ROWS, issue_table, records
+
+router = APIRouter()
+
+#: GX's pages run their own inline scripts (tables, filters) from bundled files; they may
+#: still not post forms, fetch anything or be framed by another site.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'none'; form-action 'none'; "
+    "frame-ancestors 'self'; base-uri 'none'"
+)
+
+
+@router.get("/", response_class=HTMLResponse, name="runs")
+def runs_page(steward: StewardDep, backend: BackendDep, v: ViewDep) -> HTMLResponse:
+    found = queries.runs(backend.engine, steward.scopes)
+    body = (
+        f'<p class="note">用户 User: {e(steward.username)} · 负责单位 Units: '
+        f"{e(', '.join(steward.scopes) or '—')}</p>"
+        + table(
+            found,
+            {
+                "period": "日期 Day",
+                "files": "文件 Files",
+                "quarantined": "隔离 Quarantined",
+                "warnings": "警告 Warnings",
+            },
+            cells={
+                "period": lambda rec: (
+                    f'<a href="{e(v.url("/runs/" + rec["period"]))}">{e(rec["period"])}</a>'
+                )
+            },
+        )
+    )
+    return HTMLResponse(page("审核 · 运行 Runs", body, root=v.root))
+
+
+@router.get("/api/runs")
+def runs_json(steward: StewardDep, backend: BackendDep) -> list[dict[str, Any]]:
+    return records(queries.runs(backend.engine, steward.scopes))
+
+
+@router.get("/runs/{period}", response_class=HTMLResponse)
+def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) -> HTMLResponse:
+    eng = backend.engine
+    quarantine = queries.issues(eng, p, steward.scopes, "quarantine")
+    warnings = queries.issues(eng, p, steward.scopes, "warning")
+    files = queries.ledger(eng, p, steward.scopes)
+    base = f"/runs/{p}"
+    docs = backend.settings.home / "data_docs" / p
+    parts = []
+    if docs.is_dir() and queries.period_in_scope(eng, p, steward.scopes):
+        parts.append(f'<p><a href="{e(v.url(base))}/data-docs/">数据文档 Data Docs</a></p>')
+    parts.append(
+        v.form(
+            f"{base}/rerun",
+            {},
+            '<button type="submit" id="rerun">重新运行此日 Re-run this day</button>',
+            class_="inline",
+        )
+        + f' <a href="{e(v.url(base))}/audit">审核记录 Audit trail</a>'
+        f' <a href="{e(v.url(base))}/totals" id="totals-link">汇总 Totals</a>'
+    )
+    parts.append("<h2>隔离 · 按单位 Quarantine by unit</h2>")
+    parts.append(
+        table(
+            queries.by_unit(quarantine),
+            {
+                "unit_code": "单位代码 Unit",
+                "unit_name": "名称 Name",
+                "issues": "问题 Issues",
+                "open": "待处理 Open",
+                "rows": "行 Rows",
+            },
+            cells={
+                "unit_code": lambda rec: (
+                    f'<a href="{e(v.url(base))}/units/{e(rec["unit_code"])}">'
+                    f"{e(rec['unit_code'])}</a>"
+                )
+            },
+        )
+    )
+    parts.append("<h2>隔离 · 按规则 Quarantine by rule</h2>")
+    parts.append(
+        table(
+            queries.by_rule(quarantine),
+            {
+                "rule": "规则 Rule",
+                "message_zh": "说明",
+                "message_en": "Message",
+                "issues": "问题 Issues",
+                "open": "待处理 Open",
+            },
+        )
+    )
+    parts.append("<h2>隔离的行 Quarantined rows</h2>")
+    parts.append(issue_table(quarantine, base, v))
+    parts.append("<h2>警告 Warnings</h2>")
+    parts.append(issue_table(warnings, base, v, mark_reviewed=True))
+    parts.append("<h2>文件 Files</h2>")
+    parts.append(
+        table(
+            files.head(MAX_ROWS),
+            {
+                "file_name": "文件名 File",
+                "status": "状态 Status",
+                "rows_received": "收到 Received",
+                "rows_accepted": "接受 Accepted",
+                "rows_quarantined": "隔离 Quarantined",
+                "message": "说明 Message",
+            },
+        )
+    )
+    return HTMLResponse(page(f"{p} 审核 Review", "".join(parts), root=v.root))
+
+
+@router.get("/api/runs/{period}")
+def day_json(p: DayDep, steward: StewardDep, backend: BackendDep) -> dict[str, Any]:
+    eng = backend.engine
+    return {
+        "period": p,
+        "quarantine": records(queries.issues(eng, p, steward.scopes, "quarantine")),
+        "warnings": records(queries.issues(eng, p, steward.scopes, "warning")),
+        "files": records(queries.ledger(eng, p, steward.scopes)),
+    }
+
+
+@router.get("/runs/{period}/units/{unit_code}", response_class=HTMLResponse)
+def unit_page(
+    p: DayDep, unit_code: str, steward: StewardDep, backend: BackendDep, v: ViewDep
+) -> HTMLResponse:
+    check_scope(unit_code, steward.scopes)
+    base = f"/runs/{p}"
+    parts = []
+    for kind, title in (("quarantine", "隔离 Quarantine"), ("warning", "警告 Warnings")):
+        found = queries.issues(backend.engine, p, steward.scopes, kind)
+        found = found[found["unit_code"] == unit_code]
+        parts.append(f"<h2>{title}</h2>")
+        parts.append(issue_table(found, base, v, mark_reviewed=kind == "warning"))
+    return HTMLResponse(page(f"{p} · {unit_code}", "".join(parts), root=v.root))
+
+
+@router.get("/runs/{period}/data-docs/{path:path}")
+def data_docs(p: DayDep, path: str, steward: StewardDep, backend: BackendDep) -> Response:
+    """The day's Data Docs, only to a steward whose scope covers every unit of the day."""
+    if not queries.period_in_scope(backend.engine, p, steward.scopes):
+        raise ScopeError("Data Docs cover units outside your assignment")
+    base = (backend.settings.home / "data_docs" / p).resolve()
+    target = (base / (path or "index.html")).resolve()
+    if target.is_dir():
+        target = target / "index.html"
+    if not target.is_relative_to(base) or not target.is_file():
+        raise HTTPException(404, "没有这个数据文档页面 / no such Data Docs page")
+    kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    if kind.startswith("text/"):
+        kind += "; charset=utf-8"
+    return FileResponse(target, media_type=kind, headers={"Content-Security-Policy": DOCS_CSP})

@@ -1,0 +1,113 @@
+"""Pieces of pages and answers that several routers share: issue tables, JSON records,
+numbers as clerks write them, and the answer after an action."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import pandas as pd
+from fastapi import HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from huizong.catalogue import Catalogue
+from huizong.review.deps import View, wants_json
+from huizong.review.html import e, table
+
+MAX_ROWS = 2000  # rows shown per table on a page (the JSON variants return all)
+
+
+def row_query(rec: Any) -> str:
+    """The query string addressing one received row (file, sheet, line)."""
+    return urlencode(
+        {"file_id": rec["file_id"], "sheet": rec["sheet"], "row_number": rec["row_number"]}
+    )
+
+
+def issue_table(
+    found: pd.DataFrame, base: str, v: View, *, mark_reviewed: bool = False, link: bool = True
+) -> str:
+    """Issues with their file and row, message in both languages and review status."""
+    shown = found.head(MAX_ROWS)
+
+    def row_link(rec: pd.Series) -> str:
+        label = f"{e(rec['file_name'])} #{e(rec['row_number'])}"
+        return f'<a href="{e(v.url(base))}/row?{e(row_query(rec))}">{label}</a>' if link else label
+
+    def status(rec: pd.Series) -> str:
+        out = f'<span class="{e(rec["status"])}">{e(rec["status"])}</span>'
+        if rec["status"] != "open":
+            out += f' <span class="note">{e(rec["status_by"])}: {e(rec["status_note"])}</span>'
+        if mark_reviewed and rec["severity"] == "warning" and rec["status"] == "open":
+            out += v.form(
+                f"{base}/mark-reviewed",
+                {
+                    "file_id": rec["file_id"],
+                    "sheet": rec["sheet"],
+                    "row_number": rec["row_number"],
+                    "rule": rec["rule"],
+                },
+                ' <button type="submit">已审 Mark reviewed</button>',
+                class_="inline",
+            )
+        return out
+
+    more = (
+        f'<p class="note">另有 {len(found) - MAX_ROWS} 行，见 JSON · '
+        f"{len(found) - MAX_ROWS} more rows: see the JSON view</p>"
+        if len(found) > MAX_ROWS
+        else ""
+    )
+    return (
+        table(
+            shown,
+            {
+                "unit_code": "单位 Unit",
+                "unit_name": "名称 Name",
+                "row": "原始文件与行 File and row",
+                "column": "字段 Field",
+                "value": "值 Value",
+                "rule": "规则 Rule",
+                "message_zh": "说明",
+                "message_en": "Message",
+                "status": "状态 Status",
+            },
+            cells={"row": row_link, "status": status},
+        )
+        + more
+    )
+
+
+def done(request: Request, v: View, row: dict[str, Any]) -> Response:
+    """After an action: the audit row (JSON) or back to the row's page."""
+    if wants_json(request):
+        return JSONResponse(dict(row))
+    return RedirectResponse(v.url(f"/runs/{row['period']}/row?{row_query(row)}"), status_code=303)
+
+
+def indicator_code(catalogue: Catalogue, indicator: str | None) -> str:
+    """The requested numeric indicator, default the catalogue's first (400 if unknown)."""
+    numeric = [i.code for i in catalogue.numeric]
+    code = indicator or numeric[0]
+    if code not in numeric:
+        raise HTTPException(400, f"不是数值指标 / not a numeric indicator: {code!r}")
+    return code
+
+
+def number(value: object) -> str:
+    """A total as the clerk writes it: integers without ``.0``; blank when not reported."""
+    if value is None or pd.isna(value):
+        return ""
+    n = float(value)  # type: ignore[arg-type]
+    return str(int(n)) if n.is_integer() else f"{n:g}"
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-safe records (NA → null, numpy scalars → Python)."""
+    if frame.empty:
+        return []
+    clean = frame.astype(object).where(frame.notna(), None)
+    return [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in rec.items()}
+        for rec in clean.to_dict(orient="records")
+    ]
