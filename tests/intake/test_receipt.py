@@ -10,7 +10,7 @@ import pandas as pd
 
 from helpers.smtp import smtp_receiver
 from huizong import frames
-from huizong.intake import receipts
+from huizong.ingest import receipts
 from huizong.intake.arrivals import Arrival, deposit
 from huizong.intake.notify import SmtpNotifier
 from huizong.intake.receipt import mail_receipts, receipt_text

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from huizong import frames
-from huizong.intake import receipts
+from huizong.ingest import receipts
 from huizong.intake.arrivals import Arrival, deposit, reporting_day_of, safe_file_name
 from huizong.pipeline import ingest_day, rollup_day, validate_day
 from huizong.settings import Settings

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from huizong.intake import receipts
+from huizong.ingest import receipts
 from huizong.schedule import NIGHT_HOUR
 from huizong.settings import TIMEZONE, Settings
 

@@ -91,7 +91,7 @@ def chase_day(
     keep the list for the review page, notify each steward of their part."""
     from huizong.catalogue import load_catalogue
     from huizong.ingest import ingest_inbox
-    from huizong.pipeline import registry_for
+    from huizong.registry.loaded import registry_for
 
     registry = registry_for(settings)
     received, _, _ = ingest_inbox(

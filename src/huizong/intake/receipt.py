@@ -106,7 +106,7 @@ def mail_receipts(day: date, settings: Settings, notifier: Notifier) -> dict[str
     mailed = ledger[(ledger["channel"] == "mail") & (ledger["sender"].fillna("") != "")]
     sent = []
     for sender, files in mailed.groupby("sender", sort=True):
-        level = "township" if int(files["units"].max()) > 1 else "village"
+        level = "township" if _most_units(files["units"]) > 1 else "village"
         deadline = deadline_of(day, level, config)
         subject = f"【汇总】{day.isoformat()} 报表回执 / receipt of your report"
         notifier.send(str(sender), subject, receipt_text(files, quarantine, deadline))
@@ -125,3 +125,10 @@ def mail_receipts_if_on(day: date, settings: Settings, *, in_task: bool = False)
         return {"sent": [], "off": True}
     uri = connection_uri(config.smtp_conn_id, in_task=in_task)
     return mail_receipts(day, settings, SmtpNotifier.from_uri(uri, sender=config.mail_from))
+
+
+def _most_units(units: pd.Series) -> int:
+    """The ledger's ``units`` is the comma-separated unit codes of a file."""
+    return max(
+        (len([u for u in str(v).split(",") if u.strip()]) for v in units.fillna("")), default=0
+    )
