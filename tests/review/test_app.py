@@ -220,6 +220,8 @@ B_CASES: dict[Route, str] = {
     ("POST", "/runs/{period}/rerun"): "filter",  # not unit data; see test_rerun_*
     ("GET", "/runs/{period}/totals"): "filter",  # see test_totals_*
     ("GET", "/api/runs/{period}/totals"): "filter",
+    ("GET", "/upload/{period}"): "filter",  # the form: names only the clerk's own units
+    ("POST", "/upload/{period}"): "deny",  # unit_code of county B: 403, nothing kept
 }
 
 
