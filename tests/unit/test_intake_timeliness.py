@@ -102,3 +102,14 @@ def test_sender_file_names_cannot_leave_their_folder() -> None:
     assert safe_file_name("a\x00b.csv") == "ab.csv"
     long = safe_file_name("村" * 200 + ".xlsx")
     assert long.endswith(".xlsx") and len(long.encode()) <= 180
+
+
+def test_a_temp_file_left_by_a_crash_is_not_taken_for_a_deposit(tmp_path) -> None:
+    settings = _settings(tmp_path)
+    data = _csv("130902001001", "建北社区")
+    arrival = Arrival(data, "a.csv", _local(10), receipts.MAIL)
+    folder = settings.inbox_for(DAY) / "_mail" / arrival.sha256[:16]
+    folder.mkdir(parents=True)
+    (folder / ".incoming-crashed").write_bytes(data[:5])
+    done = deposit(arrival, settings)
+    assert done.new and done.path == folder / "a.csv" and done.path.read_bytes() == data
