@@ -8,6 +8,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
 
 from huizong import frames
 from huizong.ingest import receipts
@@ -113,3 +115,11 @@ def test_a_temp_file_left_by_a_crash_is_not_taken_for_a_deposit(tmp_path) -> Non
     (folder / ".incoming-crashed").write_bytes(data[:5])
     done = deposit(arrival, settings)
     assert done.new and done.path == folder / "a.csv" and done.path.read_bytes() == data
+
+
+@given(st.text(max_size=400))
+def test_any_sender_name_becomes_one_harmless_path_component(name: str) -> None:
+    safe = safe_file_name(name)
+    assert safe and "/" not in safe and "\\" not in safe and "\x00" not in safe
+    assert not safe.startswith(".") and len(safe.encode("utf-8")) <= 180
+    assert Path(safe).name == safe
