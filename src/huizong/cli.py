@@ -121,6 +121,39 @@ def _cmd_review_scopes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_intake_pull(args: argparse.Namespace) -> int:
+    from huizong.intake.credentials import MissingConnection
+    from huizong.intake.mailbox import MailboxUnavailable
+    from huizong.intake.pull import pull_sources
+
+    try:
+        summary = pull_sources(Settings.from_env())
+    except (MailboxUnavailable, MissingConnection) as exc:
+        print(f"huizong: error: {exc}", file=sys.stderr)
+        return 1
+    for name, got in summary.items():
+        print(f"{name}: {got['messages']} messages, {got['files_new']} new files {got['days']}")
+    if not summary:
+        print("no mailbox in the sources file (HUIZONG_SOURCES): nothing to pull")
+    return 0
+
+
+def _cmd_intake_chase(args: argparse.Namespace) -> int:
+    from huizong.intake.config import load_sources
+    from huizong.intake.deadlines import chase_day, run_deadline
+
+    settings = Settings.from_env()
+    if args.no_notify:
+        summary = chase_day(args.date, args.level, settings, load_sources(settings.sources), None)
+    else:
+        summary = run_deadline(args.date, args.level, settings)
+    print(
+        f"{summary['day']} {summary['level']}: {summary['missing']} units missing; "
+        f"list {summary['list']}; notified {', '.join(summary['notified']) or 'nobody'}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="huizong", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -178,6 +211,16 @@ def build_parser() -> argparse.ArgumentParser:
     r = vsub.add_parser("scopes", help="list the org units a user is assigned")
     r.add_argument("user")
     r.set_defaults(func=_cmd_review_scopes)
+
+    p = sub.add_parser("intake", help="sources: pull mailboxes, chase missing units")
+    isub = p.add_subparsers(dest="intake_command", required=True)
+    r = isub.add_parser("pull", help="take the mailboxes of the sources file into the inboxes")
+    r.set_defaults(func=_cmd_intake_pull)
+    r = isub.add_parser("chase", help="list (and notify) the units missing at a deadline")
+    r.add_argument("--date", type=_day, required=True)
+    r.add_argument("--level", choices=["village", "township", "department"], default="village")
+    r.add_argument("--no-notify", action="store_true", help="write the list only")
+    r.set_defaults(func=_cmd_intake_chase)
     return parser
 
 

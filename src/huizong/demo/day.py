@@ -25,7 +25,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from huizong import receipts
 from huizong.catalogue import Catalogue, load_catalogue
 from huizong.demo.values import (
     DEPARTMENT_NOT_APPLICABLE,
@@ -34,6 +33,7 @@ from huizong.demo.values import (
     simulate_values,
     unit_sizes,
 )
+from huizong.ingest import receipts
 from huizong.ingest.headers import META_LABELS_ZH
 from huizong.registry import Registry, load_registry
 from huizong.settings import TIMEZONE
