@@ -30,6 +30,8 @@ Every night at 02:00 Asia/Shanghai, for the **previous day**:
    with completeness and timeliness for every unit;
 4. **publish** the day atomically to the warehouse (`HUIZONG_WAREHOUSE_URL`);
 5. **workbook**: the consolidated Excel workbook under `var/out/<day>/`;
+   **periods** (after publish): the week, 旬 and month containing the day, brought up
+   to date from the published days into `period_consolidated` / `period_completeness`;
 6. **mail_receipts** (after validate, beside the roll-up; off by default): each mail
    sender's receipt (回执) of what was accepted and quarantined and why;
 7. **data_docs** (after validate, beside the roll-up): Great Expectations Data Docs of
@@ -147,6 +149,10 @@ def huizong_nightly() -> None:
     def workbook(day: str, _rolled: dict[str, Any]) -> dict[str, Any]:
         return _step("workbook_day", day)
 
+    @task
+    def periods(day: str, _published: dict[str, Any]) -> dict[str, Any]:
+        return _step("periods_day", day)
+
     day = reporting_day()
     validated = validate(day, ingest(day, pull_sources(day)))
     data_docs(day, validated)  # beside the roll-up: totals never wait for the docs
@@ -154,6 +160,7 @@ def huizong_nightly() -> None:
     rolled = roll_up(day, validated)
     published = publish(day, rolled)
     workbook(day, published)
+    periods(day, published)
 
 
 huizong_nightly()

@@ -39,7 +39,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_demo_data(args: argparse.Namespace) -> int:
     """For the registry later runs use (a loaded one, else the shipped 沧州市 extract)."""
     from huizong.demo import plan_demo_day, write_demo_plan
-    from huizong.pipeline import registry_for
+    from huizong.registry import registry_for
 
     settings = Settings.from_env()
     registry = registry_for(settings)
@@ -142,7 +142,7 @@ def _cmd_intake_chase(args: argparse.Namespace) -> int:
     from huizong.intake.config import load_sources
     from huizong.intake.deadlines import chase_day, run_deadline
 
-    settings = Settings.from_env()
+    settings = Settings.resolve()
     if args.no_notify:
         summary = chase_day(args.date, args.level, settings, load_sources(settings.sources), None)
     else:
@@ -152,6 +152,36 @@ def _cmd_intake_chase(args: argparse.Namespace) -> int:
         f"list {summary['list']}; notified {', '.join(summary['notified']) or 'nobody'}"
     )
     return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from huizong.catalogue import load_catalogue
+    from huizong.periods import parse_period, week_start_from_env
+    from huizong.registry import registry_for
+    from huizong.publish import unit_report
+
+    settings = Settings.resolve()
+    period = parse_period(args.period, week_start=week_start_from_env())
+    fmt = args.format or (args.output.suffix.lstrip(".").lower() or "xlsx")
+    if fmt not in REPORT_FORMATS:
+        raise ValueError(
+            f"报告格式“{fmt}”不支持 / unknown format {fmt!r}: {', '.join(REPORT_FORMATS)}"
+        )
+    catalogue, registry = load_catalogue(settings.form), registry_for(settings)
+    tables = unit_report.load_unit_tables(
+        settings.warehouse, args.unit, period, registry, catalogue
+    )
+    if fmt == "xlsx":
+        path = unit_report.write_unit_workbook(args.output, tables, registry, catalogue)
+    else:
+        context = unit_report.progress_context(tables, registry, catalogue, date.today())
+        text = unit_report.render_progress_text(context)
+        path = unit_report.write_progress_report(args.output, text, fmt)
+    print(path)
+    return 0
+
+
+REPORT_FORMATS = ("xlsx", "docx", "txt")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -181,6 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", type=_day, required=True)
     p.add_argument("-o", "--output", type=Path, required=True)
     p.set_defaults(func=_cmd_template)
+
+    p = sub.add_parser("report", help="a unit's consolidated workbook or 情况汇报 for a period")
+    p.add_argument("--unit", required=True, help="org unit code (township, county, city …)")
+    p.add_argument("--period", required=True, help="2020-01-28 | 2020-W05 | 2020-01-2旬 | 2020-01")
+    p.add_argument("--format", choices=REPORT_FORMATS, default=None, help="default: from -o")
+    p.add_argument("-o", "--output", type=Path, required=True)
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("validate", help="check submission files; exit 1 if any error")
     p.add_argument("files", nargs="+", type=Path)

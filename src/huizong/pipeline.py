@@ -208,6 +208,33 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
     return {"day": day.isoformat(), "workbook": str(path)}
 
 
+def periods_day(day: date, settings: Settings) -> dict[str, Any]:
+    """Bring the week, 旬 and month containing ``day`` up to date from the published days."""
+    from huizong.periods import consolidate_period, periods_containing, week_start_from_env
+    from huizong.publish.warehouse import publish_period, read_day_range
+
+    catalogue = load_catalogue(settings.form)
+    registry = registry_for(settings)
+    out: dict[str, Any] = {"day": day.isoformat()}
+    for period in periods_containing(day, week_start=week_start_from_env()):
+        through = min(day, period.end)
+        url = settings.warehouse
+        tables = consolidate_period(
+            period,
+            read_day_range(url, "report", period.start, through, catalogue=catalogue),
+            read_day_range(url, "completeness", period.start, through),
+            catalogue,
+            registry,
+            settings,
+            through=through,
+        )
+        publish_period(
+            url, period.type, period.start, tables.consolidated, tables.completeness, catalogue
+        )
+        out[period.type] = {"label": period.label, "through": through.isoformat()}
+    return out
+
+
 def run_day(
     day: date, settings: Settings, inbox: Path | None = None, allow_empty: bool = False
 ) -> dict[str, Any]:
@@ -233,6 +260,7 @@ def run_day(
             "rollup": rollup_day(day, settings),
             "publish": publish_day(day, settings),
             "workbook": workbook_day(day, settings),
+            "periods": periods_day(day, settings),
         }
         summary["data_docs"] = data_docs_day(day, settings)  # last: the tables come first
         return summary
@@ -263,6 +291,7 @@ __all__ = [
     "check_inbox",
     "day_tables",
     "ingest_day",
+    "periods_day",
     "publish_day",
     "registry_for",
     "rollup_day",

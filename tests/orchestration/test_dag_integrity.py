@@ -48,7 +48,9 @@ def test_no_cycles_and_expected_order(dagbag) -> None:
         "publish",
         "workbook",
     ]
-    assert sorted(order) == sorted([*steps, "data_docs", "mail_receipts"])
+    assert sorted(order) == sorted([*steps, "data_docs", "mail_receipts", "periods"])
+    # the week/旬/month are computed from what was published
+    assert dag.get_task("periods").upstream_task_ids == {"reporting_day", "publish"}
     for before, after in itertools.pairwise(steps):
         assert order.index(before) < order.index(after), order
     docs = dag.get_task("data_docs")

@@ -12,6 +12,7 @@ import pytest
 from huizong import frames
 from huizong.catalogue import load_catalogue
 from huizong.publish.workbook import (
+    LEGEND,
     NOT_APPLICABLE,
     TOTALS_LABEL,
     header_label,
@@ -126,7 +127,10 @@ def _rows_by_code(ws) -> dict[str, tuple]:
 
 
 def test_sheets_one_per_level_then_departments_completeness_quarantine(book):
-    assert book.sheetnames == ["市", "县区", "乡镇街道", "部门", "完整性", "隔离区"]
+    assert book.sheetnames == [
+        *["市", "县区", "乡镇街道", "部门"],
+        *["问题与建议", "完整性", "隔离区", "说明"],
+    ]
 
 
 def test_headers_sections_labels_and_codes(book):
@@ -234,3 +238,33 @@ def test_atomic_write_keeps_the_previous_file_on_failure(tmp_path, registry, day
         write_workbook(path, DAY, completeness=comp.drop(columns=["level"]), **args)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["book.xlsx"]
+
+
+def test_print_settings_on_the_saved_file(book):
+    ws = book["县区"]
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.page_setup.paperSize == 9  # A4
+    assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+    # one page wide (1 is the OOXML default, so an absent attribute means 1), any height
+    assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.print_title_rows == "$1:$3"
+    assert "沧州市" in ws.oddHeader.center.text and DAY.isoformat() in ws.oddHeader.center.text
+    assert ws.oddFooter.right.text == "第 &P 页 共 &N 页"
+    assert "单位负责人" in ws.oddFooter.left.text and "报出日期" in ws.oddFooter.left.text
+    assert ws.row_dimensions[4].hidden is True  # the indicator codes: hidden, still there
+    assert ws.cell(4, 4).value == ordered_indicators(CAT)[0].code
+
+
+def test_notes_legend_and_one_issue_row_per_unit(book, day_frames):
+    notes = [[c.value for c in r] for r in book["说明"].iter_rows()]
+    assert notes[0][:2] == ["图例 Legend", LEGEND]
+    assert any(r[1] == "persons_screened" and "相加" in r[3] for r in notes if r[1])
+    issues = book["问题与建议"]
+    cons = day_frames[0]
+    towns = cons[(cons["level"] == 4) & cons["indicator"].isin([i.code for i in CAT.text])]
+    with_text = towns.groupby("unit_code")["value_text"].apply(lambda s: s.notna().any())
+    got = [r[0].value for r in issues.iter_rows(min_row=2)]
+    assert sorted(c for c in got if c and c[:1].isdigit() and len(c) == 9) == sorted(
+        with_text[with_text].index
+    )
+    assert max(len(str(c.value or "")) for r in issues.iter_rows() for c in r) < 32_767
