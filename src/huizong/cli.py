@@ -157,8 +157,8 @@ def _cmd_intake_chase(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from huizong.catalogue import load_catalogue
     from huizong.periods import parse_period, week_start_from_env
-    from huizong.registry import registry_for
     from huizong.publish import unit_report
+    from huizong.registry import registry_for
 
     settings = Settings.resolve()
     period = parse_period(args.period, week_start=week_start_from_env())
