@@ -23,7 +23,7 @@ export AIRFLOW__LOGGING__LOGGING_LEVEL ?= WARNING
 export GX_ANALYTICS_ENABLED := false
 
 .PHONY: install demo test lint format bench clean airflow-db browser imap compose-tool office \
-	docker-requirements docker-env bless-digest
+	docker-requirements docker-env bless-digest bench-national
 
 # Debian's Chromium and a CJK font for the stewards' browser test (Playwright drives it;
 # it cannot download its own browser here).
@@ -73,8 +73,9 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	touch $@
 
 airflow-db: install
-	@mkdir -p $(AIRFLOW_HOME)
-	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/db-migrate.log; exit 1)
+	@mkdir -p $(AIRFLOW_HOME) && chmod 0700 $(AIRFLOW_HOME)  # metadata DB, secrets, sessions
+	@if [ -f $(AIRFLOW_HOME)/airflow.db ]; then chmod 0600 $(AIRFLOW_HOME)/airflow.db; fi
+	umask 077 && $(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/db-migrate.log; exit 1)
 
 demo: install airflow-db
 	$(BIN)/huizong demo-data --date $(DEMO_DAY)
@@ -119,6 +120,12 @@ bless-digest: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Every step at city, province and nation size against its floor, in one table. Generates
+# the days once into var/bench-cache (nation: ~6 min; needs ../shared/data/divisions,
+# skipped with a message without it); a full run takes 15-40 min on 2 shared cores.
+bench-national: install
+	$(BIN)/python bench/bench_national.py $(if $(SIZES),--sizes $(SIZES))
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

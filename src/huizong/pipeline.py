@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -18,6 +18,9 @@ from huizong import frames, warehouse
 from huizong.catalogue import Catalogue, load_catalogue
 from huizong.registry import registry_for, save_registry
 from huizong.settings import Settings
+
+if TYPE_CHECKING:
+    from huizong.publish.warehouse import DayTables
 
 
 def _read(settings: Settings, day: date, name: str) -> pd.DataFrame:
@@ -155,11 +158,11 @@ def rollup_day(day: date, settings: Settings) -> dict[str, Any]:
     }
 
 
-def publish_day(day: date, settings: Settings) -> dict[str, Any]:
-    from huizong.publish.warehouse import DayTables, publish_tables
+def day_tables(day: date, settings: Settings) -> DayTables:
+    """The frames one day publishes, read from its run files (also the benchmark's input)."""
+    from huizong.publish.warehouse import DayTables
 
-    registry = registry_for(settings)
-    tables = DayTables(
+    return DayTables(
         consolidated=_read(settings, day, frames.CONSOLIDATED),
         completeness=_read(settings, day, frames.COMPLETENESS),
         missing=_read(settings, day, frames.MISSING),
@@ -168,8 +171,20 @@ def publish_day(day: date, settings: Settings) -> dict[str, Any]:
         ledger=_read(settings, day, frames.ACCOUNTED_LEDGER),
         report=_read(settings, day, frames.ACCEPTED),
     )
+
+
+def publish_day(day: date, settings: Settings) -> dict[str, Any]:
+    from huizong.publish.warehouse import publish_tables
+
+    registry = registry_for(settings)
     counts = publish_tables(
-        settings.warehouse, day, tables, registry, load_catalogue(settings.form)
+        settings.warehouse,
+        day,
+        day_tables(day, settings),
+        registry,
+        load_catalogue(settings.form),
+        retries=settings.publish_retries,
+        backoff=settings.publish_backoff,
     )
     return {"day": day.isoformat(), "warehouse": _redact(settings.warehouse), "rows": counts}
 
@@ -274,6 +289,7 @@ __all__ = [
     "Catalogue",
     "EmptyInbox",
     "check_inbox",
+    "day_tables",
     "ingest_day",
     "periods_day",
     "publish_day",

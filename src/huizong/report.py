@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m huizong.report")
     parser.add_argument("--date", type=date.fromisoformat, required=True)
     args = parser.parse_args(argv)
-    print(summarise(args.date, Settings.from_env()))
+    print(summarise(args.date, Settings.resolve()))
     return 0
 
 

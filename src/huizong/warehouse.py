@@ -13,6 +13,7 @@ empty frames instead of a new, empty SQLite file.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -52,13 +53,27 @@ def url_of(target: Target) -> str:
 
 
 def normalise_url(url: Target) -> URL:
-    """psycopg 3 for any PostgreSQL URL; a SQLite file's folder is created."""
+    """psycopg 3 for any PostgreSQL URL; a SQLite file is created owner-only (0600)."""
     u = make_url(url_of(url))
     if u.drivername in ("postgresql", "postgres"):
         u = u.set(drivername="postgresql+psycopg")
     if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:"):
-        Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        _private_file(Path(u.database).expanduser())
     return u
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` readable by its owner only, or take away others' access to it.
+
+    The warehouse holds every report received; SQLite gives its journal and WAL files the
+    mode of the database file, so they follow.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        if path.is_file() and path.stat().st_mode & 0o077 and os.access(path, os.W_OK):
+            path.chmod(0o600)
 
 
 def exists(target: Target) -> bool:
@@ -69,12 +84,11 @@ def exists(target: Target) -> bool:
     return Path(u.database).expanduser().is_file()
 
 
-@contextmanager
-def engine(target: Target, application: str = "huizong") -> Iterator[Engine]:
-    """An engine on the warehouse, disposed on exit; no pool is kept between tasks.
+def open_engine(target: Target, application: str = "huizong") -> Engine:
+    """An engine on the warehouse for a long-lived holder (the review app); it disposes it.
 
     On PostgreSQL an unreachable server fails in seconds (the publish step retries), and
-    the connection shows as ``application`` in ``pg_stat_activity``.
+    the connection shows as ``application`` in ``pg_stat_activity``. No pool is kept.
     """
     u = normalise_url(target)
     if u.get_backend_name() == "sqlite":
@@ -82,7 +96,13 @@ def engine(target: Target, application: str = "huizong") -> Iterator[Engine]:
     else:
         args = {"connect_timeout": 10, "application_name": application}
         args = {k: v for k, v in args.items() if k not in u.query}
-    made = create_engine(u, poolclass=NullPool, connect_args=args)
+    return create_engine(u, poolclass=NullPool, connect_args=args)
+
+
+@contextmanager
+def engine(target: Target, application: str = "huizong") -> Iterator[Engine]:
+    """:func:`open_engine` for the length of a ``with`` block (every step and reader)."""
+    made = open_engine(target, application)
     try:
         yield made
     finally:
