@@ -176,6 +176,7 @@ def _fill(path: str, row: Row) -> str:
         .replace("{unit_code}", row.unit_code)
         .replace("{path:path}", "index.html")
         .replace("{run_id}", "manual__review_test")
+        .replace("{fmt}", "xlsx")
     )
 
 
@@ -235,6 +236,8 @@ B_CASES: dict[Route, str] = {
     ("GET", "/api/runs/{period}/totals"): "filter",
     ("GET", "/upload/{period}"): "filter",  # the form: names only the clerk's own units
     ("POST", "/upload/{period}"): "deny",  # unit_code of county B: 403, nothing kept
+    ("GET", "/downloads/"): "filter",  # lists only the reader's own units
+    ("GET", "/downloads/{unit_code}/{period}/{fmt}"): "deny",  # county B's workbook: 403
 }
 
 
