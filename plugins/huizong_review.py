@@ -28,5 +28,11 @@ class HuizongReviewPlugin(AirflowPlugin):
             "href": f"{URL_PREFIX}/",
             "destination": "nav",
             "url_route": "huizong-review",
-        }
+        },
+        {
+            "name": "汇总下载 Downloads",
+            "href": f"{URL_PREFIX}/downloads/",
+            "destination": "nav",
+            "url_route": "huizong-downloads",
+        },
     ]

@@ -70,6 +70,7 @@ def test_reader_downloads_own_county_not_another(
     monkeypatch.setenv("HUIZONG_HOME", str(demo.home))
     monkeypatch.setenv("HUIZONG_WAREHOUSE_URL", demo.warehouse)
     h = {"Authorization": f"Bearer {airflow_token('reader_a')}"}
+    assert 'href="/downloads/"' in client.get("/", headers=h).text  # linked from the index
     page = client.get("/downloads/", headers=h)
     assert page.status_code == 200
     assert f"/downloads/{COUNTY}/{DAY}/xlsx" in page.text and "沧县" in page.text

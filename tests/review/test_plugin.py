@@ -23,6 +23,8 @@ def test_airflow_loads_the_plugin() -> None:
     external_views, _ = plugins_manager._get_ui_plugins()
     (view,) = [v for v in external_views if v.get("href") == "/huizong-review/"]
     assert view["destination"] == "nav"
+    (dl,) = [v for v in external_views if v.get("href") == "/huizong-review/downloads/"]
+    assert dl["destination"] == "nav" and "汇总下载" in dl["name"]
 
 
 def test_mounted_app_authenticates_and_links_under_the_prefix(

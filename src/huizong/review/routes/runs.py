@@ -31,7 +31,8 @@ def runs_page(steward: StewardDep, backend: BackendDep, v: ViewDep) -> HTMLRespo
     found = queries.runs(backend.engine, steward.scopes)
     body = (
         f'<p class="note">用户 User: {e(steward.username)} · 负责单位 Units: '
-        f"{e(', '.join(steward.scopes) or '—')}</p>"
+        f"{e(', '.join(steward.scopes) or '—')}"
+        f' · <a href="{e(v.url("/downloads/"))}" id="downloads-link">汇总下载 Downloads</a></p>'
         + table(
             found,
             {
