@@ -22,7 +22,8 @@ export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export AIRFLOW__LOGGING__LOGGING_LEVEL ?= WARNING
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test lint format bench clean airflow-db browser
+.PHONY: install demo test lint format bench clean airflow-db browser imap compose-tool office \
+	docker-requirements docker-env bless-digest bench-national
 
 # Debian's Chromium and a CJK font for the stewards' browser test (Playwright drives it;
 # it cannot download its own browser here).
@@ -33,6 +34,30 @@ browser:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
 		else \
 			echo "browser test needs: sudo apt-get install chromium fonts-wqy-zenhei"; \
+		fi; \
+	fi
+
+# LibreOffice (headless) and poppler for the workbook rendering test: a page of a printed
+# workbook becomes a PNG in test-artifacts/ for a person to look at.
+office:
+	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing libreoffice-calc-nogui, poppler-utils, fonts-wqy-zenhei from Debian"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui poppler-utils fonts-wqy-zenhei >/dev/null; \
+		else \
+			echo "workbook render test needs: sudo apt-get install libreoffice-calc-nogui poppler-utils fonts-wqy-zenhei"; \
+		fi; \
+	fi
+
+# Debian's dovecot for the mailbox tests: they start their own server from a config in a
+# temp folder on a free loopback port (the package's own service is not used).
+imap:
+	@if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing dovecot-imapd from Debian"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; \
+		else \
+			echo "mailbox tests need: sudo apt-get install dovecot-imapd"; \
 		fi; \
 	fi
 
@@ -48,8 +73,9 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	touch $@
 
 airflow-db: install
-	@mkdir -p $(AIRFLOW_HOME)
-	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/db-migrate.log; exit 1)
+	@mkdir -p $(AIRFLOW_HOME) && chmod 0700 $(AIRFLOW_HOME)  # metadata DB, secrets, sessions
+	@if [ -f $(AIRFLOW_HOME)/airflow.db ]; then chmod 0600 $(AIRFLOW_HOME)/airflow.db; fi
+	umask 077 && $(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/db-migrate.log; exit 1)
 
 demo: install airflow-db
 	$(BIN)/huizong demo-data --date $(DEMO_DAY)
@@ -57,9 +83,28 @@ demo: install airflow-db
 		|| (tail -n 60 $(HUIZONG_HOME)/demo-dag-run.log; exit 1)
 	@$(BIN)/python -m huizong.report --date $(DEMO_DAY)
 
-test: install browser
-	$(BIN)/ruff check src tests dags plugins bench
-	$(BIN)/ruff format --check src tests dags plugins bench
+# Debian's docker-compose (1.29) validates docker-compose.yaml offline; no engine needed.
+compose-tool:
+	@if ! command -v docker-compose >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing docker-compose from Debian"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; \
+		else \
+			echo "compose check needs: sudo apt-get install docker-compose"; \
+		fi; \
+	fi
+
+# The image's pinned versions, exported from uv.lock (docker/Dockerfile installs them).
+docker-requirements: $(UV)
+	$(UV) export --quiet --frozen --no-dev --no-hashes --no-emit-project -o docker/requirements.txt
+
+# The .env docker-compose.yaml takes its secrets from; never overwrites an existing one.
+docker-env: install
+	$(BIN)/python docker/write_env.py .env
+
+test: install browser imap compose-tool office
+	$(BIN)/ruff check src tests dags plugins bench docker
+	$(BIN)/ruff format --check src tests dags plugins bench docker
 	HUIZONG_TEST_ARTEFACTS=$${HUIZONG_TEST_ARTEFACTS:-$(ROOT)/test-artifacts} $(BIN)/pytest
 
 lint: install
@@ -69,8 +114,18 @@ format: install
 	$(BIN)/ruff format src tests dags plugins bench
 	$(BIN)/ruff check --fix src tests dags plugins bench
 
+# Re-record the demo day's published-table digest after an intended change of outputs.
+bless-digest: install
+	HUIZONG_BLESS_DIGEST=1 $(BIN)/pytest -q tests/integration/test_demo_digest.py
+
 bench: install
 	$(BIN)/python bench/run.py
+
+# Every step at city, province and nation size against its floor, in one table. Generates
+# the days once into var/bench-cache (nation: ~6 min; needs ../shared/data/divisions,
+# skipped with a message without it); a full run takes 15-40 min on 2 shared cores.
+bench-national: install
+	$(BIN)/python bench/bench_national.py $(if $(SIZES),--sizes $(SIZES))
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

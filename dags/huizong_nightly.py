@@ -13,11 +13,15 @@ from typing import Any
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from huizong.schedule import NIGHT_HOUR  # stdlib only: cheap at parse time
+
 DOC_MD = """
 ### 汇总 Huizong — nightly roll-up
 
 Every night at 02:00 Asia/Shanghai, for the **previous day**:
 
+0. **pull_sources**: take the mailboxes of the sources file (`HUIZONG_SOURCES`) into
+   the days' inboxes, each file timed by the server's receipt (nothing to do without one);
 1. **ingest** every file in the day's inbox folder (`$HUIZONG_INBOX/<day>/`, default
    `var/inbox/<day>/`) into the submission ledger; later revisions supersede earlier ones;
 2. **validate** the rows with Great Expectations; failing rows go to `quarantine` with a
@@ -26,7 +30,11 @@ Every night at 02:00 Asia/Shanghai, for the **previous day**:
    with completeness and timeliness for every unit;
 4. **publish** the day atomically to the warehouse (`HUIZONG_WAREHOUSE_URL`);
 5. **workbook**: the consolidated Excel workbook under `var/out/<day>/`;
-6. **data_docs** (after validate, beside the roll-up): Great Expectations Data Docs of
+   **periods** (after publish): the week, 旬 and month containing the day, brought up
+   to date from the published days into `period_consolidated` / `period_completeness`;
+6. **mail_receipts** (after validate, beside the roll-up; off by default): each mail
+   sender's receipt (回执) of what was accepted and quarantined and why;
+7. **data_docs** (after validate, beside the roll-up): Great Expectations Data Docs of
    the day under `var/data_docs/<day>/`, readable offline, linked from the review page.
 
 Trigger manually with the param `day` (YYYY-MM-DD) to (re)run a given reporting day;
@@ -60,7 +68,7 @@ def _step(name: str, day: str, **options: Any) -> dict[str, Any]:
 @dag(
     dag_id="huizong_nightly",
     description="Nightly roll-up of village, community and department daily reports",
-    schedule="0 2 * * *",
+    schedule=f"0 {NIGHT_HOUR} * * *",  # after every level's deadline of the day before
     start_date=pendulum.datetime(2026, 1, 1, tz=LOCAL_TZ),
     catchup=False,
     max_active_runs=1,
@@ -96,7 +104,15 @@ def huizong_nightly() -> None:
         return reporting_day_for(context["params"].get("day"), context["dag_run"].run_after)
 
     @task
-    def ingest(day: str, **context: Any) -> dict[str, Any]:
+    def pull_sources(day: str) -> dict[str, Any]:
+        """Mail first, so the night reads everything that arrived (a down mailbox fails
+        the task, and its retries, instead of publishing without the mail)."""
+        from huizong.intake.pull import pull_sources as pull
+
+        return pull(_settings(), in_task=True)
+
+    @task
+    def ingest(day: str, _pulled: dict[str, Any], **context: Any) -> dict[str, Any]:
         """Refuses a day without files unless the param ``allow_empty`` is set."""
         return _step("ingest_day", day, allow_empty=bool(context["params"].get("allow_empty")))
 
@@ -113,6 +129,15 @@ def huizong_nightly() -> None:
         return data_docs_day(date.fromisoformat(day), _settings())
 
     @task
+    def mail_receipts(day: str, _validated: dict[str, Any]) -> dict[str, Any]:
+        """Each mail sender's receipt (回执), when the sources file turns it on."""
+        from datetime import date
+
+        from huizong.intake.receipt import mail_receipts_if_on
+
+        return mail_receipts_if_on(date.fromisoformat(day), _settings(), in_task=True)
+
+    @task
     def roll_up(day: str, _validated: dict[str, Any]) -> dict[str, Any]:
         return _step("rollup_day", day)
 
@@ -124,12 +149,18 @@ def huizong_nightly() -> None:
     def workbook(day: str, _rolled: dict[str, Any]) -> dict[str, Any]:
         return _step("workbook_day", day)
 
+    @task
+    def periods(day: str, _published: dict[str, Any]) -> dict[str, Any]:
+        return _step("periods_day", day)
+
     day = reporting_day()
-    validated = validate(day, ingest(day))
+    validated = validate(day, ingest(day, pull_sources(day)))
     data_docs(day, validated)  # beside the roll-up: totals never wait for the docs
+    mail_receipts(day, validated)  # beside too: a mail server never holds up the totals
     rolled = roll_up(day, validated)
     published = publish(day, rolled)
     workbook(day, published)
+    periods(day, published)
 
 
 huizong_nightly()

@@ -16,5 +16,8 @@ CREATE TABLE IF NOT EXISTS submission_ledger (
     duplicate_of TEXT,
     extra_columns TEXT,
     message TEXT,
+    channel TEXT,
+    sender TEXT,
+    sender_unit TEXT,
     PRIMARY KEY (period, file_id)
 )

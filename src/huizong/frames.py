@@ -32,7 +32,7 @@ RECEIVED_META = [
     "period",  # ISO date string parsed from the row or file; NA when unparseable
     "period_raw",  # the period cell as written
     "claimed_kind",  # "village" (incl. communities) or "department": what the file says
-    "received_at",  # UTC timestamp the file landed in the inbox (its mtime)
+    "received_at",  # UTC time the file arrived (the day's receipt book; never its mtime)
     "not_applicable",  # comma-separated indicator codes marked 不适用 ("" none)
     "cell_errors",  # JSON list of {column, raw, zh, en}: cells that could not be parsed
     "coercions",  # JSON list of {column, raw, value, rule}: certain coercions applied
@@ -77,6 +77,9 @@ LEDGER_COLUMNS = [
     "duplicate_of",  # file_id of the identical earlier file (status duplicate)
     "extra_columns",  # unknown columns, comma-separated (kept, warned)
     "message",  # why rejected / notes for the clerk
+    "channel",  # how it arrived: folder | mail | upload | review (huizong.ingest.receipts)
+    "sender",  # mail address or user who sent it ("" when unknown)
+    "sender_unit",  # unit the sources file maps the sender to ("" when not listed)
 ]
 
 # ---- CONSOLIDATED ----------------------------------------------------------------------

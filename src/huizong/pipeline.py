@@ -10,39 +10,17 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from huizong import frames
+from huizong import frames, warehouse
 from huizong.catalogue import Catalogue, load_catalogue
-from huizong.registry import Registry, load_registry
-from huizong.registry.divisions import ORG_UNIT_COLUMNS
+from huizong.registry import registry_for, save_registry
 from huizong.settings import Settings
 
-
-def registry_for(settings: Settings) -> Registry:
-    """The registry a deployment uses: explicit folder, else a loaded one, else the extract."""
-    if settings.divisions is not None:
-        return load_registry(settings.divisions, settings.departments)
-    if settings.loaded_registry.exists():
-        units = pd.read_parquet(settings.loaded_registry)
-        root = _read_root(settings.loaded_registry)
-        return Registry(units=units.reindex(columns=ORG_UNIT_COLUMNS), root=root)
-    return load_registry(None, settings.departments)
-
-
-def _read_root(path: Path) -> str:
-    return path.with_suffix(".root").read_text(encoding="utf-8").strip()
-
-
-def save_registry(registry: Registry, settings: Settings) -> Path:
-    """Persist a registry built by ``huizong registry load`` for later runs."""
-    target = settings.loaded_registry
-    target.parent.mkdir(parents=True, exist_ok=True)
-    registry.units.to_parquet(target, index=False)
-    target.with_suffix(".root").write_text(registry.root + "\n", encoding="utf-8")
-    return target
+if TYPE_CHECKING:
+    from huizong.publish.warehouse import DayTables
 
 
 def _read(settings: Settings, day: date, name: str) -> pd.DataFrame:
@@ -123,23 +101,28 @@ def validate_day(day: date, settings: Settings) -> dict[str, Any]:
 
     Quality warnings (outliers against the unit's own recent days, falling cumulative
     counts, township totals vs villages, departments vs geography) never quarantine.
+    The earlier days and the waivers are read here, from the warehouse, so validation
+    and the quality checks stay pure functions of frames.
     """
-    from huizong.quality import load_history, quality_warnings
+    from huizong.quality import DEFAULT_DAYS, history_frame, numeric_codes, quality_warnings
     from huizong.validate import account, validate_rows
-    from huizong.validate.waivers import WAIVED, apply_waivers, day_waivers
+    from huizong.validate.waivers import WAIVED, apply_waivers
 
     catalogue = load_catalogue(settings.form)
     registry = registry_for(settings)
     received = _read(settings, day, frames.RECEIVED)
     result = validate_rows(received, day, catalogue, registry, settings)
-    result = apply_waivers(result, received, day_waivers(settings.warehouse, day))
+    result = apply_waivers(result, received, warehouse.day_waivers(settings, day))
     ledger = account(_read(settings, day, frames.LEDGER), received, result)
     quality = quality_warnings(
         result.accepted,
         day,
         catalogue,
         registry,
-        history=load_history(settings.warehouse, day, catalogue=catalogue),
+        history=history_frame(
+            warehouse.report_history(settings, day, DEFAULT_DAYS, numeric_codes(catalogue)),
+            catalogue,
+        ),
         totals=_read(settings, day, frames.TOTALS),
     )
     warnings = pd.concat([result.warnings, quality], ignore_index=True)
@@ -175,11 +158,11 @@ def rollup_day(day: date, settings: Settings) -> dict[str, Any]:
     }
 
 
-def publish_day(day: date, settings: Settings) -> dict[str, Any]:
-    from huizong.publish.warehouse import DayTables, publish_tables
+def day_tables(day: date, settings: Settings) -> DayTables:
+    """The frames one day publishes, read from its run files (also the benchmark's input)."""
+    from huizong.publish.warehouse import DayTables
 
-    registry = registry_for(settings)
-    tables = DayTables(
+    return DayTables(
         consolidated=_read(settings, day, frames.CONSOLIDATED),
         completeness=_read(settings, day, frames.COMPLETENESS),
         missing=_read(settings, day, frames.MISSING),
@@ -188,8 +171,20 @@ def publish_day(day: date, settings: Settings) -> dict[str, Any]:
         ledger=_read(settings, day, frames.ACCOUNTED_LEDGER),
         report=_read(settings, day, frames.ACCEPTED),
     )
+
+
+def publish_day(day: date, settings: Settings) -> dict[str, Any]:
+    from huizong.publish.warehouse import publish_tables
+
+    registry = registry_for(settings)
     counts = publish_tables(
-        settings.warehouse, day, tables, registry, load_catalogue(settings.form)
+        settings.warehouse,
+        day,
+        day_tables(day, settings),
+        registry,
+        load_catalogue(settings.form),
+        retries=settings.publish_retries,
+        backoff=settings.publish_backoff,
     )
     return {"day": day.isoformat(), "warehouse": _redact(settings.warehouse), "rows": counts}
 
@@ -211,6 +206,33 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
         registry=registry,
     )
     return {"day": day.isoformat(), "workbook": str(path)}
+
+
+def periods_day(day: date, settings: Settings) -> dict[str, Any]:
+    """Bring the week, 旬 and month containing ``day`` up to date from the published days."""
+    from huizong.periods import consolidate_period, periods_containing, week_start_from_env
+    from huizong.publish.warehouse import publish_period, read_day_range
+
+    catalogue = load_catalogue(settings.form)
+    registry = registry_for(settings)
+    out: dict[str, Any] = {"day": day.isoformat()}
+    for period in periods_containing(day, week_start=week_start_from_env()):
+        through = min(day, period.end)
+        url = settings.warehouse
+        tables = consolidate_period(
+            period,
+            read_day_range(url, "report", period.start, through, catalogue=catalogue),
+            read_day_range(url, "completeness", period.start, through),
+            catalogue,
+            registry,
+            settings,
+            through=through,
+        )
+        publish_period(
+            url, period.type, period.start, tables.consolidated, tables.completeness, catalogue
+        )
+        out[period.type] = {"label": period.label, "through": through.isoformat()}
+    return out
 
 
 def run_day(
@@ -238,6 +260,7 @@ def run_day(
             "rollup": rollup_day(day, settings),
             "publish": publish_day(day, settings),
             "workbook": workbook_day(day, settings),
+            "periods": periods_day(day, settings),
         }
         summary["data_docs"] = data_docs_day(day, settings)  # last: the tables come first
         return summary
@@ -266,7 +289,9 @@ __all__ = [
     "Catalogue",
     "EmptyInbox",
     "check_inbox",
+    "day_tables",
     "ingest_day",
+    "periods_day",
     "publish_day",
     "registry_for",
     "rollup_day",

@@ -9,25 +9,19 @@ import argparse
 import sys
 from datetime import date
 
-import sqlalchemy as sa
-
-from huizong.publish.warehouse import normalise_url
+from huizong import warehouse
 from huizong.settings import Settings
 from huizong.sqlfiles import statement
 
 
 def summarise(day: date, settings: Settings) -> str:
-    engine = sa.create_engine(normalise_url(settings.warehouse))
     params = {"p": day.isoformat()}
-    try:
-        with engine.connect() as conn:
-            files, received, accepted, quarantined, superseded = conn.execute(
-                statement("report/ledger_totals.sql"), params
-            ).one()
-            root = conn.execute(statement("report/root_completeness.sql"), params).first()
-            reasons = conn.execute(statement("report/quarantine_by_rule.sql"), params).all()
-    finally:
-        engine.dispose()
+    with warehouse.engine(settings) as engine, engine.connect() as conn:
+        files, received, accepted, quarantined, superseded = conn.execute(
+            statement("report/ledger_totals.sql"), params
+        ).one()
+        root = conn.execute(statement("report/root_completeness.sql"), params).first()
+        reasons = conn.execute(statement("report/quarantine_by_rule.sql"), params).all()
     lines = [f"汇总 Huizong — reporting day {day.isoformat()}"]
     lines.append(
         f"  files {files}: rows received {received or 0} = accepted {accepted or 0}"
@@ -55,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m huizong.report")
     parser.add_argument("--date", type=date.fromisoformat, required=True)
     args = parser.parse_args(argv)
-    print(summarise(args.date, Settings.from_env()))
+    print(summarise(args.date, Settings.resolve()))
     return 0
 
 

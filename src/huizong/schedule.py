@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from huizong.settings import TIMEZONE
+
+#: The night's run starts at this local hour (Asia/Shanghai) for the day before; the DAG's
+#: schedule is built from it, and arrivals before it still belong to the day before.
+NIGHT_HOUR = 2
+
+#: Reporting levels with a deadline, and the default (local time on the reporting day):
+#: villages and communities by 18:00 (the seeds' township report's cut-off); townships
+#: (their batch of villages) and departments later. The night (02:00 the next day) always
+#: runs after the last of them, since a deadline is a time of the reporting day itself.
+DEFAULT_DEADLINES = {"village": time(18, 0), "department": time(18, 0), "township": time(20, 0)}
 
 
 def reporting_day_for(param: str | None, run_after: datetime | None) -> str:
@@ -20,3 +30,13 @@ def reporting_day_for(param: str | None, run_after: datetime | None) -> str:
         raise ValueError("neither a 'day' param nor a run time: cannot tell the reporting day")
     local = run_after.astimezone(ZoneInfo(TIMEZONE))
     return (local.date() - timedelta(days=1)).isoformat()
+
+
+def chase_day_for(param: str | None, run_after: datetime | None) -> str:
+    """The deadline watch runs early on the reporting day itself: an explicit day wins,
+    else the local date of the run."""
+    if param:
+        return date.fromisoformat(str(param)).isoformat()
+    if run_after is None:
+        raise ValueError("neither a 'day' param nor a run time: cannot tell the reporting day")
+    return run_after.astimezone(ZoneInfo(TIMEZONE)).date().isoformat()

@@ -1,12 +1,18 @@
 """Runtime settings, read from the environment (HUIZONG_*) with embedded defaults.
 
-Nothing here touches the disk at import time; ``Settings.from_env()`` is called by the
-CLI and by each Airflow task.
+One resolution for everything that runs: :meth:`Settings.resolve` is what the CLI, the
+DAG's tasks and the review plugin call, so they read the same warehouse. It is
+:meth:`Settings.from_env` plus, when ``HUIZONG_WAREHOUSE_URL`` is unset, Airflow's
+connection ``huizong_warehouse`` (:func:`with_airflow_warehouse`). Every ``HUIZONG_*``
+variable is a field here (:data:`ENV` maps them); a field left ``None`` means "the
+owning module's default". Nothing here touches the disk at import time.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -16,11 +22,6 @@ TIMEZONE = "Asia/Shanghai"
 
 def _default_home() -> Path:
     return Path(os.environ.get("HUIZONG_HOME", Path.cwd() / "var")).resolve()
-
-
-def _path_env(name: str) -> Path | None:
-    value = os.environ.get(name)
-    return Path(value) if value else None
 
 
 @dataclass(frozen=True)
@@ -42,21 +43,44 @@ class Settings:
     #: Files above this size are refused with a clear message instead of being read.
     max_file_bytes: int = 200 * 1024 * 1024
     form: str = "epidemic_daily"
+    #: Airflow's REST API, which the review page calls to re-run a day.
+    airflow_api_url: str = "http://127.0.0.1:8080"
+    #: Workbook unpacking limits (``huizong.ingest.safety``); None = its defaults.
+    max_unpacked_bytes: int | None = None
+    max_ratio: float | None = None
+    max_members: int | None = None
+    #: Oldest reporting day accepted, in days (``huizong.validate.rows``); None = 7.
+    max_period_age_days: int | None = None
+    #: Publication retries after a lost connection and the first delay (seconds).
+    publish_retries: int | None = None
+    publish_backoff: float | None = None
+    #: Where the SQL statements and the GX suites are read from; None = the package's.
+    sql_dir: Path | None = None
+    expectations_dir: Path | None = None
+    #: The sources file (mailboxes, deadlines, stewards); None = ``home/sources.toml``.
+    sources_file: Path | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        env = os.environ
-        inbox = _path_env("HUIZONG_INBOX")
-        base = cls(
-            warehouse_url=env.get("HUIZONG_WAREHOUSE_URL") or None,
-            inbox_root=inbox.resolve() if inbox else None,
-            divisions=_path_env("HUIZONG_DIVISIONS"),
-            departments=_path_env("HUIZONG_DEPARTMENTS"),
-            deadline_hours=float(env.get("HUIZONG_DEADLINE_HOURS", "24")),
-            max_file_bytes=int(env.get("HUIZONG_MAX_FILE_BYTES", str(200 * 1024 * 1024))),
-        )
-        clean = {k: v for k, v in overrides.items() if v is not None}
-        return replace(base, **clean) if clean else base
+        """The environment's ``HUIZONG_*`` values (see :data:`ENV`), then ``overrides``."""
+        found: dict[str, object] = {}
+        for name, (fld, parse) in ENV.items():
+            raw = os.environ.get(name, "").strip()
+            if raw and fld != "home":
+                try:
+                    found[fld] = parse(raw)
+                except ValueError as exc:
+                    raise ValueError(f"{name}={raw!r}: {exc}") from None
+        if isinstance(found.get("inbox_root"), Path):
+            found["inbox_root"] = found["inbox_root"].resolve()  # type: ignore[union-attr]
+        found.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**found)  # type: ignore[arg-type]
+
+    @classmethod
+    def resolve(cls, **overrides: object) -> Settings:
+        """The settings every entry point uses: the environment, then Airflow's
+        connection ``huizong_warehouse`` for the warehouse when no URL is set."""
+        return with_airflow_warehouse(cls.from_env(**overrides))
 
     @property
     def warehouse(self) -> str:
@@ -80,6 +104,56 @@ class Settings:
         return self.home / "store"
 
     @property
+    def sources(self) -> Path:
+        """The deployment's sources file (may not exist: folder inbox only)."""
+        return self.sources_file or (self.home / "sources.toml")
+
+    @property
     def loaded_registry(self) -> Path:
         """Where ``huizong registry load`` puts the registry it built."""
         return self.home / "registry" / "org_units.parquet"
+
+
+#: Every environment variable the package reads: name -> (Settings field, parser).
+#: ``HUIZONG_HOME`` is read by the ``home`` field's default.
+ENV: dict[str, tuple[str, Callable[[str], object]]] = {
+    "HUIZONG_HOME": ("home", Path),
+    "HUIZONG_WAREHOUSE_URL": ("warehouse_url", str),
+    "HUIZONG_INBOX": ("inbox_root", Path),
+    "HUIZONG_DIVISIONS": ("divisions", Path),
+    "HUIZONG_DEPARTMENTS": ("departments", Path),
+    "HUIZONG_DEADLINE_HOURS": ("deadline_hours", float),
+    "HUIZONG_MAX_FILE_BYTES": ("max_file_bytes", int),
+    "HUIZONG_AIRFLOW_API_URL": ("airflow_api_url", str),
+    "HUIZONG_MAX_UNPACKED_BYTES": ("max_unpacked_bytes", int),
+    "HUIZONG_MAX_COMPRESSION_RATIO": ("max_ratio", float),
+    "HUIZONG_MAX_ZIP_MEMBERS": ("max_members", int),
+    "HUIZONG_MAX_PERIOD_AGE_DAYS": ("max_period_age_days", int),
+    "HUIZONG_PUBLISH_RETRIES": ("publish_retries", int),
+    "HUIZONG_PUBLISH_BACKOFF": ("publish_backoff", float),
+    "HUIZONG_SQL_DIR": ("sql_dir", Path),
+    "HUIZONG_EXPECTATIONS": ("expectations_dir", Path),
+    "HUIZONG_SOURCES": ("sources_file", Path),
+}
+
+
+#: Airflow connection holding the warehouse URL when ``HUIZONG_WAREHOUSE_URL`` is unset.
+WAREHOUSE_CONN_ID = "huizong_warehouse"
+
+
+def with_airflow_warehouse(settings: Settings) -> Settings:
+    """``settings`` with the Airflow connection's URL as warehouse when none is set.
+
+    Operators may keep the warehouse credentials in an Airflow connection (e.g. from a
+    secrets backend); tasks, the review plugin and the CLI all end at the same warehouse.
+    Airflow is imported only here, and only if it is installed."""
+    if settings.warehouse_url or importlib.util.find_spec("airflow") is None:
+        return settings
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = BaseHook.get_connection(WAREHOUSE_CONN_ID)
+    except AirflowNotFoundException:
+        return settings
+    return replace(settings, warehouse_url=conn.get_uri())

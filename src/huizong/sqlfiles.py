@@ -6,7 +6,6 @@ names from our own specs) are templates filled by the caller after checking them
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 
@@ -15,9 +14,11 @@ import sqlalchemy as sa
 
 def sql_dir() -> Path:
     """``$HUIZONG_SQL_DIR``, else the copy inside an installed wheel, else the checkout's."""
-    env = os.environ.get("HUIZONG_SQL_DIR")
-    if env:
-        return Path(env)
+    from huizong.settings import Settings
+
+    configured = Settings.from_env().sql_dir
+    if configured:
+        return configured
     packaged = Path(__file__).resolve().parent / "sql"
     if packaged.is_dir():
         return packaged

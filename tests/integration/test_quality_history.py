@@ -1,4 +1,5 @@
-"""load_history on real SQLite and PostgreSQL: published days read back for the checks."""
+"""Report history on real SQLite and PostgreSQL: published days read back for the checks
+(read by ``warehouse.report_history``, shaped by ``quality.history_frame``)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,24 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.engine import make_url
 
-from huizong.catalogue import load_catalogue
+from huizong.catalogue import Catalogue, load_catalogue
 from huizong.publish.warehouse import DayTables, publish_tables
-from huizong.quality import cumulative_warnings, load_history
+from huizong.quality import cumulative_warnings, history_frame, numeric_codes
 from huizong.registry import Registry
 from huizong.registry.divisions import ORG_UNIT_COLUMNS
+from huizong.warehouse import report_history
 
 CAT = load_catalogue()
 DAY = date(2020, 2, 20)
 VILLAGES = ["130903001001", "130903001002"]
+
+
+def load_history(
+    url: str, day: date, days: int = 14, catalogue: Catalogue | None = None
+) -> pd.DataFrame:
+    """What the pipeline does: read the earlier days, then shape them."""
+    codes = numeric_codes(catalogue) if catalogue else None
+    return history_frame(report_history(url, day, days, codes), catalogue)
 
 
 def registry() -> Registry:

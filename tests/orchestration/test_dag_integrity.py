@@ -39,13 +39,26 @@ def test_policy_owner_retries_tags_doc(dagbag) -> None:
 def test_no_cycles_and_expected_order(dagbag) -> None:
     dag = dagbag.dags["huizong_nightly"]
     order = [t.task_id for t in dag.topological_sort()]
-    steps = ["reporting_day", "ingest", "validate", "roll_up", "publish", "workbook"]
-    assert sorted(order) == sorted([*steps, "data_docs"])
+    steps = [
+        "reporting_day",
+        "pull_sources",
+        "ingest",
+        "validate",
+        "roll_up",
+        "publish",
+        "workbook",
+    ]
+    assert sorted(order) == sorted([*steps, "data_docs", "mail_receipts", "periods"])
+    # the week/旬/month are computed from what was published
+    assert dag.get_task("periods").upstream_task_ids == {"reporting_day", "publish"}
     for before, after in itertools.pairwise(steps):
         assert order.index(before) < order.index(after), order
     docs = dag.get_task("data_docs")
     assert docs.upstream_task_ids == {"reporting_day", "validate"}
     assert docs.downstream_task_ids == set()  # the totals never wait for the docs
+    receipts = dag.get_task("mail_receipts")
+    assert receipts.upstream_task_ids == {"reporting_day", "validate"}
+    assert receipts.downstream_task_ids == set()
 
 
 def test_schedule_is_nightly_in_shanghai(dagbag) -> None:
@@ -75,3 +88,18 @@ def test_dag_file_parse_is_light(dag_file: Path) -> None:
     heavy = lines[-1].strip() if len(lines) >= 2 else ""
     assert heavy == "", f"{dag_file.name} imports {heavy} at parse time"
     assert time.perf_counter() - start < 120  # sanity only; speed is a benchmark's job
+
+
+def test_deadline_watch_waits_deferrably_for_each_level_then_chases(dagbag) -> None:
+    from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
+
+    from huizong.schedule import DEFAULT_DEADLINES, NIGHT_HOUR
+
+    dag = dagbag.dags["huizong_deadlines"]
+    for level in DEFAULT_DEADLINES:
+        wait = dag.get_task(f"wait_{level}")
+        assert isinstance(wait, DateTimeSensorAsync)  # deferred: no worker slot while waiting
+        assert wait.upstream_task_ids == {"deadline_times"}
+        assert dag.get_task(f"chase_{level}").upstream_task_ids == {"deadline_times", wait.task_id}
+    # the night runs the next day, after every deadline of the day it consolidates
+    assert dagbag.dags["huizong_nightly"].timetable.expression == f"0 {NIGHT_HOUR} * * *"

@@ -98,6 +98,7 @@ def test_every_action_checks_scope_and_writes_nothing_outside(warehouse: Warehou
             username="steward_a",
             column="persons_screened",
             new_value="3000",
+            justification="x",
             **_key(wh.b_error),
         ),
         lambda: actions.reject(
@@ -224,7 +225,7 @@ def test_correct_writes_a_new_revision_and_one_audit_row(warehouse: Warehouse) -
 
 def test_second_correction_builds_on_the_first(warehouse: Warehouse) -> None:
     wh = warehouse
-    kw = {"username": "steward_a", **_key(wh.a_error)}
+    kw = {"username": "steward_a", "justification": "核实 checked", **_key(wh.a_error)}
     actions.correct(wh.engine, wh.settings, column="persons_screened", new_value="2500", **kw)
     actions.correct(wh.engine, wh.settings, column="households_visited", new_value="17", **kw)
     folder = wh.settings.inbox_for(date.fromisoformat(PERIOD)) / "_corrections"
@@ -246,6 +247,7 @@ def test_correct_without_original_is_refused(warehouse: Warehouse) -> None:
             username="steward_a",
             column="persons_screened",
             new_value="1",
+            justification="x",
             **_key(wh.a_error),
         )
     assert wh.actions().empty
@@ -260,6 +262,7 @@ def test_correct_rejects_unknown_column(warehouse: Warehouse) -> None:
             username="steward_a",
             column="file_id",
             new_value="x",
+            justification="x",
             **_key(wh.a_error),
         )
     assert wh.actions().empty
@@ -289,6 +292,7 @@ def test_correct_falls_back_to_the_report_table(warehouse: Warehouse) -> None:
         username="steward_a",
         column="households_visited",
         new_value="600",
+        justification="核实 checked",
         **_key(row),
     )
     corrected = _read_back(Path(got["file"]), wh)

@@ -76,6 +76,17 @@ def fake_airflow() -> Iterator[FakeAirflow]:
             self.end_headers()
             self.wfile.write(out)
 
+        def do_GET(self) -> None:
+            fake.calls.append(
+                {"path": self.path, "authorization": self.headers.get("authorization")}
+            )
+            out = json.dumps({"dag_run_id": self.path.rsplit("/", 1)[-1], "state": "running"})
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(out.encode())))
+            self.end_headers()
+            self.wfile.write(out.encode())
+
         def log_message(self, *args: object) -> None:
             pass
 
@@ -164,6 +175,7 @@ def _fill(path: str, row: Row) -> str:
         path.replace("{period}", PERIOD)
         .replace("{unit_code}", row.unit_code)
         .replace("{path:path}", "index.html")
+        .replace("{run_id}", "manual__review_test")
     )
 
 
@@ -218,8 +230,11 @@ B_CASES: dict[Route, str] = {
     ("POST", "/runs/{period}/reject"): "deny",
     ("POST", "/runs/{period}/mark-reviewed"): "deny",
     ("POST", "/runs/{period}/rerun"): "filter",  # not unit data; see test_rerun_*
+    ("GET", "/runs/{period}/reruns/{run_id}"): "deny",  # only re-runs of overlapping units
     ("GET", "/runs/{period}/totals"): "filter",  # see test_totals_*
     ("GET", "/api/runs/{period}/totals"): "filter",
+    ("GET", "/upload/{period}"): "filter",  # the form: names only the clerk's own units
+    ("POST", "/upload/{period}"): "deny",  # unit_code of county B: 403, nothing kept
 }
 
 
@@ -246,7 +261,7 @@ def test_steward_sees_nothing_of_another_county(b_acted_env: Env, method: str, p
     if B_CASES[(method, path)] == "deny":
         assert resp.status_code in (403, 404), resp.text
     else:
-        assert resp.status_code == 200, resp.text
+        assert resp.status_code == (303 if path.endswith("/rerun") else 200), resp.text
     for trace in _b_traces(wh):
         assert trace not in resp.text, (trace, resp.text[:2000])
     assert len(wh.actions()) == len(before)
@@ -332,7 +347,9 @@ def test_form_actions_redirect_and_audit(env: Env) -> None:
     assert resp.status_code == 400 and wh.actions().empty  # justification required
     resp = env.client.post(
         f"/runs/{PERIOD}/correct",
-        data=_row_form(wh.a_error, column="persons_screened", new_value="2500"),
+        data=_row_form(
+            wh.a_error, column="persons_screened", new_value="2500", justification="核实 checked"
+        ),
         headers=h,
         follow_redirects=False,
     )
@@ -370,19 +387,23 @@ def test_rerun_triggers_the_dag_with_the_users_token(env: Env) -> None:
         csrf = _csrf_from_row_page(env, env.wh.a_error)
         resp = env.client.post(
             f"/runs/{PERIOD}/rerun",
-            data={"csrf_token": csrf},
+            data={"csrf_token": csrf, "justification": "更正后重算"},
             headers={"Origin": "http://testserver"},
         )
     finally:
         env.client.cookies.clear()
     assert resp.status_code == 200, resp.text
-    assert "manual__review_test" in resp.text
+    assert "manual__review_test" in resp.text and 'id="run-state"' in resp.text
     assert env.airflow.calls == [
         {
             "path": "/api/v2/dags/huizong_nightly/dagRuns",
             "authorization": f"Bearer {token}",
             "json": {"logical_date": None, "conf": {"day": PERIOD}},
-        }
+        },
+        {
+            "path": "/api/v2/dags/huizong_nightly/dagRuns/manual__review_test",
+            "authorization": f"Bearer {token}",
+        },
     ]
 
 
@@ -436,8 +457,9 @@ def test_airflow_refusal_is_shown_not_swallowed(
     app = create_app(warehouse.settings, engine=warehouse.engine, airflow=refused)
     client = TestClient(app)
     h = {"Authorization": f"Bearer {airflow_token('steward_a')}"}
-    resp = client.post(f"/runs/{PERIOD}/rerun", headers=h)
+    resp = client.post(f"/runs/{PERIOD}/rerun", data={"justification": "重算"}, headers=h)
     assert resp.status_code == 403 and "no DAG permission" in resp.text
+    assert store.reruns_for(warehouse.engine, PERIOD).empty  # no run, no audit row
     assert "Airflow 拒绝" in resp.text
     assert [c["day"] for c in refused.calls] == [PERIOD]
 
@@ -514,7 +536,7 @@ def test_same_origin_post_with_the_token_is_done(env: Env) -> None:
     assert env.wh.actions()["action"].tolist() == ["reject"]
     referer_only = env.client.post(
         f"/runs/{PERIOD}/rerun",
-        data={"csrf_token": token},
+        data={"csrf_token": token, "justification": "重算"},
         headers={"Referer": f"http://testserver/runs/{PERIOD}"},
     )
     assert referer_only.status_code == 200, referer_only.text
@@ -533,3 +555,116 @@ def test_every_page_sends_the_security_headers(shared_env: Env, method: str, pat
         assert "form-action 'self'" in csp or "form-action 'none'" in csp
         assert resp.headers.get("x-content-type-options") == "nosniff"
         assert resp.headers.get("x-frame-options") == "SAMEORIGIN"
+
+
+# ---- audit gaps (defect 11) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("why", ["", "   "])
+def test_correction_without_justification_is_refused(env: Env, why: str) -> None:
+    wh = env.wh
+    resp = env.client.post(
+        f"/runs/{PERIOD}/correct",
+        data=_row_form(wh.a_error, column="persons_screened", new_value="2500", justification=why),
+        headers=env.as_("steward_a"),
+        follow_redirects=False,
+    )
+    assert resp.status_code == 400, resp.text
+    assert wh.actions().empty
+    corrections = wh.settings.inbox_for(date.fromisoformat(PERIOD)) / "_corrections"
+    assert not corrections.exists() or not any(corrections.iterdir())
+
+
+def test_rerun_is_audited_with_who_and_why(env: Env) -> None:
+    h = {**env.as_("steward_a"), "Accept": "application/json"}
+    refused = env.client.post(f"/runs/{PERIOD}/rerun", data={"justification": " "}, headers=h)
+    assert refused.status_code == 400 and not env.airflow.calls
+    done = env.client.post(
+        f"/runs/{PERIOD}/rerun",
+        data={"justification": "更正后重算 totals after correction"},
+        headers=h,
+    )
+    assert done.status_code == 200, done.text
+    audit = env.client.get(f"/runs/{PERIOD}/audit", headers=env.as_("steward_a")).text
+    assert "manual__review_test" in audit and "更正后重算 totals after correction" in audit
+    assert "steward_a" in audit
+    city = env.client.get(f"/runs/{PERIOD}/audit", headers=env.as_("city")).text
+    assert "manual__review_test" in city  # the city sees re-runs of its counties
+    other = env.client.get(f"/runs/{PERIOD}/audit", headers=env.as_("steward_b")).text
+    assert "manual__review_test" not in other  # another county's steward does not
+
+
+# ---- the page a steward works in ------------------------------------------------------------
+
+
+def test_a_browser_without_a_session_is_sent_to_the_login_page(shared_env: Env) -> None:
+    env = shared_env
+    page = env.client.get(
+        f"/runs/{PERIOD}/totals?indicator=persons_screened",
+        headers={"Accept": "text/html,application/xhtml+xml"},
+        follow_redirects=False,
+    )
+    assert page.status_code == 303
+    location = page.headers["location"]
+    assert "login" in location and "totals" in location  # and back here afterwards
+    api = env.client.get("/api/runs", headers={"Accept": "application/json"})
+    assert api.status_code == 401  # API clients still get 401
+    post = env.client.post(f"/runs/{PERIOD}/rerun", headers={"Accept": "text/html"})
+    assert post.status_code == 401
+
+
+def test_accept_is_offered_only_for_value_rules(env: Env) -> None:
+    import pandas as pd
+
+    from huizong import frames
+
+    from .conftest import _issue
+
+    wh = env.wh
+    known = _issue(wh.a_error, "persons_screened", "unit_known", "error")
+    frame = pd.DataFrame([known], columns=frames.ISSUE_COLUMNS)
+    frame["period"] = date.fromisoformat(PERIOD)
+    frame.to_sql("quarantine", wh.engine, index=False, if_exists="append")
+    page = env.client.get(
+        f"/runs/{PERIOD}/row", params=_row_form(wh.a_error), headers=env.as_("steward_a")
+    ).text
+    assert page.count('class="accept"') == 1  # max:persons_screened only
+    assert 'name="rule" value="unit_known"' not in page
+    assert 'id="no-accept"' in page
+
+
+def test_rerun_page_follows_the_run_to_completion(
+    warehouse: Warehouse, airflow_token: Callable[[str], str]
+) -> None:
+    fake = InMemoryAirflow()
+    app = create_app(warehouse.settings, engine=warehouse.engine, airflow=fake)
+    client = TestClient(app)
+    h = {"Authorization": f"Bearer {airflow_token('steward_a')}"}
+    started = client.post(
+        f"/runs/{PERIOD}/rerun", data={"justification": "重算"}, headers=h, follow_redirects=False
+    )
+    assert started.status_code == 303
+    progress = started.headers["location"]
+    (run_id,) = fake.runs
+    assert progress == f"/runs/{PERIOD}/reruns/{run_id}"
+    going = client.get(progress, headers=h).text
+    assert '<meta http-equiv="refresh"' in going and "排队中 queued" in going
+    assert f'href="/dags/huizong_nightly/runs/{run_id}"' in going  # the run in Airflow
+    assert 'id="rerun-done"' not in going
+    fake.finish(run_id)
+    done = client.get(progress, headers=h).text
+    assert 'id="rerun-done"' in done and "refresh" not in done
+    assert f'href="/runs/{PERIOD}/totals"' in done
+    fake.finish(run_id, "failed")
+    assert 'id="rerun-failed"' in client.get(progress, headers=h).text
+    other = {"Authorization": f"Bearer {airflow_token('steward_b')}"}
+    assert client.get(progress, headers=other).status_code == 404  # not B's re-run
+    assert client.get(f"/runs/{PERIOD}/reruns/invented", headers=h).status_code == 404
+
+
+def test_rules_are_shown_in_words_with_the_code_beside(shared_env: Env) -> None:
+    env = shared_env
+    label = next(i.zh for i in env.wh.catalogue.numeric if i.code == "persons_screened")
+    page = env.client.get(f"/runs/{PERIOD}", headers=env.as_("steward_a")).text
+    assert f"{label}超过最大值" in page and "above the maximum" in page
+    assert "max:persons_screened" in page  # the code stays, small, beside it

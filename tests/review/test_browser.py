@@ -225,14 +225,57 @@ def _wait_for_run(srv: Server, run_id: str) -> dict:
     deadline = time.monotonic() + RUN_TIMEOUT
     run: dict = {}
     while time.monotonic() < deadline:
-        run = httpx.get(url, headers=headers, timeout=10).json()
+        try:
+            run = httpx.get(url, headers=headers, timeout=30).json()
+        except httpx.TimeoutException:  # a loaded machine: the run itself holds the CPUs
+            continue
         if run.get("state") in ("success", "failed"):
             break
         time.sleep(2)
-    tasks = httpx.get(f"{url}/taskInstances", headers=headers, timeout=10).json()
+    tasks = httpx.get(f"{url}/taskInstances", headers=headers, timeout=60).json()
     states = {t["task_id"]: t["state"] for t in tasks.get("task_instances", [])}
     assert run.get("state") == "success", f"{run.get('state')}: {states}\n{srv.tail()}"
     return states
+
+
+@contextlib.contextmanager
+def _attacker_site(folder: Path) -> Iterator[str]:
+    """Another origin (another port) serving ``folder``, as a hostile page would be."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _attack_pages(folder: Path, day_url: str, issue: Issue) -> list[str]:
+    """Pages that auto-submit a reject and a re-run with the steward's cookie: one with a
+    no-referrer meta (Origin: null, no Referer), one plainly from a foreign origin."""
+    folder.mkdir(exist_ok=True)
+    fields = (
+        f'<input name="file_id" value="{issue.file_id}"><input name="sheet" value="{issue.sheet}">'
+        f'<input name="row_number" value="{issue.row_number}">'
+        '<input name="justification" value="forged"><input name="csrf_token" value="guess">'
+    )
+    pages = []
+    for name, meta in (("null", '<meta name="referrer" content="no-referrer">'), ("foreign", "")):
+        for action in ("reject", "rerun"):
+            (folder / f"{name}-{action}.html").write_text(
+                f'<!DOCTYPE html><html><head>{meta}</head><body><form method="post"'
+                f' action="{day_url}/{action}">{fields}</form>'
+                "<script>document.forms[0].submit()</script></body></html>",
+                encoding="utf-8",
+            )
+            pages.append(f"{name}-{action}.html")
+    return pages
 
 
 def test_steward_corrects_reruns_and_sees_the_new_totals(server: Server, tmp_path: Path) -> None:
@@ -265,6 +308,21 @@ def test_steward_corrects_reruns_and_sees_the_new_totals(server: Server, tmp_pat
             before = totals(page)
             page.goto(f"{base}/")
             page.click(f"text={PERIOD}")
+            county = issue.unit_code[:6]
+            theirs = queries.ledger(srv.engine, DAY, [county])["file_name"]
+            assert len(theirs) and str(theirs.iloc[0]) in page.content()  # its files
+            page.screenshot(path=str(artefacts / "review-day.png"), full_page=True)
+            attacker = tmp_path / "attacker"
+            with _attacker_site(attacker) as origin:
+                for attack in _attack_pages(attacker, f"{base}/runs/{PERIOD}", issue):
+                    page.goto(f"{origin}/{attack}")
+                    page.wait_for_load_state("load")
+                    page.wait_for_timeout(1500)  # the auto-submitted form's answer
+                    assert store.actions_for(srv.engine, PERIOD).empty, attack
+                    assert store.reruns_for(srv.engine, PERIOD).empty, attack
+            page.screenshot(path=str(artefacts / "review-cross-site-refused.png"))
+            assert "跨站" in page.content()
+            page.goto(f"{base}/runs/{PERIOD}")
             page.click(f'a[href*="file_id={issue.file_id}"][href$="row_number={issue.row_number}"]')
             assert str(issue.old) in page.content()
             page.select_option("#correct select[name=column]", issue.column)
@@ -274,6 +332,7 @@ def test_steward_corrects_reruns_and_sees_the_new_totals(server: Server, tmp_pat
             page.wait_for_selector(f"text={issue.old} → {new}")
             page.goto(f"{base}/runs/{PERIOD}")
             page.screenshot(path=str(artefacts / "review-corrected.png"), full_page=True)
+            page.fill("#rerun-why", "更正后重算 totals after the correction")
             page.click("#rerun")
             page.wait_for_selector("#rerun-started")
             run_text = page.inner_text("#rerun-started")
@@ -281,6 +340,10 @@ def test_steward_corrects_reruns_and_sees_the_new_totals(server: Server, tmp_pat
             assert run_id in run_text
 
             states = _wait_for_run(srv, run_id)
+            page.reload()
+            page.wait_for_selector("#rerun-done", timeout=30_000)  # the page says it is done
+            assert page.get_attribute("#airflow-run", "href") == f"/dags/{DAG_ID}/runs/{run_id}"
+            page.screenshot(path=str(artefacts / "review-rerun-done.png"), full_page=True)
             after = totals(page)
             page.screenshot(path=str(artefacts / "review-totals-after-rerun.png"), full_page=True)
         finally:
@@ -290,6 +353,8 @@ def test_steward_corrects_reruns_and_sees_the_new_totals(server: Server, tmp_pat
     assert {code: after[code] - before[code] for code in issue.chain} == dict.fromkeys(
         issue.chain, new - issue.old
     )
+    reruns = store.reruns_for(srv.engine, PERIOD)
+    assert reruns[["username", "dag_run_id"]].values.tolist() == [["steward_a", run_id]]
     audit = store.actions_for(srv.engine, PERIOD)
     assert audit[["action", "username", "old_value", "new_value"]].values.tolist() == [
         ["correct", "steward_a", str(issue.old), str(new)]

@@ -20,6 +20,7 @@ import pytest
 
 from huizong.catalogue import load_catalogue
 from huizong.ingest import SubmissionRejected, ingest_inbox
+from huizong.ingest.receipts import book_path
 from huizong.ingest.safety import Limits, check_zip, guard_file
 from huizong.registry import load_registry
 from huizong.settings import Settings
@@ -266,7 +267,8 @@ def test_odd_names_are_read_and_nothing_is_written_outside_home(tmp_path, regist
     assert sorted(p.name for p in settings.store_dir.iterdir()) == [sha]
     written = {p for p in tmp_path.rglob("*") if p.is_file()}
     outside = {p for p in written if not p.is_relative_to(settings.home)}
-    assert outside == {tmp_path / "inbox" / name}
+    # the file itself, and the day's receipt book beside the day's folder (a fixed name)
+    assert outside == {tmp_path / "inbox" / name, book_path(tmp_path / "inbox")}
 
 
 @pytest.mark.parametrize("name", ["~$日报.xlsx", ".~lock.日报.xlsx#", "._日报.xlsx", ".DS_Store"])

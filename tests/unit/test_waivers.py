@@ -18,7 +18,8 @@ from huizong.registry import load_registry
 from huizong.review import store
 from huizong.validate import ValidationResult, account, validate_rows
 from huizong.validate.sample import received_frame
-from huizong.validate.waivers import WAIVED, apply_waivers, day_waivers
+from huizong.validate.waivers import WAIVED, apply_waivers
+from huizong.warehouse import day_waivers
 
 DAY = date(2026, 11, 26)
 F, OLD = "a" * 64, "b" * 64
@@ -192,6 +193,8 @@ def test_structural_failures_are_never_waived(
 def test_day_waivers_reads_the_review_table(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'wh' / 'warehouse.sqlite'}"
     assert day_waivers(url, DAY).empty  # no warehouse yet
+    assert not (tmp_path / "wh").exists()  # and reading did not create one
+    (tmp_path / "wh").mkdir()
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE other (x INTEGER)"))
@@ -212,8 +215,10 @@ def test_day_waivers_reads_the_review_table(tmp_path: Path) -> None:
                     "justification": "ok",
                 },
             )
-    engine.dispose()
     found = day_waivers(url, DAY)
+    # the review app's own reader gives the very same frame (until it uses this one)
+    pd.testing.assert_frame_equal(found, store.waivers_for(engine, DAY))
+    engine.dispose()
     assert _keys(found, "file_id", "rule", "username") == [
         (2, F, "max:persons_screened", "steward_a")
     ]

@@ -12,6 +12,7 @@ written beside the inbox folder as ``<inbox>.manifest.json`` (see :func:`manifes
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -32,6 +33,7 @@ from huizong.demo.values import (
     simulate_values,
     unit_sizes,
 )
+from huizong.ingest import receipts
 from huizong.ingest.headers import META_LABELS_ZH
 from huizong.registry import Registry, load_registry
 from huizong.settings import TIMEZONE
@@ -730,6 +732,7 @@ def write_demo_plan(plan: DemoPlan, inbox: Path, catalogue: Catalogue | None = N
     inbox.mkdir(parents=True, exist_ok=True)
     content: dict[str, bytes] = {}
     written: list[Path] = []
+    arrivals: list[receipts.Receipt] = []
     for f in plan.files:
         if f.copy_of is not None:
             data = content[f.copy_of]
@@ -743,6 +746,17 @@ def write_demo_plan(plan: DemoPlan, inbox: Path, catalogue: Catalogue | None = N
         ns = int(f.received_at.timestamp()) * 1_000_000_000
         os.utime(path, ns=(ns, ns))
         written.append(path)
+        arrivals.append(
+            receipts.Receipt(
+                source=path.relative_to(inbox).as_posix(),
+                sha256=hashlib.sha256(data).hexdigest(),
+                received_at=receipts.iso_utc(pd.Timestamp(ns, unit="ns", tz="UTC")),
+                channel=receipts.FOLDER,
+                ref="demo",
+            )
+        )
+    # the simulated arrival times go in the receipt book, as the intake would record them
+    receipts.append(receipts.book_path(inbox), arrivals)
     manifest_path(inbox).write_text(
         json.dumps(plan.manifest, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8"
     )

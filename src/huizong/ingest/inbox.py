@@ -3,8 +3,14 @@
 Rules that make re-runs and audits boring:
 
 * Every file gets a ledger row, even editor lock files (rejected, with the reason).
-* Files are visited in a fixed order (by ``received_at`` = file mtime in UTC, then by
-  path relative to the inbox), so the same inbox always gives the same result.
+* ``received_at`` is when the file *arrived*, from the day's receipt book
+  (:mod:`huizong.ingest.receipts`): the mail server's receipt time, the upload time, or,
+  for a file put in the folder by hand, the moment the ledger first saw it (recorded, so
+  a re-run keeps it). Never the file's mtime, which any copy tool keeps or changes.
+* Files are visited in a fixed order (by ``received_at``, then mtime, then path relative
+  to the inbox), so the same inbox always gives the same result. The mtime only orders
+  files first seen in the same scan (a township batch and its correction copied in
+  together); it never decides whether a report was on time.
 * Each file is copied to ``store_dir/<sha256>`` (content-addressed) before it is read, so
   what was read can always be shown again, whatever happens to the inbox.
 * Identical bytes count once. The later copy gets a ledger row with status
@@ -43,6 +49,7 @@ import pandas as pd
 
 from huizong import frames
 from huizong.catalogue import Catalogue
+from huizong.ingest import receipts
 from huizong.ingest.reader import (
     RawSubmission,
     SubmissionRejected,
@@ -66,8 +73,13 @@ class _Entry:
     path: Path
     source: str
     size: int
-    received_at: pd.Timestamp
+    mtime: pd.Timestamp
     kind: str = "file"  # file | symlink | special
+    received_at: pd.Timestamp | None = None  # from the receipt book
+    channel: str = receipts.FOLDER
+    sender: str = ""
+    sender_unit: str = ""
+    stored: bool = False
     sha256: str = ""
     file_id: str = ""
     status: str = "read"
@@ -101,9 +113,6 @@ def ingest_inbox(
     entries = _scan(inbox)
     store = settings.store_dir
     store.mkdir(parents=True, exist_ok=True)
-    seen: dict[str, str] = {}  # sha256 -> source of the kept copy
-    raws: list[RawSubmission] = []
-    totals: list[RawSubmission] = []
     for e in entries:
         if _refuse_unread(e, settings):
             continue
@@ -115,6 +124,15 @@ def ingest_inbox(
             e.message = f"无法读取文件：{exc.strerror} / cannot read the file: {exc.strerror}"
             continue
         e.sha256 = _store(source_fd, e.path, store)  # a store failure is a fault: raise
+        e.stored = True
+    _stamp_receipts(entries, receipts.book_path(inbox))
+    entries.sort(key=lambda e: (e.received_at, e.mtime, e.source))
+    seen: dict[str, str] = {}  # sha256 -> source of the kept copy
+    raws: list[RawSubmission] = []
+    totals: list[RawSubmission] = []
+    for e in entries:
+        if not e.stored:
+            continue
         if e.sha256 in seen:
             e.file_id = f"{e.sha256}:{e.source}"
             e.status = "duplicate"
@@ -132,9 +150,45 @@ def ingest_inbox(
             if raw.totals is not None:
                 totals.append(raw.totals)
     received = parse_raw(raws, catalogue)
-    received = _supersede(received, [e.file_id for e in entries])
+    received = _supersede(received, [e.file_id for e in entries], _arrival_ranks(entries))
     ledger = _ledger(entries, received, day, catalogue)
     return received, ledger, parse_raw(totals, catalogue)
+
+
+def _stamp_receipts(entries: list[_Entry], book: Path) -> None:
+    """Give every entry its arrival from the book; record first sight of the new ones."""
+    known = receipts.read_book(book)
+    now = receipts.iso_utc(pd.Timestamp.now(tz="UTC"))
+    new = []
+    for e in entries:
+        r = known.get((e.source, e.sha256))
+        if r is None:
+            r = receipts.Receipt(
+                source=e.source, sha256=e.sha256, received_at=now, channel=_channel_of(e.source)
+            )
+            new.append(r)
+        e.received_at, e.channel, e.sender, e.sender_unit = (
+            r.timestamp,
+            r.channel,
+            r.sender,
+            r.sender_unit,
+        )
+    receipts.append(book, new)
+
+
+def _channel_of(source: str) -> str:
+    """Files found without a receipt: the review app's corrections, else the folder."""
+    return receipts.REVIEW if source.startswith("_corrections/") else receipts.FOLDER
+
+
+def _arrival_ranks(entries: list[_Entry]) -> dict[str, int]:
+    """file_id -> rank of arrival (entries sorted); equal (received_at, mtime), equal rank."""
+    ranks, last, rank = {}, None, -1
+    for e in entries:
+        if (e.received_at, e.mtime) != last:
+            rank, last = rank + 1, (e.received_at, e.mtime)
+        ranks[e.file_id] = rank
+    return ranks
 
 
 def display_name(name: str) -> str:
@@ -248,11 +302,10 @@ def _scan(inbox: Path) -> list[_Entry]:
                     path=path,
                     source=display_name(path.relative_to(inbox).as_posix()),
                     size=st.st_size,
-                    received_at=pd.Timestamp(st.st_mtime_ns, unit="ns", tz="UTC").as_unit("us"),
+                    mtime=pd.Timestamp(st.st_mtime_ns, unit="ns", tz="UTC").as_unit("us"),
                     kind=kind,
                 )
             )
-    entries.sort(key=lambda e: (e.received_at, e.source))
     return entries
 
 
@@ -293,12 +346,13 @@ def _store(source_fd: int, path: Path, store: Path) -> str:
             raise
 
 
-def _supersede(received: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+def _supersede(received: pd.DataFrame, order: list[str], arrival: dict[str, int]) -> pd.DataFrame:
     """Mark rows of earlier files whose (unit_code, period) a later file reports again.
 
-    "Later" is by ``received_at``; rows that share the latest time (one file's duplicate
-    rows, or two files that landed at the same instant) all stay candidates, for
-    validation to quarantine as duplicates: there is no basis to prefer either.
+    "Later" is by arrival rank (``received_at``, then mtime within one scan); rows that
+    share the latest arrival (one file's duplicate rows, or two files that landed at the
+    same instant) all stay candidates, for validation to quarantine as duplicates: there
+    is no basis to prefer either.
     """
     if received.empty:
         return received
@@ -310,7 +364,7 @@ def _supersede(received: pd.DataFrame, order: list[str]) -> pd.DataFrame:
             "unit_code": received["unit_code"],
             "period": received["period"],
             "rank": rank,
-            "at": received["received_at"],
+            "at": received["file_id"].map(arrival).astype("int64"),
         }
     )[key_ok]
     group = keyed.groupby(["unit_code", "period"], sort=False)
@@ -383,6 +437,9 @@ def _ledger(
                 "duplicate_of": e.duplicate_of,
                 "extra_columns": e.extra_columns,
                 "message": message,
+                "channel": e.channel,
+                "sender": e.sender,
+                "sender_unit": e.sender_unit,
             }
         )
     return _ledger_frame(rows)

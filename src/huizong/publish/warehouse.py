@@ -23,24 +23,22 @@ from __future__ import annotations
 import io
 import logging
 import os
-import re
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from sqlalchemy import Connection, Date, Engine, bindparam, create_engine, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Connection, Date, bindparam, text
 
 from huizong.catalogue import Catalogue
 from huizong.registry import Registry
 from huizong.registry.divisions import ORG_UNIT_COLUMNS
 from huizong.sqlfiles import load_sql, sql_dir
+from huizong.warehouse import engine as _engine
+from huizong.warehouse import normalise_url as normalise_url  # old home; review imports it
+from huizong.warehouse import quote_identifier as _q
 
 Kind = Literal["date", "text", "int", "float", "ts"]
 
@@ -121,6 +119,9 @@ SPECS: dict[str, list[tuple[str, Kind]]] = {
         ("duplicate_of", "text"),
         ("extra_columns", "text"),
         ("message", "text"),
+        ("channel", "text"),
+        ("sender", "text"),
+        ("sender_unit", "text"),
     ],
     "org_unit": [
         ("code", "text"),
@@ -148,6 +149,8 @@ REPORT_META: list[tuple[str, Kind]] = [
     ("not_applicable", "text"),
     ("coercions", "text"),
 ]
+#: Ledger columns added after the first release (intake): added to older warehouses.
+ADDED_LEDGER_COLUMNS = ("channel", "sender", "sender_unit")
 #: Per-day tables, in publishing order; each has sql/publish/delete_<table>.sql.
 PER_DAY_TABLES = (
     "consolidated",
@@ -190,7 +193,6 @@ _SCHEMA_LOCK_KEY = 0
 _ORG_UNIT_LOCK_KEY = -1
 _COPY_CHUNK = 200_000
 _TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f+00:00"
-_IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 #: ``application_name`` of the publishing connection (find it in ``pg_stat_activity``).
 PUBLISH_APPLICATION = "huizong-publish"
 DEFAULT_RETRIES = 3
@@ -216,13 +218,6 @@ class DayTables:
 
 
 # ---- SQL files -----------------------------------------------------------------------
-
-
-def _q(name: str) -> str:
-    """Quote an identifier from our own specs or a checked catalogue code."""
-    if not _IDENT.match(name):
-        raise ValueError(f"not a plain identifier: {name!r}")
-    return f'"{name}"'
 
 
 def schema_statements(catalogue: Catalogue) -> list[str]:
@@ -251,34 +246,6 @@ def report_spec(catalogue: Catalogue) -> list[tuple[str, Kind]]:
         *REPORT_META,
         *((i.code, "int" if i.is_numeric else "text") for i in catalogue.indicators),
     ]
-
-
-# ---- engine --------------------------------------------------------------------------
-
-
-def normalise_url(url: str) -> URL:
-    """psycopg 3 for any PostgreSQL URL; a SQLite file's folder is created."""
-    u = make_url(url)
-    if u.drivername in ("postgresql", "postgres"):
-        u = u.set(drivername="postgresql+psycopg")
-    if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:"):
-        Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    return u
-
-
-@contextmanager
-def _engine(url: str, application: str = "huizong") -> Iterator[Engine]:
-    u = normalise_url(url)
-    if u.get_backend_name() == "sqlite":
-        args: dict[str, object] = {"timeout": 60}
-    else:  # an unreachable server fails in seconds (and is retried), not after minutes
-        args = {"connect_timeout": 10, "application_name": application}
-        args = {k: v for k, v in args.items() if k not in u.query}
-    engine = create_engine(u, poolclass=NullPool, connect_args=args)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def _is_pg(conn: Connection) -> bool:
@@ -330,7 +297,8 @@ def load_frame(
     if table != "org_unit":
         frame["period"] = iso
     names = [c for c, _ in spec]
-    absent = [c for c in names if c not in frame.columns]
+    optional = ADDED_LEDGER_COLUMNS if table == "submission_ledger" else ()
+    absent = [c for c in names if c not in frame.columns and c not in optional]
     if absent and len(frame):
         raise ValueError(f"{table}: frame lacks columns {absent}")
     frame = frame.reindex(columns=names)
@@ -420,6 +388,10 @@ def ensure_schema(conn: Connection, catalogue: Catalogue) -> None:
         conn.execute(text(stmt))
     from sqlalchemy import inspect
 
+    have_ledger = {c["name"] for c in inspect(conn).get_columns("submission_ledger")}
+    for column in ADDED_LEDGER_COLUMNS:  # warehouses created before these columns existed
+        if column not in have_ledger:
+            conn.execute(text(load_sql("publish/add_ledger_column.sql").format(column=_q(column))))
     have = {c["name"] for c in inspect(conn).get_columns("report")}
     for code, kind in report_spec(catalogue):
         if code not in have:
@@ -626,3 +598,130 @@ def _read_typed(series: pd.Series, kind: Kind) -> pd.Series:
         numeric = pd.to_numeric(series)
         return numeric.astype("Int64") if kind == "int" else numeric.astype("float64")
     return series.astype("str")
+
+
+# ---- periods beyond the day (week / 旬 / month) ---------------------------------------
+
+_PERIOD_KEY: list[tuple[str, Kind]] = [
+    ("period_type", "text"),
+    ("period_start", "date"),
+    ("period_end", "date"),
+    ("period_label", "text"),
+    ("through", "date"),
+]
+PERIOD_SPECS: dict[str, list[tuple[str, Kind]]] = {
+    "period_consolidated": [
+        *_PERIOD_KEY,
+        *[c for c in SPECS["consolidated"] if c[0] != "period"],
+        ("carried_units", "int"),
+    ],
+    "period_completeness": [
+        *_PERIOD_KEY,
+        ("unit_code", "text"),
+        ("unit_name", "text"),
+        ("level", "int"),
+        ("kind", "text"),
+        ("expected_units", "int"),
+        ("reporters_reported", "int"),
+        ("missing_units", "int"),
+        ("reporting_rate", "float"),
+        ("days", "int"),
+        ("days_published", "int"),
+        ("reporter_days_expected", "int"),
+        ("reporter_days_received", "int"),
+        ("reporter_days_rate", "float"),
+    ],
+}
+_PERIOD_PK = {
+    "period_consolidated": ["period_type", "period_start", "unit_code", "indicator"],
+    "period_completeness": ["period_type", "period_start", "unit_code"],
+}
+
+
+def publish_period(
+    url: str,
+    period_type: str,
+    period_start: date,
+    consolidated: pd.DataFrame,
+    completeness: pd.DataFrame,
+    catalogue: Catalogue,
+) -> dict[str, int]:
+    """Replace one week/旬/month in ``period_*`` in one transaction; daily rows untouched."""
+    loads = {}
+    for table, frame in (
+        ("period_consolidated", consolidated),
+        ("period_completeness", completeness),
+    ):
+        spec = PERIOD_SPECS[table]
+        absent = [c for c, _ in spec if c not in frame.columns]
+        if absent:
+            raise ValueError(f"{table}: frame lacks columns {absent}")
+        out = pd.DataFrame({c: _typed(frame[c], k) for c, k in spec})
+        if out.duplicated(_PERIOD_PK[table]).any():
+            raise ValueError(f"{table}: more than one row per key")
+        if len(out) and (out["period_type"] != period_type).any():
+            raise ValueError(f"{table}: rows of another period type in {period_type}")
+        loads[table] = out
+    params = {"period_type": period_type, "period_start": period_start}
+    with _engine(url, PUBLISH_APPLICATION) as engine:
+        with engine.begin() as conn:
+            ensure_schema(conn, catalogue)
+        with engine.begin() as conn:
+            if _is_pg(conn):
+                _lock(conn, -period_lock_key(period_start) - PERIOD_TYPES_LOCK[period_type])
+            for table, frame in loads.items():
+                stmt = text(load_sql(f"periods/delete_{table}.sql"))
+                stmt = stmt.bindparams(bindparam("period_start", type_=Date))
+                conn.execute(stmt, params)
+                _bulk(conn, table, frame)
+    return {table: len(frame) for table, frame in loads.items()}
+
+
+#: Offsets that keep the advisory-lock keys of periods apart from days' and each other's.
+PERIOD_TYPES_LOCK = {"week": 100_000_000, "xun": 200_000_000, "month": 300_000_000}
+
+
+def read_period_table(url: str, table: str, period_type: str, period_start: date) -> pd.DataFrame:
+    """One week/旬/month of ``period_consolidated`` or ``period_completeness``, typed."""
+    if table not in PERIOD_SPECS:
+        raise ValueError(f"unknown period table {table!r}; one of {tuple(PERIOD_SPECS)}")
+    try:
+        with _engine(url) as engine, engine.connect() as conn:
+            stmt = text(load_sql(f"periods/select_{table}.sql"))
+            stmt = stmt.bindparams(bindparam("period_start", type_=Date))
+            result = conn.execute(stmt, {"period_type": period_type, "period_start": period_start})
+            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    except Exception as exc:  # a warehouse that never published a period has no table
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        if isinstance(exc, OperationalError | ProgrammingError):
+            frame = pd.DataFrame(columns=[c for c, _ in PERIOD_SPECS[table]])
+        else:
+            raise
+    for col, kind in PERIOD_SPECS[table]:
+        frame[col] = _read_typed(frame[col], kind)
+    keys = [k for k in _PERIOD_PK[table] if k in frame.columns]
+    return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def read_day_range(
+    url: str, table: str, start: date, end: date, *, catalogue: Catalogue | None = None
+) -> pd.DataFrame:
+    """The published daily rows of ``table`` for the days ``start``..``end`` (inclusive)."""
+    if table not in PER_DAY_TABLES:
+        raise ValueError(f"not a per-day table: {table!r}")
+    with _engine(url) as engine, engine.connect() as conn:
+        stmt = text(load_sql("periods/select_day_range.sql").format(table=_q(table)))
+        stmt = stmt.bindparams(bindparam("start", type_=Date), bindparam("end", type_=Date))
+        result = conn.execute(stmt, {"start": start, "end": end})
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    spec = (
+        (report_spec(catalogue) if catalogue else REPORT_META)
+        if table == "report"
+        else SPECS[table]
+    )
+    for col, kind in spec:
+        if col in frame.columns:
+            frame[col] = _read_typed(frame[col], kind)
+    keys = [k for k in ORDER[table] if k in frame.columns]
+    return frame.sort_values(keys, kind="stable").reset_index(drop=True)

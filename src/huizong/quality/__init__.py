@@ -10,8 +10,9 @@ numbers a steward can check by hand:
 * ``department_pair:<indicator>``: a department figure vs the geographic roll-up it pairs
   with (the catalogue's ``[[pair]]`` table).
 
-Warnings never block a row. History comes from the published ``report`` table
-(:func:`load_history`), so the checks need no state of their own.
+Warnings never block a row. History comes from the published ``report`` table (read by
+``huizong.warehouse.report_history``, shaped by :func:`history_frame`), so the checks
+need no state of their own.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pandas as pd
 from huizong.catalogue import Catalogue
 from huizong.quality import issues
 from huizong.quality.cumulative import cumulative_warnings
-from huizong.quality.history import DEFAULT_DAYS, HistoryMatrix, load_history
+from huizong.quality.history import DEFAULT_DAYS, HistoryMatrix, history_frame, numeric_codes
 from huizong.quality.outliers import outlier_warnings
 from huizong.quality.pairs import Pair, pair_warnings
 from huizong.quality.totals import township_total_warnings
@@ -58,9 +59,11 @@ def quality_warnings(
 
 
 __all__ = [
+    "DEFAULT_DAYS",
     "Pair",
     "cumulative_warnings",
-    "load_history",
+    "history_frame",
+    "numeric_codes",
     "outlier_warnings",
     "pair_warnings",
     "quality_warnings",

@@ -1,45 +1,24 @@
-"""Recent days of each reporter, read back from the published ``report`` table.
+"""Recent days of each reporter, from the published ``report`` table.
 
 The quality checks compare today's rows with what the same unit reported on the days
 before; the warehouse already holds those days (one row per reporter per period), so no
-extra state is kept. History is laid out per indicator as a (units x days) matrix, which
+extra state is kept. The pipeline reads them (``warehouse.report_history``); this module
+only shapes them. History is laid out per indicator as a (units x days) matrix, which
 turns medians, MADs and "last reported value" into a few numpy passes over all units.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, bindparam, create_engine, inspect, text
-from sqlalchemy.pool import NullPool
 
 from huizong.catalogue import Catalogue
-from huizong.publish.warehouse import REPORT_META, normalise_url
-from huizong.sqlfiles import load_sql
+from huizong.publish.warehouse import REPORT_META
 
 DEFAULT_DAYS = 14
-_IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _META = {c for c, _ in REPORT_META}
-
-
-def _q(name: str) -> str:
-    if not _IDENT.match(name):
-        raise ValueError(f"not a plain identifier: {name!r}")
-    return f'"{name}"'
-
-
-def _statement(catalogue: Catalogue | None) -> str:
-    sql = load_sql("quality/select_report_history.sql")
-    sql = sql.strip().rstrip(";")
-    if catalogue is None:
-        columns = "*"
-    else:
-        columns = ", ".join(_q(c) for c in ("period", "unit_code", *numeric_codes(catalogue)))
-    return sql.format(columns=columns)
 
 
 def numeric_codes(catalogue: Catalogue) -> list[str]:
@@ -53,35 +32,17 @@ def empty_history(catalogue: Catalogue | None) -> pd.DataFrame:
     return out
 
 
-def load_history(
-    url: str, day: date, days: int = DEFAULT_DAYS, catalogue: Catalogue | None = None
-) -> pd.DataFrame:
-    """Published report rows for the ``days`` days before ``day`` (``day`` excluded).
+def history_frame(rows: pd.DataFrame, catalogue: Catalogue | None = None) -> pd.DataFrame:
+    """Published report rows of earlier days (as read by ``warehouse.report_history``)
+    in the shape the checks use: ``period`` (ISO date string), ``unit_code`` and the
+    numeric indicator columns (Int64, NA = blank).
 
-    Wide: ``period`` (ISO date string), ``unit_code`` and the numeric indicator columns
-    (Int64, NA = blank). Without a catalogue every indicator column of the table comes
-    back, numeric ones as Int64. A warehouse that has no ``report`` table yet (first run)
-    gives an empty frame; a SQLite file that does not exist is not created.
+    Without a catalogue every indicator column whose values are all numbers is kept.
+    No rows (first run, nothing published yet) gives an empty history.
     """
-    if days < 1:
-        raise ValueError("days must be at least 1")
-    u = normalise_url(url)
-    file = u.database if u.get_backend_name() == "sqlite" else None
-    if file not in (None, "", ":memory:") and not Path(file).expanduser().exists():
+    if rows.empty:
         return empty_history(catalogue)
-    engine = create_engine(u, poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            if not inspect(conn).has_table("report"):
-                return empty_history(catalogue)
-            stmt = text(_statement(catalogue)).bindparams(
-                bindparam("since", type_=Date), bindparam("day", type_=Date)
-            )
-            result = conn.execute(stmt, {"since": day - timedelta(days=days), "day": day})
-            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    finally:
-        engine.dispose()
-    return _typed(frame, catalogue)
+    return _typed(rows, catalogue)
 
 
 def _typed(frame: pd.DataFrame, catalogue: Catalogue | None) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from huizong.registry.divisions import (
     load_registry,
     shipped_extract,
 )
+from huizong.registry.loaded import registry_for, save_registry
 
 __all__ = [
     "KIND_BY_LEVEL",
@@ -24,5 +25,7 @@ __all__ = [
     "RegistryError",
     "load_divisions",
     "load_registry",
+    "registry_for",
+    "save_registry",
     "shipped_extract",
 ]

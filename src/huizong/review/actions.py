@@ -369,6 +369,7 @@ def correct(
     and the audit row; the file appears only if the audit row commits.
     """
     ref = RowRef.of(period, file_id, sheet, row_number)
+    why = _required(justification, "justification")  # every change says why (audited)
     catalogue = catalogue or load_catalogue(settings.form)
     allowed = {*catalogue.codes, "unit_name"}
     if column not in allowed:
@@ -407,7 +408,7 @@ def correct(
                 rule=None,
                 old_value=old,
                 new_value=new,
-                justification=_optional(justification),
+                justification=why,
                 at=store.now_utc(),
             )
             os.replace(tmp, target)

@@ -24,22 +24,22 @@ How the app is put together — and how to add a page:
 
 from __future__ import annotations
 
-import os
 from typing import Any
+from urllib.parse import urlencode
 
 from airflow.api_fastapi.core_api.security import get_user
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huizong.review import actions
-from huizong.review.airflow_api import DEFAULT_API_URL, Airflow, AirflowError, HttpAirflow
+from huizong.review.airflow_api import Airflow, AirflowError, HttpAirflow
 from huizong.review.deps import Backend, view, wants_json
 from huizong.review.html import e, page
 from huizong.review.routes import actions as action_routes
-from huizong.review.routes import audit, rerun, runs, totals
+from huizong.review.routes import audit, rerun, runs, totals, upload
 from huizong.review.scopes import ScopeError
 from huizong.settings import Settings
 
@@ -62,6 +62,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit.router,
     action_routes.router,
     rerun.router,
+    upload.router,
 )
 
 
@@ -72,10 +73,9 @@ def create_app(
     airflow: Airflow | None = None,
     airflow_api_url: str | None = None,
 ) -> FastAPI:
-    """The review app; ``settings`` default to ``Settings.from_env()``; ``airflow`` to
-    Airflow's REST API at ``airflow_api_url`` (default ``HUIZONG_AIRFLOW_API_URL``)."""
-    settings = settings or Settings.from_env()
-    api_url = airflow_api_url or os.environ.get("HUIZONG_AIRFLOW_API_URL") or DEFAULT_API_URL
+    """The review app; ``settings`` default to ``Settings.resolve()`` (on first request);
+    ``airflow`` to Airflow's REST API at ``airflow_api_url`` (default: the settings')."""
+    backend = Backend(settings, engine)
     app = FastAPI(
         title="Huizong review",
         docs_url=None,
@@ -83,8 +83,10 @@ def create_app(
         openapi_url=None,
         dependencies=[Depends(get_user)],  # belt and braces: no route without a user
     )
-    app.state.backend = Backend(settings, engine)
-    app.state.airflow = airflow or HttpAirflow(api_url)
+    app.state.backend = backend
+    app.state.airflow = airflow or HttpAirflow(
+        airflow_api_url or (settings or Settings.from_env()).airflow_api_url
+    )
     for router in ROUTERS:
         app.include_router(router)
     _error_pages(app)
@@ -97,6 +99,22 @@ def create_app(
         return response
 
     return app
+
+
+def _is_browser_page(request: Request) -> bool:
+    """A browser asking for a page (it sends ``Accept: text/html``), not an API client."""
+    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+
+
+def _login_url(request: Request) -> str:
+    """Airflow's login page, coming back here afterwards."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    try:
+        from airflow.api_fastapi.app import get_auth_manager
+
+        return get_auth_manager().get_url_login(next_url=here)
+    except Exception:  # auth manager not initialised (the app outside the API server)
+        return f"/auth/login?{urlencode({'next': here})}"
 
 
 TITLES = {
@@ -117,6 +135,8 @@ def _error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 401 and _is_browser_page(request):
+            return RedirectResponse(_login_url(request), status_code=303)
         if exc.status_code == 401 or wants_json(request):
             return await http_exception_handler(request, exc)
         title = TITLES.get(exc.status_code, f"错误 / Error {exc.status_code}")

@@ -30,19 +30,30 @@ CSRF_FIELD = "csrf_token"
 
 
 class Backend:
-    """Engine and catalogue, created on first use so building the app touches nothing."""
+    """Settings, engine and catalogue, resolved on first use so that building the app
+    (at plugin import) touches no disk, database or Airflow connection."""
 
-    def __init__(self, settings: Settings, engine: Engine | None) -> None:
-        self.settings = settings
+    def __init__(self, settings: Settings | None, engine: Engine | None) -> None:
+        self._settings = settings
         self._engine = engine
         self._ready = False
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+
+    @property
+    def settings(self) -> Settings:
+        """The one resolution the DAG's tasks and the CLI use (``Settings.resolve``)."""
+        with self._lock:
+            if self._settings is None:
+                self._settings = Settings.resolve()
+            return self._settings
 
     @property
     def engine(self) -> Engine:
+        from huizong.publish.warehouse import normalise_url
+
         with self._lock:
             if self._engine is None:
-                self._engine = sa.create_engine(self.settings.warehouse)
+                self._engine = sa.create_engine(normalise_url(self.settings.warehouse))
             if not self._ready:
                 store.ensure_schema(self._engine)
                 self._ready = True

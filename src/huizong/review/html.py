@@ -31,10 +31,12 @@ def e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def page(title: str, body: str, *, root: str) -> str:
+def page(title: str, body: str, *, root: str, refresh: int | None = None) -> str:
+    """A whole page; ``refresh`` reloads it every so many seconds (a run in progress)."""
+    again = f'<meta http-equiv="refresh" content="{int(refresh)}">' if refresh else ""
     return (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width"><title>{e(title)}</title>'
+        f'<meta name="viewport" content="width=device-width">{again}<title>{e(title)}</title>'
         f"<style>{CSS}</style></head><body>"
         f'<nav><a href="{e(root)}/">汇总审核 Huizong review</a></nav>'
         f"<h1>{e(title)}</h1>{body}</body></html>"

@@ -193,6 +193,24 @@ def actions(engine: Engine, period: str | date, scopes: Iterable[str]) -> pd.Dat
     return acts[in_scope(acts["unit_code"], scopes).to_numpy()].reset_index(drop=True)
 
 
+def reruns(engine: Engine, period: str | date, scopes: Iterable[str]) -> pd.DataFrame:
+    """Re-runs of the day by stewards whose units overlap the viewer's (either way up:
+    a city steward sees its counties' re-runs, a county steward the city's)."""
+    scopes = list(scopes)
+    found = store.reruns_for(engine, period)
+    if found.empty or not scopes:
+        return found.iloc[0:0]
+
+    def overlaps(theirs: str) -> bool:
+        codes = [c for c in str(theirs).split(",") if c]
+        return bool(
+            in_scope(pd.Series(codes, dtype="str"), scopes).any()
+            or in_scope(pd.Series(scopes, dtype="str"), codes).any()
+        )
+
+    return found[found["scopes"].map(overlaps)].reset_index(drop=True)
+
+
 def period_in_scope(engine: Engine, period: str | date, scopes: Iterable[str]) -> bool:
     """True when every issue and file of the day is in scope (whole-day pages, Data Docs)."""
     scopes = list(scopes)

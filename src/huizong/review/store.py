@@ -153,3 +153,40 @@ def actions_for(engine: Engine, period: str | date) -> pd.DataFrame:
         return pd.DataFrame(columns=ACTION_COLUMNS)
     frame = read_frame(engine, "select_actions_period", {"period": period_text(period)})
     return frame.reindex(columns=ACTION_COLUMNS)
+
+
+RERUN_COLUMNS = ["id", "at", "username", "period", "scopes", "dag_run_id", "justification"]
+
+
+def record_rerun(
+    engine: Engine,
+    *,
+    username: str,
+    period: str | date,
+    scopes: Iterable[str],
+    dag_run_id: str,
+    justification: str,
+) -> dict[str, str]:
+    """The audit row of a re-run a steward triggered (who, when, which run, why)."""
+    import uuid
+
+    row = {
+        "id": uuid.uuid4().hex,
+        "at": now_utc(),
+        "username": username,
+        "period": period_text(period),
+        "scopes": ",".join(scopes),
+        "dag_run_id": dag_run_id,
+        "justification": justification,
+    }
+    with engine.begin() as conn:
+        conn.execute(statement("insert_rerun"), row)
+    return row
+
+
+def reruns_for(engine: Engine, period: str | date) -> pd.DataFrame:
+    """Every re-run of one day triggered from the review page, oldest first."""
+    if not has_table(engine, "review_rerun"):
+        return pd.DataFrame(columns=RERUN_COLUMNS)
+    frame = read_frame(engine, "select_reruns_period", {"period": period_text(period)})
+    return frame.reindex(columns=RERUN_COLUMNS)

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from huizong.catalogue import Catalogue
 from huizong.review.deps import View, wants_json
 from huizong.review.html import e, table
+from huizong.review.labels import rule_label
 
 MAX_ROWS = 2000  # rows shown per table on a page (the JSON variants return all)
 
@@ -24,8 +25,26 @@ def row_query(rec: Any) -> str:
     )
 
 
+def rule_cell(catalogue: Catalogue | None) -> object:
+    """A table cell showing a rule by its plain label, the code small beside it."""
+
+    def cell(rec: pd.Series) -> str:
+        if catalogue is None:
+            return e(rec["rule"])
+        zh, en = rule_label(rec["rule"], catalogue)
+        return f'{e(zh)} <span class="en">{e(en)}</span> <code class="note">{e(rec["rule"])}</code>'
+
+    return cell
+
+
 def issue_table(
-    found: pd.DataFrame, base: str, v: View, *, mark_reviewed: bool = False, link: bool = True
+    found: pd.DataFrame,
+    base: str,
+    v: View,
+    *,
+    mark_reviewed: bool = False,
+    link: bool = True,
+    catalogue: Catalogue | None = None,
 ) -> str:
     """Issues with their file and row, message in both languages and review status."""
     shown = found.head(MAX_ROWS)
@@ -72,7 +91,7 @@ def issue_table(
                 "message_en": "Message",
                 "status": "状态 Status",
             },
-            cells={"row": row_link, "status": status},
+            cells={"row": row_link, "status": status, "rule": rule_cell(catalogue)},
         )
         + more
     )

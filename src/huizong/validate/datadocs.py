@@ -271,7 +271,7 @@ def data_docs_day(day: date, settings: Any) -> dict[str, Any]:
     validation: about 2 s for a city's day, about 45 s at national scale (620k rows).
     """
     from huizong.catalogue import load_catalogue
-    from huizong.pipeline import registry_for
+    from huizong.registry import registry_for
 
     path = settings.run_dir(day) / frames.RECEIVED
     if not path.exists():

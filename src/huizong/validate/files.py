@@ -68,7 +68,7 @@ def validate_files(paths: list[Path], day: date | None, settings: Settings, out:
     from huizong.ingest.headers import META_LABELS_ZH
     from huizong.ingest.inbox import display_name
     from huizong.ingest.safety import sniff
-    from huizong.pipeline import registry_for
+    from huizong.registry import registry_for
     from huizong.validate.rows import validate_rows
 
     catalogue = load_catalogue(settings.form)

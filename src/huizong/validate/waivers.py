@@ -8,9 +8,6 @@ the day's outputs (and the published warnings) show why the row passed.
 
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
-
 import pandas as pd
 
 from huizong import frames
@@ -54,7 +51,7 @@ def apply_waivers(
     """Remove waived quarantine issues; move rows with no error left to accepted.
 
     ``waivers`` has at least ``file_id, sheet, row_number, rule`` and optionally
-    ``username`` and ``justification`` (see ``huizong.review.store.WAIVER_COLUMNS``). A
+    ``username`` and ``justification`` (``huizong.warehouse.day_waivers`` reads them). A
     waiver that matches no quarantined issue (the row was corrected or superseded since)
     does nothing.
     """
@@ -136,24 +133,3 @@ def _accept(
     position = pd.Series(range(len(cands)), index=cand_key).reindex(_row_index(both))
     both = both.iloc[position.to_numpy().argsort(kind="stable")].reset_index(drop=True)
     return both.astype(accepted.dtypes.to_dict())
-
-
-def day_waivers(warehouse_url: str, day: date) -> pd.DataFrame:
-    """The stewards' waivers for ``day`` from the warehouse's ``review_waiver`` table.
-
-    No review table yet (no steward ever acted) or no warehouse file yet: no waivers.
-    """
-    from sqlalchemy import create_engine
-    from sqlalchemy.pool import NullPool
-
-    from huizong.publish.warehouse import normalise_url
-    from huizong.review.store import waivers_for
-
-    url = normalise_url(warehouse_url)
-    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
-        return pd.DataFrame(columns=[*_KEY, "username", "justification"])
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        return waivers_for(engine, day)
-    finally:
-        engine.dispose()

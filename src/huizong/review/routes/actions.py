@@ -22,9 +22,11 @@ from huizong.review.deps import (
     ViewDep,
 )
 from huizong.review.html import e, page, table
+from huizong.review.labels import rule_label
 from huizong.review.original import original_row
 from huizong.review.scopes import check_scope
 from huizong.review.views import done, issue_table
+from huizong.validate.waivers import is_waivable
 
 router = APIRouter()
 
@@ -81,13 +83,24 @@ def row_page(
         f"{' · 工作表 sheet ' + e(sheet) if sheet else ''} · 第 {e(row_number)} 行 row</p>"
     ]
     parts.append("<h2>问题 Issues</h2>")
-    parts.append(issue_table(found, base, v, mark_reviewed=True, link=False))
-    for _, issue in found[found["severity"] == "error"].iterrows():
+    parts.append(
+        issue_table(found, base, v, mark_reviewed=True, link=False, catalogue=backend.catalogue)
+    )
+    errors = found[found["severity"] == "error"]
+    waivable = errors["rule"].map(is_waivable).astype(bool)
+    if (~waivable).any():
+        parts.append(
+            '<p class="note" id="no-accept">身份或日期问题不能接受为正确，请更正或退回。'
+            " A problem of identity or date cannot be accepted as correct: correct the row"
+            " or reject it.</p>"
+        )
+    for _, issue in errors[waivable].iterrows():
         parts.append(
             v.form(
                 f"{base}/accept",
                 {**key, "rule": issue["rule"]},
-                f"接受 Accept <b>{e(issue['rule'])}</b> = {e(issue['value'])}: "
+                f"接受 Accept <b>{' / '.join(map(e, rule_label(issue['rule'], catalogue)))}</b>"
+                f" = {e(issue['value'])}: "
                 '<textarea name="justification" required placeholder="理由 Justification">'
                 '</textarea> <button type="submit">接受 Accept</button>',
                 class_="accept",
@@ -108,7 +121,7 @@ def row_page(
             key,
             f'<select name="column">{options}</select> 新值 New value: '
             '<input type="text" name="new_value" required> '
-            '<input type="text" name="justification" placeholder="说明 Note"> '
+            '<input type="text" name="justification" required placeholder="理由 Justification"> '
             '<button type="submit">提交更正 Submit correction</button>',
             id="correct",
         )

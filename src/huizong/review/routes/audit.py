@@ -19,7 +19,23 @@ router = APIRouter()
 def audit_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) -> HTMLResponse:
     acts = queries.actions(backend.engine, p, steward.scopes)
     cols = {c: c for c in store.ACTION_COLUMNS if c not in ("id", "file_id", "period")}
-    return HTMLResponse(page(f"{p} 审核记录 Audit trail", table(acts, cols), root=v.root))
+    reruns = queries.reruns(backend.engine, p, steward.scopes)
+    body = (
+        "<h2>操作 Actions</h2>"
+        + table(acts, cols)
+        + "<h2>重新运行 Re-runs</h2>"
+        + table(
+            reruns,
+            {
+                "at": "时间 At",
+                "username": "用户 User",
+                "scopes": "负责单位 Units",
+                "dag_run_id": "运行 Run",
+                "justification": "原因 Reason",
+            },
+        )
+    )
+    return HTMLResponse(page(f"{p} 审核记录 Audit trail", body, root=v.root))
 
 
 @router.get("/api/runs/{period}/audit")

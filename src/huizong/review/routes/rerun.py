@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from typing import Annotated
+from urllib.parse import quote
 
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from huizong.review import queries, store
+from huizong.review.actions import ActionError, NotFound
 from huizong.review.airflow_api import DAG_ID
 from huizong.review.deps import (
     AirflowDep,
+    BackendDep,
     CsrfDep,
     DayDep,
     StewardDep,
@@ -23,18 +29,96 @@ router = APIRouter()
 
 @router.post("/runs/{period}/rerun", dependencies=[CsrfDep])
 def rerun_action(
-    request: Request, p: DayDep, steward: StewardDep, airflow: AirflowDep, v: ViewDep
+    request: Request,
+    p: DayDep,
+    steward: StewardDep,
+    backend: BackendDep,
+    airflow: AirflowDep,
+    v: ViewDep,
+    justification: Annotated[str, Form()] = "",
 ) -> Response:
-    """Trigger the nightly DAG for this day through Airflow's public API, as this user."""
+    """Trigger the nightly DAG for this day through Airflow's public API, as this user;
+    the re-run is audited (who, which run, why) once Airflow has accepted it."""
     if not steward.scopes:
         raise ScopeError("没有分配单位 / no units assigned")
+    why = justification.strip()
+    if not why:
+        raise ActionError("重新运行需要说明原因 / a re-run needs a reason")
     run = airflow.trigger(p, session_token(request))
+    store.record_rerun(
+        backend.engine,
+        username=steward.username,
+        period=p,
+        scopes=steward.scopes,
+        dag_run_id=run.run_id,
+        justification=why,
+    )
     if wants_json(request):
         return JSONResponse({"dag_id": DAG_ID, "dag_run_id": run.run_id})
-    body = (
+    return RedirectResponse(v.url(f"/runs/{p}/reruns/{quote(run.run_id)}"), status_code=303)
+
+
+#: Seconds between reloads of the progress page while the run is going.
+REFRESH_SECONDS = 5
+
+
+@router.get("/runs/{period}/reruns/{run_id}", response_class=HTMLResponse)
+def rerun_page(
+    request: Request,
+    p: DayDep,
+    run_id: str,
+    steward: StewardDep,
+    backend: BackendDep,
+    airflow: AirflowDep,
+    v: ViewDep,
+) -> HTMLResponse:
+    """A re-run's progress, reloading itself until Airflow says it is finished; then the
+    way to the changed totals. Only runs triggered from this page by a steward whose units
+    overlap the viewer's are shown (404 otherwise)."""
+    mine = queries.reruns(backend.engine, p, steward.scopes)
+    if run_id not in set(mine["dag_run_id"].astype("str")):
+        raise NotFound("没有这个重新运行 / no such re-run")
+    run = airflow.run(run_id, session_token(request))
+    label = STATES.get(run.state, run.state)
+    parts = [
         f'<p class="msg" id="rerun-started">已触发 Triggered {e(DAG_ID)} '
-        f"run <b>{e(run.run_id)}</b> for {e(p)}.</p>"
-        f'<p><a href="{e(v.url("/runs/" + p))}">返回 Back</a> · '
-        f'<a href="{e(v.url("/runs/" + p + "/totals"))}">汇总 Totals</a></p>'
+        f"run <b>{e(run.run_id)}</b> for {e(p)}.</p>",
+        f'<p>状态 State: <span id="run-state" class="run-{e(run.state)}">{e(label)}</span>'
+        f' · <a id="airflow-run" href="/dags/{e(DAG_ID)}/runs/{e(quote(run.run_id))}">'
+        "在 Airflow 中查看 Open the run in Airflow</a></p>",
+    ]
+    totals = e(v.url(f"/runs/{p}/totals"))
+    if run.state == "success":
+        parts.append(
+            f'<p class="msg" id="rerun-done">已完成，汇总已更新 The run has finished; the'
+            f' totals are updated. <a href="{totals}" id="new-totals">查看汇总 See the'
+            " totals</a></p>"
+        )
+    elif run.finished:
+        parts.append(
+            '<p class="msg bad" id="rerun-failed">运行失败，汇总未改变；请在 Airflow 中查看日志。'
+            " The run failed; the totals did not change: see its log in Airflow.</p>"
+        )
+    else:
+        parts.append(
+            f'<p class="note">本页每 {REFRESH_SECONDS} 秒刷新一次 This page reloads every'
+            f" {REFRESH_SECONDS} s until the run has finished.</p>"
+        )
+    parts.append(f'<p><a href="{e(v.url("/runs/" + p))}">返回 Back</a></p>')
+    return HTMLResponse(
+        page(
+            f"{p} 重新运行 Re-run",
+            "".join(parts),
+            root=v.root,
+            refresh=None if run.finished else REFRESH_SECONDS,
+        )
     )
-    return HTMLResponse(page(f"{p} 重新运行 Re-run", body, root=v.root))
+
+
+#: Airflow's DagRunState in both languages.
+STATES = {
+    "queued": "排队中 queued",
+    "running": "运行中 running",
+    "success": "已完成 success",
+    "failed": "失败 failed",
+}

@@ -13,7 +13,7 @@ from huizong.review import queries
 from huizong.review.deps import BackendDep, DayDep, StewardDep, ViewDep
 from huizong.review.html import e, page, table
 from huizong.review.scopes import ScopeError, check_scope
-from huizong.review.views import MAX_ROWS, issue_table, records
+from huizong.review.views import MAX_ROWS, issue_table, records, rule_cell
 
 router = APIRouter()
 
@@ -70,6 +70,8 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
         v.form(
             f"{base}/rerun",
             {},
+            '<input type="text" name="justification" id="rerun-why" required'
+            ' placeholder="原因 Reason"> '
             '<button type="submit" id="rerun">重新运行此日 Re-run this day</button>',
             class_="inline",
         )
@@ -106,12 +108,13 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
                 "issues": "问题 Issues",
                 "open": "待处理 Open",
             },
+            cells={"rule": rule_cell(backend.catalogue)},
         )
     )
     parts.append("<h2>隔离的行 Quarantined rows</h2>")
-    parts.append(issue_table(quarantine, base, v))
+    parts.append(issue_table(quarantine, base, v, catalogue=backend.catalogue))
     parts.append("<h2>警告 Warnings</h2>")
-    parts.append(issue_table(warnings, base, v, mark_reviewed=True))
+    parts.append(issue_table(warnings, base, v, mark_reviewed=True, catalogue=backend.catalogue))
     parts.append("<h2>文件 Files</h2>")
     parts.append(
         table(
@@ -151,7 +154,11 @@ def unit_page(
         found = queries.issues(backend.engine, p, steward.scopes, kind)
         found = found[found["unit_code"] == unit_code]
         parts.append(f"<h2>{title}</h2>")
-        parts.append(issue_table(found, base, v, mark_reviewed=kind == "warning"))
+        parts.append(
+            issue_table(
+                found, base, v, mark_reviewed=kind == "warning", catalogue=backend.catalogue
+            )
+        )
     return HTMLResponse(page(f"{p} · {unit_code}", "".join(parts), root=v.root))
 
 

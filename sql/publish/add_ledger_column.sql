@@ -1,0 +1,1 @@
+ALTER TABLE submission_ledger ADD COLUMN {column} TEXT

@@ -1,0 +1,174 @@
+"""The one owner of the warehouse connection: every reader and writer goes through here.
+
+Engines are made only by :func:`engine` (psycopg 3 for PostgreSQL, short connect timeout,
+an ``application_name``; a SQLite file's folder created), so timeouts, drivers and pool
+policy are decided once. Reads that a step needs from earlier publications (the report
+history for the quality checks, the stewards' waivers) live here too, so the domain
+packages (validate, quality) take frames and return frames and never open the warehouse
+themselves; :mod:`huizong.pipeline` does the I/O.
+
+A reader never creates the warehouse: before the first publication the reads below give
+empty frames instead of a new, empty SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Date, Engine, bindparam, create_engine, inspect, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import NullPool
+
+from huizong.settings import Settings
+from huizong.sqlfiles import load_sql, statement
+
+Target = Settings | str | URL
+
+#: The stewards' waiver columns as validation reads them (``sql/review/select_waivers_period``).
+WAIVER_COLUMNS = [
+    "period",
+    "file_id",
+    "sheet",
+    "row_number",
+    "rule",
+    "username",
+    "at",
+    "justification",
+]
+
+
+def url_of(target: Target) -> str:
+    """The SQLAlchemy URL of a deployment's warehouse (``Settings``) or of a given URL."""
+    if isinstance(target, Settings):
+        return target.warehouse
+    if isinstance(target, URL):
+        return target.render_as_string(hide_password=False)
+    return target
+
+
+def normalise_url(url: Target) -> URL:
+    """psycopg 3 for any PostgreSQL URL; a SQLite file is created owner-only (0600)."""
+    u = make_url(url_of(url))
+    if u.drivername in ("postgresql", "postgres"):
+        u = u.set(drivername="postgresql+psycopg")
+    if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:"):
+        _private_file(Path(u.database).expanduser())
+    return u
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` readable by its owner only, or take away others' access to it.
+
+    The warehouse holds every report received; SQLite gives its journal and WAL files the
+    mode of the database file, so they follow.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        if path.is_file() and path.stat().st_mode & 0o077 and os.access(path, os.W_OK):
+            path.chmod(0o600)
+
+
+def exists(target: Target) -> bool:
+    """False only for a SQLite file not created yet (nothing was ever published there)."""
+    u = make_url(url_of(target))
+    if u.get_backend_name() != "sqlite" or u.database in (None, "", ":memory:"):
+        return True
+    return Path(u.database).expanduser().is_file()
+
+
+def open_engine(target: Target, application: str = "huizong") -> Engine:
+    """An engine on the warehouse for a long-lived holder (the review app); it disposes it.
+
+    On PostgreSQL an unreachable server fails in seconds (the publish step retries), and
+    the connection shows as ``application`` in ``pg_stat_activity``. No pool is kept.
+    """
+    u = normalise_url(target)
+    if u.get_backend_name() == "sqlite":
+        args: dict[str, object] = {"timeout": 60}
+    else:
+        args = {"connect_timeout": 10, "application_name": application}
+        args = {k: v for k, v in args.items() if k not in u.query}
+    return create_engine(u, poolclass=NullPool, connect_args=args)
+
+
+@contextmanager
+def engine(target: Target, application: str = "huizong") -> Iterator[Engine]:
+    """:func:`open_engine` for the length of a ``with`` block (every step and reader)."""
+    made = open_engine(target, application)
+    try:
+        yield made
+    finally:
+        made.dispose()
+
+
+def report_history(
+    target: Target, day: date, days: int, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Published ``report`` rows of the ``days`` days before ``day`` (``day`` excluded).
+
+    ``columns``: the indicator columns wanted (``period`` and ``unit_code`` always come
+    first); None = every column. Raw values as the driver returns them; no ``report``
+    table yet gives an empty frame.
+    """
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    wanted = None if columns is None else ["period", "unit_code", *columns]
+    if not exists(target):
+        return pd.DataFrame(columns=wanted or ["period", "unit_code"])
+    sql = load_sql("quality/select_report_history.sql")
+    listed = "*" if wanted is None else ", ".join(quote_identifier(c) for c in wanted)
+    stmt = text(sql.format(columns=listed)).bindparams(
+        bindparam("since", type_=Date), bindparam("day", type_=Date)
+    )
+    with engine(target) as eng, eng.connect() as conn:
+        if not inspect(conn).has_table("report"):
+            return pd.DataFrame(columns=wanted or ["period", "unit_code"])
+        result = conn.execute(stmt, {"since": day - timedelta(days=days), "day": day})
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def day_waivers(target: Target, day: date) -> pd.DataFrame:
+    """The stewards' waivers of ``day`` (``WAIVER_COLUMNS``), typed for matching.
+
+    No review table yet (no steward ever acted) or no warehouse yet: no waivers.
+    """
+    if exists(target):
+        with engine(target) as eng, eng.connect() as conn:
+            if inspect(conn).has_table("review_waiver"):
+                result = conn.execute(
+                    statement("review/select_waivers_period.sql"), {"period": day.isoformat()}
+                )
+                frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+                if len(frame):
+                    return _typed_waivers(frame.reindex(columns=WAIVER_COLUMNS))
+    return _typed_waivers(pd.DataFrame(columns=WAIVER_COLUMNS))
+
+
+def _typed_waivers(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["period"] = out["period"].map(lambda v: date.fromisoformat(str(v)[:10]).isoformat())
+    out["sheet"] = out["sheet"].fillna("")
+    for col in ("period", "file_id", "sheet", "rule", "username", "justification"):
+        out[col] = out[col].astype("str")
+    out["row_number"] = out["row_number"].astype("int64")
+    out["at"] = pd.to_datetime(out["at"], utc=True, format="ISO8601")
+    return out
+
+
+def quote_identifier(name: str) -> str:
+    """A table or column name from our own specs or the catalogue, quoted; refused unless
+    it is a plain lower-case identifier (so no input can ever reach SQL as text)."""
+    if not _IDENT.match(name):
+        raise ValueError(f"not a plain identifier: {name!r}")
+    return f'"{name}"'
+
+
+_IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
