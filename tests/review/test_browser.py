@@ -120,7 +120,8 @@ def _demo_day(tmp: Path) -> tuple[Settings, sa.Engine, Issue]:
     engine = sa.create_engine(settings.warehouse)
     store.ensure_schema(engine)
     warnings = queries.issues(engine, DAY, ["1309"], "warning")
-    high = warnings[warnings["rule"].str.startswith("warn_above:")].iloc[0]
+    village = warnings["unit_code"].astype("str").str.fullmatch(r"\d{12}")
+    high = warnings[warnings["rule"].str.startswith("warn_above:") & village].iloc[0]
     issue = Issue(
         str(high["unit_code"]),
         str(high["file_id"]),
