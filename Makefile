@@ -22,8 +22,8 @@ export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export AIRFLOW__LOGGING__LOGGING_LEVEL ?= WARNING
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test lint format bench clean airflow-db browser imap compose-tool \
-	docker-requirements docker-env bless-digest
+.PHONY: install demo test lint format bench clean airflow-db browser imap compose-tool office \
+	docker-requirements docker-env bless-digest bench-national
 
 # Debian's Chromium and a CJK font for the stewards' browser test (Playwright drives it;
 # it cannot download its own browser here).
@@ -34,6 +34,18 @@ browser:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
 		else \
 			echo "browser test needs: sudo apt-get install chromium fonts-wqy-zenhei"; \
+		fi; \
+	fi
+
+# LibreOffice (headless) and poppler for the workbook rendering test: a page of a printed
+# workbook becomes a PNG in test-artifacts/ for a person to look at.
+office:
+	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing libreoffice-calc-nogui, poppler-utils, fonts-wqy-zenhei from Debian"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui poppler-utils fonts-wqy-zenhei >/dev/null; \
+		else \
+			echo "workbook render test needs: sudo apt-get install libreoffice-calc-nogui poppler-utils fonts-wqy-zenhei"; \
 		fi; \
 	fi
 
@@ -90,7 +102,7 @@ docker-requirements: $(UV)
 docker-env: install
 	$(BIN)/python docker/write_env.py .env
 
-test: install browser imap compose-tool
+test: install browser imap compose-tool office
 	$(BIN)/ruff check src tests dags plugins bench docker
 	$(BIN)/ruff format --check src tests dags plugins bench docker
 	HUIZONG_TEST_ARTEFACTS=$${HUIZONG_TEST_ARTEFACTS:-$(ROOT)/test-artifacts} $(BIN)/pytest
@@ -108,6 +120,12 @@ bless-digest: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Every step at city, province and nation size against its floor, in one table. Generates
+# the days once into var/bench-cache (nation: ~6 min; needs ../shared/data/divisions,
+# skipped with a message without it); a full run takes 15-40 min on 2 shared cores.
+bench-national: install
+	$(BIN)/python bench/bench_national.py $(if $(SIZES),--sizes $(SIZES))
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

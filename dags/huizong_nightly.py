@@ -30,7 +30,11 @@ Every night at 02:00 Asia/Shanghai, for the **previous day**:
    with completeness and timeliness for every unit;
 4. **publish** the day atomically to the warehouse (`HUIZONG_WAREHOUSE_URL`);
 5. **workbook**: the consolidated Excel workbook under `var/out/<day>/`;
-6. **data_docs** (after validate, beside the roll-up): Great Expectations Data Docs of
+   **periods** (after publish): the week, 旬 and month containing the day, brought up
+   to date from the published days into `period_consolidated` / `period_completeness`;
+6. **mail_receipts** (after validate, beside the roll-up; off by default): each mail
+   sender's receipt (回执) of what was accepted and quarantined and why;
+7. **data_docs** (after validate, beside the roll-up): Great Expectations Data Docs of
    the day under `var/data_docs/<day>/`, readable offline, linked from the review page.
 
 Trigger manually with the param `day` (YYYY-MM-DD) to (re)run a given reporting day;
@@ -125,6 +129,15 @@ def huizong_nightly() -> None:
         return data_docs_day(date.fromisoformat(day), _settings())
 
     @task
+    def mail_receipts(day: str, _validated: dict[str, Any]) -> dict[str, Any]:
+        """Each mail sender's receipt (回执), when the sources file turns it on."""
+        from datetime import date
+
+        from huizong.intake.receipt import mail_receipts_if_on
+
+        return mail_receipts_if_on(date.fromisoformat(day), _settings(), in_task=True)
+
+    @task
     def roll_up(day: str, _validated: dict[str, Any]) -> dict[str, Any]:
         return _step("rollup_day", day)
 
@@ -136,12 +149,18 @@ def huizong_nightly() -> None:
     def workbook(day: str, _rolled: dict[str, Any]) -> dict[str, Any]:
         return _step("workbook_day", day)
 
+    @task
+    def periods(day: str, _published: dict[str, Any]) -> dict[str, Any]:
+        return _step("periods_day", day)
+
     day = reporting_day()
     validated = validate(day, ingest(day, pull_sources(day)))
     data_docs(day, validated)  # beside the roll-up: totals never wait for the docs
+    mail_receipts(day, validated)  # beside too: a mail server never holds up the totals
     rolled = roll_up(day, validated)
     published = publish(day, rolled)
     workbook(day, published)
+    periods(day, published)
 
 
 huizong_nightly()

@@ -39,7 +39,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_demo_data(args: argparse.Namespace) -> int:
     """For the registry later runs use (a loaded one, else the shipped 沧州市 extract)."""
     from huizong.demo import plan_demo_day, write_demo_plan
-    from huizong.pipeline import registry_for
+    from huizong.registry import registry_for
 
     settings = Settings.from_env()
     registry = registry_for(settings)
@@ -121,6 +121,69 @@ def _cmd_review_scopes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_intake_pull(args: argparse.Namespace) -> int:
+    from huizong.intake.credentials import MissingConnection
+    from huizong.intake.mailbox import MailboxUnavailable
+    from huizong.intake.pull import pull_sources
+
+    try:
+        summary = pull_sources(Settings.from_env())
+    except (MailboxUnavailable, MissingConnection) as exc:
+        print(f"huizong: error: {exc}", file=sys.stderr)
+        return 1
+    for name, got in summary.items():
+        print(f"{name}: {got['messages']} messages, {got['files_new']} new files {got['days']}")
+    if not summary:
+        print("no mailbox in the sources file (HUIZONG_SOURCES): nothing to pull")
+    return 0
+
+
+def _cmd_intake_chase(args: argparse.Namespace) -> int:
+    from huizong.intake.config import load_sources
+    from huizong.intake.deadlines import chase_day, run_deadline
+
+    settings = Settings.resolve()
+    if args.no_notify:
+        summary = chase_day(args.date, args.level, settings, load_sources(settings.sources), None)
+    else:
+        summary = run_deadline(args.date, args.level, settings)
+    print(
+        f"{summary['day']} {summary['level']}: {summary['missing']} units missing; "
+        f"list {summary['list']}; notified {', '.join(summary['notified']) or 'nobody'}"
+    )
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from huizong.catalogue import load_catalogue
+    from huizong.periods import parse_period, week_start_from_env
+    from huizong.publish import unit_report
+    from huizong.registry import registry_for
+
+    settings = Settings.resolve()
+    period = parse_period(args.period, week_start=week_start_from_env())
+    fmt = args.format or (args.output.suffix.lstrip(".").lower() or "xlsx")
+    if fmt not in REPORT_FORMATS:
+        raise ValueError(
+            f"报告格式“{fmt}”不支持 / unknown format {fmt!r}: {', '.join(REPORT_FORMATS)}"
+        )
+    catalogue, registry = load_catalogue(settings.form), registry_for(settings)
+    tables = unit_report.load_unit_tables(
+        settings.warehouse, args.unit, period, registry, catalogue
+    )
+    if fmt == "xlsx":
+        path = unit_report.write_unit_workbook(args.output, tables, registry, catalogue)
+    else:
+        context = unit_report.progress_context(tables, registry, catalogue, date.today())
+        text = unit_report.render_progress_text(context)
+        path = unit_report.write_progress_report(args.output, text, fmt)
+    print(path)
+    return 0
+
+
+REPORT_FORMATS = ("xlsx", "docx", "txt")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="huizong", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -148,6 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", type=_day, required=True)
     p.add_argument("-o", "--output", type=Path, required=True)
     p.set_defaults(func=_cmd_template)
+
+    p = sub.add_parser("report", help="a unit's consolidated workbook or 情况汇报 for a period")
+    p.add_argument("--unit", required=True, help="org unit code (township, county, city …)")
+    p.add_argument("--period", required=True, help="2020-01-28 | 2020-W05 | 2020-01-2旬 | 2020-01")
+    p.add_argument("--format", choices=REPORT_FORMATS, default=None, help="default: from -o")
+    p.add_argument("-o", "--output", type=Path, required=True)
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("validate", help="check submission files; exit 1 if any error")
     p.add_argument("files", nargs="+", type=Path)
@@ -178,6 +248,16 @@ def build_parser() -> argparse.ArgumentParser:
     r = vsub.add_parser("scopes", help="list the org units a user is assigned")
     r.add_argument("user")
     r.set_defaults(func=_cmd_review_scopes)
+
+    p = sub.add_parser("intake", help="sources: pull mailboxes, chase missing units")
+    isub = p.add_subparsers(dest="intake_command", required=True)
+    r = isub.add_parser("pull", help="take the mailboxes of the sources file into the inboxes")
+    r.set_defaults(func=_cmd_intake_pull)
+    r = isub.add_parser("chase", help="list (and notify) the units missing at a deadline")
+    r.add_argument("--date", type=_day, required=True)
+    r.add_argument("--level", choices=["village", "township", "department"], default="village")
+    r.add_argument("--no-notify", action="store_true", help="write the list only")
+    r.set_defaults(func=_cmd_intake_chase)
     return parser
 
 

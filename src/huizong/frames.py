@@ -77,7 +77,7 @@ LEDGER_COLUMNS = [
     "duplicate_of",  # file_id of the identical earlier file (status duplicate)
     "extra_columns",  # unknown columns, comma-separated (kept, warned)
     "message",  # why rejected / notes for the clerk
-    "channel",  # how it arrived: folder | mail | upload | review (huizong.intake.receipts)
+    "channel",  # how it arrived: folder | mail | upload | review (huizong.ingest.receipts)
     "sender",  # mail address or user who sent it ("" when unknown)
     "sender_unit",  # unit the sources file maps the sender to ("" when not listed)
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -18,6 +18,9 @@ from huizong import frames, warehouse
 from huizong.catalogue import Catalogue, load_catalogue
 from huizong.registry import registry_for, save_registry
 from huizong.settings import Settings
+
+if TYPE_CHECKING:
+    from huizong.publish.warehouse import DayTables
 
 
 def _read(settings: Settings, day: date, name: str) -> pd.DataFrame:
@@ -155,11 +158,11 @@ def rollup_day(day: date, settings: Settings) -> dict[str, Any]:
     }
 
 
-def publish_day(day: date, settings: Settings) -> dict[str, Any]:
-    from huizong.publish.warehouse import DayTables, publish_tables
+def day_tables(day: date, settings: Settings) -> DayTables:
+    """The frames one day publishes, read from its run files (also the benchmark's input)."""
+    from huizong.publish.warehouse import DayTables
 
-    registry = registry_for(settings)
-    tables = DayTables(
+    return DayTables(
         consolidated=_read(settings, day, frames.CONSOLIDATED),
         completeness=_read(settings, day, frames.COMPLETENESS),
         missing=_read(settings, day, frames.MISSING),
@@ -168,10 +171,16 @@ def publish_day(day: date, settings: Settings) -> dict[str, Any]:
         ledger=_read(settings, day, frames.ACCOUNTED_LEDGER),
         report=_read(settings, day, frames.ACCEPTED),
     )
+
+
+def publish_day(day: date, settings: Settings) -> dict[str, Any]:
+    from huizong.publish.warehouse import publish_tables
+
+    registry = registry_for(settings)
     counts = publish_tables(
         settings.warehouse,
         day,
-        tables,
+        day_tables(day, settings),
         registry,
         load_catalogue(settings.form),
         retries=settings.publish_retries,
@@ -199,6 +208,33 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
     return {"day": day.isoformat(), "workbook": str(path)}
 
 
+def periods_day(day: date, settings: Settings) -> dict[str, Any]:
+    """Bring the week, 旬 and month containing ``day`` up to date from the published days."""
+    from huizong.periods import consolidate_period, periods_containing, week_start_from_env
+    from huizong.publish.warehouse import publish_period, read_day_range
+
+    catalogue = load_catalogue(settings.form)
+    registry = registry_for(settings)
+    out: dict[str, Any] = {"day": day.isoformat()}
+    for period in periods_containing(day, week_start=week_start_from_env()):
+        through = min(day, period.end)
+        url = settings.warehouse
+        tables = consolidate_period(
+            period,
+            read_day_range(url, "report", period.start, through, catalogue=catalogue),
+            read_day_range(url, "completeness", period.start, through),
+            catalogue,
+            registry,
+            settings,
+            through=through,
+        )
+        publish_period(
+            url, period.type, period.start, tables.consolidated, tables.completeness, catalogue
+        )
+        out[period.type] = {"label": period.label, "through": through.isoformat()}
+    return out
+
+
 def run_day(
     day: date, settings: Settings, inbox: Path | None = None, allow_empty: bool = False
 ) -> dict[str, Any]:
@@ -224,6 +260,7 @@ def run_day(
             "rollup": rollup_day(day, settings),
             "publish": publish_day(day, settings),
             "workbook": workbook_day(day, settings),
+            "periods": periods_day(day, settings),
         }
         summary["data_docs"] = data_docs_day(day, settings)  # last: the tables come first
         return summary
@@ -252,7 +289,9 @@ __all__ = [
     "Catalogue",
     "EmptyInbox",
     "check_inbox",
+    "day_tables",
     "ingest_day",
+    "periods_day",
     "publish_day",
     "registry_for",
     "rollup_day",

@@ -3,16 +3,17 @@
 One resolution for everything that runs: :meth:`Settings.resolve` is what the CLI, the
 DAG's tasks and the review plugin call, so they read the same warehouse. It is
 :meth:`Settings.from_env` plus, when ``HUIZONG_WAREHOUSE_URL`` is unset, Airflow's
-connection ``huizong_warehouse`` (``huizong.task_settings``). Every ``HUIZONG_*``
+connection ``huizong_warehouse`` (:func:`with_airflow_warehouse`). Every ``HUIZONG_*``
 variable is a field here (:data:`ENV` maps them); a field left ``None`` means "the
 owning module's default". Nothing here touches the disk at import time.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -79,8 +80,6 @@ class Settings:
     def resolve(cls, **overrides: object) -> Settings:
         """The settings every entry point uses: the environment, then Airflow's
         connection ``huizong_warehouse`` for the warehouse when no URL is set."""
-        from huizong.task_settings import with_airflow_warehouse
-
         return with_airflow_warehouse(cls.from_env(**overrides))
 
     @property
@@ -136,3 +135,25 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "HUIZONG_EXPECTATIONS": ("expectations_dir", Path),
     "HUIZONG_SOURCES": ("sources_file", Path),
 }
+
+
+#: Airflow connection holding the warehouse URL when ``HUIZONG_WAREHOUSE_URL`` is unset.
+WAREHOUSE_CONN_ID = "huizong_warehouse"
+
+
+def with_airflow_warehouse(settings: Settings) -> Settings:
+    """``settings`` with the Airflow connection's URL as warehouse when none is set.
+
+    Operators may keep the warehouse credentials in an Airflow connection (e.g. from a
+    secrets backend); tasks, the review plugin and the CLI all end at the same warehouse.
+    Airflow is imported only here, and only if it is installed."""
+    if settings.warehouse_url or importlib.util.find_spec("airflow") is None:
+        return settings
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = BaseHook.get_connection(WAREHOUSE_CONN_ID)
+    except AirflowNotFoundException:
+        return settings
+    return replace(settings, warehouse_url=conn.get_uri())

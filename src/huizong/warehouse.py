@@ -84,12 +84,11 @@ def exists(target: Target) -> bool:
     return Path(u.database).expanduser().is_file()
 
 
-@contextmanager
-def engine(target: Target, application: str = "huizong") -> Iterator[Engine]:
-    """An engine on the warehouse, disposed on exit; no pool is kept between tasks.
+def open_engine(target: Target, application: str = "huizong") -> Engine:
+    """An engine on the warehouse for a long-lived holder (the review app); it disposes it.
 
     On PostgreSQL an unreachable server fails in seconds (the publish step retries), and
-    the connection shows as ``application`` in ``pg_stat_activity``.
+    the connection shows as ``application`` in ``pg_stat_activity``. No pool is kept.
     """
     u = normalise_url(target)
     if u.get_backend_name() == "sqlite":
@@ -97,7 +96,13 @@ def engine(target: Target, application: str = "huizong") -> Iterator[Engine]:
     else:
         args = {"connect_timeout": 10, "application_name": application}
         args = {k: v for k, v in args.items() if k not in u.query}
-    made = create_engine(u, poolclass=NullPool, connect_args=args)
+    return create_engine(u, poolclass=NullPool, connect_args=args)
+
+
+@contextmanager
+def engine(target: Target, application: str = "huizong") -> Iterator[Engine]:
+    """:func:`open_engine` for the length of a ``with`` block (every step and reader)."""
+    made = open_engine(target, application)
     try:
         yield made
     finally:

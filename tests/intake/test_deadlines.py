@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from helpers.smtp import Received, smtp_receiver
-from huizong.intake import receipts
+from huizong.ingest import receipts
 from huizong.intake.arrivals import Arrival, deposit
 from huizong.intake.config import SourcesConfig, Steward, load_sources
 from huizong.intake.deadlines import chase_day, deadline_of, expected
 from huizong.intake.notify import SmtpNotifier
-from huizong.pipeline import registry_for
+from huizong.registry.loaded import registry_for
 from huizong.settings import Settings
 
 DAY = date(2026, 11, 26)

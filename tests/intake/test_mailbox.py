@@ -156,3 +156,22 @@ def test_a_mailbox_that_is_down_fails_clearly_and_loses_nothing(
     taken = list(settings.inbox_for(DAY).rglob("*.xlsx"))
     assert [p.name for p in taken] == ["建北.xlsx"]
     assert re.search(TAKEN_FLAG.replace("$", r"\$"), _flags(dovecot.client())[0])
+
+
+def test_cli_pull_reads_the_connection_from_the_environment(dovecot, tmp_path, monkeypatch, capsys):
+    from huizong.cli import main
+
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[[mailbox]]\nname = "office"\nconn_id = "huizong_mail"\n')
+    monkeypatch.setenv("HUIZONG_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HUIZONG_SOURCES", str(sources))
+    monkeypatch.delenv("HUIZONG_INBOX", raising=False)
+    monkeypatch.delenv("AIRFLOW_CONN_HUIZONG_MAIL", raising=False)
+    assert main(["intake", "pull"]) == 1
+    assert "AIRFLOW_CONN_HUIZONG_MAIL" in capsys.readouterr().err
+    monkeypatch.setenv("AIRFLOW_CONN_HUIZONG_MAIL", dovecot.uri)
+    at = datetime(2026, 11, 26, 12, 0, tzinfo=TZ)
+    raw = _message("<c1@x>", CLERK, "建北.xlsx", _xlsx("130902001001", "建北社区"), "octet-stream")
+    _append(dovecot.client(), raw, at)
+    assert main(["intake", "pull"]) == 0
+    assert "office: 1 messages, 1 new files ['2026-11-26']" in capsys.readouterr().out

@@ -48,12 +48,17 @@ def test_no_cycles_and_expected_order(dagbag) -> None:
         "publish",
         "workbook",
     ]
-    assert sorted(order) == sorted([*steps, "data_docs"])
+    assert sorted(order) == sorted([*steps, "data_docs", "mail_receipts", "periods"])
+    # the week/旬/month are computed from what was published
+    assert dag.get_task("periods").upstream_task_ids == {"reporting_day", "publish"}
     for before, after in itertools.pairwise(steps):
         assert order.index(before) < order.index(after), order
     docs = dag.get_task("data_docs")
     assert docs.upstream_task_ids == {"reporting_day", "validate"}
     assert docs.downstream_task_ids == set()  # the totals never wait for the docs
+    receipts = dag.get_task("mail_receipts")
+    assert receipts.upstream_task_ids == {"reporting_day", "validate"}
+    assert receipts.downstream_task_ids == set()
 
 
 def test_schedule_is_nightly_in_shanghai(dagbag) -> None:

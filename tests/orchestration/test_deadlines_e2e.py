@@ -19,7 +19,7 @@ TOWNSHIP = "130902001"
 def test_deadline_dag_chases_each_level(airflow_db: Path, tmp_path: Path, monkeypatch) -> None:
     from airflow.dag_processing.dagbag import DagBag
 
-    from huizong.intake import receipts
+    from huizong.ingest import receipts
     from huizong.intake.arrivals import Arrival, deposit
     from huizong.settings import Settings
 

@@ -233,6 +233,8 @@ B_CASES: dict[Route, str] = {
     ("GET", "/runs/{period}/reruns/{run_id}"): "deny",  # only re-runs of overlapping units
     ("GET", "/runs/{period}/totals"): "filter",  # see test_totals_*
     ("GET", "/api/runs/{period}/totals"): "filter",
+    ("GET", "/upload/{period}"): "filter",  # the form: names only the clerk's own units
+    ("POST", "/upload/{period}"): "deny",  # unit_code of county B: 403, nothing kept
 }
 
 

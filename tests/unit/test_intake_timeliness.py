@@ -8,9 +8,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
 
 from huizong import frames
-from huizong.intake import receipts
+from huizong.ingest import receipts
 from huizong.intake.arrivals import Arrival, deposit, reporting_day_of, safe_file_name
 from huizong.pipeline import ingest_day, rollup_day, validate_day
 from huizong.settings import Settings
@@ -102,3 +104,22 @@ def test_sender_file_names_cannot_leave_their_folder() -> None:
     assert safe_file_name("a\x00b.csv") == "ab.csv"
     long = safe_file_name("村" * 200 + ".xlsx")
     assert long.endswith(".xlsx") and len(long.encode()) <= 180
+
+
+def test_a_temp_file_left_by_a_crash_is_not_taken_for_a_deposit(tmp_path) -> None:
+    settings = _settings(tmp_path)
+    data = _csv("130902001001", "建北社区")
+    arrival = Arrival(data, "a.csv", _local(10), receipts.MAIL)
+    folder = settings.inbox_for(DAY) / "_mail" / arrival.sha256[:16]
+    folder.mkdir(parents=True)
+    (folder / ".incoming-crashed").write_bytes(data[:5])
+    done = deposit(arrival, settings)
+    assert done.new and done.path == folder / "a.csv" and done.path.read_bytes() == data
+
+
+@given(st.text(max_size=400))
+def test_any_sender_name_becomes_one_harmless_path_component(name: str) -> None:
+    safe = safe_file_name(name)
+    assert safe and "/" not in safe and "\\" not in safe and "\x00" not in safe
+    assert not safe.startswith(".") and len(safe.encode("utf-8")) <= 180
+    assert Path(safe).name == safe

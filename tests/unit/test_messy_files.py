@@ -20,8 +20,8 @@ import pytest
 
 from huizong.catalogue import load_catalogue
 from huizong.ingest import SubmissionRejected, ingest_inbox
+from huizong.ingest.receipts import book_path
 from huizong.ingest.safety import Limits, check_zip, guard_file
-from huizong.intake.receipts import book_path
 from huizong.registry import load_registry
 from huizong.settings import Settings
 

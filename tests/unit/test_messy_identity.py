@@ -266,3 +266,60 @@ def test_same_named_files_in_two_folders_at_the_same_instant(day_result):
     }
     led = ledger.set_index("source")
     assert led.loc[["镇A/日报.csv", "镇B/日报.csv"], "status"].tolist() == ["quarantined"] * 2
+
+
+def test_a_name_without_a_code_gets_the_code_of_that_name_in_the_file_township(
+    tmp_path: Path,
+) -> None:
+    """A township's batch (车站街道) with two rows whose code was left blank: the one
+    named like a village of that township is told its code; the other gets the plain
+    message. Same text through ``huizong validate`` and the nightly validation."""
+    import io
+
+    from huizong.validate.files import validate_files
+
+    d = "2026-11-26"
+    _csv(
+        tmp_path,
+        "车站街道 日报.csv",
+        [
+            f"130902002004,欣怡社区居民委员会,{d},1,1,1",
+            f"130902002007,沧运社区居民委员会,{d},1,1,1",
+            f",荷花池社区居民委员会,{d},1,1,1",  # row 4: the code of 130902002008 left out
+            f",不存在社区,{d},1,1,1",  # row 5: no unit of that name
+        ],
+        at=10,
+    )
+    out = io.StringIO()
+    assert (
+        validate_files([tmp_path / "车站街道 日报.csv"], DAY, Settings(home=tmp_path / "h"), out)
+        == 1
+    )
+    lines = [line for line in out.getvalue().splitlines() if "第4行" in line or "第5行" in line]
+    assert len(lines) == 2, out.getvalue()
+    named, unknown = lines
+    assert "130902002008 荷花池社区居民委员会" in named and "did you mean 130902002008" in named
+    assert "未填写单位代码" in named and "unit code is blank" in named
+    assert "未填写单位代码" in unknown and "130902002" not in unknown.split("第5行")[1]
+
+
+def test_suggest_by_name_outside_a_batch_only_when_the_name_is_unique(registry) -> None:
+    from huizong.validate.suggest import suggest_codes_by_name
+
+    units = registry.units[registry.units["level"] == 5]
+    counts = units["name"].value_counts()
+    unique_name = counts[counts == 1].index[0]
+    shared_name = counts[counts > 1].index[0]
+    code = units.loc[units["name"] == unique_name, "code"].iloc[0]
+    names = pd.Series([f" {unique_name} ", shared_name, "", "不存在社区"], dtype="str")
+    no_township = pd.Series(pd.NA, index=names.index, dtype="str")
+    got = suggest_codes_by_name(names, no_township, registry)
+    assert got.iloc[0] == code
+    assert got.iloc[1:].isna().all()
+    # within a township, a name shared with other townships is resolved by the township
+    dup = units[units["name"].isin(counts[counts > 1].index)].copy()
+    dup["township"] = dup["code"].str.slice(0, 9)
+    once = dup.drop_duplicates(["township", "name"], keep=False).iloc[0]
+    town = pd.Series([once["township"]], dtype="str")
+    got = suggest_codes_by_name(pd.Series([once["name"]], dtype="str"), town, registry)
+    assert got.iloc[0] == once["code"]

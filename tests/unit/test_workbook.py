@@ -12,6 +12,7 @@ import pytest
 from huizong import frames
 from huizong.catalogue import load_catalogue
 from huizong.publish.workbook import (
+    LEGEND,
     NOT_APPLICABLE,
     TOTALS_LABEL,
     header_label,
@@ -126,7 +127,10 @@ def _rows_by_code(ws) -> dict[str, tuple]:
 
 
 def test_sheets_one_per_level_then_departments_completeness_quarantine(book):
-    assert book.sheetnames == ["市", "县区", "乡镇街道", "部门", "完整性", "隔离区"]
+    assert book.sheetnames == [
+        *["市", "县区", "乡镇街道", "部门"],
+        *["问题与建议", "完整性", "隔离区", "说明"],
+    ]
 
 
 def test_headers_sections_labels_and_codes(book):
@@ -234,3 +238,80 @@ def test_atomic_write_keeps_the_previous_file_on_failure(tmp_path, registry, day
         write_workbook(path, DAY, completeness=comp.drop(columns=["level"]), **args)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["book.xlsx"]
+
+
+def test_print_settings_on_the_saved_file(book):
+    ws = book["县区"]
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.page_setup.paperSize == 8  # A3
+    assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+    # one page wide (1 is the OOXML default, so an absent attribute means 1), any height
+    assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.print_title_rows == "$1:$3"
+    assert "沧州市" in ws.oddHeader.center.text and DAY.isoformat() in ws.oddHeader.center.text
+    assert ws.oddFooter.right.text == "第 &P 页 共 &N 页"
+    assert "单位负责人" in ws.oddFooter.left.text and "报出日期" in ws.oddFooter.left.text
+    assert ws.row_dimensions[4].hidden is True  # the indicator codes: hidden, still there
+    assert ws.cell(4, 4).value == ordered_indicators(CAT)[0].code
+
+
+def test_notes_legend_and_one_issue_row_per_unit(book, day_frames):
+    notes = [[c.value for c in r] for r in book["说明"].iter_rows()]
+    assert notes[0][:2] == ["图例 Legend", LEGEND]
+    assert any(r[1] == "persons_screened" and "相加" in r[3] for r in notes if r[1])
+    issues = book["问题与建议"]
+    cons = day_frames[0]
+    towns = cons[(cons["level"] == 4) & cons["indicator"].isin([i.code for i in CAT.text])]
+    with_text = towns.groupby("unit_code")["value_text"].apply(lambda s: s.notna().any())
+    got = [r[0].value for r in issues.iter_rows(min_row=2)]
+    assert sorted(c for c in got if c and c[:1].isdigit() and len(c) == 9) == sorted(
+        with_text[with_text].index
+    )
+    assert max(len(str(c.value or "")) for r in issues.iter_rows() for c in r) < 32_767
+
+
+def test_a_printed_page_renders_to_png(tmp_path, registry, day_frames):
+    """LibreOffice prints the county sheet to PDF, poppler makes page 1 a PNG in
+    test-artifacts/ for a person to look at; the page is A3 landscape."""
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if not (shutil.which("soffice") and shutil.which("pdftoppm")):
+        if os.environ.get("HUIZONG_REQUIRE_OFFICE") == "1":
+            pytest.fail("LibreOffice/poppler missing: make office")
+        pytest.skip("needs LibreOffice and poppler: make office")
+    cons, comp, quarantine = day_frames
+    path = write_workbook(
+        tmp_path / "huizong_1309.xlsx",
+        DAY,
+        consolidated=cons,
+        completeness=comp,
+        quarantine=quarantine,
+        catalogue=CAT,
+        registry=registry,
+    )
+    env = {**os.environ, "HOME": str(tmp_path)}  # LibreOffice's profile stays in tmp
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+        check=True,
+        timeout=180,
+        env=env,
+        capture_output=True,
+    )
+    pdf = tmp_path / "huizong_1309.pdf"
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    stem = artifacts / "workbook_page"
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)],
+        check=True,
+        timeout=60,
+    )
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True)
+    width, height = (
+        float(x) for x in info.stdout.split("Page size:")[1].split("pts")[0].split("x")
+    )
+    assert (round(width), round(height)) == (1191, 842)  # A3 landscape, in points
+    assert (artifacts / "workbook_page.png").stat().st_size > 10_000

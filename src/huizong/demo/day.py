@@ -33,8 +33,8 @@ from huizong.demo.values import (
     simulate_values,
     unit_sizes,
 )
+from huizong.ingest import receipts
 from huizong.ingest.headers import META_LABELS_ZH
-from huizong.intake import receipts
 from huizong.registry import Registry, load_registry
 from huizong.settings import TIMEZONE
 

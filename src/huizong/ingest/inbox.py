@@ -4,7 +4,7 @@ Rules that make re-runs and audits boring:
 
 * Every file gets a ledger row, even editor lock files (rejected, with the reason).
 * ``received_at`` is when the file *arrived*, from the day's receipt book
-  (:mod:`huizong.intake.receipts`): the mail server's receipt time, the upload time, or,
+  (:mod:`huizong.ingest.receipts`): the mail server's receipt time, the upload time, or,
   for a file put in the folder by hand, the moment the ledger first saw it (recorded, so
   a re-run keeps it). Never the file's mtime, which any copy tool keeps or changes.
 * Files are visited in a fixed order (by ``received_at``, then mtime, then path relative
@@ -49,6 +49,7 @@ import pandas as pd
 
 from huizong import frames
 from huizong.catalogue import Catalogue
+from huizong.ingest import receipts
 from huizong.ingest.reader import (
     RawSubmission,
     SubmissionRejected,
@@ -57,7 +58,6 @@ from huizong.ingest.reader import (
     read_raw,
 )
 from huizong.ingest.safety import SNIFFED_SUFFIXES, sniff
-from huizong.intake import receipts
 from huizong.registry import Registry
 from huizong.settings import Settings
 

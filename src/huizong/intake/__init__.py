@@ -3,6 +3,6 @@
 Every source (the folder inbox, a mailbox over IMAP, the upload page) is a small adapter
 yielding :class:`~huizong.intake.arrivals.Arrival` records. Each arrival is deposited into
 the day's inbox folder and its receipt time written to the day's receipt book
-(:mod:`huizong.intake.receipts`), so ingest reads one folder whatever the source, and
+(:mod:`huizong.ingest.receipts`), so ingest reads one folder whatever the source, and
 timeliness comes from when the file arrived, never from a file's modification time.
 """

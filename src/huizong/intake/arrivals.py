@@ -22,11 +22,12 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from huizong.intake import receipts
+from huizong.ingest import receipts
 from huizong.schedule import NIGHT_HOUR
 from huizong.settings import TIMEZONE, Settings
 
 _MAX_NAME_BYTES = 180
+_TMP = ".incoming-"
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,13 @@ def deposit(arrival: Arrival, settings: Settings, day: date | None = None) -> De
     inbox = settings.inbox_for(day)
     sha = arrival.sha256
     folder = inbox / f"_{arrival.channel}" / sha[:16]
-    if folder.is_dir() and any(folder.iterdir()):
-        return Deposited(day, next(iter(sorted(folder.iterdir()))), new=False)
+    kept = (
+        sorted(f for f in folder.iterdir() if not f.name.startswith(_TMP))
+        if folder.is_dir()
+        else []
+    )
+    if kept:  # a crash's half-written temp file is not a deposit
+        return Deposited(day, kept[0], new=False)
     target = folder / safe_file_name(arrival.name)
     receipts.append(
         receipts.book_path(inbox),
@@ -100,7 +106,7 @@ def deposit(arrival: Arrival, settings: Settings, day: date | None = None) -> De
         ],
     )
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".incoming-")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=_TMP)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(arrival.data)

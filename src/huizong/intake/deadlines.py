@@ -38,10 +38,12 @@ class Chase:
     deadline: datetime
     missing: pd.DataFrame  # code, name, township_code, township_name, county_code, county_name
 
-    def for_steward(self, steward: Steward) -> pd.DataFrame:
-        from huizong.review.scopes import in_scope
-
-        return self.missing[in_scope(self.missing["code"], steward.units).to_numpy()]
+    def for_steward(self, steward: Steward, registry: Registry) -> pd.DataFrame:
+        """The part of the list in the steward's units (each with its whole subtree)."""
+        mine: set[str] = set()
+        for unit in steward.units:
+            mine.update(registry.subtree_codes(unit))
+        return self.missing[self.missing["code"].isin(mine).to_numpy()]
 
 
 def deadline_of(day: date, level: str, config: SourcesConfig) -> datetime:
@@ -91,7 +93,7 @@ def chase_day(
     keep the list for the review page, notify each steward of their part."""
     from huizong.catalogue import load_catalogue
     from huizong.ingest import ingest_inbox
-    from huizong.pipeline import registry_for
+    from huizong.registry.loaded import registry_for
 
     registry = registry_for(settings)
     received, _, _ = ingest_inbox(
@@ -118,7 +120,7 @@ def chase_day(
     sent = []
     if notifier is not None:
         for steward in config.stewards:
-            part = chase.for_steward(steward)
+            part = chase.for_steward(steward, registry)
             if len(part):
                 subject, body = notice(chase, part)
                 notifier.send(steward.email, subject, body)

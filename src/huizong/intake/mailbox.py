@@ -38,7 +38,7 @@ from email.utils import parseaddr
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from huizong.intake import receipts
+from huizong.ingest import receipts
 from huizong.intake.arrivals import Arrival
 
 TAKEN_FLAG = "$HuizongTaken"

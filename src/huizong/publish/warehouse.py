@@ -598,3 +598,130 @@ def _read_typed(series: pd.Series, kind: Kind) -> pd.Series:
         numeric = pd.to_numeric(series)
         return numeric.astype("Int64") if kind == "int" else numeric.astype("float64")
     return series.astype("str")
+
+
+# ---- periods beyond the day (week / 旬 / month) ---------------------------------------
+
+_PERIOD_KEY: list[tuple[str, Kind]] = [
+    ("period_type", "text"),
+    ("period_start", "date"),
+    ("period_end", "date"),
+    ("period_label", "text"),
+    ("through", "date"),
+]
+PERIOD_SPECS: dict[str, list[tuple[str, Kind]]] = {
+    "period_consolidated": [
+        *_PERIOD_KEY,
+        *[c for c in SPECS["consolidated"] if c[0] != "period"],
+        ("carried_units", "int"),
+    ],
+    "period_completeness": [
+        *_PERIOD_KEY,
+        ("unit_code", "text"),
+        ("unit_name", "text"),
+        ("level", "int"),
+        ("kind", "text"),
+        ("expected_units", "int"),
+        ("reporters_reported", "int"),
+        ("missing_units", "int"),
+        ("reporting_rate", "float"),
+        ("days", "int"),
+        ("days_published", "int"),
+        ("reporter_days_expected", "int"),
+        ("reporter_days_received", "int"),
+        ("reporter_days_rate", "float"),
+    ],
+}
+_PERIOD_PK = {
+    "period_consolidated": ["period_type", "period_start", "unit_code", "indicator"],
+    "period_completeness": ["period_type", "period_start", "unit_code"],
+}
+
+
+def publish_period(
+    url: str,
+    period_type: str,
+    period_start: date,
+    consolidated: pd.DataFrame,
+    completeness: pd.DataFrame,
+    catalogue: Catalogue,
+) -> dict[str, int]:
+    """Replace one week/旬/month in ``period_*`` in one transaction; daily rows untouched."""
+    loads = {}
+    for table, frame in (
+        ("period_consolidated", consolidated),
+        ("period_completeness", completeness),
+    ):
+        spec = PERIOD_SPECS[table]
+        absent = [c for c, _ in spec if c not in frame.columns]
+        if absent:
+            raise ValueError(f"{table}: frame lacks columns {absent}")
+        out = pd.DataFrame({c: _typed(frame[c], k) for c, k in spec})
+        if out.duplicated(_PERIOD_PK[table]).any():
+            raise ValueError(f"{table}: more than one row per key")
+        if len(out) and (out["period_type"] != period_type).any():
+            raise ValueError(f"{table}: rows of another period type in {period_type}")
+        loads[table] = out
+    params = {"period_type": period_type, "period_start": period_start}
+    with _engine(url, PUBLISH_APPLICATION) as engine:
+        with engine.begin() as conn:
+            ensure_schema(conn, catalogue)
+        with engine.begin() as conn:
+            if _is_pg(conn):
+                _lock(conn, -period_lock_key(period_start) - PERIOD_TYPES_LOCK[period_type])
+            for table, frame in loads.items():
+                stmt = text(load_sql(f"periods/delete_{table}.sql"))
+                stmt = stmt.bindparams(bindparam("period_start", type_=Date))
+                conn.execute(stmt, params)
+                _bulk(conn, table, frame)
+    return {table: len(frame) for table, frame in loads.items()}
+
+
+#: Offsets that keep the advisory-lock keys of periods apart from days' and each other's.
+PERIOD_TYPES_LOCK = {"week": 100_000_000, "xun": 200_000_000, "month": 300_000_000}
+
+
+def read_period_table(url: str, table: str, period_type: str, period_start: date) -> pd.DataFrame:
+    """One week/旬/month of ``period_consolidated`` or ``period_completeness``, typed."""
+    if table not in PERIOD_SPECS:
+        raise ValueError(f"unknown period table {table!r}; one of {tuple(PERIOD_SPECS)}")
+    try:
+        with _engine(url) as engine, engine.connect() as conn:
+            stmt = text(load_sql(f"periods/select_{table}.sql"))
+            stmt = stmt.bindparams(bindparam("period_start", type_=Date))
+            result = conn.execute(stmt, {"period_type": period_type, "period_start": period_start})
+            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    except Exception as exc:  # a warehouse that never published a period has no table
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        if isinstance(exc, OperationalError | ProgrammingError):
+            frame = pd.DataFrame(columns=[c for c, _ in PERIOD_SPECS[table]])
+        else:
+            raise
+    for col, kind in PERIOD_SPECS[table]:
+        frame[col] = _read_typed(frame[col], kind)
+    keys = [k for k in _PERIOD_PK[table] if k in frame.columns]
+    return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def read_day_range(
+    url: str, table: str, start: date, end: date, *, catalogue: Catalogue | None = None
+) -> pd.DataFrame:
+    """The published daily rows of ``table`` for the days ``start``..``end`` (inclusive)."""
+    if table not in PER_DAY_TABLES:
+        raise ValueError(f"not a per-day table: {table!r}")
+    with _engine(url) as engine, engine.connect() as conn:
+        stmt = text(load_sql("periods/select_day_range.sql").format(table=_q(table)))
+        stmt = stmt.bindparams(bindparam("start", type_=Date), bindparam("end", type_=Date))
+        result = conn.execute(stmt, {"start": start, "end": end})
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    spec = (
+        (report_spec(catalogue) if catalogue else REPORT_META)
+        if table == "report"
+        else SPECS[table]
+    )
+    for col, kind in spec:
+        if col in frame.columns:
+            frame[col] = _read_typed(frame[col], kind)
+    keys = [k for k in ORDER[table] if k in frame.columns]
+    return frame.sort_values(keys, kind="stable").reset_index(drop=True)

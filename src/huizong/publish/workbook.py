@@ -33,6 +33,25 @@ TOTALS_LABEL = "合计/上级汇总"
 DEPARTMENT_SHEET = "部门"
 COMPLETENESS_SHEET = "完整性"
 QUARANTINE_SHEET = "隔离区"
+ISSUES_SHEET = "问题与建议"
+NOTES_SHEET = "说明"
+LEGEND = (
+    "图例：空白 = 未报；0 = 零报告；不适用 = 不适用。"
+    "Legend: blank = not reported; 0 = zero report; 不适用 = not applicable."
+)
+#: The signature lines of a 综合表, printed at the foot of every page.
+SIGNATURES = "  ".join(
+    f"{label}：________" for label in ("单位负责人", "统计负责人", "填表人", "联系电话", "报出日期")
+)
+PAGE_NUMBER = "第 &P 页 共 &N 页"
+ACROSS_TIME_ZH = {"sum": "期内各日相加（流量）", "last": "期内最后一次报告值（存量、累计）"}
+ACROSS_UNITS_ZH = {
+    "sum": "下级相加",
+    "max": "取下级最大值",
+    "min": "取下级最小值",
+    "mean": "下级平均（按报告单位加权）",
+    "text": "逐条汇集并注明单位",
+}
 #: Excel's limit for one cell's text.
 _MAX_CELL_TEXT = 32_767
 _TRUNCATED = "…（已截断，完整内容见数据库）"
@@ -162,6 +181,7 @@ def _level_sheet(
 ) -> None:
     ws = wb.add_worksheet(name)
     ncols = len(_META_HEADERS) + len(indicators)
+    _page_setup(ws, title, _HEADER_ROWS - 2)
     ws.set_column(0, 0, 14)
     ws.set_column(1, 1, max(12, min(30, int(units["name"].str.len().max() or 0) * 2 + 2)))
     ws.set_column(2, 2, 14)
@@ -190,6 +210,7 @@ def _level_sheet(
     ws.set_row(2, 42)
     ws.write_row(2, 0, _META_HEADERS, fmt.header)
     ws.write_row(2, len(_META_HEADERS), [header_label(i) for i in indicators], fmt.header)
+    ws.set_row(3, None, None, {"hidden": True})  # machine row: indicator codes, kept
     ws.write_row(3, 0, ["code", "name", "parent"], fmt.code)
     ws.write_row(3, len(_META_HEADERS), [i.code for i in indicators], fmt.code)
 
@@ -212,6 +233,107 @@ def _level_sheet(
     ws.freeze_panes(_HEADER_ROWS, 2)
     # the filter covers the unit rows only: the totals row below stays put
     ws.autofilter(_HEADER_ROWS - 1, 0, max(last_data, _HEADER_ROWS - 1), ncols - 1)
+
+
+def _page_setup(ws: Worksheet, title: str, repeat_to: int) -> None:
+    """Print as agencies do: A3 landscape, one page wide, header rows on every page, the
+    title in the page header, signatures and 第 N 页 共 M 页 in the footer."""
+    ws.set_paper(8)  # A3: some sixty indicator columns stay legible one page wide
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0, repeat_to)
+    ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.8)
+    ws.set_header(f"&C&14{_header_text(title)}", {"margin": 0.3})
+    ws.set_footer(f"&L&8{SIGNATURES}&R&9{PAGE_NUMBER}", {"margin": 0.3})
+
+
+def _header_text(text: str) -> str:
+    """Excel header text: ``&`` doubled, cut to stay well inside the 255-character limit."""
+    return text.replace("&", "&&")[:120]
+
+
+def _notes_sheet(
+    wb: xlsxwriter.Workbook,
+    indicators: list[Indicator],
+    catalogue: Catalogue,
+    source: list[tuple[str, str]],
+    fmt: _Formats,
+) -> None:
+    """说明: what each sheet holds, how each indicator aggregates, completeness, the source."""
+    ws = wb.add_worksheet(NOTES_SHEET)
+    ws.set_column(0, 0, 26)
+    ws.set_column(1, 1, 22)
+    ws.set_column(2, 3, 30)
+    rows: list[list[str]] = [
+        ["图例 Legend", LEGEND],
+        [
+            "各表 Sheets",
+            "市/县区/乡镇街道/村（社区）：每个下级单位一行，末行合计为本级汇总值；"
+            "部门：部门报表；完整性：应报、已报、未报单位；问题与建议：每个报告单位一行；隔离区：未通过校验的行及原因",
+        ],
+        [
+            "完整性 Completeness",
+            "报送率 = 已报单位数 / 应报单位数（不超过100%）；周、旬、月按“单位·日”计："
+            "应报 = 应报单位数 × 天数，已报 = 各日已报单位数之和（未发布的日期计为未报）",
+        ],
+        [
+            "存量结转 Carried",
+            "存量与累计指标取期内最后一次报告值；期末一日未报的单位沿用其期内最后一次报告值，并计入“结转单位数”",
+        ],
+    ]
+    rows += [[k, v] for k, v in source]
+    r = 0
+    for label, text_ in rows:
+        ws.write_string(r, 0, label, fmt.header)
+        ws.write_string(r, 1, text_, fmt.wrap)
+        r += 1
+    r += 1
+    ws.write_row(
+        r,
+        0,
+        ["指标 Indicator", "代码 Code", "跨单位汇总 Across units", "跨时间汇总 Across time"],
+        fmt.header,
+    )
+    for ind in indicators:
+        r += 1
+        ws.write_row(
+            r,
+            0,
+            [
+                header_label(ind),
+                ind.code,
+                ACROSS_UNITS_ZH.get(ind.across_units, ind.across_units),
+                ACROSS_TIME_ZH.get(ind.across_time, ind.across_time),
+            ],
+            fmt.text,
+        )
+
+
+def _issues_sheet(
+    wb: xlsxwriter.Workbook,
+    units: pd.DataFrame,
+    wide: pd.DataFrame,
+    catalogue: Catalogue,
+    fmt: _Formats,
+) -> None:
+    """问题与建议: one row per unit that wrote any text (never one giant cell)."""
+    ws = wb.add_worksheet(ISSUES_SHEET)
+    texts = [i for i in catalogue.indicators if not i.is_numeric]
+    ws.set_column(0, 1, 16)
+    ws.set_column(2, 1 + len(texts), 60)
+    ws.write_row(0, 0, ["单位代码", "单位名称", *[i.zh for i in texts]], fmt.header)
+    ws.repeat_rows(0, 0)
+    r = 1
+    for code, name in units[["code", "name"]].itertuples(index=False):
+        values = [_clean(wide.at[code, i.code]) if code in wide.index else None for i in texts]
+        if all(v is None or v is _NA for v in values):
+            continue
+        ws.write_string(r, 0, str(code), fmt.text)
+        ws.write_string(r, 1, str(name), fmt.text)
+        for c, v in enumerate(values, start=2):
+            if v is not None and v is not _NA:
+                ws.write_string(r, c, str(v), fmt.wrap)
+        r += 1
 
 
 def _table_sheet(
@@ -258,15 +380,21 @@ def write_workbook(
     quarantine: pd.DataFrame,
     catalogue: Catalogue,
     registry: Registry,
+    period_title: str | None = None,
+    source: list[tuple[str, str]] | None = None,
 ) -> Path:
-    """Write the day's consolidated workbook for ``registry.root`` atomically; return its path."""
+    """Write the consolidated workbook for ``registry.root`` atomically; return its path.
+
+    ``period_title`` names a week/旬/month in the title (default: the day); ``source``
+    lines (published version, run) go to the 说明 sheet.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     indicators = ordered_indicators(catalogue)
     names = registry.names()
     root = registry.root
     root_name = str(names.get(root, root))
-    title = f"{root_name}{catalogue.title_zh}（{day.isoformat()}）"
+    title = f"{root_name}{catalogue.title_zh}（{period_title or day.isoformat()}）"
 
     units = (
         consolidated[["unit_code", "unit_name", "level", "kind", "parent_code"]]
@@ -303,6 +431,8 @@ def write_workbook(
         deps = units[units["kind"] == "department"].sort_values("code")
         if len(deps):
             _level_sheet(wb, DEPARTMENT_SHEET, title, deps, wide, None, indicators, catalogue, fmt)
+        lowest = geo[geo["level"] == geo["level"].max()].sort_values("code")
+        _issues_sheet(wb, pd.concat([lowest, deps]), wide, catalogue, fmt)
         comp = completeness.copy()
         comp["level_name"] = [
             _level_name(lv, k) for lv, k in zip(comp["level"], comp["kind"], strict=True)
@@ -349,6 +479,17 @@ def write_workbook(
                 ("file_id", "文件标识", 20, fmt.text),
             ],
             1,
+            fmt,
+        )
+        _notes_sheet(
+            wb,
+            indicators,
+            catalogue,
+            [
+                ("制表机关 Compiled by", root_name),
+                ("统计截止 Cut-off", period_title or day.isoformat()),
+            ]
+            + (source or []),
             fmt,
         )
         wb.close()

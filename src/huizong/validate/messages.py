@@ -124,14 +124,30 @@ def rule_texts(f: pd.DataFrame, catalogue: Catalogue) -> Texts:
     return lv, mzh, men
 
 
-def unit_code_present_texts(f: pd.DataFrame) -> Texts:
+def unit_code_present_texts(
+    f: pd.DataFrame,
+    suggestion: pd.Series | None = None,
+    suggestion_name: pd.Series | None = None,
+) -> Texts:
+    """``suggestion``: per row, the code of the unit named as written (NA when none;
+    see ``suggest.suggest_codes_by_name``); ``suggestion_name``: its registry name."""
     idx = f.index
     zh = "未填写单位代码，请填写本单位的统计用区划代码（村/社区为12位）或部门代码后重报"
     en = (
         "The unit code is blank: write your unit's statistical division code "
         "(12 digits for a village/community) or department code and resubmit"
     )
-    return _s("", idx), _s(zh, idx), _s(en, idx)
+    if suggestion is None:
+        return _s("", idx), _s(zh, idx), _s(en, idx)
+    named = suggestion.astype("str")
+    if suggestion_name is not None:
+        named = named + (" " + suggestion_name.astype("str")).fillna("")
+    hint_zh = ("未填写单位代码，按单位名称应为 " + named + "，请填写该代码后重报").fillna(zh)
+    hint_en = (
+        "The unit code is blank; by the unit name, did you mean " + named + "? "
+        "Write that code and resubmit"
+    ).fillna(en)
+    return _s("", idx), hint_zh.astype("str"), hint_en.astype("str")
 
 
 def unit_known_texts(

@@ -21,7 +21,11 @@ from huizong.given import values_given
 from huizong.registry import Registry
 from huizong.validate import messages
 from huizong.validate.runner import ReceivedContractError, run_suite
-from huizong.validate.suggest import suggest_unit_codes, suggested_names
+from huizong.validate.suggest import (
+    suggest_codes_by_name,
+    suggest_unit_codes,
+    suggested_names,
+)
 from huizong.validate.suites import (
     DERIVED_COLUMNS,
     FILE_TOWNSHIP,
@@ -225,7 +229,7 @@ def _issues(
         parts.append(_with(rules, messages.rule_texts(rules, catalogue)))
 
     simple = {
-        "unit_code_present": lambda s: messages.unit_code_present_texts(s),
+        "unit_code_present": lambda s: _unit_code_present(s, registry),
         "unit_known": lambda s: _unit_known(s, registry),
         "unit_kind": messages.unit_kind_texts,
         "unit_in_file_township": lambda s: messages.file_township_texts(s, names),
@@ -262,6 +266,11 @@ def _issues(
     issues = pd.concat(parts, ignore_index=True)
     issues["period"] = iso
     return issues
+
+
+def _unit_code_present(s: pd.DataFrame, registry: Registry) -> messages.Texts:
+    suggested = suggest_codes_by_name(s["unit_name"], s[FILE_TOWNSHIP], registry)
+    return messages.unit_code_present_texts(s, suggested, suggested_names(suggested, registry))
 
 
 def _unit_known(s: pd.DataFrame, registry: Registry) -> messages.Texts:

@@ -14,6 +14,9 @@ per *distinct* unknown code, each step bounded:
 
 Among candidates: the one named as written wins, then the same township (first 9 digits)
 as the code written, then the smaller distance, then the same county, then the code.
+
+A row with a name but no code at all gets the code of that name in its file's township
+(:func:`suggest_codes_by_name`), so the clerk is told which code was left out.
 """
 
 from __future__ import annotations
@@ -139,10 +142,39 @@ def suggest_unit_codes(
     return out
 
 
+def suggest_codes_by_name(names: pd.Series, townships: pd.Series, registry: Registry) -> pd.Series:
+    """For rows written without a code: the reporter carrying exactly the name written
+    (NFKC, spaces ignored) in the row's file township (``townships``, NA when the file
+    is not one township's batch), else the only reporter of that name in the registry.
+    NA when there is none or the name is ambiguous."""
+    out = pd.Series(pd.NA, index=names.index, dtype="str")
+    written = names.astype("str").fillna("").map(_plain_name)
+    wanted = written != ""
+    if not wanted.any():
+        return out
+    rep = _reporters(registry)
+    rep = rep.assign(key=rep["name"].map(_plain_name), township=rep["code"].str.slice(0, 9))
+    rep = rep[rep["key"].isin(set(written[wanted]))]
+    in_township = rep.drop_duplicates(["township", "key"], keep=False)
+    by_township = in_township.set_index(["township", "key"])["code"]
+    unique = rep.drop_duplicates("key", keep=False).set_index("key")["code"]
+    for i in written.index[wanted]:
+        town, key = townships.get(i), written[i]
+        if isinstance(town, str) and (town, key) in by_township.index:
+            out[i] = by_township[(town, key)]
+        elif not isinstance(town, str) and key in unique.index:
+            out[i] = unique[key]
+    return out
+
+
+def _plain_name(name: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
+
+
 def suggested_names(suggested: pd.Series, registry: Registry) -> pd.Series:
     """The registry name of each suggested code (NA where there is no suggestion)."""
     names = registry.units.drop_duplicates("code").set_index("code")["name"]
     return suggested.map(names).astype("str")
 
 
-__all__ = ["suggest_unit_codes", "suggested_names"]
+__all__ = ["suggest_codes_by_name", "suggest_unit_codes", "suggested_names"]

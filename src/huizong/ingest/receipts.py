@@ -9,6 +9,10 @@ folder the moment the ledger first saw it. A re-run reads the book and keeps eve
 The book is a JSON-lines file beside the day's folder (``<inbox>/<day>.receipts.jsonl``,
 like the demo's manifest), appended under an exclusive lock; the first record of a key
 wins, so appending twice is harmless.
+
+A module of its own (not inside ``intake``) because intake writes the book and ingest
+reads it, and intake already builds on ingest (its zip checks, the deadline counts):
+here neither package needs the other to know when a file arrived.
 """
 
 from __future__ import annotations

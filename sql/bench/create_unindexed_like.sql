@@ -1,0 +1,1 @@
+CREATE TABLE {target} (LIKE {source})

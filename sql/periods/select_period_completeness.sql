@@ -1,0 +1,1 @@
+SELECT * FROM period_completeness WHERE period_type = :period_type AND period_start = :period_start

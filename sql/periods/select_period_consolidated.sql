@@ -1,0 +1,1 @@
+SELECT * FROM period_consolidated WHERE period_type = :period_type AND period_start = :period_start

@@ -1,0 +1,20 @@
+CREATE TABLE IF NOT EXISTS period_consolidated (
+    period_type TEXT NOT NULL,
+    period_start DATE NOT NULL,
+    period_end DATE NOT NULL,
+    period_label TEXT NOT NULL,
+    through DATE NOT NULL,
+    unit_code TEXT NOT NULL,
+    unit_name TEXT,
+    level BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    parent_code TEXT,
+    indicator TEXT NOT NULL,
+    value DOUBLE PRECISION,
+    value_text TEXT,
+    status TEXT NOT NULL,
+    reporting_units BIGINT,
+    expected_units BIGINT,
+    carried_units BIGINT NOT NULL,
+    PRIMARY KEY (period_type, period_start, unit_code, indicator)
+)

@@ -1,0 +1,21 @@
+CREATE TABLE IF NOT EXISTS period_completeness (
+    period_type TEXT NOT NULL,
+    period_start DATE NOT NULL,
+    period_end DATE NOT NULL,
+    period_label TEXT NOT NULL,
+    through DATE NOT NULL,
+    unit_code TEXT NOT NULL,
+    unit_name TEXT,
+    level BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    expected_units BIGINT NOT NULL,
+    reporters_reported BIGINT NOT NULL,
+    missing_units BIGINT NOT NULL,
+    reporting_rate DOUBLE PRECISION,
+    days BIGINT NOT NULL,
+    days_published BIGINT NOT NULL,
+    reporter_days_expected BIGINT NOT NULL,
+    reporter_days_received BIGINT NOT NULL,
+    reporter_days_rate DOUBLE PRECISION,
+    PRIMARY KEY (period_type, period_start, unit_code)
+)

@@ -1,0 +1,134 @@
+"""The receipt (回执) of a submission: what arrived, what was accepted, what was quarantined
+and why, and the deadline — plain bilingual text, for the upload page and for mail.
+
+The receipt reads the same step files the night writes (the accounted ledger and the
+quarantine), so what a clerk is told is exactly what the night did with the file.
+Replying by mail is off by default (``[notify] mail_receipts = true`` in the sources file
+turns it on; the SMTP connection of the notifier is used).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from huizong.intake.notify import Notifier
+from huizong.settings import TIMEZONE, Settings
+
+STATUS_TEXT = {
+    "accepted": ("已接收，全部数据通过校验", "received; every row passed the checks"),
+    "partly_quarantined": (
+        "已接收，部分数据未通过校验（已隔离，请更正后重报）",
+        "received; some rows failed the checks (quarantined: correct and resend them)",
+    ),
+    "quarantined": (
+        "已接收，但数据均未通过校验（已隔离，请更正后重报）",
+        "received, but no row passed the checks (quarantined: correct and resend)",
+    ),
+    "superseded": ("已被同一单位更晚报送的文件取代", "replaced by a later file for the same units"),
+    "duplicate": ("与已收到的文件内容相同，只计一次", "same content as a file already received"),
+    "rejected": ("未能读取，请按原因处理后重报", "could not be read: see why, fix and resend"),
+    "read": ("已接收，尚未校验", "received, not yet checked"),
+}
+_MAX_LISTED = 50
+
+
+def receipt_text(
+    files: pd.DataFrame,
+    quarantine: pd.DataFrame,
+    deadline: datetime,
+    *,
+    now: datetime | None = None,
+) -> str:
+    """The receipt for the ledger rows ``files`` (accounted), with each quarantined row's
+    row, column and reason in Chinese and English, and the deadline."""
+    tz = ZoneInfo(TIMEZONE)
+    when = deadline.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    lines = ["【汇总 回执 / Huizong receipt】", ""]
+    for _, f in files.iterrows():
+        at = pd.Timestamp(f["received_at"]).tz_convert(tz)
+        late = at > pd.Timestamp(deadline)
+        zh, en = STATUS_TEXT.get(str(f["status"]), (str(f["status"]), str(f["status"])))
+        lines += [
+            f"文件 / file: {f['file_name']}",
+            f"  收到时间 / received: {at.strftime('%Y-%m-%d %H:%M:%S')}"
+            + ("（晚于截止时间 / after the deadline）" if late else "（按时 / on time）"),
+            f"  结果 / result: {zh} / {en}",
+            f"  数据行 / rows: 收到 received {int(f['rows_received'])}，"
+            f"通过 accepted {int(f['rows_accepted'])}，"
+            f"隔离 quarantined {int(f['rows_quarantined'])}，"
+            f"被取代 superseded {int(f['rows_superseded'])}",
+        ]
+        if str(f.get("message") or "").strip():
+            lines.append(f"  说明 / note: {f['message']}")
+        mine = quarantine[quarantine["file_id"] == f["file_id"]]
+        for _, q in mine.head(_MAX_LISTED).iterrows():
+            where = f"第{int(q['row_number'])}行 row {int(q['row_number'])}"
+            if pd.notna(q.get("column")) and str(q["column"]):
+                where += f"，列 column {q['column']}"
+            if str(q.get("sheet") or ""):
+                where = f"工作表 sheet {q['sheet']}，" + where
+            lines.append(f"  - {where}：{q['message_zh']} / {q['message_en']}")
+        if len(mine) > _MAX_LISTED:
+            lines.append(
+                f"  … 另有 {len(mine) - _MAX_LISTED} 个问题 / {len(mine) - _MAX_LISTED} more"
+            )
+        lines.append("")
+    now = now or datetime.now(tz)
+    if now <= deadline:
+        lines.append(
+            f"报送截止时间 / deadline: {when}。截止前可更正后重新报送，以最后一次为准 / "
+            "you may correct and send again before it; the last submission counts."
+        )
+    else:
+        lines.append(
+            f"报送截止时间 / deadline: {when}（已过 / passed）。更正仍会被接收，但计为迟报 / "
+            "corrections are still taken, counted as late."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def mail_receipts(day: date, settings: Settings, notifier: Notifier) -> dict[str, Any]:
+    """After validation: one receipt per mail sender for the files they sent that day."""
+    from huizong import frames
+    from huizong.intake.config import load_sources
+    from huizong.intake.deadlines import deadline_of
+
+    config = load_sources(settings.sources)
+    run = settings.run_dir(day)
+    ledger = pd.read_parquet(run / frames.ACCOUNTED_LEDGER)
+    quarantine = pd.read_parquet(run / frames.QUARANTINE)
+    if "channel" not in ledger.columns:
+        return {"sent": []}
+    mailed = ledger[(ledger["channel"] == "mail") & (ledger["sender"].fillna("") != "")]
+    sent = []
+    for sender, files in mailed.groupby("sender", sort=True):
+        level = "township" if _most_units(files["units"]) > 1 else "village"
+        deadline = deadline_of(day, level, config)
+        subject = f"【汇总】{day.isoformat()} 报表回执 / receipt of your report"
+        notifier.send(str(sender), subject, receipt_text(files, quarantine, deadline))
+        sent.append(str(sender))
+    return {"sent": sent}
+
+
+def mail_receipts_if_on(day: date, settings: Settings, *, in_task: bool = False) -> dict:
+    """The night's ``mail_receipts`` task: nothing unless the sources file turns it on."""
+    from huizong.intake.config import load_sources
+    from huizong.intake.credentials import connection_uri
+    from huizong.intake.notify import SmtpNotifier
+
+    config = load_sources(settings.sources)
+    if not config.mail_receipts:
+        return {"sent": [], "off": True}
+    uri = connection_uri(config.smtp_conn_id, in_task=in_task)
+    return mail_receipts(day, settings, SmtpNotifier.from_uri(uri, sender=config.mail_from))
+
+
+def _most_units(units: pd.Series) -> int:
+    """The ledger's ``units`` is the comma-separated unit codes of a file."""
+    return max(
+        (len([u for u in str(v).split(",") if u.strip()]) for v in units.fillna("")), default=0
+    )

@@ -1,0 +1,293 @@
+"""Reporting periods beyond the day: 周报 (week), 旬报 (xun) and 月报 (month).
+
+A period's value is computed from the *published daily reports* (the warehouse's
+``report`` table, one row per reporter and day) with each indicator's ``across_time``
+rule, per reporter first, and then rolled up the hierarchy with the very same
+:func:`huizong.rollup.roll_up` as a day, so a period can never aggregate across units
+differently from its days:
+
+* ``sum`` (daily flows: screened today, new cases): the reporter's values over the days
+  it gave one; blank on every day stays blank (未报), never 0;
+* ``last`` (stocks, cumulative counts, texts): the reporter's value on the latest day
+  of the period on which it gave one. A reporter that gave none on the period's last
+  day (absent, or blank that day) contributes its last earlier value, and is *counted*
+  in ``carried_units`` of every unit above it, so an agency sees how much of a stock is
+  carried forward.
+
+Completeness over a period counts reporter-days: ``expected_units`` x the days of the
+period so far, against the reporters received on each published day (a day that was
+not published at all adds to the expected, nothing to the received).
+"""
+
+from __future__ import annotations
+
+import calendar
+import dataclasses
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from huizong.catalogue import Catalogue
+from huizong.registry import Registry
+from huizong.settings import Settings
+
+PeriodType = Literal["day", "week", "xun", "month"]
+PERIOD_TYPES: tuple[PeriodType, ...] = ("day", "week", "xun", "month")
+PERIOD_NAMES_ZH = {"day": "日报", "week": "周报", "xun": "旬报", "month": "月报"}
+_XUN_ZH = {1: "上旬", 2: "中旬", 3: "下旬"}
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_XUN = re.compile(r"^(\d{4})-(\d{2})-([123])旬$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """One reporting period: its type, first and last calendar day, and its label."""
+
+    type: PeriodType
+    start: date
+    end: date
+    label: str
+
+    @property
+    def days(self) -> list[date]:
+        return [self.start + timedelta(n) for n in range((self.end - self.start).days + 1)]
+
+    def title_zh(self) -> str:
+        """How a title names the period, e.g. 2020年1月中旬 or 2020年1月27日至2月2日."""
+        s, e = self.start, self.end
+        if self.type == "day":
+            return f"{s.year}年{s.month}月{s.day}日"
+        if self.type == "month":
+            return f"{s.year}年{s.month}月"
+        if self.type == "xun":
+            return f"{s.year}年{s.month}月{_XUN_ZH[(s.day - 1) // 10 + 1]}"
+        tail = f"{e.month}月{e.day}日" if e.year == s.year else f"{e.year}年{e.month}月{e.day}日"
+        return f"{s.year}年{s.month}月{s.day}日至{tail}"
+
+
+def _week_start(day: date, week_start: int) -> date:
+    return day - timedelta((day.weekday() - week_start) % 7)
+
+
+def period_of(day: date, kind: PeriodType, *, week_start: int = 0) -> Period:
+    """The period of type ``kind`` that contains ``day``.
+
+    Weeks start on ``week_start`` (0 = Monday, the default, … 6 = Sunday) and are named
+    by the ISO week of their middle day, so Monday weeks are exactly ISO weeks.
+    """
+    if kind == "day":
+        return Period("day", day, day, day.isoformat())
+    if kind == "week":
+        start = _week_start(day, week_start)
+        year, week, _ = (start + timedelta(3)).isocalendar()
+        return Period("week", start, start + timedelta(6), f"{year}-W{week:02d}")
+    if kind == "xun":
+        n = min((day.day - 1) // 10 + 1, 3)
+        first = 1 + (n - 1) * 10
+        last = calendar.monthrange(day.year, day.month)[1] if n == 3 else first + 9
+        start = day.replace(day=first)
+        return Period("xun", start, day.replace(day=last), f"{day:%Y-%m}-{n}旬")
+    if kind == "month":
+        last = calendar.monthrange(day.year, day.month)[1]
+        return Period("month", day.replace(day=1), day.replace(day=last), f"{day:%Y-%m}")
+    raise ValueError(f"unknown period type {kind!r}; one of {PERIOD_TYPES}")
+
+
+def parse_period(text: str, *, week_start: int = 0) -> Period:
+    """``2020-01-28`` | ``2020-W05`` | ``2020-01-2旬`` | ``2020-01`` → the period."""
+    text = text.strip()
+    try:
+        if _DAY.match(text):
+            return period_of(date.fromisoformat(text), "day")
+        if m := _WEEK.match(text):
+            monday = date.fromisocalendar(int(m[1]), int(m[2]), 1)
+            start = monday + timedelta((week_start + 3) % 7 - 3)
+            return period_of(start, "week", week_start=week_start)
+        if m := _XUN.match(text):
+            return period_of(date(int(m[1]), int(m[2]), 1 + (int(m[3]) - 1) * 10), "xun")
+        if m := _MONTH.match(text):
+            return period_of(date(int(m[1]), int(m[2]), 1), "month")
+    except ValueError as exc:
+        raise ValueError(f"报告期“{text}”无效 / invalid period {text!r}: {exc}") from exc
+    raise ValueError(
+        f"无法识别报告期“{text}”，应为 2020-01-28、2020-W05、2020-01-2旬 或 2020-01 / "
+        f"unrecognised period {text!r}: use 2020-01-28, 2020-W05, 2020-01-2旬 or 2020-01"
+    )
+
+
+def periods_containing(day: date, *, week_start: int = 0) -> list[Period]:
+    """The week, 旬 and month that ``day`` belongs to (what a night brings up to date)."""
+    return [period_of(day, k, week_start=week_start) for k in ("week", "xun", "month")]
+
+
+# ---- per reporter over the days ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReporterPeriod:
+    """One row per reporter that reported at least once in the period."""
+
+    rows: pd.DataFrame  # accepted-like: unit_code, unit_name, not_applicable, indicators
+    carried: pd.DataFrame  # unit_code + one 0/1 column per numeric ``last`` indicator
+
+
+def reporter_values(reports: pd.DataFrame, catalogue: Catalogue, through: date) -> ReporterPeriod:
+    """Each reporter's period value per indicator from its daily ``report`` rows.
+
+    ``reports`` holds the published rows of the period's days (``period`` ISO strings);
+    ``through`` is the period's last day taken into account.
+    """
+    last_iso = through.isoformat()
+    rep = reports.sort_values(["unit_code", "period"], kind="stable").reset_index(drop=True)
+    groups = rep.groupby("unit_code", sort=True)
+    out = pd.DataFrame({"unit_code": groups["unit_code"].first().index.astype("str")})
+    out["unit_name"] = groups["unit_name"].last().to_numpy()
+    out["received_at"] = groups["received_at"].max().to_numpy()
+    marks = rep["not_applicable"].fillna("").astype(str)
+    carried = pd.DataFrame({"unit_code": out["unit_code"]})
+    na_codes: list[list[str]] = []
+    for ind in catalogue.indicators:
+        if ind.code not in rep.columns:
+            out[ind.code] = pd.NA
+            continue
+        col = rep[ind.code]
+        if ind.is_numeric:
+            col = pd.to_numeric(col, errors="coerce").astype("Int64")
+        else:
+            col = col.astype("str").where(col.astype("str").str.strip().str.len() > 0)
+        given = col.notna()
+        if ind.is_numeric and ind.across_time == "sum":
+            summed = col.groupby(rep["unit_code"], sort=True).sum(min_count=1)
+            out[ind.code] = summed.to_numpy()
+        else:
+            latest = rep[given].groupby("unit_code", sort=True).tail(1)
+            value = col[given].groupby(rep.loc[given, "unit_code"]).last()
+            out[ind.code] = value.reindex(out["unit_code"]).to_numpy()
+            if ind.is_numeric:
+                day_of = latest.set_index("unit_code")["period"].reindex(out["unit_code"])
+                flag = day_of.notna() & (day_of.astype("str") != last_iso)
+                carried[ind.code] = flag.astype("int64").to_numpy()
+        if ind.is_numeric:
+            out[ind.code] = pd.array(out[ind.code], dtype="Int64")
+        # 不适用 for the period: marked on some day and no value on any day
+        marked = marks.str.contains(rf"(?:^|,)\s*{re.escape(ind.code)}\s*(?:,|$)", regex=True)
+        any_marked = marked.groupby(rep["unit_code"], sort=True).any().to_numpy()
+        any_given = given.groupby(rep["unit_code"], sort=True).any().to_numpy()
+        na_codes.append(np.where(any_marked & ~any_given, ind.code, "").tolist())
+    out["not_applicable"] = pd.Series(
+        [",".join(c for c in row if c) for row in zip(*na_codes, strict=True)]
+        if na_codes
+        else [""] * len(out),
+        dtype="str",
+        index=out.index,
+    )
+    out["period"] = last_iso
+    return ReporterPeriod(rows=out, carried=carried)
+
+
+def _counting_catalogue(catalogue: Catalogue, codes: list[str]) -> Catalogue:
+    """The catalogue restricted to ``codes``, every one summed: rolls up 0/1 flags as counts
+    with the departments' add/beside modes of the real indicators."""
+    inds = tuple(
+        dataclasses.replace(i, across_units="sum", across_time="sum")
+        for i in catalogue.indicators
+        if i.code in codes
+    )
+    return dataclasses.replace(catalogue, indicators=inds, rules=(), pairs=())
+
+
+# ---- the period tables ------------------------------------------------------------------
+
+PERIOD_KEY = ["period_type", "period_start", "period_end", "period_label", "through"]
+
+
+@dataclass(frozen=True)
+class PeriodTables:
+    consolidated: pd.DataFrame  # daily consolidated columns + period key + carried_units
+    completeness: pd.DataFrame  # per unit: reporters and reporter-days
+
+
+def consolidate_period(
+    period: Period,
+    reports: pd.DataFrame,
+    daily_completeness: pd.DataFrame,
+    catalogue: Catalogue,
+    registry: Registry,
+    settings: Settings,
+    *,
+    through: date | None = None,
+) -> PeriodTables:
+    """The period's consolidated values and completeness for every unit under the root.
+
+    ``reports`` and ``daily_completeness`` are the published daily ``report`` and
+    ``completeness`` rows of the period's days; ``through`` (default the period's end)
+    cuts a period still under way at the last day published.
+    """
+    from huizong.rollup import roll_up
+
+    through = min(through or period.end, period.end)
+    if through < period.start:
+        raise ValueError(f"{period.label}: through {through} is before the period starts")
+    iso = {d.isoformat() for d in period.days if d <= through}
+    reports = reports[reports["period"].astype("str").isin(iso)]
+    per = reporter_values(reports, catalogue, through)
+    main = roll_up(per.rows, through, catalogue, registry, settings)
+    flag_codes = [c for c in per.carried.columns if c != "unit_code"]
+    cons = main.consolidated.drop(columns=["period"])
+    cons["carried_units"] = 0
+    if flag_codes:
+        flags = roll_up(
+            per.carried, through, _counting_catalogue(catalogue, flag_codes), registry, settings
+        ).consolidated
+        counts = flags.set_index(["unit_code", "indicator"])["value"].fillna(0)
+        key = pd.MultiIndex.from_arrays([cons["unit_code"], cons["indicator"]])
+        cons["carried_units"] = counts.reindex(key).fillna(0).astype("int64").to_numpy()
+    days_in = len(iso)
+    daily = daily_completeness[daily_completeness["period"].astype("str").isin(iso)]
+    received = daily.groupby("unit_code")["reported_units"].sum()
+    published = daily.groupby("unit_code")["period"].nunique()
+    comp = main.completeness.drop(columns=["period", "missing_list", "on_time_units", "late_units"])
+    comp = comp.rename(columns={"reported_units": "reporters_reported"})
+    comp["days"] = days_in
+    comp["days_published"] = published.reindex(comp["unit_code"]).fillna(0).astype("int64").values
+    comp["reporter_days_expected"] = comp["expected_units"].astype("int64") * days_in
+    comp["reporter_days_received"] = (
+        received.reindex(comp["unit_code"]).fillna(0).astype("int64").to_numpy()
+    )
+    rate = comp["reporter_days_received"] / comp["reporter_days_expected"].where(
+        comp["reporter_days_expected"] > 0
+    )
+    comp["reporter_days_rate"] = rate.astype("float64")
+    key_values = {
+        "period_type": period.type,
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
+        "period_label": period.label,
+        "through": through.isoformat(),
+    }
+    for frame in (cons, comp):
+        for n, (col, value) in enumerate(key_values.items()):
+            frame.insert(n, col, value)
+    return PeriodTables(consolidated=cons, completeness=comp)
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def week_start_from_env() -> int:
+    """``HUIZONG_WEEK_START``: mon (default) … sun, or 0–6; the first day of a 周报 week."""
+    import os
+
+    raw = os.environ.get("HUIZONG_WEEK_START", "mon").strip().lower()
+    if raw[:3] in WEEKDAYS:
+        return WEEKDAYS.index(raw[:3])
+    if raw.isdigit() and 0 <= int(raw) <= 6:
+        return int(raw)
+    raise ValueError(f"HUIZONG_WEEK_START={raw!r}: use mon … sun or 0–6")

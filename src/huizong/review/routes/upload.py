@@ -1,0 +1,130 @@
+"""Clerks' upload page: choose the day, upload the filled template, see at once what the
+night will say of it, fix and send again before the deadline.
+
+A clerk is an Airflow user assigned their unit with ``huizong review assign`` (like a
+steward, scoped to their subtree): uploading for a unit outside it, or a file with rows
+of such a unit, is 403 and nothing is kept. The check is exactly ``huizong validate``'s
+(:func:`huizong.validate.files.validate_files`, the night's reader and rules), so every
+problem comes in Chinese and English with its row and column. The file is then deposited
+into the day's inbox as an upload (receipt time = now, sender = the clerk); a later
+upload for the same unit and day supersedes it at night, so only the fix counts.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import uuid
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from huizong.ingest import receipts
+from huizong.intake.arrivals import Arrival, deposit, safe_file_name
+from huizong.review.deps import BackendDep, CsrfDep, DayDep, StewardDep, ViewDep
+from huizong.review.html import e, page
+from huizong.review.scopes import ScopeError, check_scope, in_scope
+from huizong.settings import TIMEZONE
+
+router = APIRouter()
+_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+@router.get("/upload/{period}", response_class=HTMLResponse)
+def upload_form(p: DayDep, steward: StewardDep, v: ViewDep) -> HTMLResponse:
+    units = ", ".join(steward.scopes) or "无 none"
+    form = v.form(
+        f"/upload/{p}",
+        {},
+        '<p><label>单位代码 Unit code: <input name="unit_code" id="unit_code" required></label></p>'
+        '<p><label>文件 File (.xlsx/.csv): <input type="file" name="file" id="file" required>'
+        '</label></p><p><button type="submit" id="send">上传并检查 Upload and check</button></p>',
+        enctype="multipart/form-data",
+    )
+    body = (
+        f"<p>报告日期 Reporting day: {e(p)}；你的单位 your units: {e(units)}</p>"
+        + form
+        + f'<p><a href="{e(v.url("/upload/" + _today()))}">今天 Today</a></p>'
+    )
+    return HTMLResponse(page(f"{p} 上报 Upload", body, root=v.root))
+
+
+@router.post("/upload/{period}", response_class=HTMLResponse, dependencies=[CsrfDep])
+async def upload(
+    request: Request, p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep
+) -> HTMLResponse:
+    from huizong.validate.files import validate_files
+
+    form = await request.form()
+    unit = str(form.get("unit_code") or "").strip()
+    check_scope(unit, steward.scopes)  # 403 before anything is read or kept
+    sent = form.get("file")
+    if sent is None or isinstance(sent, str):
+        return HTMLResponse(
+            page("请求有误 / Bad request", "<p>没有文件 / no file</p>", root=v.root), 400
+        )
+    data = await sent.read(_MAX_UPLOAD_BYTES + 1)
+    if len(data) > _MAX_UPLOAD_BYTES:
+        return HTMLResponse(
+            page("文件过大 / Too large", "<p>上限 50 MiB / limit 50 MiB</p>", root=v.root), 413
+        )
+    name = safe_file_name(sent.filename or "upload.xlsx")
+    settings = backend.settings
+    day = date.fromisoformat(p)
+    with tempfile.TemporaryDirectory(prefix="huizong-upload-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        _check_units(path, steward.scopes, settings)
+        out = io.StringIO()
+        code = validate_files([path], day, settings, out=out)
+    arrival = Arrival(
+        data,
+        name,
+        datetime.now(ZoneInfo(TIMEZONE)),
+        receipts.UPLOAD,
+        sender=steward.username,
+        ref=f"upload:{uuid.uuid4().hex}",
+        sender_unit=unit,
+    )
+    deposit(arrival, settings, day=day)
+    verdict = (
+        "<p id='verdict' class='ok'>检查通过，已收到 / passed the checks; received</p>"
+        if code == 0
+        else "<p id='verdict' class='bad'>有错误：请更正后重新上传（以最后一次为准）/ "
+        "errors: correct them and upload again (the last upload counts)</p>"
+    )
+    body = (
+        verdict
+        + f"<pre id='problems'>{e(out.getvalue())}</pre>"
+        + f'<p><a href="{e(v.url("/upload/" + p))}">再上传 Upload again</a></p>'
+    )
+    return HTMLResponse(page(f"{p} 上报结果 Upload result", body, root=v.root))
+
+
+def _check_units(path: Path, scopes: tuple[str, ...], settings) -> None:
+    """Every unit code in the file must be the clerk's own (403 otherwise, nothing kept)."""
+    import pandas as pd
+
+    from huizong.catalogue import load_catalogue
+    from huizong.ingest import SubmissionRejected, read_submission
+
+    try:
+        sub = read_submission(
+            path,
+            load_catalogue(settings.form),
+            file_id="upload",
+            file_name=path.name,
+            received_at=pd.Timestamp.now(tz="UTC"),
+        )
+    except SubmissionRejected:
+        return  # unreadable: validate_files says why, in both languages
+    codes = sub.rows["unit_code"].dropna().astype("str")
+    if len(codes) and not in_scope(codes, scopes).all():
+        raise ScopeError("文件中有不属于你的单位的数据 / the file has rows of units outside yours")
+
+
+def _today() -> str:
+    return datetime.now(ZoneInfo(TIMEZONE)).date().isoformat()

@@ -1,0 +1,88 @@
+"""Week/旬/month tables in the warehouse, on SQLite and PostgreSQL: the consolidation as
+published is what reads back, a re-publication replaces it, and the daily tables keep
+their key and queries."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.pool import NullPool
+
+from helpers.periods import CATALOGUE, REGISTRY, daily_completeness, reports_frame
+from huizong.periods import consolidate_period, period_of
+from huizong.publish.warehouse import (
+    PERIOD_SPECS,
+    normalise_url,
+    publish_period,
+    read_day_range,
+    read_period_table,
+)
+from huizong.settings import Settings
+
+WEEK = period_of(date(2020, 1, 28), "week")
+
+
+def _week(bump: int = 0):
+    days = [{"130902001001": (1 + bump, 10 + n), "130903001002": (2, None)} for n in range(7)]
+    days[6] = {"130903001002": (3, 7)}
+    return consolidate_period(
+        WEEK,
+        reports_frame(days, {3}),
+        daily_completeness(days, {3}),
+        CATALOGUE,
+        REGISTRY,
+        Settings.from_env(),
+    )
+
+
+def test_a_published_week_reads_back_and_a_republication_replaces_it(warehouse_url):
+    tables = _week()
+    counts = publish_period(
+        warehouse_url, "week", WEEK.start, tables.consolidated, tables.completeness, CATALOGUE
+    )
+    assert counts == {
+        "period_consolidated": len(tables.consolidated),
+        "period_completeness": len(tables.completeness),
+    }
+    got = read_period_table(warehouse_url, "period_consolidated", "week", WEEK.start)
+    city = got.set_index(["unit_code", "indicator"]).loc["1309"]
+    assert city.loc["flow", "value"] == 5 * 1 + 5 * 2 + 3  # day 3 (01-30) was never published
+    assert city.loc["stock", "value"] == 15 + 7  # 建北社区 carried from 02-01
+    assert city.loc["stock", "carried_units"] == 1
+    assert set(got["period_label"]) == {"2020-W05"}
+    comp = read_period_table(warehouse_url, "period_completeness", "week", WEEK.start)
+    assert comp.set_index("unit_code").loc["1309", "reporter_days_expected"] == 5 * 7
+
+    again = _week(bump=100)
+    publish_period(
+        warehouse_url, "week", WEEK.start, again.consolidated, again.completeness, CATALOGUE
+    )
+    got = read_period_table(warehouse_url, "period_consolidated", "week", WEEK.start)
+    assert len(got) == len(tables.consolidated)
+    assert (
+        got.set_index(["unit_code", "indicator"]).loc[("1309", "flow"), "value"]
+        == 5 * 101 + 5 * 2 + 3
+    )
+
+    engine = create_engine(normalise_url(warehouse_url), poolclass=NullPool)
+    try:
+        insp = inspect(engine)
+        for table, spec in PERIOD_SPECS.items():
+            assert [c["name"] for c in insp.get_columns(table)] == [c for c, _ in spec], table
+        assert insp.get_pk_constraint("consolidated")["constrained_columns"] == [
+            "period",
+            "unit_code",
+            "indicator",
+        ]
+    finally:
+        engine.dispose()
+    # the daily tables are there and their range query works (nothing published: empty)
+    assert read_day_range(warehouse_url, "completeness", WEEK.start, WEEK.end).empty
+
+
+def test_a_period_never_published_reads_as_empty(warehouse_url):
+    got = read_period_table(warehouse_url, "period_consolidated", "month", date(2020, 1, 1))
+    assert got.empty and list(got.columns) == [c for c, _ in PERIOD_SPECS["period_consolidated"]]
+    assert isinstance(got, pd.DataFrame)
