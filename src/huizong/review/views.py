@@ -15,7 +15,15 @@ from huizong.review.deps import View, wants_json
 from huizong.review.html import e, table
 from huizong.review.labels import rule_label
 
-MAX_ROWS = 2000  # rows shown per table on a page (the JSON variants return all)
+MAX_ROWS = 2000
+#: Review status of an issue, in both languages.
+STATUS_LABELS = {
+    "open": "待处理 open",
+    "accepted": "已接受 accepted",
+    "reviewed": "已审 reviewed",
+    "corrected": "已更正 corrected",
+    "rejected": "已退回 rejected",
+}  # rows shown per table on a page (the JSON variants return all)
 
 
 def row_query(rec: Any) -> str:
@@ -54,7 +62,8 @@ def issue_table(
         return f'<a href="{e(v.url(base))}/row?{e(row_query(rec))}">{label}</a>' if link else label
 
     def status(rec: pd.Series) -> str:
-        out = f'<span class="{e(rec["status"])}">{e(rec["status"])}</span>'
+        shown = STATUS_LABELS.get(str(rec["status"]), str(rec["status"]))
+        out = f'<span class="{e(rec["status"])}">{e(shown)}</span>'
         if rec["status"] != "open":
             out += f' <span class="note">{e(rec["status_by"])}: {e(rec["status_note"])}</span>'
         if mark_reviewed and rec["severity"] == "warning" and rec["status"] == "open":
