@@ -145,6 +145,8 @@ WAREHOUSE_DDL = [
     "040_quarantine.sql",
     "050_validation_warning.sql",
     "060_submission_ledger.sql",
+    "020_completeness.sql",
+    "030_missing_reporter.sql",
 ]
 
 #: Published totals of persons_screened: (code, name, level, kind, parent, value).
@@ -157,6 +159,51 @@ TOTALS = [
     (VILLAGE_A, "大化社区居民委员会", 5, "village", "130903001", 60),
     (DEPT_A, "运河区教育局", 3, "department", "130903", 7),
 ]
+
+
+#: Completeness published for the day: (code, name, level, kind, expected, reported, late).
+COMPLETENESS = [
+    ("1309", "沧州市", 2, "city", 6, 4, 1),
+    ("130903", "运河区", 3, "county", 3, 2, 1),
+    ("130903001", "南环中路街道", 4, "township", 2, 1, 0),
+    ("130902", "新华区", 3, "county", 3, 2, 0),
+    ("130902001", "建设北街街道", 4, "township", 3, 2, 0),
+]
+#: Units that have not reported: (code, name, kind, parent, township); one per county.
+MISSING_A = ("130903001009", "未报甲社区居民委员会", "village", "130903001", "130903001")
+MISSING_A_DEPT = ("130903D02", "运河区卫生健康局", "department", "130903", None)
+MISSING_B = ("130902001005", "未报乙社区居民委员会", "village", "130902001", "130902001")
+
+
+def _completeness() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        COMPLETENESS,
+        columns=[
+            "unit_code",
+            "unit_name",
+            "level",
+            "kind",
+            "expected_units",
+            "reported_units",
+            "late_units",
+        ],
+    )
+    frame.insert(0, "period", DAY)
+    frame["missing_units"] = frame["expected_units"] - frame["reported_units"]
+    frame["reporting_rate"] = frame["reported_units"] / frame["expected_units"]
+    frame["on_time_units"] = frame["reported_units"] - frame["late_units"]
+    return frame
+
+
+def _missing() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        [MISSING_A, MISSING_A_DEPT, MISSING_B],
+        columns=["unit_code", "unit_name", "kind", "parent_code", "township_code"],
+    )
+    frame.insert(0, "period", DAY)
+    frame["county_code"] = frame["unit_code"].str[:6]
+    frame["city_code"] = "1309"
+    return frame
 
 
 def _consolidated() -> pd.DataFrame:
@@ -222,6 +269,8 @@ def build_warehouse(tmp_path: Path, warehouse_url: str) -> Warehouse:
     for frame in (quarantine, warnings):
         frame["period"] = DAY  # a date: the warehouse column is DATE on PostgreSQL
     _consolidated().to_sql("consolidated", engine, index=False, if_exists="append")
+    _completeness().to_sql("completeness", engine, index=False, if_exists="append")
+    _missing().to_sql("missing_reporter", engine, index=False, if_exists="append")
     quarantine.to_sql("quarantine", engine, index=False, if_exists="append")
     warnings.to_sql("validation_warning", engine, index=False, if_exists="append")
     ledger.reindex(columns=["period", *frames.LEDGER_COLUMNS[1:]]).to_sql(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
@@ -24,7 +25,16 @@ from huizong.review.airflow_api import AirflowError, InMemoryAirflow
 from huizong.review.app import create_app
 from huizong.settings import Settings
 
-from .conftest import COUNTY_A, PERIOD, Row, Warehouse, build_warehouse
+from .conftest import (
+    COUNTY_A,
+    MISSING_A,
+    MISSING_A_DEPT,
+    MISSING_B,
+    PERIOD,
+    Row,
+    Warehouse,
+    build_warehouse,
+)
 
 Route = tuple[str, str]  # (method, path template)
 
@@ -246,7 +256,7 @@ def _b_traces(wh: Warehouse) -> list[str]:
     out = []
     for row in (wh.b_error, wh.b_warning):
         out += [row.unit_code, row.unit_name, row.file_id, row.file_name]
-    return out
+    return [*out, MISSING_B[0], MISSING_B[1], "新华区", "建设北街街道"]
 
 
 @pytest.mark.parametrize(("method", "path"), ALL_ROUTES, ids=[f"{m} {p}" for m, p in ALL_ROUTES])
@@ -311,6 +321,38 @@ def test_day_page_groups_and_links(env: Env) -> None:
     city = env.client.get(f"/runs/{PERIOD}", headers=env.as_("city"))
     assert f"/runs/{PERIOD}/data-docs/" in city.text
     assert "http://" not in resp.text and "https://" not in resp.text  # no external host
+
+
+def test_day_page_shows_completeness_first_with_missing_units_by_township(env: Env) -> None:
+    """Before any issue: expected, reported, late of the steward's county, then the units
+    that have not reported under their township's name (a department under none)."""
+    text = env.client.get(f"/runs/{PERIOD}", headers=env.as_("steward_a")).text
+    first = text.index("报送情况 Completeness")
+    assert first < text.index("隔离 · 按单位") and first < text.index("警告 Warnings")
+    section = text[first : text.index("隔离 · 按单位")]
+    for cell in ("运河区", "130903", "<td>3</td>", "<td>2</td>", "<td>1</td>", "67%"):
+        assert cell in section, cell
+    assert "沧州市" not in section  # the county steward's own scope, not the city above
+    township = section.index("南环中路街道 (130903001)")
+    outside = section.index("Units outside a township")
+    assert township < section.index(MISSING_A[0]) < outside
+    assert section.index(MISSING_A[1]) < outside < section.index(MISSING_A_DEPT[1])
+    assert "运河区 (130903)" in section  # the department's parent, named
+    assert "部门 Department" in section and "村/社区 Village" in section
+    day = env.client.get(f"/api/runs/{PERIOD}", headers=env.as_("steward_a")).json()
+    assert [r["unit_code"] for r in day["completeness"]] == ["130903"]
+    assert day["completeness"][0]["late_units"] == 1
+    assert [r["unit_code"] for r in day["missing"]] == [MISSING_A[0], MISSING_A_DEPT[0]]
+    city = env.client.get(f"/api/runs/{PERIOD}", headers=env.as_("city")).json()
+    assert [r["unit_code"] for r in city["completeness"]] == ["1309"]
+    assert MISSING_B[0] in {r["unit_code"] for r in city["missing"]}
+
+
+def test_day_page_says_when_everyone_reported(env: Env) -> None:
+    with env.wh.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM missing_reporter"))
+    text = env.client.get(f"/runs/{PERIOD}", headers=env.as_("steward_a")).text
+    assert "全部已报 / everyone has reported" in text
 
 
 def test_data_docs_served_to_a_steward_of_the_whole_day(env: Env) -> None:

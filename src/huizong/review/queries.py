@@ -261,3 +261,73 @@ def totals(
     out = frame[(below | above).to_numpy()].copy()
     out["level"] = out["level"].astype("int64")
     return out.sort_values(["level", "unit_code"]).reset_index(drop=True)
+
+
+COMPLETENESS_COLUMNS = [
+    "unit_code",
+    "unit_name",
+    "level",
+    "kind",
+    "expected_units",
+    "reported_units",
+    "missing_units",
+    "reporting_rate",
+    "on_time_units",
+    "late_units",
+]
+MISSING_COLUMNS = [
+    "unit_code",
+    "unit_name",
+    "kind",
+    "parent_code",
+    "township_code",
+    "county_code",
+    "city_code",
+]
+
+
+def completeness(engine: Engine, period: str | date, scopes: Iterable[str]) -> pd.DataFrame:
+    """Completeness of the steward's own units: the highest level of their subtree that was
+    published (their county, or the nation for a national steward), not every unit below."""
+    frame = store.read_frame(
+        engine,
+        "select_completeness_period",
+        {"period": store.period_text(period)},
+        table="completeness",
+    ).reindex(columns=COMPLETENESS_COLUMNS)
+    frame = frame[in_scope(frame["unit_code"], scopes).to_numpy()]
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    top = frame["level"].astype("int64").min()
+    return frame[frame["level"].astype("int64") == top].reset_index(drop=True)
+
+
+def unit_names(engine: Engine, period: str | date) -> dict[str, str]:
+    """Code -> name of every aggregate unit published for the day (townships, counties…),
+    to put a name beside a code the row itself does not name."""
+    frame = store.read_frame(
+        engine,
+        "select_completeness_period",
+        {"period": store.period_text(period)},
+        table="completeness",
+    )
+    if frame.empty:
+        return {}
+    named = frame.dropna(subset=["unit_name"])
+    return dict(
+        zip(named["unit_code"].astype("str"), named["unit_name"].astype("str"), strict=True)
+    )
+
+
+def missing_reporters(engine: Engine, period: str | date, scopes: Iterable[str]) -> pd.DataFrame:
+    """Units in scope that have not reported for the day, by township then code."""
+    frame = store.read_frame(
+        engine,
+        "select_missing_period",
+        {"period": store.period_text(period)},
+        table="missing_reporter",
+    ).reindex(columns=MISSING_COLUMNS)
+    frame = frame[in_scope(frame["unit_code"], scopes).to_numpy()]
+    return frame.sort_values(["township_code", "unit_code"], na_position="last").reset_index(
+        drop=True
+    )

@@ -13,7 +13,13 @@ from huizong.review import queries
 from huizong.review.deps import BackendDep, DayDep, StewardDep, ViewDep
 from huizong.review.html import e, page, table
 from huizong.review.scopes import ScopeError, check_scope
-from huizong.review.views import MAX_ROWS, issue_table, records, rule_cell
+from huizong.review.views import (
+    MAX_ROWS,
+    completeness_section,
+    issue_table,
+    records,
+    rule_cell,
+)
 
 router = APIRouter()
 
@@ -78,6 +84,14 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
         + f' <a href="{e(v.url(base))}/audit">审核记录 Audit trail</a>'
         f' <a href="{e(v.url(base))}/totals" id="totals-link">汇总 Totals</a>'
     )
+    parts.insert(
+        0,
+        completeness_section(
+            queries.completeness(eng, p, steward.scopes),
+            queries.missing_reporters(eng, p, steward.scopes),
+            queries.unit_names(eng, p),
+        ),
+    )
     parts.append("<h2>隔离 · 按单位 Quarantine by unit</h2>")
     parts.append(
         table(
@@ -140,6 +154,8 @@ def day_json(p: DayDep, steward: StewardDep, backend: BackendDep) -> dict[str, A
         "quarantine": records(queries.issues(eng, p, steward.scopes, "quarantine")),
         "warnings": records(queries.issues(eng, p, steward.scopes, "warning")),
         "files": records(queries.ledger(eng, p, steward.scopes)),
+        "completeness": records(queries.completeness(eng, p, steward.scopes)),
+        "missing": records(queries.missing_reporters(eng, p, steward.scopes)),
     }
 
 
