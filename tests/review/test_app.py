@@ -31,6 +31,7 @@ from .conftest import (
     MISSING_A_DEPT,
     MISSING_B,
     PERIOD,
+    PREVIOUS_DAY,
     Row,
     Warehouse,
     build_warehouse,
@@ -483,12 +484,53 @@ def test_totals_show_the_stewards_subtree_and_the_units_above(shared_env: Env) -
     assert '<span class="total" id="total-1309">100</span>' in page.text
     assert "130902" not in page.text and "新华区" not in page.text
     city = env.client.get(f"/api/runs/{PERIOD}/totals", headers=env.as_("city")).json()
-    assert [r["unit_code"] for r in city] == ["1309", "130902", "130903", "130902001", "130903001"]
+    # grouped by county: each county followed by its townships
+    assert [r["unit_code"] for r in city] == ["1309", "130902", "130902001", "130903", "130903001"]
     assert env.client.get(f"/api/runs/{PERIOD}/totals", headers=env.as_("nobody")).json() == []
     bad = env.client.get(
         f"/runs/{PERIOD}/totals", params={"indicator": "problems"}, headers=env.as_("city")
     )
     assert bad.status_code == 400  # a text indicator has no totals
+
+
+def test_totals_show_the_change_from_the_previous_published_day(env: Env) -> None:
+    """较上日增减 against the latest earlier published day (two days back here), per unit;
+    a unit not published that day has no change rather than a made-up one."""
+    h = env.as_("city")
+    got = env.client.get(f"/api/runs/{PERIOD}/totals", headers=h).json()
+    change = {r["unit_code"]: r["change"] for r in got}
+    assert change == {
+        "1309": 10.0,
+        "130902": -5.0,
+        "130902001": -5.0,
+        "130903": 15.0,
+        "130903001": 15.0,
+    }
+    assert {r["previous_period"] for r in got} == {PREVIOUS_DAY.isoformat()}
+    page = env.client.get(f"/runs/{PERIOD}/totals", headers=h).text
+    assert "较上日增减 Change" in page and "<td>+15</td>" in page and "<td>-5</td>" in page
+    assert f"较上日 Compared with: {PREVIOUS_DAY.isoformat()}" in page
+    with env.wh.engine.begin() as conn:
+        conn.execute(
+            sa.text("DELETE FROM consolidated WHERE unit_code = '130903001' AND period < :p"),
+            {"p": PERIOD},
+        )
+    got = env.client.get(f"/api/runs/{PERIOD}/totals", headers=h).json()
+    assert {r["unit_code"]: r["change"] for r in got}["130903001"] is None
+
+
+def test_names_beside_codes_on_scopes_and_audit(env: Env) -> None:
+    h = env.as_("steward_a")
+    runs = env.client.get("/", headers=h).text
+    assert "负责单位 Units: 运河区 (130903)" in runs
+    row = env.wh.a_error
+    env.client.post(
+        f"/runs/{PERIOD}/reject",
+        data={**_row_form(row), "justification": "重复报送"},
+        headers={**h, "Accept": "application/json"},
+    )
+    audit = env.client.get(f"/runs/{PERIOD}/audit", headers=h).text
+    assert f"{row.unit_name} ({row.unit_code})" in audit
 
 
 def test_airflow_refusal_is_shown_not_swallowed(

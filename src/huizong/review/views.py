@@ -130,6 +130,12 @@ def number(value: object) -> str:
     return str(int(n)) if n.is_integer() else f"{n:g}"
 
 
+def signed(value: object) -> str:
+    """A change as a clerk writes it: ``+3``, ``-2``, ``0``; blank when not comparable."""
+    text = number(value)
+    return "+" + text if text and float(text) > 0 else text
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON-safe records (NA → null, numpy scalars → Python)."""
     if frame.empty:

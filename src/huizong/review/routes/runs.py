@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from huizong.review import queries
+from huizong.review import queries, store
 from huizong.review.deps import BackendDep, DayDep, StewardDep, ViewDep
 from huizong.review.html import e, page, table
 from huizong.review.scopes import ScopeError, check_scope
@@ -17,6 +17,7 @@ from huizong.review.views import (
     MAX_ROWS,
     completeness_section,
     issue_table,
+    named,
     records,
     rule_cell,
 )
@@ -35,9 +36,10 @@ DOCS_CSP = (
 @router.get("/", response_class=HTMLResponse, name="runs")
 def runs_page(steward: StewardDep, backend: BackendDep, v: ViewDep) -> HTMLResponse:
     found = queries.runs(backend.engine, steward.scopes)
+    names = store.unit_names(backend.engine, steward.scopes)
+    units = ", ".join(named(c, names) for c in steward.scopes) or "—"
     body = (
-        f'<p class="note">用户 User: {e(steward.username)} · 负责单位 Units: '
-        f"{e(', '.join(steward.scopes) or '—')}</p>"
+        f'<p class="note">用户 User: {e(steward.username)} · 负责单位 Units: {e(units)}</p>'
         + table(
             found,
             {
@@ -84,13 +86,11 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
         + f' <a href="{e(v.url(base))}/audit">审核记录 Audit trail</a>'
         f' <a href="{e(v.url(base))}/totals" id="totals-link">汇总 Totals</a>'
     )
+    missing = queries.missing_reporters(eng, p, steward.scopes)
+    names = store.unit_names(eng, [*missing["township_code"], *missing["parent_code"]])
     parts.insert(
         0,
-        completeness_section(
-            queries.completeness(eng, p, steward.scopes),
-            queries.missing_reporters(eng, p, steward.scopes),
-            queries.unit_names(eng, p),
-        ),
+        completeness_section(queries.completeness(eng, p, steward.scopes), missing, names),
     )
     parts.append("<h2>隔离 · 按单位 Quarantine by unit</h2>")
     parts.append(
