@@ -243,6 +243,7 @@ B_CASES: dict[Route, str] = {
     ("POST", "/runs/{period}/rerun"): "filter",  # not unit data; see test_rerun_*
     ("GET", "/runs/{period}/reruns/{run_id}"): "deny",  # only re-runs of overlapping units
     ("GET", "/runs/{period}/totals"): "filter",  # see test_totals_*
+    ("GET", "/static/review.css"): "filter",  # no data: the same file for everyone
     ("GET", "/api/runs/{period}/totals"): "filter",
     ("GET", "/upload/{period}"): "filter",  # the form: names only the clerk's own units
     ("POST", "/upload/{period}"): "deny",  # unit_code of county B: 403, nothing kept
@@ -331,7 +332,14 @@ def test_day_page_shows_completeness_first_with_missing_units_by_township(env: E
     first = text.index("报送情况 Completeness")
     assert first < text.index("隔离 · 按单位") and first < text.index("警告 Warnings")
     section = text[first : text.index("隔离 · 按单位")]
-    for cell in ("运河区", "130903", "<td>3</td>", "<td>2</td>", "<td>1</td>", "67%"):
+    for cell in (
+        "运河区",
+        "130903",
+        '<td class="num">3</td>',
+        '<td class="num">2</td>',
+        '<td class="num">1</td>',
+        "67%",
+    ):
         assert cell in section, cell
     assert "沧州市" not in section  # the county steward's own scope, not the city above
     township = section.index("南环中路街道 (130903001)")
@@ -508,7 +516,11 @@ def test_totals_show_the_change_from_the_previous_published_day(env: Env) -> Non
     }
     assert {r["previous_period"] for r in got} == {PREVIOUS_DAY.isoformat()}
     page = env.client.get(f"/runs/{PERIOD}/totals", headers=h).text
-    assert "较上日增减 Change" in page and "<td>+15</td>" in page and "<td>-5</td>" in page
+    assert (
+        "较上日增减 Change" in page
+        and '<td class="num">+15</td>' in page
+        and '<td class="num">-5</td>' in page
+    )
     assert f"较上日 Compared with: {PREVIOUS_DAY.isoformat()}" in page
     with env.wh.engine.begin() as conn:
         conn.execute(
@@ -517,6 +529,20 @@ def test_totals_show_the_change_from_the_previous_published_day(env: Env) -> Non
         )
     got = env.client.get(f"/api/runs/{PERIOD}/totals", headers=h).json()
     assert {r["unit_code"]: r["change"] for r in got}["130903001"] is None
+
+
+def test_pages_link_the_bundled_stylesheet(env: Env) -> None:
+    """One stylesheet from the app (CSP style-src 'self'), with a print style without forms;
+    numbers in right-aligned cells."""
+    h = env.as_("steward_a")
+    page = env.client.get(f"/runs/{PERIOD}", headers=h)
+    assert '<link rel="stylesheet" href="/static/review.css">' in page.text
+    assert "style-src 'self'" in page.headers["content-security-policy"]
+    css = env.client.get("/static/review.css", headers=h)
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    print_rules = css.text[css.text.index("@media print") :]
+    assert "form" in print_rules and "button" in print_rules and "display: none" in print_rules
+    assert "td.num" in css.text and "http" not in css.text
 
 
 def test_names_beside_codes_on_scopes_and_audit(env: Env) -> None:

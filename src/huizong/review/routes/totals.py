@@ -36,9 +36,9 @@ def totals_page(
         f"<h2>{e(labels[code])} ({e(code)})</h2>"
         + f'<p class="note">较上日 Compared with: {e(_previous(found))}</p>'
         + table(
-            found,
+            found.assign(level_label=[LEVELS.get(int(x), str(x)) for x in found["level"]]),
             {
-                "level": "层级 Level",
+                "level_label": "层级 Level",
                 "unit_code": "单位代码 Unit",
                 "unit_name": "名称 Name",
                 "value": "合计 Total",
@@ -47,7 +47,6 @@ def totals_page(
                 "expected_units": "应报 Expected",
             },
             cells={
-                "level": lambda rec: e(LEVELS.get(int(rec["level"]), rec["level"])),
                 "value": lambda rec: (
                     f'<span class="total" id="total-{e(rec["unit_code"])}">'
                     f"{e(number(rec['value']))}</span>"
