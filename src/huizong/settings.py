@@ -59,6 +59,10 @@ class Settings:
     expectations_dir: Path | None = None
     #: The sources file (mailboxes, deadlines, stewards); None = ``home/sources.toml``.
     sources_file: Path | None = None
+    #: First day of a 周报 week (``huizong.periods``); None = Monday.
+    week_start: str | None = None
+    #: Wording template of the units' progress report (``huizong.publish.unit_report``).
+    report_template: Path | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -134,6 +138,8 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "HUIZONG_SQL_DIR": ("sql_dir", Path),
     "HUIZONG_EXPECTATIONS": ("expectations_dir", Path),
     "HUIZONG_SOURCES": ("sources_file", Path),
+    "HUIZONG_WEEK_START": ("week_start", str),
+    "HUIZONG_REPORT_TEMPLATE": ("report_template", Path),
 }
 
 

@@ -145,6 +145,9 @@ WAREHOUSE_DDL = [
     "040_quarantine.sql",
     "050_validation_warning.sql",
     "060_submission_ledger.sql",
+    "020_completeness.sql",
+    "030_missing_reporter.sql",
+    "080_org_unit.sql",
 ]
 
 #: Published totals of persons_screened: (code, name, level, kind, parent, value).
@@ -159,6 +162,69 @@ TOTALS = [
 ]
 
 
+#: Completeness published for the day: (code, name, level, kind, expected, reported, late).
+COMPLETENESS = [
+    ("1309", "沧州市", 2, "city", 6, 4, 1),
+    ("130903", "运河区", 3, "county", 3, 2, 1),
+    ("130903001", "南环中路街道", 4, "township", 2, 1, 0),
+    ("130902", "新华区", 3, "county", 3, 2, 0),
+    ("130902001", "建设北街街道", 4, "township", 3, 2, 0),
+]
+#: Units that have not reported: (code, name, kind, parent, township); one per county.
+MISSING_A = ("130903001009", "未报甲社区居民委员会", "village", "130903001", "130903001")
+MISSING_A_DEPT = ("130903D02", "运河区卫生健康局", "department", "130903", None)
+MISSING_B = ("130902001005", "未报乙社区居民委员会", "village", "130902001", "130902001")
+
+
+def _completeness() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        COMPLETENESS,
+        columns=[
+            "unit_code",
+            "unit_name",
+            "level",
+            "kind",
+            "expected_units",
+            "reported_units",
+            "late_units",
+        ],
+    )
+    frame.insert(0, "period", DAY)
+    frame["missing_units"] = frame["expected_units"] - frame["reported_units"]
+    frame["reporting_rate"] = frame["reported_units"] / frame["expected_units"]
+    frame["on_time_units"] = frame["reported_units"] - frame["late_units"]
+    return frame
+
+
+def _missing() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        [MISSING_A, MISSING_A_DEPT, MISSING_B],
+        columns=["unit_code", "unit_name", "kind", "parent_code", "township_code"],
+    )
+    frame.insert(0, "period", DAY)
+    frame["county_code"] = frame["unit_code"].str[:6]
+    frame["city_code"] = "1309"
+    return frame
+
+
+#: persons_screened of the previous published day (two days back: a day without a
+#: publication in between): the change is counted from there. 运河区 had 45, so +15.
+PREVIOUS_DAY = date(2026, 11, 24)
+PREVIOUS = {"1309": 90, "130903": 45, "130903001": 45, "130902": 45, "130902001": 45}
+
+
+def _org_units() -> pd.DataFrame:
+    """The registry the names come from: every unit the fixture mentions."""
+    units = [(c, n, lvl, k, parent) for c, n, lvl, k, parent, _ in TOTALS]
+    units += [
+        (c, n, 5 if k == "village" else 3, k, parent)
+        for c, n, k, parent, _ in (MISSING_A, MISSING_A_DEPT, MISSING_B)
+    ]
+    units += [("130902001001", "建北社区居民委员会", 5, "village", "130902001")]
+    units += [("130902001002", "院东社区居民委员会", 5, "village", "130902001")]
+    return pd.DataFrame(units, columns=["code", "name", "level", "kind", "parent_code"])
+
+
 def _consolidated() -> pd.DataFrame:
     frame = pd.DataFrame(
         TOTALS, columns=["unit_code", "unit_name", "level", "kind", "parent_code", "value"]
@@ -170,6 +236,10 @@ def _consolidated() -> pd.DataFrame:
     frame["status"] = "reported"
     frame["reporting_units"] = 1
     frame["expected_units"] = 1
+    earlier = frame[frame["unit_code"].isin(list(PREVIOUS))].copy()
+    earlier["period"] = PREVIOUS_DAY
+    earlier["value"] = earlier["unit_code"].map(PREVIOUS).astype("float64")
+    frame = pd.concat([frame, earlier], ignore_index=True)
     return frame.reindex(columns=frames.CONSOLIDATED_COLUMNS)
 
 
@@ -222,6 +292,9 @@ def build_warehouse(tmp_path: Path, warehouse_url: str) -> Warehouse:
     for frame in (quarantine, warnings):
         frame["period"] = DAY  # a date: the warehouse column is DATE on PostgreSQL
     _consolidated().to_sql("consolidated", engine, index=False, if_exists="append")
+    _completeness().to_sql("completeness", engine, index=False, if_exists="append")
+    _missing().to_sql("missing_reporter", engine, index=False, if_exists="append")
+    _org_units().to_sql("org_unit", engine, index=False, if_exists="append")
     quarantine.to_sql("quarantine", engine, index=False, if_exists="append")
     warnings.to_sql("validation_warning", engine, index=False, if_exists="append")
     ledger.reindex(columns=["period", *frames.LEDGER_COLUMNS[1:]]).to_sql(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
@@ -24,7 +25,17 @@ from huizong.review.airflow_api import AirflowError, InMemoryAirflow
 from huizong.review.app import create_app
 from huizong.settings import Settings
 
-from .conftest import COUNTY_A, PERIOD, Row, Warehouse, build_warehouse
+from .conftest import (
+    COUNTY_A,
+    MISSING_A,
+    MISSING_A_DEPT,
+    MISSING_B,
+    PERIOD,
+    PREVIOUS_DAY,
+    Row,
+    Warehouse,
+    build_warehouse,
+)
 
 Route = tuple[str, str]  # (method, path template)
 
@@ -233,6 +244,7 @@ B_CASES: dict[Route, str] = {
     ("POST", "/runs/{period}/rerun"): "filter",  # not unit data; see test_rerun_*
     ("GET", "/runs/{period}/reruns/{run_id}"): "deny",  # only re-runs of overlapping units
     ("GET", "/runs/{period}/totals"): "filter",  # see test_totals_*
+    ("GET", "/static/review.css"): "filter",  # no data: the same file for everyone
     ("GET", "/api/runs/{period}/totals"): "filter",
     ("GET", "/upload/{period}"): "filter",  # the form: names only the clerk's own units
     ("POST", "/upload/{period}"): "deny",  # unit_code of county B: 403, nothing kept
@@ -249,7 +261,7 @@ def _b_traces(wh: Warehouse) -> list[str]:
     out = []
     for row in (wh.b_error, wh.b_warning):
         out += [row.unit_code, row.unit_name, row.file_id, row.file_name]
-    return out
+    return [*out, MISSING_B[0], MISSING_B[1], "新华区", "建设北街街道"]
 
 
 @pytest.mark.parametrize(("method", "path"), ALL_ROUTES, ids=[f"{m} {p}" for m, p in ALL_ROUTES])
@@ -314,6 +326,45 @@ def test_day_page_groups_and_links(env: Env) -> None:
     city = env.client.get(f"/runs/{PERIOD}", headers=env.as_("city"))
     assert f"/runs/{PERIOD}/data-docs/" in city.text
     assert "http://" not in resp.text and "https://" not in resp.text  # no external host
+
+
+def test_day_page_shows_completeness_first_with_missing_units_by_township(env: Env) -> None:
+    """Before any issue: expected, reported, late of the steward's county, then the units
+    that have not reported under their township's name (a department under none)."""
+    text = env.client.get(f"/runs/{PERIOD}", headers=env.as_("steward_a")).text
+    first = text.index("报送情况 Completeness")
+    assert first < text.index("隔离 · 按单位") and first < text.index("警告 Warnings")
+    section = text[first : text.index("隔离 · 按单位")]
+    for cell in (
+        "运河区",
+        "130903",
+        '<td class="num">3</td>',
+        '<td class="num">2</td>',
+        '<td class="num">1</td>',
+        "67%",
+    ):
+        assert cell in section, cell
+    assert "沧州市" not in section  # the county steward's own scope, not the city above
+    township = section.index("南环中路街道 (130903001)")
+    outside = section.index("Units outside a township")
+    assert township < section.index(MISSING_A[0]) < outside
+    assert section.index(MISSING_A[1]) < outside < section.index(MISSING_A_DEPT[1])
+    assert "运河区 (130903)" in section  # the department's parent, named
+    assert "部门 Department" in section and "村/社区 Village" in section
+    day = env.client.get(f"/api/runs/{PERIOD}", headers=env.as_("steward_a")).json()
+    assert [r["unit_code"] for r in day["completeness"]] == ["130903"]
+    assert day["completeness"][0]["late_units"] == 1
+    assert [r["unit_code"] for r in day["missing"]] == [MISSING_A[0], MISSING_A_DEPT[0]]
+    city = env.client.get(f"/api/runs/{PERIOD}", headers=env.as_("city")).json()
+    assert [r["unit_code"] for r in city["completeness"]] == ["1309"]
+    assert MISSING_B[0] in {r["unit_code"] for r in city["missing"]}
+
+
+def test_day_page_says_when_everyone_reported(env: Env) -> None:
+    with env.wh.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM missing_reporter"))
+    text = env.client.get(f"/runs/{PERIOD}", headers=env.as_("steward_a")).text
+    assert "全部已报 / everyone has reported" in text
 
 
 def test_data_docs_served_to_a_steward_of_the_whole_day(env: Env) -> None:
@@ -444,12 +495,71 @@ def test_totals_show_the_stewards_subtree_and_the_units_above(shared_env: Env) -
     assert '<span class="total" id="total-1309">100</span>' in page.text
     assert "130902" not in page.text and "新华区" not in page.text
     city = env.client.get(f"/api/runs/{PERIOD}/totals", headers=env.as_("city")).json()
-    assert [r["unit_code"] for r in city] == ["1309", "130902", "130903", "130902001", "130903001"]
+    # grouped by county: each county followed by its townships
+    assert [r["unit_code"] for r in city] == ["1309", "130902", "130902001", "130903", "130903001"]
     assert env.client.get(f"/api/runs/{PERIOD}/totals", headers=env.as_("nobody")).json() == []
     bad = env.client.get(
         f"/runs/{PERIOD}/totals", params={"indicator": "problems"}, headers=env.as_("city")
     )
     assert bad.status_code == 400  # a text indicator has no totals
+
+
+def test_totals_show_the_change_from_the_previous_published_day(env: Env) -> None:
+    """较上日增减 against the latest earlier published day (two days back here), per unit;
+    a unit not published that day has no change rather than a made-up one."""
+    h = env.as_("city")
+    got = env.client.get(f"/api/runs/{PERIOD}/totals", headers=h).json()
+    change = {r["unit_code"]: r["change"] for r in got}
+    assert change == {
+        "1309": 10.0,
+        "130902": -5.0,
+        "130902001": -5.0,
+        "130903": 15.0,
+        "130903001": 15.0,
+    }
+    assert {r["previous_period"] for r in got} == {PREVIOUS_DAY.isoformat()}
+    page = env.client.get(f"/runs/{PERIOD}/totals", headers=h).text
+    assert (
+        "较上日增减 Change" in page
+        and '<td class="num">+15</td>' in page
+        and '<td class="num">-5</td>' in page
+    )
+    assert f"较上日 Compared with: {PREVIOUS_DAY.isoformat()}" in page
+    with env.wh.engine.begin() as conn:
+        conn.execute(
+            sa.text("DELETE FROM consolidated WHERE unit_code = '130903001' AND period < :p"),
+            {"p": PERIOD},
+        )
+    got = env.client.get(f"/api/runs/{PERIOD}/totals", headers=h).json()
+    assert {r["unit_code"]: r["change"] for r in got}["130903001"] is None
+
+
+def test_pages_link_the_bundled_stylesheet(env: Env) -> None:
+    """One stylesheet from the app (CSP style-src 'self'), with a print style without forms;
+    numbers in right-aligned cells."""
+    h = env.as_("steward_a")
+    page = env.client.get(f"/runs/{PERIOD}", headers=h)
+    assert '<link rel="stylesheet" href="/static/review.css">' in page.text
+    assert "style-src 'self'" in page.headers["content-security-policy"]
+    css = env.client.get("/static/review.css", headers=h)
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    print_rules = css.text[css.text.index("@media print") :]
+    assert "form" in print_rules and "button" in print_rules and "display: none" in print_rules
+    assert "td.num" in css.text and "http" not in css.text
+
+
+def test_names_beside_codes_on_scopes_and_audit(env: Env) -> None:
+    h = env.as_("steward_a")
+    runs = env.client.get("/", headers=h).text
+    assert "负责单位 Units: 运河区 (130903)" in runs
+    row = env.wh.a_error
+    env.client.post(
+        f"/runs/{PERIOD}/reject",
+        data={**_row_form(row), "justification": "重复报送"},
+        headers={**h, "Accept": "application/json"},
+    )
+    audit = env.client.get(f"/runs/{PERIOD}/audit", headers=h).text
+    assert f"{row.unit_name} ({row.unit_code})" in audit
 
 
 def test_airflow_refusal_is_shown_not_swallowed(

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -120,7 +121,8 @@ def _demo_day(tmp: Path) -> tuple[Settings, sa.Engine, Issue]:
     engine = sa.create_engine(settings.warehouse)
     store.ensure_schema(engine)
     warnings = queries.issues(engine, DAY, ["1309"], "warning")
-    high = warnings[warnings["rule"].str.startswith("warn_above:")].iloc[0]
+    village = warnings["unit_code"].astype("str").str.fullmatch(r"\d{12}")
+    high = warnings[warnings["rule"].str.startswith("warn_above:") & village].iloc[0]
     issue = Issue(
         str(high["unit_code"]),
         str(high["file_id"]),
@@ -342,7 +344,8 @@ def test_steward_corrects_reruns_and_sees_the_new_totals(server: Server, tmp_pat
             states = _wait_for_run(srv, run_id)
             page.reload()
             page.wait_for_selector("#rerun-done", timeout=30_000)  # the page says it is done
-            assert page.get_attribute("#airflow-run", "href") == f"/dags/{DAG_ID}/runs/{run_id}"
+            link = page.get_attribute("#airflow-run", "href")
+            assert link == f"/dags/{DAG_ID}/runs/{quote(run_id)}"
             page.screenshot(path=str(artefacts / "review-rerun-done.png"), full_page=True)
             after = totals(page)
             page.screenshot(path=str(artefacts / "review-totals-after-rerun.png"), full_page=True)

@@ -133,21 +133,63 @@ def _count_like_the_villages(
     d_cells: np.ndarray,
     departments: pd.DataFrame,
     villages: pd.DataFrame,
+    cells: np.ndarray,
     clean: dict[str, np.ndarray],
+    day: date,
+    seed: int,
     catalogue: Catalogue,
     col: dict[str, int],
 ) -> None:
-    """A health commission's case counts come from its own register: the true total of
-    every village under it, whether or not the village reports today (or left a cell
-    blank). Where villages are missing or quarantined, the stewards' department/geography
-    check finds a difference."""
+    """A health commission's case counts come from its own register: the total of every
+    village under it as written, whether or not the village reports today. Where villages
+    are missing or quarantined, the stewards' department/geography check finds a
+    difference. A cumulative register never goes down: on another day than the demo day
+    it is the demo day's figure plus what the villages' true totals grew by since."""
     codes = villages["code"].to_numpy(dtype=str)
+    anchor_cells = anchor_clean = None
     for pair in catalogue.pairs:
-        j_dep = col[pair.indicator]
-        true_values = clean[pair.geography]
+        j_dep, j_geo = col[pair.indicator], col[pair.geography]
+        cumulative = pair.geography in _CUMULATIVE_FLOWS and day != DEMO_DAY
+        if cumulative and anchor_cells is None:
+            rng = _rng(DEMO_DAY, seed)
+            anchor_clean = _village_values(rng, villages, catalogue)
+            anchor_cells = _village_cells(rng, anchor_clean, catalogue)
         for d in np.flatnonzero(departments["name"].str.contains(pair.department).to_numpy()):
-            parent = str(departments.at[d, "parent_code"])
-            d_cells[d, j_dep] = int(true_values[np.char.startswith(codes, parent)].sum())
+            under = np.char.startswith(codes, str(departments.at[d, "parent_code"]))
+            if cumulative:
+                grown = (
+                    clean[pair.geography][under].sum() - anchor_clean[pair.geography][under].sum()
+                )
+                d_cells[d, j_dep] = max(0, _written_sum(anchor_cells[under, j_geo]) + int(grown))
+            else:
+                d_cells[d, j_dep] = _written_sum(cells[under, j_geo])
+
+
+def _written_sum(cells: np.ndarray) -> int:
+    """Sum of the numbers written (blank and 不适用 add nothing)."""
+    return int(sum(v for v in cells if isinstance(v, int)))
+
+
+def _village_cells(
+    rng: np.random.Generator, values: dict[str, np.ndarray], catalogue: Catalogue
+) -> np.ndarray:
+    """The cells the villages write from their clean values: texts, a few blanks, a few
+    不适用 (the next draws of the day's generator, after the values)."""
+    col = {c: j for j, c in enumerate(catalogue.codes)}
+    nv = len(next(iter(values.values())))
+    problems, suggestions = simulate_text(nv, rng)
+    cells = _cells(values, problems, suggestions, catalogue)
+    numeric_j = [j for j, ind in enumerate(catalogue.indicators) if ind.is_numeric]
+    blank = rng.random((nv, len(numeric_j))) < SHARE_BLANK
+    sub = cells[:, numeric_j]
+    sub[blank] = None
+    cells[:, numeric_j] = sub
+    na_rows = rng.choice(nv, NOT_APPLICABLE_VILLAGE_CELLS, replace=False)
+    na_cols = rng.choice(
+        [col[c] for c in NOT_APPLICABLE_VILLAGE_COLUMNS if c in col], NOT_APPLICABLE_VILLAGE_CELLS
+    )
+    cells[na_rows, na_cols] = NOT_APPLICABLE_TEXT
+    return cells
 
 
 def _village_values(
@@ -308,18 +350,7 @@ def plan_demo_day(
     # ---- values for every village ----------------------------------------
     values = _village_values(rng, villages, catalogue)
     clean = carry_cumulative(values, day, seed, villages, catalogue)
-    problems, suggestions = simulate_text(nv, rng)
-    cells = _cells(values, problems, suggestions, catalogue)
-    numeric_j = [j for j, ind in enumerate(catalogue.indicators) if ind.is_numeric]
-    blank = rng.random((nv, len(numeric_j))) < SHARE_BLANK
-    sub = cells[:, numeric_j]
-    sub[blank] = None
-    cells[:, numeric_j] = sub
-    na_rows = rng.choice(nv, NOT_APPLICABLE_VILLAGE_CELLS, replace=False)
-    na_cols = rng.choice(
-        [col[c] for c in NOT_APPLICABLE_VILLAGE_COLUMNS if c in col], NOT_APPLICABLE_VILLAGE_CELLS
-    )
-    cells[na_rows, na_cols] = NOT_APPLICABLE_TEXT
+    cells = _village_cells(rng, values, catalogue)
 
     # ---- who reports ----------------------------------------
     n_missing = max(1, round(nt * SHARE_TOWNSHIPS_MISSING))
@@ -524,7 +555,9 @@ def plan_demo_day(
         for c in DEPARTMENT_NOT_APPLICABLE:
             if c in col:
                 d_cells[:, col[c]] = NOT_APPLICABLE_TEXT
-        _count_like_the_villages(d_cells, departments, villages, clean, catalogue, col)
+        _count_like_the_villages(
+            d_cells, departments, villages, cells, clean, day, seed, catalogue, col
+        )
         _carry_department_totals(d_cells, day, seed, catalogue, col)
         csv_at = 1 if nd > 1 else 0
         for d in range(nd):

@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.pool import NullPool
 
+from huizong import warehouse
 from huizong.registry import Registry
 from huizong.registry.divisions import NATION_CODE
 from huizong.review import store
@@ -27,14 +26,9 @@ class UnknownUnit(ValueError):
 @contextmanager
 def warehouse_engine(settings: Settings) -> Iterator[Engine]:
     """The warehouse with the review tables present (created if missing)."""
-    from huizong.publish.warehouse import normalise_url
-
-    engine = sa.create_engine(normalise_url(settings.warehouse), poolclass=NullPool)
-    try:
+    with warehouse.engine(settings.warehouse, "huizong-review") as engine:
         store.ensure_schema(engine)
         yield engine
-    finally:
-        engine.dispose()
 
 
 def check_units(codes: Iterable[str], registry: Registry) -> list[str]:
@@ -53,7 +47,7 @@ def assign(
     settings: Settings, username: str, codes: Iterable[str], registry: Registry | None = None
 ) -> tuple[str, ...]:
     """Assign units to a steward (idempotent); returns all their units afterwards."""
-    from huizong.pipeline import registry_for
+    from huizong.registry import registry_for
 
     username = username.strip()
     if not username:

@@ -39,7 +39,7 @@ from huizong.review.airflow_api import Airflow, AirflowError, HttpAirflow
 from huizong.review.deps import Backend, view, wants_json
 from huizong.review.html import e, page
 from huizong.review.routes import actions as action_routes
-from huizong.review.routes import audit, downloads, rerun, runs, totals, upload
+from huizong.review.routes import audit, downloads, rerun, runs, static, totals, upload
 from huizong.review.scopes import ScopeError
 from huizong.settings import Settings
 
@@ -63,6 +63,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     action_routes.router,
     rerun.router,
     upload.router,
+    static.router,
     downloads.router,
 )
 

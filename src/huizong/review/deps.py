@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlparse
 
-import sqlalchemy as sa
 from airflow.api_fastapi.core_api.security import GetUserDep
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.engine import Engine
 
+from huizong import warehouse
 from huizong.catalogue import Catalogue, load_catalogue
 from huizong.review import store
 from huizong.review.airflow_api import Airflow
@@ -49,11 +49,9 @@ class Backend:
 
     @property
     def engine(self) -> Engine:
-        from huizong.publish.warehouse import normalise_url
-
         with self._lock:
             if self._engine is None:
-                self._engine = sa.create_engine(normalise_url(self.settings.warehouse))
+                self._engine = warehouse.open_engine(self.settings.warehouse, "huizong-review")
             if not self._ready:
                 store.ensure_schema(self._engine)
                 self._ready = True

@@ -1,4 +1,4 @@
-"""Server-rendered HTML: escaped f-strings, inline CSS, no external host (offline networks)."""
+"""Server-rendered HTML: escaped f-strings, the app's own stylesheet, no external host."""
 
 from __future__ import annotations
 
@@ -6,17 +6,6 @@ from collections.abc import Iterable, Mapping
 from html import escape
 
 import pandas as pd
-
-CSS = """
-body{font-family:"Noto Sans CJK SC","WenQuanYi Zen Hei",sans-serif;margin:1.2em;color:#222}
-h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.4em}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .5em;
-text-align:left;vertical-align:top}th{background:#f0f3f7}tr.bad td{background:#fff0f0}
-.open{color:#b00}.accepted,.reviewed,.corrected{color:#060}.rejected{color:#a60}
-form.inline{display:inline}input[type=text]{width:14em}textarea{width:24em;height:3em}
-.note{color:#555;font-size:.9em}nav a{margin-right:1em}.msg{background:#eef;padding:.5em}
-button{cursor:pointer}
-"""
 
 
 def e(value: object) -> str:
@@ -37,7 +26,7 @@ def page(title: str, body: str, *, root: str, refresh: int | None = None) -> str
     return (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width">{again}<title>{e(title)}</title>'
-        f"<style>{CSS}</style></head><body>"
+        f'<link rel="stylesheet" href="{e(root)}/static/review.css"></head><body>'
         f'<nav><a href="{e(root)}/">汇总审核 Huizong review</a></nav>'
         f"<h1>{e(title)}</h1>{body}</body></html>"
     )
@@ -56,14 +45,22 @@ def table(
     cells = dict(cells or {})
     head = "".join(f"<th>{e(h)}</th>" for h in columns.values())
     classes = list(row_class) if row_class is not None else [""] * len(frame)
+    numeric = {
+        col
+        for col in columns
+        if col in frame.columns
+        and pd.api.types.is_numeric_dtype(frame[col])
+        and not pd.api.types.is_bool_dtype(frame[col])
+    }
     rows = []
     for i, (_, rec) in enumerate(frame.iterrows()):
         tds = []
         for col in columns:
+            td = '<td class="num">' if col in numeric else "<td>"
             if col in cells:
-                tds.append(f"<td>{cells[col](rec)}</td>")  # type: ignore[operator]
+                tds.append(f"{td}{cells[col](rec)}</td>")  # type: ignore[operator]
             else:
-                tds.append(f"<td>{e(rec.get(col))}</td>")
+                tds.append(f"{td}{e(rec.get(col))}</td>")
         cls = f' class="{e(classes[i])}"' if classes[i] else ""
         rows.append(f"<tr{cls}>{''.join(tds)}</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"

@@ -251,7 +251,16 @@ def totals(
     )
     cols = ["unit_code", "unit_name", "level", "kind", "parent_code", "value", "status"]
     if frame.empty or not scopes:
-        return pd.DataFrame(columns=[*cols, "reporting_units", "expected_units"])
+        return pd.DataFrame(
+            columns=[
+                *cols,
+                "reporting_units",
+                "expected_units",
+                "previous_period",
+                "previous",
+                "change",
+            ]
+        )
     frame = frame[frame["kind"].astype("str") != "department"]
     codes = frame["unit_code"].astype("str")
     below = in_scope(codes, scopes)
@@ -260,4 +269,100 @@ def totals(
     above = codes.isin(ancestors)
     out = frame[(below | above).to_numpy()].copy()
     out["level"] = out["level"].astype("int64")
-    return out.sort_values(["level", "unit_code"]).reset_index(drop=True)
+    out = with_previous_day(engine, period, indicator, out)
+    return by_county(out)
+
+
+def by_county(frame: pd.DataFrame) -> pd.DataFrame:
+    """City first, then each county followed by its townships (the order of the
+    county's own sheet), instead of all counties then all townships."""
+    code = frame["unit_code"].astype("str")
+    key = pd.DataFrame(
+        {
+            "city": code.str[:4],
+            "county": code.str[:6].where(frame["level"] >= 3, ""),
+            "level": frame["level"],
+            "code": code,
+        }
+    )
+    order = key.sort_values(["city", "county", "level", "code"]).index
+    return frame.loc[order].reset_index(drop=True)
+
+
+def with_previous_day(
+    engine: Engine, period: str | date, indicator: str, frame: pd.DataFrame
+) -> pd.DataFrame:
+    """Add ``previous_period``, ``previous`` and ``change`` (较上日增减): the same unit's
+    total on the latest published day before this one; blank where either is unknown."""
+    out = frame.copy()
+    day = {"period": store.period_text(period), "indicator": indicator}
+    before = store.read_frame(engine, "select_previous_period", day, table="consolidated")
+    found = None if before.empty else before["previous_period"].iloc[0]
+    previous = None if found is None or pd.isna(found) else store.period_text(found)
+    out["previous_period"] = pd.Series(previous, index=out.index, dtype="str")
+    if previous is None:
+        out["previous"] = pd.Series(float("nan"), index=out.index, dtype="float64")
+    else:
+        old = store.read_frame(
+            engine,
+            "select_consolidated_indicator",
+            {"period": previous, "indicator": indicator},
+            table="consolidated",
+        )
+        by_code = old.set_index(old["unit_code"].astype("str"))["value"].astype("float64")
+        out["previous"] = out["unit_code"].astype("str").map(by_code).astype("float64")
+    out["change"] = out["value"].astype("float64") - out["previous"]
+    return out
+
+
+COMPLETENESS_COLUMNS = [
+    "unit_code",
+    "unit_name",
+    "level",
+    "kind",
+    "expected_units",
+    "reported_units",
+    "missing_units",
+    "reporting_rate",
+    "on_time_units",
+    "late_units",
+]
+MISSING_COLUMNS = [
+    "unit_code",
+    "unit_name",
+    "kind",
+    "parent_code",
+    "township_code",
+    "county_code",
+    "city_code",
+]
+
+
+def completeness(engine: Engine, period: str | date, scopes: Iterable[str]) -> pd.DataFrame:
+    """Completeness of the steward's own units: the highest level of their subtree that was
+    published (their county, or the nation for a national steward), not every unit below."""
+    frame = store.read_frame(
+        engine,
+        "select_completeness_period",
+        {"period": store.period_text(period)},
+        table="completeness",
+    ).reindex(columns=COMPLETENESS_COLUMNS)
+    frame = frame[in_scope(frame["unit_code"], scopes).to_numpy()]
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    top = frame["level"].astype("int64").min()
+    return frame[frame["level"].astype("int64") == top].reset_index(drop=True)
+
+
+def missing_reporters(engine: Engine, period: str | date, scopes: Iterable[str]) -> pd.DataFrame:
+    """Units in scope that have not reported for the day, by township then code."""
+    frame = store.read_frame(
+        engine,
+        "select_missing_period",
+        {"period": store.period_text(period)},
+        table="missing_reporter",
+    ).reindex(columns=MISSING_COLUMNS)
+    frame = frame[in_scope(frame["unit_code"], scopes).to_numpy()]
+    return frame.sort_values(["township_code", "unit_code"], na_position="last").reset_index(
+        drop=True
+    )

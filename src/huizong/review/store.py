@@ -101,6 +101,24 @@ def read_frame(
     return frame
 
 
+def unit_names(conn: Engine | Connection, codes: Iterable[object]) -> dict[str, str]:
+    """Code -> registry name (``org_unit``) of the given codes; unknown codes are absent."""
+    wanted = sorted({str(c) for c in codes if c is not None and not pd.isna(c) and str(c)})
+    if not wanted or not has_table(conn, "org_unit"):
+        return {}
+    query = statement("select_unit_names").bindparams(sa.bindparam("codes", expanding=True))
+    out: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):  # SQLite's limit on bound parameters
+        chunk = {"codes": wanted[start : start + 500]}
+        if isinstance(conn, Engine):
+            with conn.connect() as c:
+                rows = c.execute(query, chunk).fetchall()
+        else:
+            rows = conn.execute(query, chunk).fetchall()
+        out.update({str(code): str(name) for code, name in rows})
+    return out
+
+
 # ---- scopes ---------------------------------------------------------------------------
 
 

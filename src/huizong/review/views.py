@@ -15,7 +15,15 @@ from huizong.review.deps import View, wants_json
 from huizong.review.html import e, table
 from huizong.review.labels import rule_label
 
-MAX_ROWS = 2000  # rows shown per table on a page (the JSON variants return all)
+MAX_ROWS = 2000
+#: Review status of an issue, in both languages.
+STATUS_LABELS = {
+    "open": "待处理 open",
+    "accepted": "已接受 accepted",
+    "reviewed": "已审 reviewed",
+    "corrected": "已更正 corrected",
+    "rejected": "已退回 rejected",
+}  # rows shown per table on a page (the JSON variants return all)
 
 
 def row_query(rec: Any) -> str:
@@ -54,7 +62,8 @@ def issue_table(
         return f'<a href="{e(v.url(base))}/row?{e(row_query(rec))}">{label}</a>' if link else label
 
     def status(rec: pd.Series) -> str:
-        out = f'<span class="{e(rec["status"])}">{e(rec["status"])}</span>'
+        shown = STATUS_LABELS.get(str(rec["status"]), str(rec["status"]))
+        out = f'<span class="{e(rec["status"])}">{e(shown)}</span>'
         if rec["status"] != "open":
             out += f' <span class="note">{e(rec["status_by"])}: {e(rec["status_note"])}</span>'
         if mark_reviewed and rec["severity"] == "warning" and rec["status"] == "open":
@@ -121,6 +130,12 @@ def number(value: object) -> str:
     return str(int(n)) if n.is_integer() else f"{n:g}"
 
 
+def signed(value: object) -> str:
+    """A change as a clerk writes it: ``+3``, ``-2``, ``0``; blank when not comparable."""
+    text = number(value)
+    return "+" + text if text and float(text) > 0 else text
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON-safe records (NA → null, numpy scalars → Python)."""
     if frame.empty:
@@ -130,3 +145,74 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         {k: (v.item() if hasattr(v, "item") else v) for k, v in rec.items()}
         for rec in clean.to_dict(orient="records")
     ]
+
+
+#: A unit's kind as a clerk says it.
+KIND_LABELS = {
+    "village": "村/社区 Village",
+    "department": "部门 Department",
+    "township": "乡镇街道 Township",
+    "county": "县区 County",
+    "city": "市 City",
+    "province": "省 Province",
+}
+
+
+def named(code: object, names: dict[str, str]) -> str:
+    """``name (code)`` when the name is known, else the code: a clerk knows units by name."""
+    text = "" if code is None or pd.isna(code) else str(code)
+    name = names.get(text)
+    return f"{name} ({text})" if name else text
+
+
+def completeness_section(comp: pd.DataFrame, missing: pd.DataFrame, names: dict[str, str]) -> str:
+    """Expected, reported and late for the steward's units, then who has not reported,
+    one table per township (units without a township, such as departments, last)."""
+    parts = ["<h2>报送情况 Completeness</h2>"]
+    rate = comp["reporting_rate"] if len(comp) else pd.Series([], dtype="float64")
+    shown = comp.assign(
+        rate=[("" if pd.isna(r) else f"{float(r):.0%}") for r in rate],
+    )
+    parts.append(
+        table(
+            shown,
+            {
+                "unit_code": "单位代码 Unit",
+                "unit_name": "名称 Name",
+                "expected_units": "应报 Expected",
+                "reported_units": "已报 Reported",
+                "late_units": "迟报 Late",
+                "missing_units": "未报 Not reported",
+                "rate": "报送率 Rate",
+            },
+        )
+    )
+    parts.append(f"<h3>未报单位 Units not reported ({len(missing)})</h3>")
+    if missing.empty:
+        parts.append('<p class="note">全部已报 / everyone has reported</p>')
+        return "".join(parts)
+    group = missing["township_code"].astype("str").where(missing["township_code"].notna(), "")
+    order = sorted(group.unique(), key=lambda c: (c == "", c))  # no township last
+    for code in order:
+        units = missing[(group == code).to_numpy()]
+        title = (
+            f"{named(code, names)} · 乡镇街道 Township"
+            if code
+            else "不属于乡镇的单位 Units outside a township"
+        )
+        parts.append(f'<h4 class="township">{e(title)} — {len(units)}</h4>')
+        parts.append(
+            table(
+                units.assign(
+                    parent=[named(c, names) for c in units["parent_code"]],
+                    kind_label=[KIND_LABELS.get(str(k), str(k)) for k in units["kind"]],
+                ),
+                {
+                    "unit_code": "单位代码 Unit",
+                    "unit_name": "名称 Name",
+                    "kind_label": "类型 Kind",
+                    "parent": "上级 Parent",
+                },
+            )
+        )
+    return "".join(parts)

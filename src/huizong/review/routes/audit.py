@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from huizong.review import queries, store
 from huizong.review.deps import BackendDep, DayDep, StewardDep, ViewDep
 from huizong.review.html import page, table
-from huizong.review.views import records
+from huizong.review.views import named, records
 
 router = APIRouter()
 
@@ -19,6 +19,8 @@ router = APIRouter()
 def audit_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) -> HTMLResponse:
     acts = queries.actions(backend.engine, p, steward.scopes)
     cols = {c: c for c in store.ACTION_COLUMNS if c not in ("id", "file_id", "period")}
+    names = store.unit_names(backend.engine, acts["unit_code"])
+    acts = acts.assign(unit_code=[named(c, names) for c in acts["unit_code"]])
     reruns = queries.reruns(backend.engine, p, steward.scopes)
     body = (
         "<h2>操作 Actions</h2>"

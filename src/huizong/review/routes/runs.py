@@ -9,11 +9,18 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from huizong.review import queries
+from huizong.review import queries, store
 from huizong.review.deps import BackendDep, DayDep, StewardDep, ViewDep
 from huizong.review.html import e, page, table
 from huizong.review.scopes import ScopeError, check_scope
-from huizong.review.views import MAX_ROWS, issue_table, records, rule_cell
+from huizong.review.views import (
+    MAX_ROWS,
+    completeness_section,
+    issue_table,
+    named,
+    records,
+    rule_cell,
+)
 
 router = APIRouter()
 
@@ -29,9 +36,10 @@ DOCS_CSP = (
 @router.get("/", response_class=HTMLResponse, name="runs")
 def runs_page(steward: StewardDep, backend: BackendDep, v: ViewDep) -> HTMLResponse:
     found = queries.runs(backend.engine, steward.scopes)
+    names = store.unit_names(backend.engine, steward.scopes)
+    units = ", ".join(named(c, names) for c in steward.scopes) or "—"
     body = (
-        f'<p class="note">用户 User: {e(steward.username)} · 负责单位 Units: '
-        f"{e(', '.join(steward.scopes) or '—')}"
+        f'<p class="note">用户 User: {e(steward.username)} · 负责单位 Units: {e(units)}'
         f' · <a href="{e(v.url("/downloads/"))}" id="downloads-link">汇总下载 Downloads</a></p>'
         + table(
             found,
@@ -78,6 +86,12 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
         )
         + f' <a href="{e(v.url(base))}/audit">审核记录 Audit trail</a>'
         f' <a href="{e(v.url(base))}/totals" id="totals-link">汇总 Totals</a>'
+    )
+    missing = queries.missing_reporters(eng, p, steward.scopes)
+    names = store.unit_names(eng, [*missing["township_code"], *missing["parent_code"]])
+    parts.insert(
+        0,
+        completeness_section(queries.completeness(eng, p, steward.scopes), missing, names),
     )
     parts.append("<h2>隔离 · 按单位 Quarantine by unit</h2>")
     parts.append(
@@ -141,6 +155,8 @@ def day_json(p: DayDep, steward: StewardDep, backend: BackendDep) -> dict[str, A
         "quarantine": records(queries.issues(eng, p, steward.scopes, "quarantine")),
         "warnings": records(queries.issues(eng, p, steward.scopes, "warning")),
         "files": records(queries.ledger(eng, p, steward.scopes)),
+        "completeness": records(queries.completeness(eng, p, steward.scopes)),
+        "missing": records(queries.missing_reporters(eng, p, steward.scopes)),
     }
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from huizong.review import queries
 from huizong.review.deps import BackendDep, DayDep, StewardDep, ViewDep
 from huizong.review.html import e, page, table
-from huizong.review.views import indicator_code, number, records
+from huizong.review.views import indicator_code, number, records, signed
 
 router = APIRouter()
 
@@ -34,27 +34,37 @@ def totals_page(
         f'<form method="get" class="inline">指标 Indicator: <select name="indicator"'
         f' id="indicator">{options}</select> <button type="submit">显示 Show</button></form>'
         f"<h2>{e(labels[code])} ({e(code)})</h2>"
+        + f'<p class="note">较上日 Compared with: {e(_previous(found))}</p>'
         + table(
-            found,
+            found.assign(level_label=[LEVELS.get(int(x), str(x)) for x in found["level"]]),
             {
-                "level": "层级 Level",
+                "level_label": "层级 Level",
                 "unit_code": "单位代码 Unit",
                 "unit_name": "名称 Name",
                 "value": "合计 Total",
+                "change": "较上日增减 Change",
                 "reporting_units": "已报 Reporting",
                 "expected_units": "应报 Expected",
             },
             cells={
-                "level": lambda rec: e(LEVELS.get(int(rec["level"]), rec["level"])),
                 "value": lambda rec: (
                     f'<span class="total" id="total-{e(rec["unit_code"])}">'
                     f"{e(number(rec['value']))}</span>"
                 ),
+                "change": lambda rec: e(signed(rec["change"])),
             },
+            row_class=[f"level-{int(x)}" for x in found["level"]],
         )
         + f'<p><a href="{e(v.url("/runs/" + p))}">返回 Back</a></p>'
     )
     return HTMLResponse(page(f"{p} 汇总 Totals", body, root=v.root))
+
+
+def _previous(found: object) -> str:
+    """The day the change is counted from, or why there is none."""
+    days = getattr(found, "previous_period", None)
+    day = None if days is None or days.dropna().empty else days.dropna().iloc[0]
+    return str(day) if day else "无上一发布日 / no earlier published day"
 
 
 @router.get("/api/runs/{period}/totals")

@@ -1,0 +1,1 @@
+SELECT code, name FROM org_unit WHERE code IN :codes
