@@ -19,7 +19,11 @@ from huizong.review.scopes import check_scope
 
 router = APIRouter()
 
-LINKS = (("xlsx", "汇总表 Workbook (.xlsx)"), ("docx", "情况汇报 Report (.docx)"), ("txt", ".txt"))
+LINKS = (
+    ("xlsx", "汇总表 Workbook (.xlsx)"),
+    ("docx", "情况汇报 Report (.docx)"),
+    ("txt", "情况汇报 Report (.txt)"),
+)
 
 
 @router.get("/downloads/", response_class=HTMLResponse)
