@@ -144,3 +144,16 @@ def test_cli_prints_the_trace_and_exits_zero_when_it_re_adds(demo, monkeypatch, 
     code = main(["trace", "--unit", "130921", "--indicator", "nope", "--period", "2020-01-28"])
     assert code == 2
     assert "指标代码“nope”不在指标目录中" in capsys.readouterr().err
+
+
+def test_trace_on_postgresql(tmp_path, pg_url: str) -> None:
+    """The bound LIKE prefix and the audit read behave the same on production's database."""
+    settings = Settings(home=tmp_path / "var", warehouse_url=pg_url)
+    inbox = tmp_path / "inbox" / DAY.isoformat()
+    generate_demo_day(DAY, inbox)
+    run_day(DAY, settings, inbox)
+    registry = registry_for(settings)
+    for unit, code in (("130921", "persons_screened"), ("1309", "problems")):
+        trace = load_trace(pg_url, unit, code, PERIOD, registry, CAT)
+        assert trace.re_adds, (unit, code)
+        assert len(trace.contributors) == trace.published.expected_units
