@@ -154,7 +154,7 @@ def huizong_nightly() -> None:
 
         run = context["dag_run"]
         trigger = publish_trigger(context["params"].get("trigger"), run.run_type)
-        return _step("publish_day", day, trigger=trigger, run_id=run.run_id)
+        return _step("publish_day", day, trigger=trigger, run_id=run.run_id, in_task=True)
 
     @task
     def workbook(day: str, _rolled: dict[str, Any]) -> dict[str, Any]:

@@ -174,9 +174,14 @@ def day_tables(day: date, settings: Settings) -> DayTables:
 
 
 def publish_day(
-    day: date, settings: Settings, trigger: str = "manual", run_id: str | None = None
+    day: date,
+    settings: Settings,
+    trigger: str = "manual",
+    run_id: str | None = None,
+    in_task: bool = False,
 ) -> dict[str, Any]:
-    """Publish the day as a new version (none when its tables did not change)."""
+    """Publish the day as a new version (none when its tables did not change); a version
+    that changes a signed-off unit is a restatement, and its stewards are told."""
     from huizong.publish.versions import Provenance
     from huizong.publish.warehouse import publish_tables
 
@@ -191,12 +196,19 @@ def publish_day(
         backoff=settings.publish_backoff,
         provenance=Provenance(trigger=trigger, run_id=run_id),
     )
+    told: list[str] = []
+    if outcome.restated:
+        from huizong.review.signoff import notify_restated
+
+        told = notify_restated(day, outcome.version, outcome.restated, settings, in_task=in_task)
     return {
         "day": day.isoformat(),
         "warehouse": _redact(settings.warehouse),
         "rows": outcome.rows,
         "version": outcome.version,
         "unchanged": outcome.unchanged,
+        "restated": outcome.restated,
+        "restatement_notified": told,
     }
 
 
