@@ -972,3 +972,15 @@ def read_changes(url: str, day: date, version: int, table: str = "consolidated")
         return frame
     frame["period"] = _read_typed(frame["period"], "date")
     return frame.sort_values(["unit_code", *versions.VERSIONED[table][1:]]).reset_index(drop=True)
+
+
+def last_published_day(url: str, start: date, end: date) -> date | None:
+    """The latest day between ``start`` and ``end`` with published rows (None: none)."""
+    stmt = text(load_sql("periods/select_last_published_day.sql")).bindparams(
+        bindparam("start", type_=Date), bindparam("end", type_=Date)
+    )
+    with _engine(url) as engine, engine.connect() as conn:
+        found = conn.execute(stmt, {"start": start, "end": end}).scalar()
+    if found is None:
+        return None
+    return found if isinstance(found, date) else date.fromisoformat(str(found)[:10])
