@@ -35,6 +35,7 @@ from .conftest import (
     Row,
     Warehouse,
     build_warehouse,
+    plant_duplicate,
 )
 
 Route = tuple[str, str]  # (method, path template)
@@ -152,6 +153,7 @@ def b_acted_env(
     tmp = tmp_path_factory.mktemp("b_acted")
     (tmp / "wh").mkdir()
     wh = build_warehouse(tmp, f"sqlite:///{tmp / 'wh' / 'warehouse.sqlite'}")
+    plant_duplicate(wh, wh.b_error, {"persons_screened": "41"})
     for env in _env(wh, airflow_token, fake_airflow):
         done = env.client.post(
             f"/runs/{PERIOD}/reject",
@@ -241,6 +243,7 @@ B_CASES: dict[Route, str] = {
     ("POST", "/runs/{period}/correct"): "deny",
     ("POST", "/runs/{period}/reject"): "deny",
     ("POST", "/runs/{period}/mark-reviewed"): "deny",
+    ("POST", "/runs/{period}/keep"): "deny",  # B's duplicate (planted in b_acted_env)
     ("POST", "/runs/{period}/rerun"): "filter",  # not unit data; see test_rerun_*
     ("GET", "/runs/{period}/reruns/{run_id}"): "deny",  # only re-runs of overlapping units
     ("GET", "/runs/{period}/totals"): "filter",  # see test_totals_*
@@ -602,7 +605,7 @@ def _csrf_from_row_page(env: Env, row: Row) -> str:
 
 
 @pytest.mark.parametrize("headers", FORGED_ORIGINS.values(), ids=FORGED_ORIGINS.keys())
-@pytest.mark.parametrize("path", ["reject", "rerun"])
+@pytest.mark.parametrize("path", ["reject", "rerun", "keep"])
 def test_cross_site_form_with_the_cookie_is_refused(
     env: Env, headers: dict[str, str], path: str
 ) -> None:
@@ -781,3 +784,51 @@ def test_rules_are_shown_in_words_with_the_code_beside(shared_env: Env) -> None:
     page = env.client.get(f"/runs/{PERIOD}", headers=env.as_("steward_a")).text
     assert f"{label}超过最大值" in page and "above the maximum" in page
     assert "max:persons_screened" in page  # the code stays, small, beside it
+
+
+# ---- a duplicate resolved with "keep this row" -----------------------------------------------
+
+
+def test_duplicate_rows_side_by_side_and_keep_resolves_the_pair(env: Env) -> None:
+    wh = env.wh
+    twin = plant_duplicate(wh, wh.a_error, {"persons_screened": "12"})
+    h = env.as_("steward_a")
+    page = env.client.get(f"/runs/{PERIOD}", headers=h).text
+    section = page[page.index('id="duplicates"') :]
+    assert "重复上报 Duplicates" in page
+    for row in (wh.a_error, twin):
+        assert row.file_name in section
+        assert f'name="file_id" value="{row.file_id}"' in section
+    assert "250000" in section and ">12<" in section  # both rows' values, side by side
+    assert "2026-11-26 10:00" in section  # when each file was received
+    assert section.count(f'action="/runs/{PERIOD}/keep"') == 2
+    assert section.count("保留此行 keep this row") == 2
+
+    form = _row_form(twin, justification="")
+    assert env.client.post(f"/runs/{PERIOD}/keep", data=form, headers=h).status_code == 400
+    form["justification"] = "电话核实：第二份是更正后的 the second file is the corrected one"
+    other = env.client.post(f"/runs/{PERIOD}/keep", data=form, headers=env.as_("steward_b"))
+    assert other.status_code == 403 and wh.actions().empty
+    single = _row_form(wh.a_warning, justification="x")  # not a duplicate: nothing to keep
+    assert env.client.post(f"/runs/{PERIOD}/keep", data=single, headers=h).status_code == 404
+    done = env.client.post(f"/runs/{PERIOD}/keep", data=form, headers=h, follow_redirects=False)
+    assert done.status_code == 303, done.text
+
+    audit = wh.actions()
+    assert audit[["action", "username", "unit_code", "rule"]].values.tolist() == [
+        ["keep", "steward_a", wh.a_error.unit_code, "unique_unit_day"]
+    ]
+    assert twin.file_name in audit["new_value"].iloc[0]
+    assert wh.a_error.file_name in audit["old_value"].iloc[0]
+    assert "电话核实" in audit["justification"].iloc[0]
+    waivers = store.waivers_for(wh.engine, PERIOD)
+    assert waivers[["file_id", "rule", "username"]].values.tolist() == [
+        [twin.file_id, "unique_unit_day", "steward_a"]
+    ]
+    day = env.client.get(f"/api/runs/{PERIOD}", headers=h).json()
+    status = {
+        r["file_id"]: r["status"] for r in day["quarantine"] if r["rule"] == "unique_unit_day"
+    }
+    assert status == {twin.file_id: "kept", wh.a_error.file_id: "superseded"}
+    page = env.client.get(f"/runs/{PERIOD}", headers=h).text
+    assert "已保留 kept" in page and "已取代 superseded" in page

@@ -75,3 +75,26 @@ def original_row(
         return None
     hit = rows[(rows["sheet"].fillna("") == sheet) & (rows["row_number"] == int(row_number))]
     return None if hit.empty else hit.iloc[0]
+
+
+def shown_original(
+    settings: Settings,
+    catalogue: Catalogue,
+    *,
+    file_id: str,
+    file_name: str,
+    sheet: str,
+    row_number: int,
+) -> pd.Series | None:
+    """:func:`original_row` for a page: an unreadable original must not hide the page."""
+    try:
+        return original_row(
+            settings,
+            catalogue,
+            file_id=file_id,
+            file_name=file_name,
+            sheet=sheet,
+            row_number=row_number,
+        )
+    except Exception:
+        return None

@@ -12,10 +12,12 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from huizong.review import queries, store
 from huizong.review.deps import BackendDep, DayDep, StewardDep, ViewDep
 from huizong.review.html import e, page, table
+from huizong.review.original import shown_original
 from huizong.review.scopes import ScopeError, check_scope
 from huizong.review.views import (
     MAX_ROWS,
     completeness_section,
+    duplicates_section,
     issue_table,
     named,
     records,
@@ -93,6 +95,19 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
         0,
         completeness_section(queries.completeness(eng, p, steward.scopes), missing, names),
     )
+    dups = queries.duplicates(eng, p, steward.scopes)
+    originals = [
+        shown_original(
+            backend.settings,
+            backend.catalogue,
+            file_id=str(r["file_id"]),
+            file_name=str(r["file_name"]),
+            sheet=str(r["sheet"]),
+            row_number=int(r["row_number"]),
+        )
+        for _, r in dups.iterrows()
+    ]
+    parts.append(duplicates_section(dups, originals, backend.catalogue, base, v))
     parts.append("<h2>隔离 · 按单位 Quarantine by unit</h2>")
     parts.append(
         table(
