@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from huizong import frames
 from huizong.review import store
 from huizong.review.scopes import in_scope
+from huizong.validate.waivers import WAIVED
 
 ISSUE_TABLES = {"quarantine": "quarantine", "warning": "validation_warning"}
 _ROW = ["file_id", "sheet", "row_number"]
@@ -40,10 +41,12 @@ def issues(
 
 
 def with_status(found: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
-    """Add ``status`` (open | accepted | reviewed | corrected | rejected) and who/when/why.
+    """Add ``status`` (open | accepted | reviewed | corrected | rejected | kept |
+    superseded) and who/when/why.
 
-    accept and mark_reviewed act on one rule of a row; correct and reject on the row.
-    The latest action wins.
+    accept and mark_reviewed act on one rule of a row (an accept also covers the
+    ``waived:<rule>`` warning the next run publishes for it); correct and reject on the
+    row; keep on every duplicate row of its unit. The latest action wins.
     """
     out = found.copy()
     out["status"] = "open"
@@ -59,6 +62,14 @@ def with_status(found: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
     per_rule = acts[acts["action"].isin(["accept", "mark_reviewed"])]
     per_row = acts[acts["action"].isin(["correct", "reject"])]
     a = key.merge(per_rule, on=[*_ROW, "rule"], how="inner")
+    # the run after an accept shows the issue as the warning ``waived:<rule>``: that is the
+    # accepted value itself, not a new warning to look at again
+    trail = key[key["rule"].str.startswith(WAIVED)]
+    trail = trail.assign(rule=trail["rule"].str.removeprefix(WAIVED))
+    a = pd.concat(
+        [a, trail.merge(acts[acts["action"] == "accept"], on=[*_ROW, "rule"], how="inner")],
+        ignore_index=True,
+    )
     b = key.merge(per_row.drop(columns=["rule"]), on=_ROW, how="inner")
     c = _kept_status(out, acts)
     both = pd.concat([a, b, c], ignore_index=True)
