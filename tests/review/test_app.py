@@ -154,6 +154,7 @@ def b_acted_env(
     (tmp / "wh").mkdir()
     wh = build_warehouse(tmp, f"sqlite:///{tmp / 'wh' / 'warehouse.sqlite'}")
     plant_duplicate(wh, wh.b_error, {"persons_screened": "41"})
+    _plant_received(wh)
     for env in _env(wh, airflow_token, fake_airflow):
         done = env.client.post(
             f"/runs/{PERIOD}/reject",
@@ -238,7 +239,8 @@ B_CASES: dict[Route, str] = {
     ("GET", "/runs/{period}/row"): "deny",
     ("GET", "/runs/{period}/audit"): "filter",
     ("GET", "/api/runs/{period}/audit"): "filter",
-    ("GET", "/runs/{period}/data-docs/{path:path}"): "deny",  # docs span both counties
+    # A's own site, built from A's rows only (see test_a_county_steward_opens_data_docs_*)
+    ("GET", "/runs/{period}/data-docs/{path:path}"): "filter",
     ("POST", "/runs/{period}/accept"): "deny",
     ("POST", "/runs/{period}/correct"): "deny",
     ("POST", "/runs/{period}/reject"): "deny",
@@ -325,7 +327,7 @@ def test_day_page_groups_and_links(env: Env) -> None:
         f"/runs/{PERIOD}/units/{wh.a_error.unit_code}",
     ):
         assert text in resp.text, text
-    assert "/data-docs/" not in resp.text  # A may not open docs that include county B
+    assert "仅本辖区" in resp.text  # A's link opens docs of county A only (see below)
     city = env.client.get(f"/runs/{PERIOD}", headers=env.as_("city"))
     assert f"/runs/{PERIOD}/data-docs/" in city.text
     assert "http://" not in resp.text and "https://" not in resp.text  # no external host
@@ -832,3 +834,96 @@ def test_duplicate_rows_side_by_side_and_keep_resolves_the_pair(env: Env) -> Non
     assert status == {twin.file_id: "kept", wh.a_error.file_id: "superseded"}
     page = env.client.get(f"/runs/{PERIOD}", headers=h).text
     assert "已保留 kept" in page and "已取代 superseded" in page
+
+
+# ---- Data Docs for a steward of part of the day ---------------------------------------------
+
+
+def _plant_received(wh: Warehouse) -> None:
+    """The day's RECEIVED run file: a failing row in each county (A 250000, B 300000) and
+    a mistyped code in county B."""
+    from huizong.validate.sample import received_frame
+
+    rows = [
+        {
+            "file_id": wh.a_error.file_id,
+            "unit_code": wh.a_error.unit_code,
+            "persons_screened": 250000,
+        },
+        {
+            "file_id": wh.b_error.file_id,
+            "unit_code": wh.b_error.unit_code,
+            "persons_screened": 300000,
+        },
+        {"file_id": wh.b_error.file_id, "unit_code": "130902001077", "persons_screened": 3},
+    ]
+    frame = received_frame(wh.catalogue, [{**r, "period": PERIOD} for r in rows])
+    run = wh.settings.run_dir(date.fromisoformat(PERIOD))
+    run.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(run / "received.parquet", index=False)
+
+
+def _site_text(env: Env, headers: dict[str, str]) -> str:
+    """Every page of the Data Docs site the steward is served, fetched through the app."""
+    import re
+
+    seen, todo, text = set(), ["index.html"], []
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        resp = env.client.get(f"/runs/{PERIOD}/data-docs/{path}", headers=headers)
+        assert resp.status_code == 200, (path, resp.text[:500])
+        text.append(resp.text)
+        base = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+        for link in re.findall(r"(?:href=\"|_link_path': ')([^\"'#?]+\.html)", resp.text):
+            parts = []
+            for part in (base + link).split("/"):
+                if part == "..":
+                    parts.pop()
+                elif part not in ("", "."):
+                    parts.append(part)
+            todo.append("/".join(parts))
+    assert len(seen) >= 3, seen  # index, the suite, the validation
+    return "\n".join(text)
+
+
+def test_a_county_steward_opens_data_docs_of_only_their_county(env: Env) -> None:
+    wh = env.wh
+    _plant_received(wh)
+    h = env.as_("steward_a")
+    day = env.client.get(f"/runs/{PERIOD}", headers=h).text
+    assert 'id="data-docs-link"' in day and "仅本辖区" in day
+    text = _site_text(env, h)
+    assert "250000" in text  # county A's failing value is shown
+    for trace in ("300000", "130902", wh.b_error.unit_name, wh.b_error.file_id):
+        assert trace not in text, trace
+    built = list((wh.settings.home / "data_docs_scoped" / PERIOD).glob("*/*/index.html"))
+    assert len(built) == 1
+    again = env.client.get(f"/runs/{PERIOD}/data-docs/", headers=h)
+    assert again.status_code == 200  # served from the cache, not rebuilt
+    assert list((wh.settings.home / "data_docs_scoped" / PERIOD).glob("*/*/index.html")) == built
+    city = env.client.get(f"/runs/{PERIOD}/data-docs/", headers=env.as_("city")).text
+    assert "数据文档" in city  # the whole-day steward still gets the night's site
+    nobody = env.client.get(f"/runs/{PERIOD}/data-docs/", headers=env.as_("nobody"))
+    assert nobody.status_code == 403
+    outside = env.client.get(f"/runs/{PERIOD}/data-docs/..%2F..%2F..%2Fwarehouse.sqlite", headers=h)
+    assert outside.status_code == 404
+
+
+def test_data_docs_of_a_county_are_rebuilt_after_a_rerun(env: Env) -> None:
+    wh = env.wh
+    _plant_received(wh)
+    h = env.as_("steward_a")
+    assert env.client.get(f"/runs/{PERIOD}/data-docs/", headers=h).status_code == 200
+    first = list((wh.settings.home / "data_docs_scoped" / PERIOD).glob("*/*"))
+    import os
+    import time
+
+    source = wh.settings.run_dir(date.fromisoformat(PERIOD)) / "received.parquet"
+    later = time.time() + 5
+    os.utime(source, (later, later))  # the re-run wrote a new RECEIVED
+    assert env.client.get(f"/runs/{PERIOD}/data-docs/", headers=h).status_code == 200
+    second = list((wh.settings.home / "data_docs_scoped" / PERIOD).glob("*/*"))
+    assert len(first) == len(second) == 1 and first != second
