@@ -46,6 +46,19 @@ def _report_units(engine: sa.Engine) -> set[str]:
         return {str(r[0]) for r in found}
 
 
+def _moved_by_the_row(
+    before: pd.Series, after: pd.Series, chain: list[str], row: pd.Series
+) -> pd.Series:
+    """Assert every summed total of ``chain`` moved by exactly ``row``'s value; the diff."""
+    diff = (after - before).fillna(0)
+    summed = [i.code for i in load_catalogue().numeric if i.across_units == "sum"]
+    for code in chain:
+        for ind in summed:
+            expected = 0 if pd.isna(row[ind]) else int(row[ind])
+            assert diff.get((code, ind), 0) == expected, (code, ind)
+    return diff
+
+
 def _act_as_steward(
     action: Callable[..., dict[str, Any]],
     settings: Settings,
@@ -170,12 +183,7 @@ def test_accepted_value_brings_the_row_into_report_and_totals(
 
     assert summary["validate"]["waived"] == 1
     assert unit in _report_units(engine)
-    diff = (after - before).fillna(0)
-    summed = [i.code for i in load_catalogue().numeric if i.across_units == "sum"]
-    for code in chain:
-        for ind in summed:
-            expected = 0 if pd.isna(row[ind]) else int(row[ind])
-            assert diff.get((code, ind), 0) == expected, (code, ind)
+    _moved_by_the_row(before, after, chain, row)
     left = queries.issues(engine, DAY, [unit[:6]], "quarantine")
     assert not (left["unit_code"] == unit).any()
     trail = queries.issues(engine, DAY, [unit[:6]], "warning")
@@ -257,12 +265,8 @@ def test_keep_this_row_publishes_it_and_supersedes_its_twin(
     assert [(str(f), int(n)) for f, n in published] == [
         (str(kept["file_id"]), int(kept["row_number"]))
     ]
-    diff = (after - before).fillna(0)
+    diff = _moved_by_the_row(before, after, chain, row)
     summed = [i.code for i in load_catalogue().numeric if i.across_units == "sum"]
-    for code in chain:
-        for ind in summed:
-            expected = 0 if pd.isna(row[ind]) else int(row[ind])
-            assert diff.get((code, ind), 0) == expected, (code, ind)
     others = diff.drop(index=[(c, i) for c in chain for i in summed], errors="ignore")
     assert (others[others.index.get_level_values(1).isin(summed)] == 0).all()
     left = queries.issues(engine, DAY, [unit[:6]], "quarantine")

@@ -69,22 +69,13 @@ def test_schema_both_dialects(warehouse_url: str, tmp_path: Path) -> None:
 
 
 #: review_action as the first release made it: its CHECK did not know "keep".
-OLD_ACTION_DDL = """CREATE TABLE review_action (
-    id TEXT NOT NULL PRIMARY KEY,
-    at TIMESTAMP WITH TIME ZONE NOT NULL,
-    username TEXT NOT NULL,
-    action TEXT NOT NULL CHECK (action IN ('accept', 'correct', 'reject', 'mark_reviewed')),
-    period DATE NOT NULL,
-    file_id TEXT NOT NULL,
-    sheet TEXT NOT NULL,
-    row_number BIGINT NOT NULL,
-    unit_code TEXT,
-    "column" TEXT,
-    rule TEXT,
-    old_value TEXT,
-    new_value TEXT,
-    justification TEXT
-)"""
+OLD_ACTION_DDL = (
+    (sql_dir() / "review" / "schema" / "020_review_action.sql")
+    .read_text(encoding="utf-8")
+    .replace(", 'keep'", "")
+    .strip()
+    .rstrip(";")
+)
 
 
 def _action(action: str) -> dict[str, object]:
@@ -109,6 +100,7 @@ def test_an_audit_table_from_before_keep_is_widened_and_keeps_its_rows(
     engine = sa.create_engine(warehouse_url)
     try:
         with engine.begin() as conn:
+            assert "'keep'" not in OLD_ACTION_DDL
             conn.execute(sa.text(OLD_ACTION_DDL))
             conn.execute(store.statement("insert_action"), _action("correct"))
         store.ensure_schema(engine)

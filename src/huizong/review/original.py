@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -77,24 +78,17 @@ def original_row(
     return None if hit.empty else hit.iloc[0]
 
 
-def shown_original(
-    settings: Settings,
-    catalogue: Catalogue,
-    *,
-    file_id: str,
-    file_name: str,
-    sheet: str,
-    row_number: int,
-) -> pd.Series | None:
-    """:func:`original_row` for a page: an unreadable original must not hide the page."""
+def shown_original(settings: Settings, catalogue: Catalogue, issue: Any) -> pd.Series | None:
+    """The original of an issue's row (``file_id``, ``file_name``, ``sheet``,
+    ``row_number``) for a page: an unreadable original must not hide the page."""
     try:
         return original_row(
             settings,
             catalogue,
-            file_id=file_id,
-            file_name=file_name,
-            sheet=sheet,
-            row_number=row_number,
+            file_id=str(issue["file_id"]),
+            file_name=str(issue["file_name"]),
+            sheet=str(issue["sheet"] or ""),
+            row_number=int(issue["row_number"]),
         )
     except Exception:
         return None

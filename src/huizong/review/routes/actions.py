@@ -145,10 +145,12 @@ def row_page(
     original = shown_original(
         backend.settings,
         backend.catalogue,
-        file_id=file_id,
-        file_name=str(first["file_name"]),
-        sheet=sheet,
-        row_number=row_number,
+        {
+            "file_id": file_id,
+            "file_name": first["file_name"],
+            "sheet": sheet,
+            "row_number": row_number,
+        },
     )
     parts.append("<h2>原始行 Original row</h2>")
     if original is None:

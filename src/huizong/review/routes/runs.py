@@ -101,17 +101,7 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
         completeness_section(queries.completeness(eng, p, steward.scopes), missing, names),
     )
     dups = queries.duplicates(eng, p, steward.scopes)
-    originals = [
-        shown_original(
-            backend.settings,
-            backend.catalogue,
-            file_id=str(r["file_id"]),
-            file_name=str(r["file_name"]),
-            sheet=str(r["sheet"]),
-            row_number=int(r["row_number"]),
-        )
-        for _, r in dups.iterrows()
-    ]
+    originals = [shown_original(backend.settings, backend.catalogue, r) for _, r in dups.iterrows()]
     parts.append(duplicates_section(dups, originals, backend.catalogue, base, v))
     parts.append("<h2>隔离 · 按单位 Quarantine by unit</h2>")
     parts.append(
