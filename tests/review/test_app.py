@@ -806,6 +806,9 @@ def test_duplicate_rows_side_by_side_and_keep_resolves_the_pair(env: Env) -> Non
     assert section.count(f'action="/runs/{PERIOD}/keep"') == 2
     assert section.count("保留此行 keep this row") == 2
 
+    row_page = env.client.get(f"/runs/{PERIOD}/row", params=_row_form(twin), headers=h).text
+    assert f'href="/runs/{PERIOD}#duplicates"' in row_page  # from the row to the pair
+
     form = _row_form(twin, justification="")
     assert env.client.post(f"/runs/{PERIOD}/keep", data=form, headers=h).status_code == 400
     form["justification"] = "电话核实：第二份是更正后的 the second file is the corrected one"

@@ -98,6 +98,12 @@ def row_page(
             " A problem of identity or date cannot be accepted as correct: correct the row"
             " or reject it.</p>"
         )
+    if (errors["rule"] == queries.DUPLICATE).any():
+        parts.append(
+            f'<p id="to-duplicates"><a href="{e(v.url(base))}#duplicates">'
+            "与同单位的另一行并排比较并保留一行 Compare with the unit's other row and keep one"
+            "</a></p>"
+        )
     for _, issue in errors[waivable].iterrows():
         parts.append(
             v.form(
