@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -152,8 +152,12 @@ def with_airflow_warehouse(settings: Settings) -> Settings:
 
     Operators may keep the warehouse credentials in an Airflow connection (e.g. from a
     secrets backend); tasks, the review plugin and the CLI all end at the same warehouse.
-    Airflow is imported only here, and only if it is installed."""
+    Airflow is imported only here, only if it is installed, and only where an Airflow
+    deployment is visible (:func:`airflow_deployed`): a CLI command on a machine without
+    one must not pay Airflow's import (seconds) nor let it create ``~/airflow``."""
     if settings.warehouse_url or importlib.util.find_spec("airflow") is None:
+        return settings
+    if not airflow_deployed():
         return settings
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException
@@ -163,3 +167,14 @@ def with_airflow_warehouse(settings: Settings) -> Settings:
     except AirflowNotFoundException:
         return settings
     return replace(settings, warehouse_url=conn.get_uri())
+
+
+def airflow_deployed(environ: Mapping[str, str] | None = None) -> bool:
+    """Could Airflow hold a ``huizong_warehouse`` connection here? Only if it is configured:
+    a connection or any setting in the environment (``AIRFLOW_CONN_*``, ``AIRFLOW__*``,
+    ``AIRFLOW_HOME``, as in a task, the API server or ``make demo``), or an ``airflow.cfg``
+    in Airflow's default home. Decided without importing Airflow."""
+    env = os.environ if environ is None else environ
+    if any(k.startswith(("AIRFLOW_CONN_", "AIRFLOW__")) or k == "AIRFLOW_HOME" for k in env):
+        return True
+    return (Path(env.get("HOME", "~")).expanduser() / "airflow" / "airflow.cfg").is_file()
