@@ -6,8 +6,10 @@ steward, scoped to their subtree): uploading for a unit outside it, or a file wi
 of such a unit, is 403 and nothing is kept. The check is exactly ``huizong validate``'s
 (:func:`huizong.validate.files.validate_files`, the night's reader and rules), so every
 problem comes in Chinese and English with its row and column. The file is then deposited
-into the day's inbox as an upload (receipt time = now, sender = the clerk); a later
-upload for the same unit and day supersedes it at night, so only the fix counts.
+into the day's inbox as an upload (receipt time = now, sender = the clerk) and the page
+shows its receipt (回执, :func:`huizong.intake.receipt.upload_receipt`: the same text the
+mail receipt has); a later upload for the same unit and day supersedes it at night, so
+only the fix counts.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from huizong.ingest import receipts
 from huizong.intake.arrivals import Arrival, deposit, safe_file_name
+from huizong.intake.receipt import upload_receipt
 from huizong.review.deps import BackendDep, CsrfDep, DayDep, StewardDep, ViewDep
+from huizong.review.deps import day as store_day
 from huizong.review.html import e, page
 from huizong.review.scopes import ScopeError, check_scope, in_scope
 from huizong.settings import TIMEZONE
@@ -34,20 +38,38 @@ _MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
 @router.get("/upload/{period}", response_class=HTMLResponse)
-def upload_form(p: DayDep, steward: StewardDep, v: ViewDep) -> HTMLResponse:
+def upload_form(
+    p: DayDep, steward: StewardDep, v: ViewDep, day: str | None = None
+) -> Response:
+    if day and day != p:  # the day chooser below: go to that day's page
+        return RedirectResponse(v.url(f"/upload/{store_day(day)}"), status_code=303)
     units = ", ".join(steward.scopes) or "无 none"
+    own = steward.scopes[0] if len(steward.scopes) == 1 else ""
+    choose = (
+        f'<form method="get" action="{e(v.url("/upload/" + p))}" id="choose-day">'
+        f'<label>报告日期 Reporting day: <input type="date" name="day" id="day" value="{e(p)}">'
+        '</label> <button type="submit">选择 Choose</button>'
+        f' <a href="{e(v.url("/upload/" + _today()))}">今天 Today</a></form>'
+    )
+    options = "".join(f'<option value="{e(u)}">' for u in steward.scopes)
     form = v.form(
         f"/upload/{p}",
         {},
-        '<p><label>单位代码 Unit code: <input name="unit_code" id="unit_code" required></label></p>'
+        '<p><label>单位代码 Unit code: <input name="unit_code" id="unit_code" required '
+        f'list="my-units" value="{e(own)}"></label><datalist id="my-units">{options}</datalist>'
+        "</p>"
         '<p><label>文件 File (.xlsx/.csv): <input type="file" name="file" id="file" required>'
         '</label></p><p><button type="submit" id="send">上传并检查 Upload and check</button></p>',
         enctype="multipart/form-data",
     )
     body = (
-        f"<p>报告日期 Reporting day: {e(p)}；你的单位 your units: {e(units)}</p>"
+        choose
+        + f"<p>上报 {e(p)} 的报表；你的单位 your units: {e(units)}</p>"
         + form
-        + f'<p><a href="{e(v.url("/upload/" + _today()))}">今天 Today</a></p>'
+        + '<p class="note">上传后立即显示回执：收到时间、通过与隔离的行及原因、截止时间。'
+        "截止前可更正后重新上传，以最后一次为准。 / The receipt shows at once: time received, "
+        "rows accepted and quarantined and why, the deadline. Before it, correct and upload "
+        "again: the last upload counts.</p>"
     )
     return HTMLResponse(page(f"{p} 上报 Upload", body, root=v.root))
 
@@ -89,7 +111,8 @@ async def upload(
         ref=f"upload:{uuid.uuid4().hex}",
         sender_unit=unit,
     )
-    deposit(arrival, settings, day=day)
+    kept = deposit(arrival, settings, day=day)
+    receipt = upload_receipt(kept.path, day, settings, now=arrival.received_at)
     verdict = (
         "<p id='verdict' class='ok'>检查通过，已收到 / passed the checks; received</p>"
         if code == 0
@@ -98,6 +121,9 @@ async def upload(
     )
     body = (
         verdict
+        + "<h2>回执 Receipt</h2>"
+        + f"<pre id='receipt'>{e(receipt)}</pre>"
+        + "<h2>检查明细 Check details (huizong validate)</h2>"
         + f"<pre id='problems'>{e(out.getvalue())}</pre>"
         + f'<p><a href="{e(v.url("/upload/" + p))}">再上传 Upload again</a></p>'
     )
