@@ -93,7 +93,7 @@ def test_a_clerk_cannot_upload_for_another_unit(clerk) -> None:
 
 
 def _receipt_on(page_html: str) -> str:
-    found = re.search(r"<pre id='receipt'>(.*?)</pre>", page_html, re.S)
+    found = re.search(r"<pre id='receipt'[^>]*>(.*?)</pre>", page_html, re.S)
     assert found, page_html
     return html.unescape(found.group(1))
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from huizong.review import queries, store
+from huizong.review.deadline_lists import deadline_section, lists_in_scope
 from huizong.review.deps import BackendDep, DayDep, StewardDep, ViewDep
 from huizong.review.html import e, page, table
 from huizong.review.scopes import ScopeError, check_scope
@@ -93,6 +94,7 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
         0,
         completeness_section(queries.completeness(eng, p, steward.scopes), missing, names),
     )
+    parts.insert(1, deadline_section(*lists_in_scope(eng.url, p, steward.scopes)))
     parts.append("<h2>隔离 · 按单位 Quarantine by unit</h2>")
     parts.append(
         table(
@@ -157,6 +159,7 @@ def day_json(p: DayDep, steward: StewardDep, backend: BackendDep) -> dict[str, A
         "files": records(queries.ledger(eng, p, steward.scopes)),
         "completeness": records(queries.completeness(eng, p, steward.scopes)),
         "missing": records(queries.missing_reporters(eng, p, steward.scopes)),
+        "deadline_missing": records(lists_in_scope(eng.url, p, steward.scopes)[1]),
     }
 
 

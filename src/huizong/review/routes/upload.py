@@ -30,7 +30,7 @@ from huizong.intake.receipt import upload_receipt
 from huizong.review.deps import BackendDep, CsrfDep, DayDep, StewardDep, ViewDep
 from huizong.review.deps import day as store_day
 from huizong.review.html import e, page
-from huizong.review.scopes import ScopeError, check_scope, in_scope
+from huizong.review.scopes import ScopeError, in_scope, unit_in_scope
 from huizong.settings import TIMEZONE
 
 router = APIRouter()
@@ -39,11 +39,14 @@ _MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 @router.get("/upload/{period}", response_class=HTMLResponse)
 def upload_form(
-    p: DayDep, steward: StewardDep, v: ViewDep, day: str | None = None
+    p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep, day: str | None = None
 ) -> Response:
     if day and day != p:  # the day chooser below: go to that day's page
         return RedirectResponse(v.url(f"/upload/{store_day(day)}"), status_code=303)
-    units = ", ".join(steward.scopes) or "无 none"
+    from huizong.registry import registry_for
+
+    names = registry_for(backend.settings).names()
+    units = "，".join(f"{u} {names.get(u, '')}".strip() for u in steward.scopes) or "无 none"
     own = steward.scopes[0] if len(steward.scopes) == 1 else ""
     choose = (
         f'<form method="get" action="{e(v.url("/upload/" + p))}" id="choose-day">'
@@ -51,7 +54,9 @@ def upload_form(
         '</label> <button type="submit">选择 Choose</button>'
         f' <a href="{e(v.url("/upload/" + _today()))}">今天 Today</a></form>'
     )
-    options = "".join(f'<option value="{e(u)}">' for u in steward.scopes)
+    options = "".join(
+        f'<option value="{e(u)}" label="{e(names.get(u, ""))}">' for u in steward.scopes
+    )
     form = v.form(
         f"/upload/{p}",
         {},
@@ -82,7 +87,8 @@ async def upload(
 
     form = await request.form()
     unit = str(form.get("unit_code") or "").strip()
-    check_scope(unit, steward.scopes)  # 403 before anything is read or kept
+    if not unit_in_scope(unit, steward.scopes):  # 403 before anything is read or kept
+        raise ScopeError("该单位不在你的上报范围内 / this unit is outside your assigned units")
     sent = form.get("file")
     if sent is None or isinstance(sent, str):
         return HTMLResponse(
@@ -114,17 +120,17 @@ async def upload(
     kept = deposit(arrival, settings, day=day)
     receipt = upload_receipt(kept.path, day, settings, now=arrival.received_at)
     verdict = (
-        "<p id='verdict' class='ok'>检查通过，已收到 / passed the checks; received</p>"
+        "<p id='verdict' class='verdict ok'>检查通过，已收到 / passed the checks; received</p>"
         if code == 0
-        else "<p id='verdict' class='bad'>有错误：请更正后重新上传（以最后一次为准）/ "
+        else "<p id='verdict' class='verdict bad'>有错误：请更正后重新上传（以最后一次为准）/ "
         "errors: correct them and upload again (the last upload counts)</p>"
     )
     body = (
         verdict
         + "<h2>回执 Receipt</h2>"
-        + f"<pre id='receipt'>{e(receipt)}</pre>"
+        + f"<pre id='receipt' class='receipt'>{e(receipt)}</pre>"
         + "<h2>检查明细 Check details (huizong validate)</h2>"
-        + f"<pre id='problems'>{e(out.getvalue())}</pre>"
+        + f"<pre id='problems' class='check'>{e(out.getvalue())}</pre>"
         + f'<p><a href="{e(v.url("/upload/" + p))}">再上传 Upload again</a></p>'
     )
     return HTMLResponse(page(f"{p} 上报结果 Upload result", body, root=v.root))
