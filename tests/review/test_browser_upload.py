@@ -41,6 +41,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 TZ = ZoneInfo("Asia/Shanghai")
 CLERK, PASSWORD = "clerk_jianbei", "clerk-jianbei-pass"
+STEWARD, STEWARD_PASSWORD = "steward_xinhua", "steward-xinhua-pass"  # the township's
+TOWNSHIP = "130902001"
 UNIT, OTHER = "130902001001", "130902002001"  # 建北社区; a community of another street
 GOOD, BAD = 12, -4
 
@@ -79,12 +81,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     engine = sa.create_engine(settings.warehouse)
     store.ensure_schema(engine)
     store.assign_scope(engine, CLERK, [UNIT])
+    store.assign_scope(engine, STEWARD, [TOWNSHIP])
     engine.dispose()
     home, logs = tmp / "airflow", tmp / "logs"
     home.mkdir()
     logs.mkdir()
     passwords = home / "passwords.json"
-    passwords.write_text(json.dumps({CLERK: PASSWORD}), encoding="utf-8")
+    passwords.write_text(json.dumps({CLERK: PASSWORD, STEWARD: STEWARD_PASSWORD}), encoding="utf-8")
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -94,7 +97,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{CLERK}:user",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{CLERK}:user,{STEWARD}:user",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": base,
@@ -220,8 +223,37 @@ def test_clerk_uploads_an_error_sees_it_uploads_the_fix_and_the_night_counts_the
     book = receipts.read_book(receipts.book_path(inbox))
     assert len(book) == 2 and {r.sender for r in book.values()} == {CLERK}
 
-    # the night, on that day's inbox
+    # the village deadline's list (the deadline task's command, without mail), then the
+    # township's steward reads it on the day page: the township's villages minus the clerk's
     huizong = str(Path(sys.executable).with_name("huizong"))
+    cmd = [huizong, "intake", "chase", "--date", str(today), "--level", "village", "--no-notify"]
+    done = subprocess.run(cmd, env=srv.env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    units = registry_for(settings).units
+    villages = units.loc[(units["township_code"] == TOWNSHIP) & (units["level"] == 5), "code"]
+    want = set(villages) - {UNIT}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.set_default_timeout(60_000)
+            page.goto(f"{srv.base}/auth/login")
+            page.fill("input[name=username]", STEWARD)
+            page.fill("input[name=password]", STEWARD_PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(lambda url: "/auth/login" not in url)
+            page.goto(f"{base}/runs/{today}")
+            heading = page.locator(f'h4[data-level="village"][data-township="{TOWNSHIP}"]')
+            table = heading.locator("xpath=following-sibling::table[1]")
+            shown = {c.strip() for c in table.locator("tr td:first-child").all_inner_texts()}
+            assert shown == want
+            assert f"{len(want)} of your units missing" in page.inner_text("#deadline-village")
+            page.locator("#deadline-missing").scroll_into_view_if_needed()
+            page.screenshot(path=str(artefacts / "review-deadline-missing.png"), full_page=True)
+        finally:
+            browser.close()
+
+    # the night, on that day's inbox
     done = subprocess.run(
         [huizong, "run", "--date", today.isoformat()],
         env=srv.env,

@@ -121,3 +121,21 @@ def test_before_any_deadline_the_page_says_so(tmp_path) -> None:
     checks, missing = warehouse.deadline_lists(Settings(home=tmp_path / "none"), DAY)
     assert checks.empty and missing.empty
     assert not (tmp_path / "none" / "warehouse.sqlite").exists()  # a reader never creates it
+
+
+def test_a_day_not_yet_published_does_not_say_everyone_reported(
+    tmp_path, airflow_token: Callable[[str], str]
+) -> None:
+    settings = Settings(home=tmp_path / "home")
+    chase_day(DAY, "village", settings, SourcesConfig(), None)  # the deadline, no night yet
+    engine = sa.create_engine(settings.warehouse)
+    store.ensure_schema(engine)
+    store.assign_scope(engine, "county_steward", [COUNTY])
+    try:
+        with TestClient(create_app(settings, engine=engine, airflow=InMemoryAirflow())) as client:
+            token = {"Authorization": f"Bearer {airflow_token('county_steward')}"}
+            text = client.get(f"/runs/{DAY.isoformat()}", headers=token).text
+    finally:
+        engine.dispose()
+    assert "the day is not published yet" in text and "everyone has reported" not in text
+    assert 'id="deadline-village"' in text  # while the deadline's list is there already
