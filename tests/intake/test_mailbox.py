@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import imaplib
 import io
 import re
@@ -175,3 +176,35 @@ def test_cli_pull_reads_the_connection_from_the_environment(dovecot, tmp_path, m
     _append(dovecot.client(), raw, at)
     assert main(["intake", "pull"]) == 0
     assert "office: 1 messages, 1 new files ['2026-11-26']" in capsys.readouterr().out
+
+
+def test_a_message_is_marked_only_after_all_its_files_are_stored(dovecot, tmp_path) -> None:
+    """The second attachment cannot be stored (its folder is blocked by a file): the pull
+    fails, the message stays unmarked; the next pull takes what is missing and marks it."""
+    settings = Settings(home=tmp_path / "home")
+    first, second = _xlsx("130902001001", "建北社区"), _xlsx("130902001002", "院东社区")
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Message-ID"] = CLERK, "office@example.org", "<two@x>"
+    msg["Subject"] = "日报"
+    msg.set_content("见附件")
+    for name, data in (("建北.xlsx", first), ("院东.xlsx", second)):
+        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    _append(dovecot.client(), msg.as_bytes(), datetime(2026, 11, 26, 15, 0, tzinfo=TZ))
+    blocker = settings.inbox_for(DAY) / "_mail" / hashlib.sha256(second).hexdigest()[:16]
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("not a folder")
+
+    with pytest.raises(OSError):
+        pull(_source(dovecot), settings)
+    [flags] = _flags(dovecot.client())
+    assert TAKEN_FLAG not in flags and "\\Deleted" not in flags
+
+    blocker.unlink()
+    again = pull(_source(dovecot), settings)
+    assert (again["files_new"], again["files_again"]) == (1, 1)  # the first was kept once
+    [flags] = _flags(dovecot.client())
+    assert TAKEN_FLAG in flags
+    ingest_day(DAY, settings)
+    ledger = pd.read_parquet(settings.run_dir(DAY) / frames.LEDGER)
+    assert sorted(ledger["file_name"]) == ["建北.xlsx", "院东.xlsx"]
+    assert (ledger["status"] == "read").all()
