@@ -181,7 +181,7 @@ def run_deadline(day: date, level: str, settings: Settings, *, in_task: bool = F
     from huizong.intake.pull import pull_sources
 
     config = load_sources(settings.sources)
-    pulled = pull_sources(settings, in_task=in_task) if config.mailboxes else {}
+    pulled = pull_sources(settings, in_task=in_task) if config.mailboxes or config.stores else {}
     notifier = None
     if config.stewards:
         uri = connection_uri(config.smtp_conn_id, in_task=in_task)
