@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import imaplib
-import io
 import re
-import zipfile
 from datetime import date, datetime
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
-import openpyxl
 import pandas as pd
 import pytest
 
+from helpers.reports import report_xlsx, zipped_gb18030_csv
 from huizong import frames
 from huizong.intake.mailbox import (
     TAKEN_FLAG,
@@ -29,26 +27,11 @@ from huizong.settings import Settings
 
 DAY = date(2026, 11, 26)
 TZ = ZoneInfo("Asia/Shanghai")
-LABELS = ["单位代码", "单位名称", "日期", "排查登记人数", "入户走访户数", "新增返乡人员"]
 CLERK = "clerk@jianbei.example"
 
 
 def _xlsx(code: str, name: str) -> bytes:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(LABELS)
-    ws.append([code, name, DAY.isoformat(), 1, 2, 3])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def _zip_of_gb18030_csv() -> bytes:
-    text = ",".join(LABELS) + f"\n130902001002,院东社区,{DAY.isoformat()},4,5,6\n"
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("院东社区日报.csv", text.encode("gb18030"))
-    return out.getvalue()
+    return report_xlsx(code, name, DAY)
 
 
 def _message(msg_id: str, sender: str, name: str, data: bytes, subtype: str) -> bytes:
@@ -96,9 +79,8 @@ def test_three_messages_become_two_files_once_each_with_server_times(dovecot, tm
         ),
         at[0],
     )
-    _append(
-        imap, _message("<m2@x>", "other@x.example", "院东.zip", _zip_of_gb18030_csv(), "zip"), at[1]
-    )
+    zipped = zipped_gb18030_csv(DAY)
+    _append(imap, _message("<m2@x>", "other@x.example", "院东.zip", zipped, "zip"), at[1])
     _append(
         imap,
         _message(

@@ -4,16 +4,14 @@ a file overwritten with a correction is a new arrival; an unmounted share fails 
 
 from __future__ import annotations
 
-import io
 import os
-import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import openpyxl
 import pandas as pd
 import pytest
 
+from helpers.reports import report_xlsx, zipped_gb18030_csv
 from huizong import frames
 from huizong.intake.arrivals import reporting_day_of
 from huizong.intake.objectstore import StoreUnavailable
@@ -24,26 +22,11 @@ from huizong.settings import Settings
 #: first seen now: the reporting day of a pull is today's (before 02:00, yesterday's)
 TODAY = reporting_day_of(datetime.now(UTC))
 DAY = date(2026, 11, 26)  # a past day, for a store whose own write time is used
-LABELS = ["单位代码", "单位名称", "日期", "排查登记人数", "入户走访户数", "新增返乡人员"]
 OLD = datetime(2026, 11, 26, 1, 0, tzinfo=UTC).timestamp()  # 09:00 local on DAY
 
 
 def _xlsx(code: str, name: str, screened: int, day: date = TODAY) -> bytes:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(LABELS)
-    ws.append([code, name, day.isoformat(), screened, 2, 3])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def _zip_of_gb18030_csv() -> bytes:
-    text = ",".join(LABELS) + f"\n130902001002,院东社区,{TODAY.isoformat()},4,5,6\n"
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("院东社区日报.csv", text.encode("gb18030"))
-    return out.getvalue()
+    return report_xlsx(code, name, day, screened)
 
 
 def _settings(tmp_path: Path, share: Path, received: str = "first_seen") -> Settings:
@@ -64,7 +47,7 @@ def _write(path: Path, data: bytes) -> None:
 def test_a_shared_folder_is_taken_once_timed_when_seen_and_left_as_it_is(tmp_path) -> None:
     share = tmp_path / "share"
     _write(share / "新华区" / "建北社区.xlsx", _xlsx("130902001001", "建北社区", 1))
-    _write(share / "院东.zip", _zip_of_gb18030_csv())
+    _write(share / "院东.zip", zipped_gb18030_csv(TODAY))
     _write(share / "说明.txt", "不是报表".encode())
     settings = _settings(tmp_path, share)
     before = pd.Timestamp.now(tz="UTC")

@@ -11,6 +11,7 @@ job or ``airflow dags test`` would run the same functions.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as clock
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -35,7 +37,15 @@ from huizong.ingest.template import write_template
 from huizong.registry import registry_for
 from huizong.review import store
 from huizong.settings import Settings
-from review.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port, _run, _stop
+from review.test_browser import (  # the review browser test's own helpers
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    _free_port,
+    _run,
+    _stop,
+    chromium,  # noqa: F401  (autouse: fail in CI, skip elsewhere, without Chromium)
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -45,17 +55,6 @@ STEWARD, STEWARD_PASSWORD = "steward_xinhua", "steward-xinhua-pass"  # the towns
 TOWNSHIP = "130902001"
 UNIT, OTHER = "130902001001", "130902002001"  # 建北社区; a community of another street
 GOOD, BAD = 12, -4
-
-
-@pytest.fixture(scope="module", autouse=True)
-def chromium() -> None:
-    """CI (HUIZONG_REQUIRE_BROWSER=1) fails without the browser; elsewhere it says how."""
-    if Path(CHROMIUM).exists():
-        return
-    message = "Debian chromium is not installed: `make browser` (as root) installs it"
-    if os.environ.get("HUIZONG_REQUIRE_BROWSER") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @dataclass
@@ -133,6 +132,34 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         log.close()
 
 
+@contextlib.contextmanager
+def _logged_in(base: str, user: str, password: str) -> Iterator[Any]:
+    """A 1366x768 Chromium page logged in through Airflow's own login page."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.set_default_timeout(60_000)
+            page.goto(f"{base}/auth/login")
+            page.fill("input[name=username]", user)
+            page.fill("input[name=password]", password)
+            page.click("button[type=submit]")
+            page.wait_for_url(lambda url: "/auth/login" not in url)
+            yield page
+        finally:
+            browser.close()
+
+
+def _send(page: Any, path: Path) -> tuple[str, str]:
+    """Upload ``path`` with the form; (verdict, receipt) as the page shows them."""
+    page.set_input_files("#file", str(path))
+    page.click("#send")
+    page.wait_for_selector("#receipt")
+    return page.inner_text("#verdict"), page.inner_text("#receipt")
+
+
 def _filled_template(path: Path, settings: Settings, day, screened: int) -> Path:
     """The village template `huizong template` gives the clerk, filled in: every count 0
     except 排查登记人数 (persons_screened)."""
@@ -151,8 +178,6 @@ def _filled_template(path: Path, settings: Settings, day, screened: int) -> Path
 def test_clerk_uploads_an_error_sees_it_uploads_the_fix_and_the_night_counts_the_fix(
     server: Server, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     srv, settings = server, server.settings
     today = datetime.now(TZ).date()
     base = f"{srv.base}/huizong-review"
@@ -162,62 +187,44 @@ def test_clerk_uploads_an_error_sees_it_uploads_the_fix_and_the_night_counts_the
     good = _filled_template(tmp_path / "建北社区.xlsx", settings, today, GOOD)
     assert httpx.get(f"{base}/upload/{today}").status_code == 401  # no login, no page
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            page.set_default_timeout(60_000)
-            page.goto(f"{srv.base}/auth/login")
-            page.fill("input[name=username]", CLERK)
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(lambda url: "/auth/login" not in url)
+    with _logged_in(srv.base, CLERK, PASSWORD) as page:
+        # choose the day on the page (it opens on another day)
+        page.goto(f"{base}/upload/2020-01-28")
+        page.fill("#day", today.isoformat())
+        page.click("#choose-day button")
+        page.wait_for_url(f"**/upload/{today}")
+        assert page.input_value("#unit_code") == UNIT  # the clerk's one unit
+        page.screenshot(path=str(artefacts / "upload-form.png"), full_page=True)
 
-            # choose the day on the page (it opens on another day)
-            page.goto(f"{base}/upload/2020-01-28")
-            page.fill("#day", today.isoformat())
-            page.click("#choose-day button")
-            page.wait_for_url(f"**/upload/{today}")
-            assert page.input_value("#unit_code") == UNIT  # the clerk's one unit
-            page.screenshot(path=str(artefacts / "upload-form.png"), full_page=True)
+        # the planted error, at once, in both languages with row and column
+        verdict, receipt = _send(page, bad)
+        assert "有错误" in verdict
+        assert "第3行 row 3，列 column persons_screened" in receipt
+        assert "填报为 -4，不能为负数" in receipt and "it cannot be negative" in receipt
+        uploaded = datetime.now(TZ)
+        timely = "（按时 / on time）" if uploaded.time() <= clock(18, 0) else "（晚于截止时间"
+        assert timely in receipt and f"deadline: {today} 18:00" in receipt
+        assert "隔离 quarantined 1" in receipt
+        details = page.inner_text("#problems")
+        assert f"文件 {bad.name} / 工作表" in details and "列 排查登记人数" in details
+        page.screenshot(path=str(artefacts / "upload-error.png"), full_page=True)
 
-            # the planted error, at once, in both languages with row and column
-            page.set_input_files("#file", str(bad))
+        # the fix
+        page.click("text=再上传 Upload again")
+        verdict, receipt = _send(page, good)
+        assert "检查通过" in verdict
+        assert "通过 accepted 1，隔离 quarantined 0" in receipt
+        assert "全部数据通过校验" in receipt
+        page.screenshot(path=str(artefacts / "upload-fixed.png"), full_page=True)
+
+        # another unit: refused, nothing kept
+        page.goto(f"{base}/upload/{today}")
+        page.fill("#unit_code", OTHER)
+        page.set_input_files("#file", str(good))
+        with page.expect_navigation() as refused:
             page.click("#send")
-            page.wait_for_selector("#receipt")
-            assert "有错误" in page.inner_text("#verdict")
-            receipt = page.inner_text("#receipt")
-            assert "第3行 row 3，列 column persons_screened" in receipt
-            assert "填报为 -4，不能为负数" in receipt and "it cannot be negative" in receipt
-            uploaded = datetime.now(TZ)
-            verdict = "（按时 / on time）" if uploaded.time() <= clock(18, 0) else "（晚于截止时间"
-            assert verdict in receipt and f"deadline: {today} 18:00" in receipt
-            assert "隔离 quarantined 1" in receipt
-            details = page.inner_text("#problems")
-            assert f"文件 {bad.name} / 工作表" in details and "列 排查登记人数" in details
-            page.screenshot(path=str(artefacts / "upload-error.png"), full_page=True)
-
-            # the fix
-            page.click("text=再上传 Upload again")
-            page.set_input_files("#file", str(good))
-            page.click("#send")
-            page.wait_for_selector("#receipt")
-            assert "检查通过" in page.inner_text("#verdict")
-            receipt = page.inner_text("#receipt")
-            assert "通过 accepted 1，隔离 quarantined 0" in receipt
-            assert "全部数据通过校验" in receipt
-            page.screenshot(path=str(artefacts / "upload-fixed.png"), full_page=True)
-
-            # another unit: refused, nothing kept
-            page.goto(f"{base}/upload/{today}")
-            page.fill("#unit_code", OTHER)
-            page.set_input_files("#file", str(good))
-            with page.expect_navigation() as refused:
-                page.click("#send")
-            assert refused.value is not None and refused.value.status == 403
-            page.screenshot(path=str(artefacts / "upload-refused.png"), full_page=True)
-        finally:
-            browser.close()
+        assert refused.value is not None and refused.value.status == 403
+        page.screenshot(path=str(artefacts / "upload-refused.png"), full_page=True)
 
     inbox = settings.inbox_for(today)
     book = receipts.read_book(receipts.book_path(inbox))
@@ -232,26 +239,15 @@ def test_clerk_uploads_an_error_sees_it_uploads_the_fix_and_the_night_counts_the
     units = registry_for(settings).units
     villages = units.loc[(units["township_code"] == TOWNSHIP) & (units["level"] == 5), "code"]
     want = set(villages) - {UNIT}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            page.set_default_timeout(60_000)
-            page.goto(f"{srv.base}/auth/login")
-            page.fill("input[name=username]", STEWARD)
-            page.fill("input[name=password]", STEWARD_PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(lambda url: "/auth/login" not in url)
-            page.goto(f"{base}/runs/{today}")
-            heading = page.locator(f'h4[data-level="village"][data-township="{TOWNSHIP}"]')
-            table = heading.locator("xpath=following-sibling::table[1]")
-            shown = {c.strip() for c in table.locator("tr td:first-child").all_inner_texts()}
-            assert shown == want
-            assert f"{len(want)} of your units missing" in page.inner_text("#deadline-village")
-            page.locator("#deadline-missing").scroll_into_view_if_needed()
-            page.screenshot(path=str(artefacts / "review-deadline-missing.png"), full_page=True)
-        finally:
-            browser.close()
+    with _logged_in(srv.base, STEWARD, STEWARD_PASSWORD) as page:
+        page.goto(f"{base}/runs/{today}")
+        heading = page.locator(f'h4[data-level="village"][data-township="{TOWNSHIP}"]')
+        table = heading.locator("xpath=following-sibling::table[1]")
+        shown = {c.strip() for c in table.locator("tr td:first-child").all_inner_texts()}
+        assert shown == want
+        assert f"{len(want)} of your units missing" in page.inner_text("#deadline-village")
+        page.locator("#deadline-missing").scroll_into_view_if_needed()
+        page.screenshot(path=str(artefacts / "review-deadline-missing.png"), full_page=True)
 
     # the night, on that day's inbox
     done = subprocess.run(
