@@ -22,16 +22,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from huizong.ingest import receipts
 from huizong.intake.arrivals import Arrival, deposit, safe_file_name
 from huizong.intake.receipt import upload_receipt
-from huizong.review.deps import BackendDep, CsrfDep, DayDep, StewardDep, ViewDep
+from huizong.review.deps import BackendDep, CsrfDep, DayDep, Steward, StewardDep, ViewDep
 from huizong.review.deps import day as store_day
 from huizong.review.html import e, page
 from huizong.review.scopes import ScopeError, in_scope, unit_in_scope
-from huizong.settings import TIMEZONE
+from huizong.settings import TIMEZONE, Settings
 
 router = APIRouter()
 _MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -83,8 +84,6 @@ def upload_form(
 async def upload(
     request: Request, p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep
 ) -> HTMLResponse:
-    from huizong.validate.files import validate_files
-
     form = await request.form()
     unit = str(form.get("unit_code") or "").strip()
     if not unit_in_scope(unit, steward.scopes):  # 403 before anything is read or kept
@@ -99,26 +98,14 @@ async def upload(
         return HTMLResponse(
             page("文件过大 / Too large", "<p>上限 50 MiB / limit 50 MiB</p>", root=v.root), 413
         )
+    received = datetime.now(ZoneInfo(TIMEZONE))  # the receipt time: the upload, not the check
     name = safe_file_name(sent.filename or "upload.xlsx")
-    settings = backend.settings
+    # reading and validating take seconds: off the event loop, so the api-server (and
+    # Airflow's UI in it) keeps answering meanwhile
     day = date.fromisoformat(p)
-    with tempfile.TemporaryDirectory(prefix="huizong-upload-") as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(data)
-        _check_units(path, steward.scopes, settings)
-        out = io.StringIO()
-        code = validate_files([path], day, settings, out=out)
-    arrival = Arrival(
-        data,
-        name,
-        datetime.now(ZoneInfo(TIMEZONE)),
-        receipts.UPLOAD,
-        sender=steward.username,
-        ref=f"upload:{uuid.uuid4().hex}",
-        sender_unit=unit,
+    code, check, receipt = await run_in_threadpool(
+        _check_and_keep, data, name, unit, steward, backend.settings, day, received
     )
-    kept = deposit(arrival, settings, day=day)
-    receipt = upload_receipt(kept.path, day, settings, now=arrival.received_at)
     verdict = (
         "<p id='verdict' class='verdict ok'>检查通过，已收到 / passed the checks; received</p>"
         if code == 0
@@ -130,13 +117,45 @@ async def upload(
         + "<h2>回执 Receipt</h2>"
         + f"<pre id='receipt' class='receipt'>{e(receipt)}</pre>"
         + "<h2>检查明细 Check details (huizong validate)</h2>"
-        + f"<pre id='problems' class='check'>{e(out.getvalue())}</pre>"
+        + f"<pre id='problems' class='check'>{e(check)}</pre>"
         + f'<p><a href="{e(v.url("/upload/" + p))}">再上传 Upload again</a></p>'
     )
     return HTMLResponse(page(f"{p} 上报结果 Upload result", body, root=v.root))
 
 
-def _check_units(path: Path, scopes: tuple[str, ...], settings) -> None:
+def _check_and_keep(
+    data: bytes,
+    name: str,
+    unit: str,
+    steward: Steward,
+    settings: Settings,
+    day: date,
+    received: datetime,
+) -> tuple[int, str, str]:
+    """Check the file as ``huizong validate`` does (403 first if it holds another unit's
+    rows), deposit it as an upload, and write its receipt: (exit code, check, receipt)."""
+    from huizong.validate.files import validate_files
+
+    with tempfile.TemporaryDirectory(prefix="huizong-upload-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        _check_units(path, steward.scopes, settings)
+        out = io.StringIO()
+        code = validate_files([path], day, settings, out=out)
+    arrival = Arrival(
+        data,
+        name,
+        received,
+        receipts.UPLOAD,
+        sender=steward.username,
+        ref=f"upload:{uuid.uuid4().hex}",
+        sender_unit=unit,
+    )
+    kept = deposit(arrival, settings, day=day)
+    return code, out.getvalue(), upload_receipt(kept.path, day, settings, now=received)
+
+
+def _check_units(path: Path, scopes: tuple[str, ...], settings: Settings) -> None:
     """Every unit code in the file must be the clerk's own (403 otherwise, nothing kept)."""
     import pandas as pd
 
