@@ -217,8 +217,11 @@ def test_clerk_uploads_an_error_sees_it_uploads_the_fix_and_the_night_counts_the
         assert "全部数据通过校验" in receipt
         page.screenshot(path=str(artefacts / "upload-fixed.png"), full_page=True)
 
-        # another unit: refused, nothing kept
+        # the day's uploads, listed on the form, oldest first; then another unit: refused
         page.goto(f"{base}/upload/{today}")
+        listed = page.content()
+        assert listed.index(bad.name) < listed.index(good.name)
+        page.screenshot(path=str(artefacts / "upload-form-after.png"), full_page=True)
         page.fill("#unit_code", OTHER)
         page.set_input_files("#file", str(good))
         with page.expect_navigation() as refused:

@@ -69,6 +69,9 @@ def test_error_at_once_then_the_fix_is_what_the_night_counts(clerk) -> None:
 
     good = _upload(client, headers, UNIT, "建北(改).csv", _csv(UNIT, "4"))
     assert good.status_code == 200 and "passed the checks" in good.text
+    listed = client.get(f"/upload/{DAY.isoformat()}", headers=headers).text
+    assert "本日已上传" in listed
+    assert listed.index("建北.csv") < listed.index("建北(改).csv")  # oldest first
 
     ingest_day(DAY, settings)
     validate_day(DAY, settings)

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -30,7 +31,7 @@ from huizong.intake.arrivals import Arrival, deposit, safe_file_name
 from huizong.intake.receipt import upload_receipt
 from huizong.review.deps import BackendDep, CsrfDep, DayDep, Steward, StewardDep, ViewDep
 from huizong.review.deps import day as store_day
-from huizong.review.html import e, page
+from huizong.review.html import e, page, table
 from huizong.review.scopes import ScopeError, in_scope, unit_in_scope
 from huizong.settings import TIMEZONE, Settings
 
@@ -76,6 +77,16 @@ def upload_form(
         "截止前可更正后重新上传，以最后一次为准。 / The receipt shows at once: time received, "
         "rows accepted and quarantined and why, the deadline. Before it, correct and upload "
         "again: the last upload counts.</p>"
+        + "<h2>本日已上传 Uploads for this day</h2>"
+        + table(
+            _uploads(backend.settings, date.fromisoformat(p), steward.scopes),
+            {
+                "received": "收到时间 Received",
+                "file": "文件 File",
+                "unit": "单位 Unit",
+                "sender": "上传人 By",
+            },
+        )
     )
     return HTMLResponse(page(f"{p} 上报 Upload", body, root=v.root))
 
@@ -121,6 +132,23 @@ async def upload(
         + f'<p><a href="{e(v.url("/upload/" + p))}">再上传 Upload again</a></p>'
     )
     return HTMLResponse(page(f"{p} 上报结果 Upload result", body, root=v.root))
+
+
+def _uploads(settings: Settings, day: date, scopes: tuple[str, ...]) -> pd.DataFrame:
+    """The day's uploads for the clerk's units, from the receipt book, oldest first."""
+    book = receipts.read_book(receipts.book_path(settings.inbox_for(day))).values()
+    tz = ZoneInfo(TIMEZONE)
+    mine = [
+        {
+            "received": r.timestamp.tz_convert(tz).strftime("%Y-%m-%d %H:%M:%S"),
+            "file": r.source.rsplit("/", 1)[-1],
+            "unit": r.sender_unit,
+            "sender": r.sender,
+        }
+        for r in sorted(book, key=lambda r: r.timestamp)
+        if r.channel == receipts.UPLOAD and unit_in_scope(r.sender_unit, scopes)
+    ]
+    return pd.DataFrame(mine, columns=["received", "file", "unit", "sender"])
 
 
 def _check_and_keep(
