@@ -171,6 +171,12 @@ def completeness_section(comp: pd.DataFrame, missing: pd.DataFrame, names: dict[
     """Expected, reported and late for the steward's units, then who has not reported,
     one table per township (units without a township, such as departments, last)."""
     parts = ["<h2>报送情况 Completeness</h2>"]
+    if comp.empty:  # not "everyone has reported": the night has not published the day yet
+        parts.append(
+            '<p class="note" id="not-published">本日尚未发布汇总（夜间运行后显示）/ '
+            "the day is not published yet (shown after the night's run)</p>"
+        )
+        return "".join(parts)
     rate = comp["reporting_rate"] if len(comp) else pd.Series([], dtype="float64")
     shown = comp.assign(
         rate=[("" if pd.isna(r) else f"{float(r):.0%}") for r in rate],

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from huizong.review import queries, store
 from huizong.review.datadocs import NoScopedDocs, scoped_docs
+from huizong.review.deadline_lists import deadline_section, lists_in_scope
 from huizong.review.deps import BackendDep, DayDep, StewardDep, ViewDep
 from huizong.review.html import e, page, table
 from huizong.review.original import shown_original
@@ -100,6 +101,7 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
         0,
         completeness_section(queries.completeness(eng, p, steward.scopes), missing, names),
     )
+    parts.insert(1, deadline_section(*lists_in_scope(eng.url, p, steward.scopes)))
     dups = queries.duplicates(eng, p, steward.scopes)
     originals = [shown_original(backend.settings, backend.catalogue, r) for _, r in dups.iterrows()]
     parts.append(duplicates_section(dups, originals, backend.catalogue, base, v))
@@ -167,6 +169,7 @@ def day_json(p: DayDep, steward: StewardDep, backend: BackendDep) -> dict[str, A
         "files": records(queries.ledger(eng, p, steward.scopes)),
         "completeness": records(queries.completeness(eng, p, steward.scopes)),
         "missing": records(queries.missing_reporters(eng, p, steward.scopes)),
+        "deadline_missing": records(lists_in_scope(eng.url, p, steward.scopes)[1]),
     }
 
 
