@@ -616,7 +616,8 @@ def _chunked(
         batch = codes[k : k + _UNITS_PER_STATEMENT]
         result = conn.execute(stmt, {**params, "units": batch})
         columns = list(result.keys())
-        frames.append(pd.DataFrame(result.fetchall(), columns=columns))
+        # plain tuples: pandas probes each Row's attributes, a KeyError apiece
+        frames.append(pd.DataFrame([tuple(r) for r in result], columns=columns))
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 

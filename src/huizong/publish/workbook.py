@@ -481,8 +481,11 @@ def _issues_sheet(
     _page_setup(ws, title, 0, 0, footer)
     ws.write_row(0, 0, ["单位代码", "单位名称", *[i.zh for i in texts]], fmt.header)
     r = 1
-    for code, name in units[["code", "name"]].itertuples(index=False):
-        values = [_clean(wide.at[code, i.code]) if code in wide.index else None for i in texts]
+    matrix = wide.reindex(index=units["code"], columns=[i.code for i in texts])
+    rows = matrix.to_numpy(dtype=object).tolist()
+    meta = units[["code", "name"]].itertuples(index=False)
+    for (code, name), raw in zip(meta, rows, strict=True):
+        values = [_clean(v) for v in raw]
         if all(v is None or v is _NA for v in values):
             continue
         ws.write_string(r, 0, str(code), fmt.cell)
