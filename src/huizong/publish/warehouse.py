@@ -30,7 +30,7 @@ from datetime import date
 from typing import Literal
 
 import pandas as pd
-from sqlalchemy import Connection, Date, TextClause, bindparam, text
+from sqlalchemy import Connection, Date, String, TextClause, bindparam, text
 
 from huizong.catalogue import Catalogue
 from huizong.registry import Registry
@@ -578,7 +578,7 @@ def read_table(
         elif units is not None:
             stmt = text(load_sql("read/select_period_units.sql").format(table=_q(table)))
             stmt = stmt.bindparams(
-                bindparam("period", type_=Date), bindparam("units", expanding=True)
+                bindparam("period", type_=Date), bindparam("units", expanding=True, type_=String)
             )
             frame = _chunked(conn, stmt, {"period": period}, units)
         else:
@@ -738,7 +738,8 @@ def read_period_table(
             else:
                 stmt = text(load_sql("periods/select_period_units.sql").format(table=_q(table)))
                 stmt = stmt.bindparams(
-                    bindparam("period_start", type_=Date), bindparam("units", expanding=True)
+                    bindparam("period_start", type_=Date),
+                    bindparam("units", expanding=True, type_=String),
                 )
                 frame = _chunked(conn, stmt, params, units)
     except Exception as exc:  # a warehouse that never published a period has no table
