@@ -336,3 +336,27 @@ def test_a_county_workbook_prints_legibly(demo, tmp_path):
             timeout=60,
         )
         assert (artifacts / f"{stem}.png").stat().st_size > 10_000
+
+
+def test_a_township_that_reported_nothing_reads_weibao_everywhere(demo, tmp_path):
+    """A min-aggregated stock (口罩可保障天数) and every other figure of a township none of
+    whose villages reported read 未报 in the 情况汇报 and are blank in the workbook: never
+    0天 / 0人."""
+    comp = read_table(demo.warehouse, "completeness", DAY)
+    silent = comp[(comp["level"] == 4) & (comp["reported_units"] == 0)]
+    assert len(silent), "the demo day plants a township without any report"
+    town = str(silent["unit_code"].iloc[0])
+    tables, registry = _tables(demo, town)
+    text = unit_report.render_progress_text(
+        unit_report.progress_context(tables, registry, CAT, DAY)
+    )
+    for ind in CAT.numeric:
+        assert f"{ind.zh}未报" in text, ind.code
+    assert "口罩可保障天数未报" in text and "0天" not in text
+    path = unit_report.write_unit_workbook(tmp_path / "t.xlsx", tables, registry, CAT)
+    book = openpyxl.load_workbook(path)
+    for name in book.sheetnames:
+        if _code_row(book[name]) is None:
+            continue
+        for code, values in _numbers(book[name]).items():
+            assert all(v is None for v in values.values()), (name, code)
