@@ -46,21 +46,23 @@ class UnitTables:
     previous: Previous | None = None
 
 
-def subtree(registry: Registry, unit: str) -> pd.Index:
-    """The unit, every unit below it, and the departments attached to any of them."""
-    codes = registry.subtree_codes(unit)
-    if not len(codes):
-        raise ValueError(f"单位代码“{unit}”不在名录中 / unit {unit!r} is not in the registry")
+def subtree(registry: Registry, unit: str) -> pd.DataFrame:
+    """The registry rows of the unit, every unit below it, and the departments attached
+    to any of them."""
     u = registry.units
-    deps = u.loc[(u["kind"] == "department").to_numpy() & member(u["parent_code"], codes), "code"]
-    return codes.union(pd.Index(deps))
+    inside = registry.subtree_mask(unit)
+    if not inside.any():
+        raise ValueError(f"单位代码“{unit}”不在名录中 / unit {unit!r} is not in the registry")
+    deps = u[(u["kind"] == "department").to_numpy() & ~inside]
+    attached = member(deps["parent_code"], u.loc[inside, "code"].tolist())
+    return pd.concat([u[inside], deps[attached]])
 
 
-def member(values: pd.Series, codes: pd.Index | list[str]) -> np.ndarray:
+def member(values: pd.Series, codes: list[str]) -> np.ndarray:
     """``values.isin(codes)`` through a Python set: arrow-backed ``str`` columns test
-    membership element by element, thousands of times slower for a city's codes."""
+    membership element by element, far slower for a city's thousands of codes."""
     wanted = set(codes)
-    return np.fromiter((v in wanted for v in values.to_numpy(dtype=object)), bool, len(values))
+    return np.fromiter((v in wanted for v in values.tolist()), bool, len(values))
 
 
 def load_unit_tables(
@@ -68,14 +70,17 @@ def load_unit_tables(
 ) -> UnitTables:
     """The published rows of ``unit``'s subtree for ``period``; refuses an unpublished one.
 
-    Reads only the subtree's rows (bound unit codes on the tables' primary keys), never
-    the whole day: a township's workbook of a province-size day costs what a township's
-    rows cost.
+    Reads only the rows shown — the subtree down to :data:`LEVELS_BELOW` levels, by bound
+    unit codes on the tables' primary keys — never the whole day: a township's workbook of
+    a province-size day costs what a township's rows cost.
     """
     from huizong.publish.warehouse import read_day_range, read_table
 
-    codes = subtree(registry, unit)
-    mine = registry.units[member(registry.units["code"], codes)]
+    mine = subtree(registry, unit)
+    codes = mine["code"].tolist()
+    depth = int(mine.loc[mine["code"] == unit, "level"].iloc[0]) + LEVELS_BELOW
+    is_department = (mine["kind"] == "department").to_numpy()
+    mine = mine[is_department | (mine["level"] <= depth).to_numpy()]
     is_village = ((mine["level"] == 5) & (mine["kind"] != "department")).to_numpy()
     aggregated = mine.loc[~is_village, "code"].tolist()
     if period.type == "day":
@@ -95,11 +100,10 @@ def load_unit_tables(
         )
     end = period.end if period.type == "day" else date.fromisoformat(cons["through"].iloc[0])
     quar = read_day_range(url, "quarantine", period.start, end)
-    level = int(cons.loc[cons["unit_code"] == unit, "level"].iloc[0])
-    if period.type == "day" and level >= VILLAGE_ROWS_FROM_LEVEL:
-        villages = mine.loc[is_village, "code"].tolist()
+    villages = mine.loc[is_village, "code"].tolist()
+    if period.type == "day" and villages:
         report = read_table(url, "report", period.start, catalogue=catalogue, units=villages)
-        cons = pd.concat([cons, village_rows(report, registry, codes, catalogue)])
+        cons = pd.concat([cons, village_rows(report, registry, pd.Index(villages), catalogue)])
     return UnitTables(
         unit=unit,
         period=period,
@@ -133,9 +137,10 @@ def load_previous(url: str, unit: str, period: Period) -> Previous:
     return Previous(label=before.label, values=rows[["indicator", "value", "status"]])
 
 
-#: County and township workbooks carry their villages' own rows (a city's would be
-#: thousands of rows: its counties and townships are what a city prints).
-VILLAGE_ROWS_FROM_LEVEL = 3
+#: A workbook shows the two levels below its unit: a township its villages, a county its
+#: townships and villages (their own report rows), a city its counties and townships, a
+#: province its cities and counties (its thousands of townships are its cities' tables).
+LEVELS_BELOW = 2
 
 
 def village_rows(
