@@ -224,6 +224,8 @@ def test_cli_workbook_carries_the_contacts_and_the_cut_off(demo, tmp_path, monke
     assert f"制表日期：{date.today().year}年" in block
     signed = ws.cell(ws.max_row, 1).value
     assert "单位负责人：张县长" in signed and "联系电话：0317-5551234" in signed
+    notes = {r[0]: r[1] for r in openpyxl.load_workbook(out)["说明"].iter_rows(values_only=True)}
+    assert notes["发布版本 Version 2020-01-28"].startswith("第1版，")  # the version read
     capsys.readouterr()
 
     sources = tmp_path / "sources.toml"

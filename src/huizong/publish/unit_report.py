@@ -44,6 +44,8 @@ class UnitTables:
     completeness: pd.DataFrame
     quarantine: pd.DataFrame
     previous: Previous | None = None
+    #: The published version each day of the period is read from (``publish_version``).
+    versions: list[tuple[str, str]] | None = None
 
 
 def subtree(registry: Registry, unit: str) -> pd.DataFrame:
@@ -111,7 +113,26 @@ def load_unit_tables(
         completeness=comp.reset_index(drop=True),
         quarantine=quar[member(quar["unit_code"], codes)].reset_index(drop=True),
         previous=load_previous(url, unit, period),
+        versions=published_versions(url, period.start, end),
     )
+
+
+def published_versions(url: str, start: date, end: date) -> list[tuple[str, str]]:
+    """(day, "第N版 time trigger run") of the current version of each day ``start``..``end``;
+    a warehouse from before versioned publishing has none."""
+    from huizong.publish.warehouse import read_versions
+
+    out = []
+    for n in range((end - start).days + 1):
+        day = start + timedelta(n)
+        versions = read_versions(url, day)
+        if len(versions):
+            v = versions.iloc[-1]
+            at = pd.Timestamp(v["published_at"]).tz_convert("Asia/Shanghai")
+            run = f"，运行 {v['run_id']}" if pd.notna(v["run_id"]) else ""
+            text = f"第{int(v['version'])}版，{at:%Y-%m-%d %H:%M}发布（{v['trigger']}{run}）"
+            out.append((day.isoformat(), text))
+    return out
 
 
 def _period_table(url: str, table: str, period: Period, units: list[str]) -> pd.DataFrame:
@@ -209,6 +230,8 @@ def write_unit_workbook(
     source = [("报告期 Period", f"{period.label}（{period.start} 至 {period.end}）")]
     if "through" in tables.consolidated.columns:
         source.append(("计算至 Through", str(tables.consolidated["through"].iloc[0])))
+    for day, text in tables.versions or []:
+        source.append((f"发布版本 Version {day}", text))
     return write_workbook(
         path,
         period.end,
