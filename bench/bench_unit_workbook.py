@@ -16,11 +16,11 @@ largest county and that county's largest township, each run is
 
 beside two floors on the same data: ``read whole day`` (the ``consolidated`` and
 ``report`` tables of the day read whole, what the loader did before) and ``raw write``
-(xlsxwriter constant_memory writing the same unit × indicator cells, one sheet, nothing
-else). Reported: median wall and CPU seconds of ``--repeat`` runs, the ratios to the
-floors, and the CPU share (CPU / wall: well below 1 means the shared machine was busy,
-and the CPU seconds are what an idle machine would take). The goal is load + write ≤ 2 s
-for any single workbook.
+(``bench_workbooks.raw_write``: xlsxwriter constant_memory writing the same unit ×
+indicator cells, a sheet per level, nothing else). Reported: median wall and CPU
+seconds of ``--repeat`` runs, the ratios to the floors, and the CPU share (CPU / wall:
+well below 1 means the shared machine was busy, and the CPU seconds are what an idle
+machine would take). The goal is load + write ≤ 2 s for any single workbook.
 """
 
 from __future__ import annotations
@@ -32,10 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import xlsxwriter
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_workbooks import raw_write
 from national_day import DAY, inbox_of, prepare
 
 from huizong.catalogue import load_catalogue
@@ -43,7 +41,7 @@ from huizong.periods import period_of
 from huizong.pipeline import run_day
 from huizong.publish import unit_report
 from huizong.publish.warehouse import read_table
-from huizong.publish.workbook import display_matrix, ordered_indicators
+from huizong.publish.workbook import ordered_indicators
 from huizong.registry import registry_for
 from huizong.settings import Settings
 from huizong.warehouse import exists
@@ -71,23 +69,6 @@ def units_of(registry, root: str) -> list[tuple[str, str]]:
     county = villages["county_code"].value_counts().idxmax()
     town = villages.loc[villages["county_code"] == county, "township_code"].value_counts().idxmax()
     return [("root", root), ("county", str(county)), ("township", str(town))]
-
-
-def raw_write(path: Path, cons, indicators) -> None:
-    """The floor: the same unit × indicator cells, one sheet, no formats."""
-    wide = display_matrix(cons, indicators)
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    ws = wb.add_worksheet("raw")
-    for r, (code, values) in enumerate(
-        zip(wide.index, wide.to_numpy(dtype=object).tolist(), strict=True)
-    ):
-        ws.write_string(r, 0, str(code))
-        for c, v in enumerate(values, start=1):
-            if isinstance(v, float) and not np.isnan(v):
-                ws.write_number(r, c, v)
-            elif isinstance(v, str):
-                ws.write_string(r, c, v)
-    wb.close()
 
 
 def timed(fn, repeat: int) -> tuple[float, float]:

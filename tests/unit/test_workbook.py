@@ -154,6 +154,23 @@ def book(book_path):
     return openpyxl.load_workbook(book_path)
 
 
+def written(path, day_frames, registry, catalogue=CAT, **kwargs):
+    """The synthetic day written to ``path`` and opened again."""
+    cons, comp, quarantine = day_frames
+    return openpyxl.load_workbook(
+        write_workbook(
+            path,
+            DAY,
+            consolidated=cons,
+            completeness=comp,
+            quarantine=quarantine,
+            catalogue=catalogue,
+            registry=registry,
+            **kwargs,
+        )
+    )
+
+
 def code_row(ws) -> int:
     """The (hidden) row of indicator codes: the headers end there, the units begin below."""
     return next(r for r in range(1, 12) if ws.cell(r, 1).value == "code")
@@ -360,17 +377,7 @@ def test_one_unit_of_measure_goes_to_the_header_block(tmp_path, registry, day_fr
 
     people = tuple(i for i in CAT.indicators if i.unit == "人" or not i.is_numeric)
     cat = replace(CAT, indicators=people)
-    cons, comp, quarantine = day_frames
-    path = write_workbook(
-        tmp_path / "people.xlsx",
-        DAY,
-        consolidated=cons[cons["indicator"].isin(cat.codes)],
-        completeness=comp,
-        quarantine=quarantine,
-        catalogue=cat,
-        registry=registry,
-    )
-    ws = level_sheets(openpyxl.load_workbook(path), "县区")[0]
+    ws = level_sheets(written(tmp_path / "people.xlsx", day_frames, registry, cat), "县区")[0]
     row3 = " ".join(str(c.value) for c in ws[3] if c.value)
     assert "计量单位：人" in row3
     labels = [c.value for c in ws[code_row(ws) - 1]][3:]
@@ -384,17 +391,7 @@ def test_signature_block_from_the_contacts_and_lines_to_sign(book, tmp_path, reg
     assert "填表人：王填表" in last and "联系电话：0317-2021888" in last
     assert "报出日期：______年____月____日" in last
     assert ws.cell(ws.max_row - 1, 1).value == LEGEND
-    cons, comp, quarantine = day_frames
-    bare = write_workbook(
-        tmp_path / "bare.xlsx",
-        DAY,
-        consolidated=cons,
-        completeness=comp,
-        quarantine=quarantine,
-        catalogue=CAT,
-        registry=registry,
-    )
-    ws = level_sheets(openpyxl.load_workbook(bare), "乡镇街道")[0]
+    ws = level_sheets(written(tmp_path / "bare.xlsx", day_frames, registry), "乡镇街道")[0]
     last = ws.cell(ws.max_row, 1).value
     assert "单位负责人：__________" in last and "联系电话：__________" in last
     made = " ".join(str(c.value) for c in ws[3] if c.value)
@@ -433,18 +430,9 @@ def test_previous_period_and_change_under_the_totals_row(book, day_frames, regis
 
 
 def test_a_previous_period_not_published_reads_so_and_stays_blank(tmp_path, registry, day_frames):
-    cons, comp, quarantine = day_frames
-    path = write_workbook(
-        tmp_path / "first.xlsx",
-        DAY,
-        consolidated=cons,
-        completeness=comp,
-        quarantine=quarantine,
-        catalogue=CAT,
-        registry=registry,
-        previous=Previous("2026-11-25", pd.DataFrame(columns=["indicator", "value", "status"])),
-    )
-    ws = level_sheets(openpyxl.load_workbook(path), "县区")[0]
+    never = Previous("2026-11-25", pd.DataFrame(columns=["indicator", "value", "status"]))
+    book = written(tmp_path / "first.xlsx", day_frames, registry, previous=never)
+    ws = level_sheets(book, "县区")[0]
     assert _special_row(ws, PREVIOUS_LABEL)[1].value == "上期（2026-11-25 未发布）"
     change = _special_row(ws, CHANGE_LABEL)
     assert all(c.value is None for c in change[3:])
