@@ -171,9 +171,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
         settings.warehouse, args.unit, period, registry, catalogue
     )
     if fmt == "xlsx":
-        path = unit_report.write_unit_workbook(args.output, tables, registry, catalogue)
+        path = unit_report.write_unit_workbook(
+            args.output, tables, registry, catalogue, settings=settings
+        )
     else:
-        context = unit_report.progress_context(tables, registry, catalogue, date.today())
+        context = unit_report.progress_context(
+            tables, registry, catalogue, date.today(), settings=settings
+        )
         text = unit_report.render_progress_text(context)
         path = unit_report.write_progress_report(args.output, text, fmt)
     print(path)

@@ -203,6 +203,8 @@ def publish_day(
 
 
 def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
+    from huizong.periods import period_of
+    from huizong.publish.unit_report import letterhead_for, load_previous
     from huizong.publish.workbook import write_workbook
 
     catalogue = load_catalogue(settings.form)
@@ -217,6 +219,8 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
         quarantine=_read(settings, day, frames.QUARANTINE),
         catalogue=catalogue,
         registry=registry,
+        letterhead=letterhead_for(registry.root, day, registry, settings),
+        previous=load_previous(settings.warehouse, registry.root, period_of(day, "day")),
     )
     return {"day": day.isoformat(), "workbook": str(path)}
 

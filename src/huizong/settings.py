@@ -63,6 +63,9 @@ class Settings:
     week_start: str | None = None
     #: Wording template of the units' progress report (``huizong.publish.unit_report``).
     report_template: Path | None = None
+    #: Per-unit contacts for the 综合表's signature block (``huizong.publish.contacts``);
+    #: None = ``home/contacts.toml`` or ``home/contacts.csv`` when one exists.
+    contacts_file: Path | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -113,6 +116,14 @@ class Settings:
         return self.sources_file or (self.home / "sources.toml")
 
     @property
+    def contacts(self) -> Path | None:
+        """The deployment's contacts file, if it has one."""
+        if self.contacts_file is not None:
+            return self.contacts_file
+        found = [self.home / f"contacts.{ext}" for ext in ("toml", "csv")]
+        return next((p for p in found if p.is_file()), None)
+
+    @property
     def loaded_registry(self) -> Path:
         """Where ``huizong registry load`` puts the registry it built."""
         return self.home / "registry" / "org_units.parquet"
@@ -140,6 +151,7 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "HUIZONG_SOURCES": ("sources_file", Path),
     "HUIZONG_WEEK_START": ("week_start", str),
     "HUIZONG_REPORT_TEMPLATE": ("report_template", Path),
+    "HUIZONG_CONTACTS": ("contacts_file", Path),
 }
 
 
