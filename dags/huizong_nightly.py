@@ -123,6 +123,11 @@ def huizong_nightly() -> None:
         return _step("ingest_day", day, allow_empty=bool(context["params"].get("allow_empty")))
 
     @task
+    def route_late(day: str, _ingested: dict[str, Any]) -> dict[str, Any]:
+        """Files for earlier days (within the late window) go to the days they report."""
+        return _step("route_late_day", day)
+
+    @task
     def validate(day: str, _ingested: dict[str, Any]) -> dict[str, Any]:
         return _step("validate_day", day)
 
@@ -154,7 +159,7 @@ def huizong_nightly() -> None:
 
         run = context["dag_run"]
         trigger = publish_trigger(context["params"].get("trigger"), run.run_type)
-        return _step("publish_day", day, trigger=trigger, run_id=run.run_id)
+        return _step("publish_day", day, trigger=trigger, run_id=run.run_id, in_task=True)
 
     @task
     def workbook(day: str, _rolled: dict[str, Any]) -> dict[str, Any]:
@@ -164,14 +169,24 @@ def huizong_nightly() -> None:
     def periods(day: str, _published: dict[str, Any]) -> dict[str, Any]:
         return _step("periods_day", day)
 
+    @task
+    def republish_late(day: str, _periods: dict[str, Any]) -> dict[str, Any]:
+        """Each earlier day that got late files tonight, re-published (not under this
+        day's lock: each re-run takes its own day's)."""
+        from datetime import date
+
+        from huizong.pipeline import republish_late_days
+
+        return republish_late_days(date.fromisoformat(day), _settings())
+
     day = reporting_day()
-    validated = validate(day, ingest(day, pull_sources(day)))
+    validated = validate(day, route_late(day, ingest(day, pull_sources(day))))
     data_docs(day, validated)  # beside the roll-up: totals never wait for the docs
     mail_receipts(day, validated)  # beside too: a mail server never holds up the totals
     rolled = roll_up(day, validated)
     published = publish(day, rolled)
     workbook(day, published)
-    periods(day, published)
+    republish_late(day, periods(day, published))
 
 
 huizong_nightly()

@@ -96,6 +96,46 @@ def ingest_day(
     }
 
 
+LATE_ROUTES = "late_routes.json"  # in the run directory: the earlier days this day fed
+
+
+def route_late_day(day: date, settings: Settings) -> dict[str, Any]:
+    """Move files for earlier days (within the late window) to the days they report.
+
+    Runs between ingest and validation: their rows are accounted here as superseded
+    (“迟报，已转入该日汇总”), and :func:`republish_late_days` re-publishes those days.
+    """
+    import json
+
+    from huizong.ingest.late import deliver, late_routes, mark_routed
+
+    received = _read(settings, day, frames.RECEIVED)
+    ledger = _read(settings, day, frames.LEDGER)
+    routes = late_routes(received, ledger, day, settings.late_window_days)
+    for route in routes:
+        deliver(route, settings.store_dir, settings.inbox_for(route.day), settings.inbox_for(day))
+    received, ledger = mark_routed(received, ledger, routes)
+    _write(settings, day, frames.RECEIVED, received)
+    _write(settings, day, frames.LEDGER, ledger)
+    days = sorted({r.day.isoformat() for r in routes})
+    (settings.run_dir(day) / LATE_ROUTES).write_text(json.dumps(days), encoding="utf-8")
+    return {"day": day.isoformat(), "late_files": len(routes), "late_days": days}
+
+
+def republish_late_days(day: date, settings: Settings) -> dict[str, Any]:
+    """Re-run each earlier day that received late files tonight, oldest first; each is a
+    new version only where its tables changed (the other days are not touched)."""
+    import json
+
+    path = settings.run_dir(day) / LATE_ROUTES
+    days = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    out = {}
+    for earlier in days:
+        summary = run_day(date.fromisoformat(earlier), settings, trigger="late")
+        out[earlier] = summary["publish"]["version"]
+    return {"day": day.isoformat(), "republished": out}
+
+
 def validate_day(day: date, settings: Settings) -> dict[str, Any]:
     """Validate, honour the stewards' waivers and kept rows, then add the quality warnings.
 
@@ -176,9 +216,14 @@ def day_tables(day: date, settings: Settings) -> DayTables:
 
 
 def publish_day(
-    day: date, settings: Settings, trigger: str = "manual", run_id: str | None = None
+    day: date,
+    settings: Settings,
+    trigger: str = "manual",
+    run_id: str | None = None,
+    in_task: bool = False,
 ) -> dict[str, Any]:
-    """Publish the day as a new version (none when its tables did not change)."""
+    """Publish the day as a new version (none when its tables did not change); a version
+    that changes a signed-off unit is a restatement, and its stewards are told."""
     from huizong.publish.versions import Provenance
     from huizong.publish.warehouse import publish_tables
 
@@ -193,12 +238,19 @@ def publish_day(
         backoff=settings.publish_backoff,
         provenance=Provenance(trigger=trigger, run_id=run_id),
     )
+    told: list[str] = []
+    if outcome.restated:
+        from huizong.review.signoff import notify_restated
+
+        told = notify_restated(day, outcome.version, outcome.restated, settings, in_task=in_task)
     return {
         "day": day.isoformat(),
         "warehouse": _redact(settings.warehouse),
         "rows": outcome.rows,
         "version": outcome.version,
         "unchanged": outcome.unchanged,
+        "restated": outcome.restated,
+        "restatement_notified": told,
     }
 
 
@@ -228,14 +280,15 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
 def periods_day(day: date, settings: Settings) -> dict[str, Any]:
     """Bring the week, 旬 and month containing ``day`` up to date from the published days."""
     from huizong.periods import consolidate_period, periods_containing, week_start_from_env
-    from huizong.publish.warehouse import publish_period, read_day_range
+    from huizong.publish.warehouse import last_published_day, publish_period, read_day_range
 
     catalogue = load_catalogue(settings.form)
     registry = registry_for(settings)
     out: dict[str, Any] = {"day": day.isoformat()}
+    url = settings.warehouse
     for period in periods_containing(day, week_start=week_start_from_env()):
-        through = min(day, period.end)
-        url = settings.warehouse
+        # a late day re-published must not cut its week back to itself
+        through = max(day, last_published_day(url, period.start, period.end) or day)
         tables = consolidate_period(
             period,
             read_day_range(url, "report", period.start, through, catalogue=catalogue),
@@ -277,6 +330,7 @@ def run_day(
         _clear_step_files(settings, day)
         summary = {
             "ingest": ingest_day(day, settings, inbox, allow_empty),
+            "late": route_late_day(day, settings),
             "validate": validate_day(day, settings),
             "rollup": rollup_day(day, settings),
             "publish": publish_day(day, settings, trigger=trigger),
@@ -284,7 +338,9 @@ def run_day(
             "periods": periods_day(day, settings),
         }
         summary["data_docs"] = data_docs_day(day, settings)  # last: the tables come first
-        return summary
+    if trigger != "late":  # a late day's own late files wait for its next night
+        summary["republished"] = republish_late_days(day, settings)
+    return summary
 
 
 _TMP_SUFFIX = ".tmp"
@@ -315,7 +371,9 @@ __all__ = [
     "periods_day",
     "publish_day",
     "registry_for",
+    "republish_late_days",
     "rollup_day",
+    "route_late_day",
     "run_day",
     "save_registry",
     "validate_day",

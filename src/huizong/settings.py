@@ -51,6 +51,9 @@ class Settings:
     max_members: int | None = None
     #: Oldest reporting day accepted, in days (``huizong.validate.rows``); None = 7.
     max_period_age_days: int | None = None
+    #: A file for an earlier day arriving within this many days goes to that day, which is
+    #: re-published (``huizong.ingest.late``); older ones are quarantined as too old.
+    late_window_days: int = 30
     #: Publication retries after a lost connection and the first delay (seconds).
     publish_retries: int | None = None
     publish_backoff: float | None = None
@@ -144,6 +147,7 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "HUIZONG_MAX_COMPRESSION_RATIO": ("max_ratio", float),
     "HUIZONG_MAX_ZIP_MEMBERS": ("max_members", int),
     "HUIZONG_MAX_PERIOD_AGE_DAYS": ("max_period_age_days", int),
+    "HUIZONG_LATE_WINDOW_DAYS": ("late_window_days", int),
     "HUIZONG_PUBLISH_RETRIES": ("publish_retries", int),
     "HUIZONG_PUBLISH_BACKOFF": ("publish_backoff", float),
     "HUIZONG_SQL_DIR": ("sql_dir", Path),

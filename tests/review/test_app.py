@@ -255,6 +255,8 @@ B_CASES: dict[Route, str] = {
     ("POST", "/upload/{period}"): "deny",  # unit_code of county B: 403, nothing kept
     ("GET", "/downloads/"): "filter",  # lists only the reader's own units
     ("GET", "/downloads/{unit_code}/{period}/{fmt}"): "deny",  # county B's workbook: 403
+    ("GET", "/runs/{period}/versions"): "filter",  # day's versions; only own sign-offs
+    ("POST", "/runs/{period}/signoff"): "deny",  # unit_code of county B: 403, nothing kept
 }
 
 
