@@ -1025,6 +1025,26 @@ def read_changes(url: str, day: date, version: int, table: str = "consolidated")
     return frame.sort_values(["unit_code", *versions.VERSIONED[table][1:]]).reset_index(drop=True)
 
 
+def read_changes_since(
+    url: str, day: date, since: int, table: str = "consolidated"
+) -> pd.DataFrame:
+    """The change rows of every version of ``day`` after ``since`` (oldest version first):
+    what changed since an agency downloaded version ``since``."""
+    if table not in versions.VERSIONED:
+        raise ValueError(f"no history for {table!r}; one of {tuple(versions.VERSIONED)}")
+    frame = _query(
+        url,
+        "versions/select_changes_since.sql",
+        {"period": day, "since": since},
+        table=_q(f"{table}_change"),
+    )
+    if frame.empty:
+        return frame
+    frame["period"] = _read_typed(frame["period"], "date")
+    key = ["unit_code", *versions.VERSIONED[table][1:]]
+    return frame.sort_values(["version", *key]).reset_index(drop=True)
+
+
 def last_published_day(url: str, start: date, end: date) -> date | None:
     """The latest day between ``start`` and ``end`` with published rows (None: none)."""
     stmt = text(load_sql("periods/select_last_published_day.sql")).bindparams(

@@ -39,7 +39,17 @@ from huizong.review.airflow_api import Airflow, AirflowError, HttpAirflow
 from huizong.review.deps import Backend, view, wants_json
 from huizong.review.html import e, page
 from huizong.review.routes import actions as action_routes
-from huizong.review.routes import audit, downloads, rerun, runs, signoff, static, totals, upload
+from huizong.review.routes import (
+    audit,
+    changes,
+    downloads,
+    rerun,
+    runs,
+    signoff,
+    static,
+    totals,
+    upload,
+)
 from huizong.review.scopes import ScopeError
 from huizong.settings import Settings
 
@@ -66,6 +76,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     static.router,
     downloads.router,
     signoff.router,
+    changes.router,
 )
 
 

@@ -58,6 +58,11 @@ class Backend:
             return self._engine
 
     @property
+    def warehouse_url(self) -> str:
+        """The URL of the engine the app reads (for readers that open their own)."""
+        return warehouse.url_of(self.engine.url)
+
+    @property
     def catalogue(self) -> Catalogue:
         return load_catalogue(self.settings.form)
 

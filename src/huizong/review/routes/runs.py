@@ -94,6 +94,8 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
         )
         + f' <a href="{e(v.url(base))}/audit">审核记录 Audit trail</a>'
         f' <a href="{e(v.url(base))}/totals" id="totals-link">汇总 Totals</a>'
+        f' <a href="{e(v.url(base))}/versions" id="versions-link">版本与确认 Versions</a>'
+        f' <a href="{e(v.url(base))}/changes" id="changes-link">更正说明 Changes</a>'
     )
     missing = queries.missing_reporters(eng, p, steward.scopes)
     names = store.unit_names(eng, [*missing["township_code"], *missing["parent_code"]])
