@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from huizong import frames
 from huizong.catalogue import Catalogue, load_catalogue
+from huizong.publish.warehouse import schema_statements
 from huizong.review import store
 from huizong.settings import Settings
 from huizong.sqlfiles import sql_dir
@@ -320,6 +321,9 @@ def build_warehouse(tmp_path: Path, warehouse_url: str) -> Warehouse:
             sql = (sql_dir() / "schema" / name).read_text(encoding="utf-8")
             conn.execute(sa.text(sql.strip().rstrip(";")))
     catalogue = load_catalogue("epidemic_daily")
+    report_ddl = next(s for s in schema_statements(catalogue) if "TABLE IF NOT EXISTS report " in s)
+    with engine.begin() as conn:
+        conn.execute(sa.text(report_ddl.strip().rstrip(";")))  # empty: no accepted rows
     a_err = _submission(
         settings, catalogue, VILLAGE_A, "大化社区居民委员会", {"persons_screened": "250000"}
     )

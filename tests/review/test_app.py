@@ -191,6 +191,7 @@ def _fill(path: str, row: Row) -> str:
         .replace("{path:path}", "index.html")
         .replace("{run_id}", "manual__review_test")
         .replace("{fmt}", "xlsx")
+        .replace("{indicator}", "persons_screened")
     )
 
 
@@ -258,6 +259,7 @@ B_CASES: dict[Route, str] = {
     ("GET", "/runs/{period}/versions"): "filter",  # day's versions; only own sign-offs
     ("POST", "/runs/{period}/signoff"): "deny",  # unit_code of county B: 403, nothing kept
     ("GET", "/runs/{period}/changes"): "filter",  # only own units' changes (B's planted)
+    ("GET", "/trace/{unit_code}/{indicator}/{period}"): "deny",  # B's village: 403
 }
 
 

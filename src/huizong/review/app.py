@@ -48,6 +48,7 @@ from huizong.review.routes import (
     signoff,
     static,
     totals,
+    trace,
     upload,
 )
 from huizong.review.scopes import ScopeError
@@ -77,6 +78,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     downloads.router,
     signoff.router,
     changes.router,
+    trace.router,
 )
 
 
