@@ -279,14 +279,14 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
 
 def periods_day(day: date, settings: Settings) -> dict[str, Any]:
     """Bring the week, 旬 and month containing ``day`` up to date from the published days."""
-    from huizong.periods import consolidate_period, periods_containing, week_start_from_env
+    from huizong.periods import consolidate_period, periods_containing, week_start_of
     from huizong.publish.warehouse import last_published_day, publish_period, read_day_range
 
     catalogue = load_catalogue(settings.form)
     registry = registry_for(settings)
     out: dict[str, Any] = {"day": day.isoformat()}
     url = settings.warehouse
-    for period in periods_containing(day, week_start=week_start_from_env()):
+    for period in periods_containing(day, week_start=week_start_of(settings)):
         # a late day re-published must not cut its week back to itself
         through = max(day, last_published_day(url, period.start, period.end) or day)
         tables = consolidate_period(
