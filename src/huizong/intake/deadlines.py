@@ -12,7 +12,6 @@ that level minus those units, so it can be checked by a set difference.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -91,6 +90,7 @@ def chase_day(
 ) -> dict[str, Any]:
     """Read what arrived so far (the same ingest as the night), list the missing units,
     keep the list for the review page, notify each steward of their part."""
+    from huizong import handover
     from huizong.catalogue import load_catalogue
     from huizong.ingest import ingest_inbox
     from huizong.registry.loaded import registry_for
@@ -100,22 +100,18 @@ def chase_day(
         settings.inbox_for(day), day, load_catalogue(settings.form), registry, settings
     )
     chase = missing_at(day, level, received, registry, config)
-    path = settings.run_dir(day) / f"missing_at_{level}_deadline.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        json.dumps(
-            {
-                "day": day.isoformat(),
-                "level": level,
-                "deadline": chase.deadline.isoformat(),
-                "missing": chase.missing.astype(object)
-                .where(chase.missing.notna(), None)
-                .to_dict("records"),
-            },
-            ensure_ascii=False,
-            indent=1,
-        ),
-        encoding="utf-8",
+    path = handover.write_json(
+        settings,
+        day,
+        f"missing_at_{level}_deadline.json",
+        {
+            "day": day.isoformat(),
+            "level": level,
+            "deadline": chase.deadline.isoformat(),
+            "missing": chase.missing.astype(object)
+            .where(chase.missing.notna(), None)
+            .to_dict("records"),
+        },
     )
     sent = []
     if notifier is not None:

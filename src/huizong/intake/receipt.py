@@ -93,14 +93,13 @@ def receipt_text(
 
 def mail_receipts(day: date, settings: Settings, notifier: Notifier) -> dict[str, Any]:
     """After validation: one receipt per mail sender for the files they sent that day."""
-    from huizong import frames
+    from huizong import frames, handover
     from huizong.intake.config import load_sources
     from huizong.intake.deadlines import deadline_of
 
     config = load_sources(settings.sources)
-    run = settings.run_dir(day)
-    ledger = pd.read_parquet(run / frames.ACCOUNTED_LEDGER)
-    quarantine = pd.read_parquet(run / frames.QUARANTINE)
+    ledger = handover.read_frame(settings, day, frames.ACCOUNTED_LEDGER)
+    quarantine = handover.read_frame(settings, day, frames.QUARANTINE)
     if "channel" not in ledger.columns:
         return {"sent": []}
     mailed = ledger[(ledger["channel"] == "mail") & (ledger["sender"].fillna("") != "")]

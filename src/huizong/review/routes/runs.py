@@ -4,6 +4,7 @@ issues, and the day's Great Expectations Data Docs."""
 from __future__ import annotations
 
 import mimetypes
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
@@ -71,7 +72,7 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
     warnings = queries.issues(eng, p, steward.scopes, "warning")
     files = queries.ledger(eng, p, steward.scopes)
     base = f"/runs/{p}"
-    docs = backend.settings.home / "data_docs" / p
+    docs = backend.settings.data_docs_dir(date.fromisoformat(p))
     parts = []
     if docs.is_dir() and queries.period_in_scope(eng, p, steward.scopes):
         parts.append(f'<p><a href="{e(v.url(base))}/data-docs/">数据文档 Data Docs</a></p>')
@@ -184,7 +185,7 @@ def data_docs(p: DayDep, path: str, steward: StewardDep, backend: BackendDep) ->
     """The day's Data Docs, only to a steward whose scope covers every unit of the day."""
     if not queries.period_in_scope(backend.engine, p, steward.scopes):
         raise ScopeError("Data Docs cover units outside your assignment")
-    base = (backend.settings.home / "data_docs" / p).resolve()
+    base = backend.settings.data_docs_dir(date.fromisoformat(p)).resolve()
     target = (base / (path or "index.html")).resolve()
     if target.is_dir():
         target = target / "index.html"
