@@ -272,6 +272,7 @@ def deployment(
             env.pop(name, None)
         (tmp / "control").mkdir()
         dep = Deployment(tmp, env, metadata_url, warehouse_url, shared, logs)
+        passed = False
         try:
             dep.cli("db", "migrate", timeout=600)
             dep.cli("dags", "reserialize", timeout=300)
@@ -303,10 +304,11 @@ def deployment(
                 log = logs / f"{host}.log"
                 dep.wait(f"{host} ready", lambda log=log: " ready." in log.read_text(), 180)
             yield dep
+            passed = request.session.testsfailed == failed_before
         finally:
             for proc in [*reversed(list(dep.procs.values())), *dep.killed]:
                 _stop(proc)
-            if request.session.testsfailed > failed_before:
+            if not passed:  # a failed start or test: keep the logs for a person to read
                 _keep_logs(dep)
 
 
