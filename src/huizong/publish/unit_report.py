@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from huizong.catalogue import Catalogue
-from huizong.periods import Period, period_of
+from huizong.periods import PERIOD_NAMES_ZH, Period, period_of
 from huizong.publish.contacts import load_contacts
 from huizong.publish.workbook import Letterhead, Previous, zh_date
 from huizong.registry import Registry
@@ -241,6 +241,7 @@ def write_unit_workbook(
         catalogue=catalogue,
         registry=Registry(units=registry.units, root=tables.unit),
         period_title=period.title_zh(),
+        report_name=PERIOD_NAMES_ZH[period.type],
         source=source,
         letterhead=letterhead_for(tables.unit, _through(tables), registry, settings),
         previous=tables.previous,
@@ -335,6 +336,7 @@ def progress_context(
     expected = int(comp["expected_units"].iloc[0]) if len(comp) else 0
     reported = int(comp["reported_units"].iloc[0]) if len(comp) else 0
     rate = comp["reporting_rate"].iloc[0] if len(comp) else None
+    days = _period_days(comp) if tables.period.type != "day" else None
     parent = registry.units.set_index("code")["parent_code"].get(unit)
     return {
         "unit_code": unit,
@@ -346,11 +348,27 @@ def progress_context(
         "expected": expected,
         "reported": reported,
         "rate": NOT_REPORTED if rate is None or pd.isna(rate) else f"{float(rate):.1%}",
+        "report_name": PERIOD_NAMES_ZH[tables.period.type],
+        "period_days": days,
         "sections": sections,
         "figures": {f["code"]: f["text"] for s in sections for f in s["figures"]},
         "problems": text_of["problems"],
         "suggestions": text_of["suggestions"],
         "made_on": zh_date(made_on),
+    }
+
+
+def _period_days(comp: pd.DataFrame) -> dict[str, object] | None:
+    """A period's reporter-days: how many of its days were published and the share of
+    reporter-days received (a week with one day published must not read as complete)."""
+    if comp.empty or "reporter_days_rate" not in comp.columns:
+        return None
+    row = comp.iloc[0]
+    rate = row["reporter_days_rate"]
+    return {
+        "days": int(row["days"]),
+        "published": int(row["days_published"]),
+        "rate": NOT_REPORTED if pd.isna(rate) else f"{float(rate):.1%}",
     }
 
 
