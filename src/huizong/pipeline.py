@@ -1,20 +1,20 @@
 """The nightly roll-up as five steps: ingest → validate → roll up → publish → workbook.
 
-Each step reads the previous step's files from the run directory and writes its own, so
+Each step reads the previous step's files from the hand-over (:mod:`huizong.handover`:
+a folder or an object store every worker reaches) and writes its own, so
 that the Airflow DAG, ``huizong run`` and the tests call exactly the same functions and a
 retried step simply redoes its own work. Each returns a small JSON-able summary.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from huizong import frames, warehouse
+from huizong import frames, handover, warehouse
 from huizong.catalogue import Catalogue, load_catalogue
 from huizong.registry import registry_for, save_registry
 from huizong.settings import Settings
@@ -24,27 +24,12 @@ if TYPE_CHECKING:
 
 
 def _read(settings: Settings, day: date, name: str) -> pd.DataFrame:
-    path = settings.run_dir(day) / name
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run the earlier steps for {day} first")
-    return pd.read_parquet(path)
+    return handover.read_frame(settings, day, name)
 
 
-def _write(settings: Settings, day: date, name: str, frame: pd.DataFrame) -> Path:
-    """Write atomically (temp file + fsync + rename) so a killed step never leaves half a
-    file; the temp name is per process, so two writers can never mix their bytes."""
-    run_dir = settings.run_dir(day)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir / name
-    tmp = run_dir / f"{name}.{os.getpid()}{_TMP_SUFFIX}"
-    try:
-        frame.to_parquet(tmp, index=False)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+def _write(settings: Settings, day: date, name: str, frame: pd.DataFrame) -> str:
+    """Atomically, through the hand-over every worker reaches (``huizong.handover``)."""
+    return handover.write_frame(settings, day, name, frame)
 
 
 class EmptyInbox(ValueError):
@@ -105,30 +90,34 @@ def route_late_day(day: date, settings: Settings) -> dict[str, Any]:
     Runs between ingest and validation: their rows are accounted here as superseded
     (“迟报，已转入该日汇总”), and :func:`republish_late_days` re-publishes those days.
     """
-    import json
-
+    from huizong import handover
     from huizong.ingest.late import deliver, late_routes, mark_routed
 
     received = _read(settings, day, frames.RECEIVED)
     ledger = _read(settings, day, frames.LEDGER)
     routes = late_routes(received, ledger, day, settings.late_window_days)
     for route in routes:
-        deliver(route, settings.store_dir, settings.inbox_for(route.day), settings.inbox_for(day))
+        stored = handover.fetch_stored(settings, route.file_id)
+        if stored is None:  # ingest keeps every file it read: a missing one is a fault
+            raise FileNotFoundError(f"received file {route.file_id} is not in the store")
+        deliver(route, stored, settings.inbox_for(route.day), settings.inbox_for(day))
     received, ledger = mark_routed(received, ledger, routes)
     _write(settings, day, frames.RECEIVED, received)
     _write(settings, day, frames.LEDGER, ledger)
     days = sorted({r.day.isoformat() for r in routes})
-    (settings.run_dir(day) / LATE_ROUTES).write_text(json.dumps(days), encoding="utf-8")
+    handover.write_json(settings, day, LATE_ROUTES, days)
     return {"day": day.isoformat(), "late_files": len(routes), "late_days": days}
 
 
 def republish_late_days(day: date, settings: Settings) -> dict[str, Any]:
     """Re-run each earlier day that received late files tonight, oldest first; each is a
     new version only where its tables changed (the other days are not touched)."""
-    import json
+    from huizong import handover
 
-    path = settings.run_dir(day) / LATE_ROUTES
-    days = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    try:
+        days = handover.read_json(settings, day, LATE_ROUTES)
+    except FileNotFoundError:  # the day ran before late routing existed
+        days = []
     out = {}
     for earlier in days:
         summary = run_day(date.fromisoformat(earlier), settings, trigger="late")
@@ -274,19 +263,23 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
         letterhead=letterhead_for(registry.root, day, registry, settings),
         previous=load_previous(settings.warehouse, registry.root, period_of(day, "day")),
     )
-    return {"day": day.isoformat(), "workbook": str(path)}
+    return {
+        "day": day.isoformat(),
+        "workbook": str(path),
+        "handover": handover.keep_output(settings, day, Path(path)),
+    }
 
 
 def periods_day(day: date, settings: Settings) -> dict[str, Any]:
     """Bring the week, 旬 and month containing ``day`` up to date from the published days."""
-    from huizong.periods import consolidate_period, periods_containing, week_start_from_env
+    from huizong.periods import consolidate_period, periods_containing, week_start_of
     from huizong.publish.warehouse import last_published_day, publish_period, read_day_range
 
     catalogue = load_catalogue(settings.form)
     registry = registry_for(settings)
     out: dict[str, Any] = {"day": day.isoformat()}
     url = settings.warehouse
-    for period in periods_containing(day, week_start=week_start_from_env()):
+    for period in periods_containing(day, week_start=week_start_of(settings)):
         # a late day re-published must not cut its week back to itself
         through = max(day, last_published_day(url, period.start, period.end) or day)
         tables = consolidate_period(
@@ -327,7 +320,7 @@ def run_day(
 
     check_inbox(day, inbox or settings.inbox_for(day), allow_empty)
     with day_lock(settings, day):
-        _clear_step_files(settings, day)
+        handover.clear_step_files(settings, day)
         summary = {
             "ingest": ingest_day(day, settings, inbox, allow_empty),
             "late": route_late_day(day, settings),
@@ -341,19 +334,6 @@ def run_day(
     if trigger != "late":  # a late day's own late files wait for its next night
         summary["republished"] = republish_late_days(day, settings)
     return summary
-
-
-_TMP_SUFFIX = ".tmp"
-
-
-def _clear_step_files(settings: Settings, day: date) -> None:
-    """Remove the step outputs (and temp files of killed writers) of an earlier run."""
-    run_dir = settings.run_dir(day)
-    if not run_dir.is_dir():
-        return
-    for path in run_dir.iterdir():
-        if path.is_file() and (path.suffix == ".parquet" or path.name.endswith(_TMP_SUFFIX)):
-            path.unlink(missing_ok=True)
 
 
 def _redact(url: str) -> str:

@@ -140,6 +140,24 @@ def test_a_week_of_one_published_day_equals_that_day(demo):
     assert comp["reporter_days_received"] == comp["reported_units"]  # only the 28th published
 
 
+def test_a_week_says_it_is_a_week_and_how_many_of_its_days_are_in(demo, tmp_path):
+    """Trial defect: a 周报 was titled 日报表 and showed the day's rate as the week's."""
+    week, registry = _tables(demo, COUNTY, "2020-W05")
+    path = unit_report.write_unit_workbook(tmp_path / "w.xlsx", week, registry, CAT)
+    book = openpyxl.load_workbook(path)
+    assert "周报" in str(book.properties.title) and "日报" not in str(book.properties.title)
+    comp = week.completeness.set_index("unit_code").loc[COUNTY]
+    text = unit_report.render_progress_text(unit_report.progress_context(week, registry, CAT, DAY))
+    rate = f"{comp['reporter_days_received'] / comp['reporter_days_expected']:.1%}"
+    assert f"本周共{comp['days']}天，已汇总{comp['days_published']}天" in text
+    assert f"按单位·日计报送率{rate}" in text
+    day, _ = _tables(demo, COUNTY)
+    day_text = unit_report.render_progress_text(
+        unit_report.progress_context(day, registry, CAT, DAY)
+    )
+    assert "按单位·日计" not in day_text  # a day has no reporter-days sentence
+
+
 def test_progress_report_figures_equal_the_warehouse(demo, township, tmp_path):
     tables, registry = _tables(demo, township)
     context = unit_report.progress_context(tables, registry, CAT, DAY)

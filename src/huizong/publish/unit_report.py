@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from huizong.catalogue import Catalogue
-from huizong.periods import Period, period_of
+from huizong.periods import PERIOD_NAMES_ZH, Period, period_of
 from huizong.publish.contacts import load_contacts
 from huizong.publish.workbook import Letterhead, Previous, zh_date
 from huizong.registry import Registry
@@ -276,6 +276,7 @@ def write_unit_workbook(
         catalogue=catalogue,
         registry=Registry(units=registry.units, root=tables.unit),
         period_title=period.title_zh(),
+        report_name=PERIOD_NAMES_ZH[period.type],
         source=source,
         letterhead=letterhead_for(tables.unit, _through(tables), registry, settings),
         previous=tables.previous,
@@ -372,6 +373,7 @@ def progress_context(
     expected = int(comp["expected_units"].iloc[0]) if len(comp) else 0
     reported = int(comp["reported_units"].iloc[0]) if len(comp) else 0
     rate = comp["reporting_rate"].iloc[0] if len(comp) else None
+    days = _period_days(comp) if tables.period.type != "day" else None
     parent = registry.units.set_index("code")["parent_code"].get(unit)
     return {
         "unit_code": unit,
@@ -383,11 +385,27 @@ def progress_context(
         "expected": expected,
         "reported": reported,
         "rate": NOT_REPORTED if rate is None or pd.isna(rate) else f"{float(rate):.1%}",
+        "report_name": PERIOD_NAMES_ZH[tables.period.type],
+        "period_days": days,
         "sections": sections,
         "figures": {f["code"]: f["text"] for s in sections for f in s["figures"]},
         "problems": text_of["problems"],
         "suggestions": text_of["suggestions"],
         "made_on": zh_date(made_on),
+    }
+
+
+def _period_days(comp: pd.DataFrame) -> dict[str, object] | None:
+    """A period's reporter-days: how many of its days were published and the share of
+    reporter-days received (a week with one day published must not read as complete)."""
+    if comp.empty or "reporter_days_rate" not in comp.columns:
+        return None
+    row = comp.iloc[0]
+    rate = row["reporter_days_rate"]
+    return {
+        "days": int(row["days"]),
+        "published": int(row["days_published"]),
+        "rate": NOT_REPORTED if pd.isna(rate) else f"{float(rate):.1%}",
     }
 
 
@@ -407,10 +425,11 @@ def _chinese_ordinal(n: int) -> str:
 
 
 def render_progress_text(context: dict[str, Any], template: Path | None = None) -> str:
-    """The wording template (``HUIZONG_REPORT_TEMPLATE`` or the shipped one) filled in."""
+    """The wording template (``Settings.report_template``, i.e. ``HUIZONG_REPORT_TEMPLATE``,
+    which callers pass; else the shipped one) filled in."""
     import jinja2
 
-    path = template or Path(os.environ.get("HUIZONG_REPORT_TEMPLATE") or TEMPLATE)
+    path = template or TEMPLATE
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(path.parent)),
         undefined=jinja2.StrictUndefined,  # a misspelt variable fails, never prints blank

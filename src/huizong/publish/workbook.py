@@ -597,6 +597,7 @@ def write_workbook(
     catalogue: Catalogue,
     registry: Registry,
     period_title: str | None = None,
+    report_name: str = "日报",
     source: list[tuple[str, str]] | None = None,
     letterhead: Letterhead | None = None,
     previous: Previous | None = None,
@@ -608,7 +609,8 @@ def write_workbook(
     ``corrections`` (change report rows, :mod:`huizong.publish.change_report`) add a
     更正说明 sheet: what changed since version ``since_version``, old → new and why.
 
-    ``period_title`` names a week/旬/month in the title (default: the day); ``source``
+    ``period_title`` names a week/旬/month in the title (default: the day) and
+    ``report_name`` (周报, 旬报, 月报) replaces the form's 日报 in it; ``source``
     lines (published version, run) go to the 说明 sheet; ``letterhead`` fills the header
     and signature blocks (default: the root, the day's end, today, lines to sign);
     ``previous`` adds the previous period's figures and 较上期增减 under each totals row.
@@ -620,7 +622,8 @@ def write_workbook(
     names = registry.names()
     root = registry.root
     root_name = str(names.get(root, root))
-    title = f"{root_name}{catalogue.title_zh}（{period_title or day.isoformat()}）"
+    form_title = catalogue.title_zh.replace("日报", report_name)
+    title = f"{root_name}{form_title}（{period_title or day.isoformat()}）"
     head = letterhead or default_letterhead(root_name, day)
     footer = head.compiled_by
 

@@ -77,7 +77,7 @@ class RowRef:
 
 def _scopes(engine: Engine, username: str) -> tuple[str, ...]:
     if not username:
-        raise ScopeError("no user")
+        raise ScopeError("没有用户 / no user")
     return store.scopes_for(engine, username)
 
 

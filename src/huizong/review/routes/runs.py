@@ -4,6 +4,7 @@ issues, and the day's Great Expectations Data Docs."""
 from __future__ import annotations
 
 import mimetypes
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
@@ -75,7 +76,7 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
     warnings = queries.issues(eng, p, steward.scopes, "warning")
     files = queries.ledger(eng, p, steward.scopes)
     base = f"/runs/{p}"
-    docs = backend.settings.home / "data_docs" / p
+    docs = backend.settings.data_docs_dir(date.fromisoformat(p))
     parts = []
     if docs.is_dir() and steward.scopes:
         whole = queries.period_in_scope(eng, p, steward.scopes)
@@ -104,6 +105,7 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
         completeness_section(queries.completeness(eng, p, steward.scopes), missing, names),
     )
     parts.insert(1, deadline_section(*lists_in_scope(eng.url, p, steward.scopes)))
+    parts.insert(0, _day_nav(p, v))
     dups = queries.duplicates(eng, p, steward.scopes)
     originals = [shown_original(backend.settings, backend.catalogue, r) for _, r in dups.iterrows()]
     parts.append(duplicates_section(dups, originals, backend.catalogue, base, v))
@@ -154,11 +156,24 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
                 "rows_received": "收到 Received",
                 "rows_accepted": "接受 Accepted",
                 "rows_quarantined": "隔离 Quarantined",
+                "rows_superseded": "被取代 Superseded",
                 "message": "说明 Message",
             },
         )
     )
     return HTMLResponse(page(f"{p} 审核 Review", "".join(parts), root=v.root))
+
+
+def _day_nav(p: str, v: ViewDep) -> str:
+    """Every page of the day, first on the page: a steward should not scroll to find them."""
+    links = (
+        ("totals", "汇总 Totals"),
+        ("audit", "审核记录 Audit trail"),
+        ("versions", "版本与确认上报 Versions and sign-off"),
+    )
+    items = [f'<a href="{e(v.url(f"/runs/{p}/{path}"))}">{label}</a>' for path, label in links]
+    items.append(f'<a href="{e(v.url(f"/upload/{p}"))}">上传 Upload</a>')
+    return f'<p class="nav" id="day-nav">{" · ".join(items)}</p>'
 
 
 @router.get("/api/runs/{period}")
@@ -199,9 +214,9 @@ def data_docs(p: DayDep, path: str, steward: StewardDep, backend: BackendDep) ->
     """The day's Data Docs: the night's site to a steward whose scope covers every unit of
     the day, a site of their own units' rows to anyone else (``huizong.review.datadocs``)."""
     if not steward.scopes:
-        raise ScopeError("no units are assigned to you")
+        raise ScopeError("没有分配单位 / no units are assigned to you")
     if queries.period_in_scope(backend.engine, p, steward.scopes):
-        base = (backend.settings.home / "data_docs" / p).resolve()
+        base = backend.settings.data_docs_dir(date.fromisoformat(p)).resolve()
     else:
         try:
             base = scoped_docs(backend.settings, backend.catalogue, p, steward.scopes).resolve()
