@@ -984,4 +984,5 @@ def test_versions_and_day_pages_link_the_change_report(shared_env: Env) -> None:
     assert f"/runs/{PERIOD}/changes?version=2" in versions
     assert f"/runs/{PERIOD}/changes?version=1" in versions
     day = env.client.get(f"/runs/{PERIOD}", headers=env.as_("steward_a")).text
-    assert f'href="/runs/{PERIOD}/changes" id="changes-link"' in day
+    nav = day[day.index('id="day-nav"') :]
+    assert f'href="/runs/{PERIOD}/changes">更正说明 Changes</a>' in nav[: nav.index("</p>")]

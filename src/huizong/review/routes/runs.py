@@ -95,8 +95,6 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
         )
         + f' <a href="{e(v.url(base))}/audit">审核记录 Audit trail</a>'
         f' <a href="{e(v.url(base))}/totals" id="totals-link">汇总 Totals</a>'
-        f' <a href="{e(v.url(base))}/versions" id="versions-link">版本与确认 Versions</a>'
-        f' <a href="{e(v.url(base))}/changes" id="changes-link">更正说明 Changes</a>'
     )
     missing = queries.missing_reporters(eng, p, steward.scopes)
     names = store.unit_names(eng, [*missing["township_code"], *missing["parent_code"]])
@@ -170,6 +168,7 @@ def _day_nav(p: str, v: ViewDep) -> str:
         ("totals", "汇总 Totals"),
         ("audit", "审核记录 Audit trail"),
         ("versions", "版本与确认上报 Versions and sign-off"),
+        ("changes", "更正说明 Changes"),
     )
     items = [f'<a href="{e(v.url(f"/runs/{p}/{path}"))}">{label}</a>' for path, label in links]
     items.append(f'<a href="{e(v.url(f"/upload/{p}"))}">上传 Upload</a>')
