@@ -142,16 +142,17 @@ def huizong_nightly() -> None:
         return _step("rollup_day", day)
 
     @task
-    def publish(day: str, _rolled: dict[str, Any]) -> dict[str, Any]:
-        return _step("publish_day", day)
+    def publish(day: str, _rolled: dict[str, Any], **context: Any) -> dict[str, Any]:
+        """The run id is recorded with the publication (shown on 汇总下载)."""
+        return _step("publish_day", day, run_id=context["run_id"])
 
     @task
     def workbook(day: str, _rolled: dict[str, Any]) -> dict[str, Any]:
         return _step("workbook_day", day)
 
     @task
-    def periods(day: str, _published: dict[str, Any]) -> dict[str, Any]:
-        return _step("periods_day", day)
+    def periods(day: str, _published: dict[str, Any], **context: Any) -> dict[str, Any]:
+        return _step("periods_day", day, run_id=context["run_id"])
 
     day = reporting_day()
     validated = validate(day, ingest(day, pull_sources(day)))

@@ -173,7 +173,9 @@ def day_tables(day: date, settings: Settings) -> DayTables:
     )
 
 
-def publish_day(day: date, settings: Settings) -> dict[str, Any]:
+def publish_day(day: date, settings: Settings, run_id: str | None = None) -> dict[str, Any]:
+    """Publish the day; ``run_id`` (the Airflow run's, else ``huizong run``) is recorded
+    with the time in ``publication``."""
     from huizong.publish.warehouse import publish_tables
 
     registry = registry_for(settings)
@@ -185,6 +187,7 @@ def publish_day(day: date, settings: Settings) -> dict[str, Any]:
         load_catalogue(settings.form),
         retries=settings.publish_retries,
         backoff=settings.publish_backoff,
+        run_id=run_id,
     )
     return {"day": day.isoformat(), "warehouse": _redact(settings.warehouse), "rows": counts}
 
@@ -208,8 +211,9 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
     return {"day": day.isoformat(), "workbook": str(path)}
 
 
-def periods_day(day: date, settings: Settings) -> dict[str, Any]:
-    """Bring the week, 旬 and month containing ``day`` up to date from the published days."""
+def periods_day(day: date, settings: Settings, run_id: str | None = None) -> dict[str, Any]:
+    """Bring the week, 旬 and month containing ``day`` up to date from the published days
+    (each recorded in ``publication`` with ``run_id``, as :func:`publish_day`)."""
     from huizong.periods import consolidate_period, periods_containing, week_start_from_env
     from huizong.publish.warehouse import publish_period, read_day_range
 
@@ -229,7 +233,13 @@ def periods_day(day: date, settings: Settings) -> dict[str, Any]:
             through=through,
         )
         publish_period(
-            url, period.type, period.start, tables.consolidated, tables.completeness, catalogue
+            url,
+            period.type,
+            period.start,
+            tables.consolidated,
+            tables.completeness,
+            catalogue,
+            run_id=run_id,
         )
         out[period.type] = {"label": period.label, "through": through.isoformat()}
     return out

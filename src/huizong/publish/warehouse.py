@@ -26,7 +26,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Literal
 
 import pandas as pd
@@ -404,6 +404,42 @@ def ensure_schema(conn: Connection, catalogue: Catalogue) -> None:
             )
 
 
+# ---- publications (when, and by which run, each period was published) ----------------
+
+#: ``run_id`` of a publication made outside Airflow (``huizong run``, ``huizong report``).
+CLI_RUN_ID = "huizong run"
+
+
+def record_publication(
+    conn: Connection,
+    period_type: str,
+    start: date,
+    end: date,
+    label: str,
+    through: date,
+    run_id: str | None,
+) -> None:
+    """Replace the ``publication`` row of one period, inside the publishing transaction.
+
+    The seam for published versions (issue 9): a version number would be one more column
+    here, read back by ``huizong.review.downloads.publications``.
+    """
+    params = {"period_type": period_type, "period_start": start}
+    dates = [bindparam(n, type_=Date) for n in ("period_start", "period_end", "through")]
+    conn.execute(text(load_sql("publish/delete_publication.sql")).bindparams(dates[0]), params)
+    conn.execute(
+        text(load_sql("publish/insert_publication.sql")).bindparams(*dates),
+        {
+            **params,
+            "period_end": end,
+            "period_label": label,
+            "through": through,
+            "published_at": datetime.now(UTC).strftime(_TS_FORMAT),
+            "run_id": run_id or CLI_RUN_ID,
+        },
+    )
+
+
 # ---- public API ----------------------------------------------------------------------
 
 
@@ -446,8 +482,12 @@ def publish_tables(
     retries: int | None = None,
     backoff: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    run_id: str | None = None,
 ) -> dict[str, int]:
     """Replace one day in the warehouse atomically; returns the rows written per table.
+
+    The day's ``publication`` row (when, and by which ``run_id``) is written in the same
+    transaction.
 
     A lost connection is retried ``retries`` times (default ``HUIZONG_PUBLISH_RETRIES``
     or 3) after ``backoff``, 2 x ``backoff``, ... seconds (capped at 30); every attempt
@@ -459,7 +499,7 @@ def publish_tables(
     backoff = _env_number("HUIZONG_PUBLISH_BACKOFF", DEFAULT_BACKOFF_SECONDS, backoff)
     for attempt in range(1, attempts + 1):
         try:
-            _publish_once(url, day, loads, catalogue)
+            _publish_once(url, day, loads, catalogue, run_id)
         except Exception as exc:
             if not is_disconnect(exc):
                 exc.add_note(
@@ -488,7 +528,11 @@ def publish_tables(
 
 
 def _publish_once(
-    url: str, day: date, loads: Mapping[str, pd.DataFrame], catalogue: Catalogue
+    url: str,
+    day: date,
+    loads: Mapping[str, pd.DataFrame],
+    catalogue: Catalogue,
+    run_id: str | None = None,
 ) -> None:
     """One attempt: schema, then the whole day in ONE transaction."""
     with _engine(url, PUBLISH_APPLICATION) as engine:
@@ -505,6 +549,7 @@ def _publish_once(
                 _lock(conn, _ORG_UNIT_LOCK_KEY)  # org_unit is shared by all days
             _delete(conn, "org_unit", None)
             _bulk(conn, "org_unit", loads["org_unit"])
+            record_publication(conn, "day", day, day, day.isoformat(), day, run_id)
 
 
 def is_disconnect(exc: BaseException) -> bool:
@@ -645,8 +690,13 @@ def publish_period(
     consolidated: pd.DataFrame,
     completeness: pd.DataFrame,
     catalogue: Catalogue,
+    run_id: str | None = None,
 ) -> dict[str, int]:
-    """Replace one week/旬/month in ``period_*`` in one transaction; daily rows untouched."""
+    """Replace one week/旬/month in ``period_*`` in one transaction; daily rows untouched.
+
+    Its ``publication`` row (when, by which run, computed through which day) is replaced
+    in the same transaction.
+    """
     loads = {}
     for table, frame in (
         ("period_consolidated", consolidated),
@@ -674,6 +724,24 @@ def publish_period(
                 stmt = stmt.bindparams(bindparam("period_start", type_=Date))
                 conn.execute(stmt, params)
                 _bulk(conn, table, frame)
+            if not len(loads["period_consolidated"]):
+                conn.execute(
+                    text(load_sql("publish/delete_publication.sql")).bindparams(
+                        bindparam("period_start", type_=Date)
+                    ),
+                    params,
+                )
+            else:
+                first = loads["period_consolidated"].iloc[0]
+                record_publication(
+                    conn,
+                    period_type,
+                    period_start,
+                    date.fromisoformat(str(first["period_end"])),
+                    str(first["period_label"]),
+                    date.fromisoformat(str(first["through"])),
+                    run_id,
+                )
     return {table: len(frame) for table, frame in loads.items()}
 
 
