@@ -36,7 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huizong.review import actions
 from huizong.review.airflow_api import Airflow, AirflowError, HttpAirflow
-from huizong.review.deps import Backend, view, wants_json
+from huizong.review.deps import Backend, ReaderOnly, view, wants_json
 from huizong.review.html import e, page
 from huizong.review.routes import actions as action_routes
 from huizong.review.routes import audit, downloads, rerun, runs, static, totals, upload
@@ -142,6 +142,13 @@ def _error_pages(app: FastAPI) -> None:
         if exc.status_code == 401 or wants_json(request):
             return await http_exception_handler(request, exc)
         title = TITLES.get(exc.status_code, f"错误 / Error {exc.status_code}")
+        if isinstance(exc, ReaderOnly) and not wants_json(request):
+            root = view(request).root
+            body = (
+                f"<p>{e(str(exc.detail))}</p>"
+                f'<p><a id="downloads-link" href="{e(root)}/downloads/">汇总下载 Downloads</a></p>'
+            )
+            return HTMLResponse(page(title, body, root=root), exc.status_code)
         return answer(request, exc.status_code, title, str(exc.detail))
 
     @app.exception_handler(ScopeError)

@@ -1,4 +1,5 @@
-"""The agencies' downloads (汇总下载): which published days a unit has, the file for one
+"""The agencies' downloads (汇总下载): which days, weeks, 旬 and months a unit was
+published for (and when, by which run), the units below it, the file for one
 unit+period+format (generated on first request, cached under ``$HUIZONG_HOME/out/``), and
 the RFC 5987 ``Content-Disposition`` that carries its Chinese name.
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
@@ -19,7 +21,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from huizong.catalogue import Catalogue
-from huizong.periods import Period
+from huizong.periods import PERIOD_NAMES_ZH, PERIOD_TYPES, Period, parse_period
 from huizong.registry import Registry
 from huizong.review import store
 
@@ -51,6 +53,94 @@ def file_names(unit_name: str, unit_code: str, period: Period, fmt: str) -> tupl
         f"{unit_name}{period.label}{kind}.{fmt}",
         f"{unit_code}_{period.label}_{'workbook' if fmt == 'xlsx' else 'report'}.{fmt}",
     )
+
+
+@dataclass(frozen=True)
+class Published:
+    """One period a unit can be downloaded for, and its publication (when, which run)."""
+
+    period: Period
+    through: str  # the last day the figures include (a period under way: the latest night)
+    published_at: pd.Timestamp | None  # None: published before publications were recorded
+    run_id: str | None
+
+    @property
+    def kind_zh(self) -> str:
+        return PERIOD_NAMES_ZH[self.period.type]
+
+    def published_text(self) -> str:
+        """The time in Beijing time (what an agency reads), or 未记录 (not recorded)."""
+        if self.published_at is None:
+            return "未记录 not recorded"
+        local = self.published_at.tz_convert(LOCAL_TZ)
+        return f"{local:%Y-%m-%d %H:%M} 北京时间"
+
+
+LOCAL_TZ = "Asia/Shanghai"
+_TYPE_ORDER = {t: n for n, t in enumerate(PERIOD_TYPES)}
+
+
+def publications(engine: Engine) -> dict[tuple[str, str], tuple[pd.Timestamp, str]]:
+    """(period type, start) → (published at, run id) of every recorded publication.
+
+    The seam for published versions (issue 9): a version would travel here with the time.
+    """
+    frame = store.read_frame(engine, "select_publications", table="publication")
+    if frame.empty:
+        return {}
+    at = pd.to_datetime(frame["published_at"], utc=True, format="mixed")
+    return {
+        (str(t), str(s)[:10]): (a, str(r))
+        for t, s, a, r in zip(
+            frame["period_type"], frame["period_start"], at, frame["run_id"], strict=True
+        )
+    }
+
+
+def unit_periods(engine: Engine, unit_code: str, *, week_start: int = 0) -> list[Published]:
+    """Every day and every week / 旬 / month published for ``unit_code``: the latest
+    figures first, and for the same last day the day, then its week, 旬 and month."""
+    recorded = publications(engine)
+    found: list[tuple[Period, str]] = [
+        (parse_period(d), d) for d in published_days(engine, unit_code)
+    ]
+    periods = store.read_frame(
+        engine,
+        "select_published_periods_unit",
+        {"unit_code": unit_code},
+        table="period_consolidated",
+    )
+    rows = zip(periods["period_label"], periods["through"], strict=True) if len(periods) else ()
+    for label, through in rows:
+        found.append((parse_period(str(label), week_start=week_start), str(through)[:10]))
+    out = []
+    for period, through in found:
+        at, run = recorded.get((period.type, period.start.isoformat()), (None, None))
+        out.append(Published(period, through, at, run))
+    return sorted(
+        out,
+        key=lambda p: (p.through, p.period.start, -_TYPE_ORDER[p.period.type]),
+        reverse=True,
+    )
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    kind: str
+
+
+def child_units(engine: Engine, unit_code: str) -> list[Unit]:
+    """The aggregated units right below ``unit_code`` (a county's townships, a city's
+    counties), from the registry the night published (``org_unit``)."""
+    frame = store.read_frame(
+        engine, "select_child_units", {"unit_code": unit_code}, table="org_unit"
+    )
+    if frame.empty:
+        return []
+    rows = zip(frame["code"], frame["name"], frame["kind"], strict=True)
+    return [Unit(str(c), str(n), str(k)) for c, n, k in rows]
 
 
 def published_days(engine: Engine, unit_code: str) -> list[str]:
