@@ -133,7 +133,11 @@ def _error_pages(app: FastAPI) -> None:
     def answer(request: Request, code: int, title: str, detail: str) -> Response:
         if wants_json(request):
             return JSONResponse({"detail": detail}, status_code=code)
-        return HTMLResponse(page(title, f"<p>{e(detail)}</p>", root=view(request).root), code)
+        root = view(request).root
+        body, nav = f"<p>{e(detail)}</p>", None
+        if request.url.path.startswith(f"{root}/downloads/"):  # readers have no review index
+            nav = f'<a href="{e(root)}/downloads/">汇总下载 Downloads</a>'
+        return HTMLResponse(page(title, body, root=root, nav=nav), code)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -144,11 +148,9 @@ def _error_pages(app: FastAPI) -> None:
         title = TITLES.get(exc.status_code, f"错误 / Error {exc.status_code}")
         if isinstance(exc, ReaderOnly) and not wants_json(request):
             root = view(request).root
-            body = (
-                f"<p>{e(str(exc.detail))}</p>"
-                f'<p><a id="downloads-link" href="{e(root)}/downloads/">汇总下载 Downloads</a></p>'
-            )
-            return HTMLResponse(page(title, body, root=root), exc.status_code)
+            link = f'<a id="downloads-link" href="{e(root)}/downloads/">汇总下载 Downloads</a>'
+            body = f"<p>{e(str(exc.detail))}</p><p>{link}</p>"
+            return HTMLResponse(page(title, body, root=root, nav=""), exc.status_code)
         return answer(request, exc.status_code, title, str(exc.detail))
 
     @app.exception_handler(ScopeError)

@@ -57,11 +57,14 @@ def _period_table(unit: str, periods: list[downloads.Published], v: View) -> str
             f"<tr><td>{e(p.kind_zh)}</td><td>{e(p.period.title_zh())}<br>"
             f'<span class="note">{e(label)}</span></td><td>{e(p.through)}</td>'
             f"<td>{e(p.published_text())}<br>"
-            f'<span class="note">{e(p.run_id or "—")}</span></td><td>{links}</td></tr>'
+            f'<span class="note">{e(p.run_id or "—")}</span></td>'
+            f'<td class="links">{links}</td></tr>'
         )
     return (
         "<table><tr><th>类型 Type</th><th>报告期 Period</th><th>数据截至 Through</th>"
-        "<th>发布 Published · 运行 Run</th><th>下载 Download</th></tr>" + "".join(rows) + "</table>"
+        "<th>发布 Published · 运行 Run</th><th class='links'>下载 Download</th></tr>"
+        + "".join(rows)
+        + "</table>"
     )
 
 
