@@ -21,7 +21,6 @@ counties / floor. The README's downloads section states the decision taken from 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
