@@ -187,6 +187,23 @@ def _cmd_report(args: argparse.Namespace) -> int:
 REPORT_FORMATS = ("xlsx", "docx", "txt")
 
 
+def _cmd_trace(args: argparse.Namespace) -> int:
+    from huizong.catalogue import load_catalogue
+    from huizong.lineage import load_trace, render_text
+    from huizong.periods import parse_period, week_start_from_env
+    from huizong.registry import registry_for
+
+    settings = Settings.resolve()
+    period = parse_period(args.period, week_start=week_start_from_env())
+    catalogue, registry = load_catalogue(settings.form), registry_for(settings)
+    trace = load_trace(settings.warehouse, args.unit, args.indicator, period, registry, catalogue)
+    if args.format == "csv":
+        trace.contributors.to_csv(sys.stdout, index=False)
+    else:
+        sys.stdout.write(render_text(trace, limit=args.limit))
+    return 0 if trace.re_adds else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="huizong", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -221,6 +238,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=REPORT_FORMATS, default=None, help="default: from -o")
     p.add_argument("-o", "--output", type=Path, required=True)
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("trace", help="where a published value comes from (exit 1: no re-add)")
+    p.add_argument("--unit", required=True, help="unit code, e.g. 130921")
+    p.add_argument("--indicator", required=True, help="indicator code (huizong catalogue)")
+    p.add_argument("--period", required=True, help="2020-01-28 | 2020-W05 | 2020-01-2旬 | 2020-01")
+    p.add_argument("--format", choices=("text", "csv"), default="text")
+    p.add_argument("--limit", type=int, default=200, help="units listed at most (text)")
+    p.set_defaults(func=_cmd_trace)
 
     p = sub.add_parser("validate", help="check submission files; exit 1 if any error")
     p.add_argument("files", nargs="+", type=Path)

@@ -152,6 +152,40 @@ def day_waivers(target: Target, day: date) -> pd.DataFrame:
     return _typed_waivers(pd.DataFrame(columns=WAIVER_COLUMNS))
 
 
+def actions_between(target: Target, start: date, end: date) -> pd.DataFrame:
+    """The stewards' audited actions on the days ``start``..``end`` (lineage shows them).
+
+    No review table yet (no steward ever acted) or no warehouse yet: an empty frame.
+    """
+    if exists(target):
+        with engine(target) as eng, eng.connect() as conn:
+            if inspect(conn).has_table("review_action"):
+                stmt = statement("review/select_actions_range.sql").bindparams(
+                    bindparam("start", type_=Date), bindparam("end", type_=Date)
+                )
+                result = conn.execute(stmt, {"start": start, "end": end})
+                return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return pd.DataFrame(columns=ACTION_COLUMNS)
+
+
+ACTION_COLUMNS = [
+    "id",
+    "at",
+    "username",
+    "action",
+    "period",
+    "file_id",
+    "sheet",
+    "row_number",
+    "unit_code",
+    "column",
+    "rule",
+    "old_value",
+    "new_value",
+    "justification",
+]
+
+
 def _typed_waivers(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out["period"] = out["period"].map(lambda v: date.fromisoformat(str(v)[:10]).isoformat())

@@ -773,16 +773,37 @@ def read_period_table(url: str, table: str, period_type: str, period_start: date
 
 
 def read_day_range(
-    url: str, table: str, start: date, end: date, *, catalogue: Catalogue | None = None
+    url: str,
+    table: str,
+    start: date,
+    end: date,
+    *,
+    catalogue: Catalogue | None = None,
+    prefix: str | None = None,
 ) -> pd.DataFrame:
-    """The published daily rows of ``table`` for the days ``start``..``end`` (inclusive)."""
+    """The published daily rows of ``table`` for the days ``start``..``end`` (inclusive).
+
+    ``prefix``: only the units whose code starts with it. Official codes extend their
+    parent's code (a county's townships, villages and departments all start with the
+    county's code), so one bound ``LIKE`` reads a subtree without reading the whole day;
+    callers still filter to the exact subtree.
+    """
     if table not in PER_DAY_TABLES:
         raise ValueError(f"not a per-day table: {table!r}")
+    params: dict[str, object] = {"start": start, "end": end}
+    sql = "periods/select_day_range.sql"
+    if prefix is not None:
+        sql = "periods/select_day_range_prefix.sql"
+        params["prefix"] = prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
     with _engine(url) as engine, engine.connect() as conn:
-        stmt = text(load_sql("periods/select_day_range.sql").format(table=_q(table)))
+        stmt = text(load_sql(sql).format(table=_q(table)))
         stmt = stmt.bindparams(bindparam("start", type_=Date), bindparam("end", type_=Date))
-        result = conn.execute(stmt, {"start": start, "end": end})
+        result = conn.execute(stmt, params)
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return _typed_day_rows(frame, table, catalogue)
+
+
+def _typed_day_rows(frame: pd.DataFrame, table: str, catalogue: Catalogue | None) -> pd.DataFrame:
     spec = (
         (report_spec(catalogue) if catalogue else REPORT_META)
         if table == "report"

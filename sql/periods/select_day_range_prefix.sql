@@ -1,0 +1,2 @@
+SELECT * FROM {table}
+WHERE period BETWEEN :start AND :end AND unit_code LIKE :prefix ESCAPE '!'
