@@ -380,6 +380,27 @@ def stop_group(proc: object) -> None:
     proc.wait(timeout=10)
 
 
+def wait_healthy(
+    base: str, alive: Callable[[], bool], tail: Callable[[], str], seconds: float
+) -> None:
+    """Until Airflow's health endpoint answers; fails with the logs' ``tail`` when a
+    component died (``alive`` false) or ``seconds`` passed."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base}/api/v2/monitor/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert alive(), tail()
+        assert time.monotonic() < deadline, f"api-server not healthy in {seconds} s\n" + tail()
+        time.sleep(0.5)
+
+
 @dataclass
 class ApiServer:
     """``airflow api-server`` (UI, REST API, the review plugin) on a free port."""
@@ -400,9 +421,6 @@ def airflow_api_server(
     import json
     import subprocess
     import sys
-    import time
-
-    import httpx
 
     home = tmp / "airflow"
     home.mkdir()
@@ -441,16 +459,7 @@ def airflow_api_server(
         )
     server = ApiServer(base, logs)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v2/monitor/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, server.tail()
-            assert time.monotonic() < deadline, "api-server not healthy in 120 s\n" + server.tail()
-            time.sleep(0.5)
+        wait_healthy(base, lambda: proc.poll() is None, server.tail, 120)
         yield server
     finally:
         stop_group(proc)

@@ -63,17 +63,20 @@ def _numbers(path: Path | io.BytesIO) -> dict[str, list[list[object]]]:
     return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in book}
 
 
-def test_reader_downloads_own_county_not_another(
-    client: TestClient,
-    demo: Settings,
-    airflow_token: Callable[[str], str],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def cli_env(demo: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """``huizong report`` (the CLI) reads the same warehouse as the app."""
     monkeypatch.setenv("HUIZONG_HOME", str(demo.home))
     monkeypatch.setenv("HUIZONG_WAREHOUSE_URL", demo.warehouse)
+    return demo
+
+
+def test_reader_downloads_own_county_not_another(
+    client: TestClient, cli_env: Settings, airflow_token: Callable[[str], str], tmp_path: Path
+) -> None:
     h = {"Authorization": f"Bearer {airflow_token('reader_a')}"}
-    assert 'href="/downloads/"' in client.get("/", headers=h).text  # linked from the index
+    steward = {"Authorization": f"Bearer {airflow_token('steward_c')}"}
+    assert 'href="/downloads/"' in client.get("/", headers=steward).text  # linked from the index
     page = client.get("/downloads/", headers=h)
     assert page.status_code == 200
     assert f"/downloads/{COUNTY}/{DAY}/xlsx" in page.text and "沧县" in page.text
@@ -162,15 +165,11 @@ def test_page_lists_every_period_with_its_publication(
     assert client.get(f"/downloads/{COUNTY}/2020-W04/xlsx", headers=h).status_code == 404
 
 
-def test_week_workbook_equals_the_cli_and_the_warehouse(
-    client: TestClient,
-    demo: Settings,
-    airflow_token: Callable[[str], str],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+def test_week_workbook_equals_the_cli(
+    client: TestClient, cli_env: Settings, airflow_token: Callable[[str], str], tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("HUIZONG_HOME", str(demo.home))
-    monkeypatch.setenv("HUIZONG_WAREHOUSE_URL", demo.warehouse)
+    """The same file as ``huizong report`` (its numbers against the warehouse: the
+    browser test)."""
     got = client.get(f"/downloads/{COUNTY}/2020-W05/xlsx", headers=_as(airflow_token, "reader_a"))
     out = tmp_path / "week.xlsx"
     assert main(["report", "--unit", COUNTY, "--period", "2020-W05", "-o", str(out)]) == 0
