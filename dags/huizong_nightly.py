@@ -91,6 +91,12 @@ def _step(name: str, day: str, **options: Any) -> dict[str, Any]:
             type="boolean",
             description="Publish the day even if its inbox folder is missing or empty",
         ),
+        "trigger": Param(
+            None,
+            type=["null", "string"],
+            enum=[None, "nightly", "correction", "late", "backfill", "manual"],
+            description="What the new version records as its cause; empty = from the run type",
+        ),
     },
     tags=["huizong", "roll-up", "nightly"],
     doc_md=DOC_MD,
@@ -143,8 +149,12 @@ def huizong_nightly() -> None:
 
     @task
     def publish(day: str, _rolled: dict[str, Any], **context: Any) -> dict[str, Any]:
-        """The run id is recorded with the publication (shown on 汇总下载)."""
-        return _step("publish_day", day, run_id=context["run_id"])
+        """A new version of the day, recording what triggered it and the run."""
+        from huizong.schedule import publish_trigger
+
+        run = context["dag_run"]
+        trigger = publish_trigger(context["params"].get("trigger"), run.run_type)
+        return _step("publish_day", day, trigger=trigger, run_id=run.run_id)
 
     @task
     def workbook(day: str, _rolled: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from huizong.settings import Settings
@@ -19,7 +19,6 @@ def _day(text: str) -> date:
 
 
 def _yesterday() -> date:
-    from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from huizong.settings import TIMEZONE
@@ -187,6 +186,65 @@ def _cmd_report(args: argparse.Namespace) -> int:
 REPORT_FORMATS = ("xlsx", "docx", "txt")
 
 
+def _timestamp(text: str) -> datetime:
+    """ISO time with an offset; a bare time is read in the deployment's zone."""
+    from zoneinfo import ZoneInfo
+
+    from huizong.settings import TIMEZONE
+
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"不是时间 not a time (e.g. 2020-01-29T08:00+08:00): {text!r}"
+        ) from exc
+    return at if at.tzinfo else at.replace(tzinfo=ZoneInfo(TIMEZONE))
+
+
+def _cmd_versions(args: argparse.Namespace) -> int:
+    from huizong.publish.warehouse import read_versions
+
+    frame = read_versions(Settings.resolve().warehouse, args.date)
+    if frame.empty:
+        raise FileNotFoundError(f"{args.date} 尚未发布 / {args.date} was never published")
+    cols = ["version", "published_at", "trigger", "run_id", "inputs", "changed_values"]
+    print(frame[cols].to_string(index=False))
+    return 0
+
+
+def _cmd_asof(args: argparse.Namespace) -> int:
+    from huizong.publish.warehouse import read_asof, version_at
+
+    url = Settings.resolve().warehouse
+    version = version_at(url, args.date, args.at)
+    if version is None:
+        raise FileNotFoundError(
+            f"{args.date} 在 {args.at.isoformat()} 时尚未发布 / {args.date} was not yet "
+            f"published at {args.at.isoformat()}"
+        )
+    frame = read_asof(url, args.table, args.date, version)
+    print(f"{args.date} 第{version}版 version {version}: {len(frame)} rows", file=sys.stderr)
+    frame.to_csv(args.output or sys.stdout, index=False)
+    return 0
+
+
+def _cmd_changes(args: argparse.Namespace) -> int:
+    from huizong.publish.warehouse import read_changes, read_versions
+
+    url = Settings.resolve().warehouse
+    known = read_versions(url, args.date)
+    if known.empty:
+        raise FileNotFoundError(f"{args.date} 尚未发布 / {args.date} was never published")
+    version = args.version or int(known["version"].max())
+    frame = read_changes(url, args.date, version, args.table)
+    print(
+        f"{args.date} 第{version}版 version {version}: {len(frame)} 项变化 changes", file=sys.stderr
+    )
+    if len(frame):
+        frame.to_csv(args.output or sys.stdout, index=False)
+    return 0
+
+
 def _cmd_trace(args: argparse.Namespace) -> int:
     from huizong.catalogue import load_catalogue
     from huizong.lineage import load_trace, render_text
@@ -238,6 +296,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=REPORT_FORMATS, default=None, help="default: from -o")
     p.add_argument("-o", "--output", type=Path, required=True)
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("versions", help="every published version of a day")
+    p.add_argument("--date", type=_day, required=True)
+    p.set_defaults(func=_cmd_versions)
+
+    p = sub.add_parser("asof", help="a day's table as it was published at a time (CSV)")
+    p.add_argument("--date", type=_day, required=True)
+    p.add_argument("--at", type=_timestamp, required=True, help="e.g. 2020-01-29T08:00+08:00")
+    p.add_argument("--table", choices=("consolidated", "completeness"), default="consolidated")
+    p.add_argument("-o", "--output", type=Path, default=None)
+    p.set_defaults(func=_cmd_asof)
+
+    p = sub.add_parser("changes", help="what a version of a day changed, and why (CSV)")
+    p.add_argument("--date", type=_day, required=True)
+    p.add_argument("--version", type=int, default=None, help="default: the latest")
+    p.add_argument("--table", choices=("consolidated", "completeness"), default="consolidated")
+    p.add_argument("-o", "--output", type=Path, default=None)
+    p.set_defaults(func=_cmd_changes)
 
     p = sub.add_parser("trace", help="where a published value comes from (exit 1: no re-add)")
     p.add_argument("--unit", required=True, help="unit code, e.g. 130921")

@@ -173,13 +173,15 @@ def day_tables(day: date, settings: Settings) -> DayTables:
     )
 
 
-def publish_day(day: date, settings: Settings, run_id: str | None = None) -> dict[str, Any]:
-    """Publish the day; ``run_id`` (the Airflow run's, else ``huizong run``) is recorded
-    with the time in ``publication``."""
+def publish_day(
+    day: date, settings: Settings, trigger: str = "manual", run_id: str | None = None
+) -> dict[str, Any]:
+    """Publish the day as a new version (none when its tables did not change)."""
+    from huizong.publish.versions import Provenance
     from huizong.publish.warehouse import publish_tables
 
     registry = registry_for(settings)
-    counts = publish_tables(
+    outcome = publish_tables(
         settings.warehouse,
         day,
         day_tables(day, settings),
@@ -187,9 +189,15 @@ def publish_day(day: date, settings: Settings, run_id: str | None = None) -> dic
         load_catalogue(settings.form),
         retries=settings.publish_retries,
         backoff=settings.publish_backoff,
-        run_id=run_id,
+        provenance=Provenance(trigger=trigger, run_id=run_id),
     )
-    return {"day": day.isoformat(), "warehouse": _redact(settings.warehouse), "rows": counts}
+    return {
+        "day": day.isoformat(),
+        "warehouse": _redact(settings.warehouse),
+        "rows": outcome.rows,
+        "version": outcome.version,
+        "unchanged": outcome.unchanged,
+    }
 
 
 def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
@@ -213,7 +221,7 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
 
 def periods_day(day: date, settings: Settings, run_id: str | None = None) -> dict[str, Any]:
     """Bring the week, 旬 and month containing ``day`` up to date from the published days
-    (each recorded in ``publication`` with ``run_id``, as :func:`publish_day`)."""
+    (each recorded in ``publication`` with the time and ``run_id``)."""
     from huizong.periods import consolidate_period, periods_containing, week_start_from_env
     from huizong.publish.warehouse import publish_period, read_day_range
 
@@ -246,7 +254,11 @@ def periods_day(day: date, settings: Settings, run_id: str | None = None) -> dic
 
 
 def run_day(
-    day: date, settings: Settings, inbox: Path | None = None, allow_empty: bool = False
+    day: date,
+    settings: Settings,
+    inbox: Path | None = None,
+    allow_empty: bool = False,
+    trigger: str = "manual",
 ) -> dict[str, Any]:
     """All steps in order, in-process: what ``huizong run`` does without the scheduler.
 
@@ -268,7 +280,7 @@ def run_day(
             "ingest": ingest_day(day, settings, inbox, allow_empty),
             "validate": validate_day(day, settings),
             "rollup": rollup_day(day, settings),
-            "publish": publish_day(day, settings),
+            "publish": publish_day(day, settings, trigger=trigger),
             "workbook": workbook_day(day, settings),
             "periods": periods_day(day, settings),
         }

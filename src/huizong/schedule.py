@@ -40,3 +40,15 @@ def chase_day_for(param: str | None, run_after: datetime | None) -> str:
     if run_after is None:
         raise ValueError("neither a 'day' param nor a run time: cannot tell the reporting day")
     return run_after.astimezone(ZoneInfo(TIMEZONE)).date().isoformat()
+
+
+#: Airflow run types → what a publish records as its trigger (``publish_version.trigger``).
+_RUN_TYPE_TRIGGERS = {"scheduled": "nightly", "backfill": "backfill"}
+
+
+def publish_trigger(param: str | None, run_type: str | None) -> str:
+    """An explicit ``trigger`` param wins (the review page's re-run says ``correction``);
+    otherwise a scheduled run is ``nightly``, a backfill ``backfill``, any other ``manual``."""
+    if param:
+        return str(param)
+    return _RUN_TYPE_TRIGGERS.get(str(run_type or "").lower().rsplit(".", 1)[-1], "manual")

@@ -103,13 +103,14 @@ def test_each_publication_is_recorded_with_its_time_and_run(warehouse_url):
     try:
         first = publications(engine)
         assert list(first) == [("week", "2020-01-27")]
-        at, run = first[("week", "2020-01-27")]
+        at, run = first[("week", "2020-01-27")].published_at, first[("week", "2020-01-27")].run
         assert run == "scheduled__2020-01-28T18:00:00+00:00"
+        assert first[("week", "2020-01-27")].version is None  # periods are not versioned
         assert before <= at.to_pydatetime() <= datetime.now(UTC)
         publish_period(*args, CATALOGUE)  # from the command line: no Airflow run
         again = publications(engine)
         assert list(again) == [("week", "2020-01-27")]
-        assert again[("week", "2020-01-27")][1] == "huizong run"
-        assert again[("week", "2020-01-27")][0] >= at
+        assert again[("week", "2020-01-27")].run == "huizong run"
+        assert again[("week", "2020-01-27")].published_at >= at
     finally:
         engine.dispose()

@@ -190,7 +190,7 @@ def assert_same(left: dict[str, pd.DataFrame], right: dict[str, pd.DataFrame]) -
 
 def test_round_trip_counts_nulls_and_types(warehouse_url, registry):
     day = make_day(DAY_A)
-    counts = publish_tables(warehouse_url, DAY_A, day, registry, CAT)
+    counts = publish_tables(warehouse_url, DAY_A, day, registry, CAT).rows
     assert counts["consolidated"] == len(UNITS) * len(CAT.indicators)
     assert counts["report"] == 2  # the superseded row is not published
     assert counts["org_unit"] == len(registry.units)

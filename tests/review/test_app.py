@@ -483,7 +483,7 @@ def test_rerun_triggers_the_dag_with_the_users_token(env: Env) -> None:
         {
             "path": "/api/v2/dags/huizong_nightly/dagRuns",
             "authorization": f"Bearer {token}",
-            "json": {"logical_date": None, "conf": {"day": PERIOD}},
+            "json": {"logical_date": None, "conf": {"day": PERIOD, "trigger": "correction"}},
         },
         {
             "path": "/api/v2/dags/huizong_nightly/dagRuns/manual__review_test",

@@ -146,10 +146,13 @@ def test_page_lists_every_period_with_its_publication(
     assert [section.index(link) for link in links] == sorted(section.index(x) for x in links)
     for zh in ("日报", "周报", "旬报", "月报", "2020年1月下旬", "2020年1月27日至2月2日"):
         assert zh in section, zh
-    assert section.count("huizong run") == 4  # the run that published each (the CLI's)
+    # from the command line: the day says its version and trigger, the periods their run
+    assert section.count("第1版 v1") == 1 and section.count("manual") == 1
+    assert section.count("huizong run") == 3
     assert section.count("北京时间") == 4 and "未记录" not in section
     engine = Backend(demo, None).engine
     recorded = downloads.publications(engine)
+    assert recorded[("day", "2020-01-28")].version == 1
     assert set(recorded) == {
         ("day", "2020-01-28"),
         ("week", "2020-01-27"),

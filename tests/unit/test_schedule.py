@@ -26,3 +26,17 @@ def test_param_wins_and_is_checked() -> None:
         reporting_day_for("2020-13-01", None)
     with pytest.raises(ValueError):
         reporting_day_for(None, None)
+
+
+def test_publish_trigger_comes_from_the_param_else_the_run_type() -> None:
+    from huizong.schedule import publish_trigger
+
+    assert publish_trigger("correction", "scheduled") == "correction"
+    assert publish_trigger(None, "scheduled") == "nightly"
+    from airflow.utils.types import DagRunType
+
+    assert publish_trigger(None, DagRunType.BACKFILL_JOB) == "backfill"
+    assert publish_trigger(None, DagRunType.SCHEDULED) == "nightly"
+    assert publish_trigger(None, "backfill") == "backfill"
+    assert publish_trigger(None, "manual") == "manual"
+    assert publish_trigger(None, None) == "manual"

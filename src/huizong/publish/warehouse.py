@@ -33,6 +33,8 @@ import pandas as pd
 from sqlalchemy import Connection, Date, bindparam, text
 
 from huizong.catalogue import Catalogue
+from huizong.publish import versions
+from huizong.publish.versions import Provenance, VersionPlan
 from huizong.registry import Registry
 from huizong.registry.divisions import ORG_UNIT_COLUMNS
 from huizong.sqlfiles import load_sql, sql_dir
@@ -392,6 +394,7 @@ def ensure_schema(conn: Connection, catalogue: Catalogue) -> None:
     for column in ADDED_LEDGER_COLUMNS:  # warehouses created before these columns existed
         if column not in have_ledger:
             conn.execute(text(load_sql("publish/add_ledger_column.sql").format(column=_q(column))))
+    _ensure_views(conn)
     have = {c["name"] for c in inspect(conn).get_columns("report")}
     for code, kind in report_spec(catalogue):
         if code not in have:
@@ -404,9 +407,9 @@ def ensure_schema(conn: Connection, catalogue: Catalogue) -> None:
             )
 
 
-# ---- publications (when, and by which run, each period was published) ----------------
+# ---- publications (when, and by which run, each week / 旬 / month was published) ------
 
-#: ``run_id`` of a publication made outside Airflow (``huizong run``, ``huizong report``).
+#: ``run_id`` of a period publication made outside Airflow (``huizong run``).
 CLI_RUN_ID = "huizong run"
 
 
@@ -419,11 +422,9 @@ def record_publication(
     through: date,
     run_id: str | None,
 ) -> None:
-    """Replace the ``publication`` row of one period, inside the publishing transaction.
-
-    The seam for published versions (issue 9): a version number would be one more column
-    here, read back by ``huizong.review.downloads.publications``.
-    """
+    """Replace the ``publication`` row of a week, 旬 or month inside the transaction that
+    publishes it (days have their versions in ``publish_version``); read back by
+    ``huizong.review.downloads.publications``."""
     params = {"period_type": period_type, "period_start": start}
     dates = [bindparam(n, type_=Date) for n in ("period_start", "period_end", "through")]
     conn.execute(text(load_sql("publish/delete_publication.sql")).bindparams(dates[0]), params)
@@ -438,6 +439,25 @@ def record_publication(
             "run_id": run_id or CLI_RUN_ID,
         },
     )
+
+
+def _ensure_views(conn: Connection) -> None:
+    """(Re)create the views of ``sql/views`` (the as-of views of the versioned tables).
+
+    PostgreSQL replaces a view in place; SQLite has no CREATE OR REPLACE VIEW, so the view
+    is dropped and created again in the same transaction.
+    """
+    for path in sorted((sql_dir() / "views").glob("*.sql")):
+        name, body = _q(path.stem), load_sql(f"views/{path.name}")
+        if _is_pg(conn):
+            conn.execute(
+                text(load_sql("publish/postgresql/create_view.sql").format(name=name, body=body))
+            )
+        else:
+            conn.execute(text(load_sql("publish/sqlite/drop_view.sql").format(name=name)))
+            conn.execute(
+                text(load_sql("publish/sqlite/create_view.sql").format(name=name, body=body))
+            )
 
 
 # ---- public API ----------------------------------------------------------------------
@@ -482,12 +502,12 @@ def publish_tables(
     retries: int | None = None,
     backoff: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
-    run_id: str | None = None,
-) -> dict[str, int]:
-    """Replace one day in the warehouse atomically; returns the rows written per table.
+    provenance: Provenance | None = None,
+) -> PublishOutcome:
+    """Replace one day in the warehouse atomically, as a new version of the day.
 
-    The day's ``publication`` row (when, and by which ``run_id``) is written in the same
-    transaction.
+    Returns the rows written per table and the version (:mod:`huizong.publish.versions`):
+    a publish identical to the day's latest version writes nothing and keeps its number.
 
     A lost connection is retried ``retries`` times (default ``HUIZONG_PUBLISH_RETRIES``
     or 3) after ``backoff``, 2 x ``backoff``, ... seconds (capped at 30); every attempt
@@ -497,9 +517,10 @@ def publish_tables(
     loads = day_frames(day, tables, registry, catalogue)
     attempts = int(_env_number("HUIZONG_PUBLISH_RETRIES", DEFAULT_RETRIES, retries)) + 1
     backoff = _env_number("HUIZONG_PUBLISH_BACKOFF", DEFAULT_BACKOFF_SECONDS, backoff)
+    provenance = provenance or Provenance()
     for attempt in range(1, attempts + 1):
         try:
-            _publish_once(url, day, loads, catalogue, run_id)
+            plan = _publish_once(url, day, loads, catalogue, provenance)
         except Exception as exc:
             if not is_disconnect(exc):
                 exc.add_note(
@@ -524,7 +545,19 @@ def publish_tables(
                 delay,
             )
             sleep(delay)
-    return {table: len(frame) for table, frame in loads.items()}
+            continue
+        rows = {} if plan.unchanged else {table: len(frame) for table, frame in loads.items()}
+        return PublishOutcome(rows=rows, version=plan.version, unchanged=plan.unchanged)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    """What one publish did: rows written per table (none when unchanged) and the version."""
+
+    rows: dict[str, int]
+    version: int
+    unchanged: bool
 
 
 def _publish_once(
@@ -532,15 +565,19 @@ def _publish_once(
     day: date,
     loads: Mapping[str, pd.DataFrame],
     catalogue: Catalogue,
-    run_id: str | None = None,
-) -> None:
-    """One attempt: schema, then the whole day in ONE transaction."""
+    provenance: Provenance,
+) -> VersionPlan:
+    """One attempt: schema, then the whole day and its version in ONE transaction."""
     with _engine(url, PUBLISH_APPLICATION) as engine:
         with engine.begin() as conn:
             ensure_schema(conn, catalogue)
         with engine.begin() as conn:
             if _is_pg(conn):
                 _lock(conn, period_lock_key(day))
+            plan = _plan_version(conn, day, loads, catalogue, provenance)
+            if plan.unchanged:
+                return plan
+            _write_version(conn, day, plan)
             for table in PER_DAY_TABLES:
                 _delete(conn, table, day)
             for table in PER_DAY_TABLES:
@@ -549,7 +586,86 @@ def _publish_once(
                 _lock(conn, _ORG_UNIT_LOCK_KEY)  # org_unit is shared by all days
             _delete(conn, "org_unit", None)
             _bulk(conn, "org_unit", loads["org_unit"])
-            record_publication(conn, "day", day, day, day.isoformat(), day, run_id)
+    return plan
+
+
+def _day_rows(
+    conn: Connection, table: str, day: date, spec: list[tuple[str, Kind]]
+) -> pd.DataFrame:
+    """The rows of ``table`` published for ``day``, typed as a load frame is."""
+    stmt = text(load_sql("read/select_period.sql").format(table=_q(table)))
+    result = conn.execute(stmt.bindparams(bindparam("period", type_=Date)), {"period": day})
+    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return pd.DataFrame({c: _typed(_read_typed(frame[c], k), k) for c, k in spec})
+
+
+def _plan_version(
+    conn: Connection,
+    day: date,
+    loads: Mapping[str, pd.DataFrame],
+    catalogue: Catalogue,
+    provenance: Provenance,
+) -> VersionPlan:
+    """The version this publish of ``day`` becomes, from what the day holds now."""
+    params = {"period": day}
+    date_param = bindparam("period", type_=Date)
+    row = conn.execute(
+        text(load_sql("versions/select_latest_version.sql")).bindparams(date_param), params
+    ).first()
+    latest = None if row is None else (int(row[0]), str(row[1]))
+    had_rows = bool(
+        conn.execute(
+            text(load_sql("versions/count_day_rows.sql")).bindparams(date_param), params
+        ).scalar()
+    )
+    digest = versions.tables_digest(loads)
+    if latest is not None and latest[1] == digest:  # nothing changed: read nothing more
+        return versions.plan_version(
+            day=day.isoformat(),
+            latest=latest,
+            had_rows=had_rows,
+            digest=digest,
+            provenance=provenance,
+            inputs=[],
+            old={},
+            new={},
+            causes=pd.Series(dtype="str"),
+        )
+    old = {t: _day_rows(conn, t, day, SPECS[t]) for t in versions.VERSIONED}
+    old_report = _day_rows(conn, "report", day, report_spec(catalogue))
+    changed = versions.reporter_causes(old_report, loads["report"], loads["submission_ledger"])
+    return versions.plan_version(
+        day=day.isoformat(),
+        latest=latest,
+        had_rows=had_rows,
+        digest=digest,
+        provenance=provenance,
+        inputs=versions.input_files(loads["submission_ledger"]),
+        old=old,
+        new={t: loads[t] for t in versions.VERSIONED},
+        causes=versions.unit_causes(changed, loads["org_unit"]),
+    )
+
+
+def _ts_param(conn: Connection, at: datetime) -> datetime | str:
+    """A time as the warehouse compares it: PostgreSQL a timestamptz, SQLite the UTC text
+    every timestamp column holds (``_TS_FORMAT``), which sorts as the times do."""
+    at = at.astimezone(UTC)
+    return at if _is_pg(conn) else at.strftime(_TS_FORMAT)
+
+
+def _write_version(conn: Connection, day: date, plan: VersionPlan) -> None:
+    insert = text(load_sql("versions/insert_version.sql")).bindparams(
+        bindparam("period", type_=Date)
+    )
+    for record in (plan.backfill_first, plan.record):
+        if record is not None:
+            at = record["published_at"]
+            record = {**record, "published_at": None if at is None else _ts_param(conn, at)}
+            conn.execute(insert, {"period": day, **record})
+    _bulk(conn, "publish_version_input", plan.inputs)
+    for table, rows in plan.changes.items():
+        _bulk(conn, f"{table}_change", rows)
 
 
 def is_disconnect(exc: BaseException) -> bool:
@@ -814,3 +930,85 @@ def _typed_day_rows(frame: pd.DataFrame, table: str, catalogue: Catalogue | None
             frame[col] = _read_typed(frame[col], kind)
     keys = [k for k in ORDER[table] if k in frame.columns]
     return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+# ---- versions: what a day was at a time, and what changed --------------------------------
+
+#: The as-of view of each versioned table (sql/views).
+ASOF_VIEWS = {table: f"{table}_asof" for table in versions.VERSIONED}
+_VERSION_SPEC: list[tuple[str, Kind]] = [
+    ("period", "date"),
+    ("version", "int"),
+    ("published_at", "ts"),
+    ("trigger", "text"),
+    ("run_id", "text"),
+    ("note", "text"),
+    ("inputs", "int"),
+    ("inputs_digest", "text"),
+    ("tables_digest", "text"),
+    ("changed_values", "int"),
+    ("changed_units", "int"),
+]
+
+
+def _query(url: str, sql: str, params: dict[str, object], **fmt: str) -> pd.DataFrame:
+    """A read of the version tables; a warehouse that never versioned gives no rows."""
+    from sqlalchemy import inspect
+
+    stmt = text(load_sql(sql).format(**fmt)).bindparams(bindparam("period", type_=Date))
+    with _engine(url) as engine, engine.connect() as conn:
+        if not inspect(conn).has_table("publish_version"):
+            return pd.DataFrame()
+        if isinstance(params.get("at"), datetime):
+            params = {**params, "at": _ts_param(conn, params["at"])}
+        result = conn.execute(stmt, params)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def read_versions(url: str, day: date) -> pd.DataFrame:
+    """Every version of ``day``, oldest first (``publish_version`` columns, typed)."""
+    frame = _query(url, "versions/select_versions.sql", {"period": day})
+    frame = frame.reindex(columns=[c for c, _ in _VERSION_SPEC])
+    return pd.DataFrame({c: _read_typed(frame[c], k) for c, k in _VERSION_SPEC})
+
+
+def version_at(url: str, day: date, at: datetime) -> int | None:
+    """The version of ``day`` that was current at ``at`` (None: not yet published then)."""
+    if at.tzinfo is None:
+        raise ValueError("a time without a zone is ambiguous: give an offset, e.g. +08:00")
+    frame = _query(url, "versions/select_version_at.sql", {"period": day, "at": at})
+    if frame.empty or pd.isna(frame.iloc[0, 0]):
+        return None
+    return int(frame.iloc[0, 0])
+
+
+def read_asof(url: str, table: str, day: date, version: int) -> pd.DataFrame:
+    """``table``'s rows of ``day`` as version ``version`` published them, typed and
+    ordered like :func:`read_table` (so a frame compares equal to a read made then)."""
+    if table not in ASOF_VIEWS:
+        raise ValueError(f"no history for {table!r}; one of {tuple(ASOF_VIEWS)}")
+    frame = _query(
+        url,
+        "versions/select_asof.sql",
+        {"period": day, "version": version},
+        view=_q(ASOF_VIEWS[table]),
+    )
+    frame = frame.reindex(columns=[c for c, _ in SPECS[table]])
+    out = pd.DataFrame({c: _read_typed(frame[c], k) for c, k in SPECS[table]})
+    return out.sort_values(ORDER[table], kind="stable", na_position="first").reset_index(drop=True)
+
+
+def read_changes(url: str, day: date, version: int, table: str = "consolidated") -> pd.DataFrame:
+    """The change report of one version: per unit (and indicator), old → new and cause."""
+    if table not in versions.VERSIONED:
+        raise ValueError(f"no history for {table!r}; one of {tuple(versions.VERSIONED)}")
+    frame = _query(
+        url,
+        "versions/select_changes.sql",
+        {"period": day, "version": version},
+        table=_q(f"{table}_change"),
+    )
+    if frame.empty:
+        return frame
+    frame["period"] = _read_typed(frame["period"], "date")
+    return frame.sort_values(["unit_code", *versions.VERSIONED[table][1:]]).reset_index(drop=True)

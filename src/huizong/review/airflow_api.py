@@ -75,7 +75,7 @@ class HttpAirflow:
         return resp.json()
 
     def trigger(self, day: str, token: str) -> RunState:
-        body = {"logical_date": None, "conf": {"day": day}}
+        body = {"logical_date": None, "conf": {"day": day, "trigger": "correction"}}
         return _state(self._call("POST", "", token, json=body))
 
     def run(self, run_id: str, token: str) -> RunState:

@@ -56,45 +56,82 @@ def file_names(unit_name: str, unit_code: str, period: Period, fmt: str) -> tupl
 
 
 @dataclass(frozen=True)
+class Publication:
+    """When and by which run a period's figures were published; a day's also by which
+    version (``publish_version``, issue 9: a re-publish with other figures is a new one)."""
+
+    published_at: pd.Timestamp | None  # None: published before this was recorded
+    run: str | None  # the Airflow run id, else what triggered it (manual, …)
+    version: int | None = None  # days only: weeks, 旬 and months are recomputed nightly
+
+
+@dataclass(frozen=True)
 class Published:
-    """One period a unit can be downloaded for, and its publication (when, which run)."""
+    """One period a unit can be downloaded for, and its publication."""
 
     period: Period
     through: str  # the last day the figures include (a period under way: the latest night)
-    published_at: pd.Timestamp | None  # None: published before publications were recorded
-    run_id: str | None
+    publication: Publication
 
     @property
     def kind_zh(self) -> str:
         return PERIOD_NAMES_ZH[self.period.type]
 
     def published_text(self) -> str:
-        """The time in Beijing time (what an agency reads), or 未记录 (not recorded)."""
-        if self.published_at is None:
-            return "未记录 not recorded"
-        local = self.published_at.tz_convert(LOCAL_TZ)
-        return f"{local:%Y-%m-%d %H:%M} 北京时间"
+        """The version and the time in Beijing time (what an agency reads), or 未记录."""
+        at = self.publication.published_at
+        shown = (
+            "未记录 not recorded"
+            if at is None
+            else f"{at.tz_convert(LOCAL_TZ):%Y-%m-%d %H:%M} 北京时间"
+        )
+        version = self.publication.version
+        return shown if version is None else f"第{version}版 v{version} · {shown}"
 
 
 LOCAL_TZ = "Asia/Shanghai"
 _TYPE_ORDER = {t: n for n, t in enumerate(PERIOD_TYPES)}
+_UNRECORDED = Publication(None, None)
 
 
-def publications(engine: Engine) -> dict[tuple[str, str], tuple[pd.Timestamp, str]]:
-    """(period type, start) → (published at, run id) of every recorded publication.
+def _times(values: pd.Series) -> list[pd.Timestamp | None]:
+    at = pd.to_datetime(values, utc=True, format="mixed")
+    return [None if pd.isna(a) else a for a in at]
 
-    The seam for published versions (issue 9): a version would travel here with the time.
-    """
-    frame = store.read_frame(engine, "select_publications", table="publication")
-    if frame.empty:
-        return {}
-    at = pd.to_datetime(frame["published_at"], utc=True, format="mixed")
-    return {
-        (str(t), str(s)[:10]): (a, str(r))
-        for t, s, a, r in zip(
-            frame["period_type"], frame["period_start"], at, frame["run_id"], strict=True
+
+def publications(engine: Engine) -> dict[tuple[str, str], Publication]:
+    """(period type, start) → its publication: a day's latest version from
+    ``publish_version``, a week's / 旬's / month's latest night from ``publication``."""
+    out: dict[tuple[str, str], Publication] = {}
+    periods = store.read_frame(engine, "select_publications", table="publication")
+    if len(periods):
+        rows = zip(
+            periods["period_type"],
+            periods["period_start"],
+            _times(periods["published_at"]),
+            periods["run_id"],
+            strict=True,
         )
-    }
+        out.update({(str(t), str(s)[:10]): Publication(a, str(r)) for t, s, a, r in rows})
+    days = store.read_frame(engine, "select_day_versions", table="publish_version")
+    if len(days):
+        rows = zip(
+            days["period"],
+            _times(days["published_at"]),
+            days["run_id"],
+            days["trigger"],
+            days["version"],
+            strict=True,
+        )
+        out.update(
+            {
+                ("day", str(d)[:10]): Publication(
+                    a, str(r) if r is not None and not pd.isna(r) else str(t), int(v)
+                )
+                for d, a, r, t, v in rows
+            }
+        )
+    return out
 
 
 def unit_periods(engine: Engine, unit_code: str, *, week_start: int = 0) -> list[Published]:
@@ -113,10 +150,12 @@ def unit_periods(engine: Engine, unit_code: str, *, week_start: int = 0) -> list
     rows = zip(periods["period_label"], periods["through"], strict=True) if len(periods) else ()
     for label, through in rows:
         found.append((parse_period(str(label), week_start=week_start), str(through)[:10]))
-    out = []
-    for period, through in found:
-        at, run = recorded.get((period.type, period.start.isoformat()), (None, None))
-        out.append(Published(period, through, at, run))
+    out = [
+        Published(
+            period, through, recorded.get((period.type, period.start.isoformat()), _UNRECORDED)
+        )
+        for period, through in found
+    ]
     return sorted(
         out,
         key=lambda p: (p.through, p.period.start, -_TYPE_ORDER[p.period.type]),

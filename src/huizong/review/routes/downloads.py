@@ -57,7 +57,7 @@ def _period_table(unit: str, periods: list[downloads.Published], v: View) -> str
             f"<tr><td>{e(p.kind_zh)}</td><td>{e(p.period.title_zh())}<br>"
             f'<span class="note">{e(label)}</span></td><td>{e(p.through)}</td>'
             f"<td>{e(p.published_text())}<br>"
-            f'<span class="note">{e(p.run_id or "—")}</span></td>'
+            f'<span class="note">{e(p.publication.run or "—")}</span></td>'
             f'<td class="links">{links}</td></tr>'
         )
     return (

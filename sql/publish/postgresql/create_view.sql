@@ -1,0 +1,1 @@
+CREATE OR REPLACE VIEW {name} AS {body}

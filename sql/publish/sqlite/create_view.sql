@@ -1,0 +1,1 @@
+CREATE VIEW {name} AS {body}

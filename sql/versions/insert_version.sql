@@ -1,0 +1,4 @@
+INSERT INTO publish_version (period, version, published_at, trigger, run_id, note, inputs,
+    inputs_digest, tables_digest, changed_values, changed_units)
+VALUES (:period, :version, :published_at, :trigger, :run_id, :note, :inputs, :inputs_digest,
+    :tables_digest, :changed_values, :changed_units)

@@ -1,0 +1,258 @@
+"""Every publish of a day is a version; the history keeps only the values that changed.
+
+Why this shape: the current tables (``consolidated``, ``completeness``) stay the contract
+every reader uses, so versioning adds tables beside them instead of a column in them.
+Each publish that changes anything gets the next version number in ``publish_version``
+(when, what triggered it, the run, the sha256 of every input file in
+``publish_version_input``), and one row per changed cell in ``<table>_change`` holding
+the whole old and new row (so a unit renamed or moved in the hierarchy is remembered as
+it was). The views ``<table>_asof`` put the current rows and the old ones together, each
+valid from ``version_from`` to ``version_to`` (exclusive), which is all ``asof`` needs.
+The change rows are also the change report: per unit and indicator, old → new, and the
+cause (the reporters below it whose rows changed, and how).
+
+A publish whose tables are identical to the latest version's (a backfill of a day whose
+inputs did not change) creates no version and writes nothing: the rows stay byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+
+#: Tables with a history, and their key besides ``period``.
+VERSIONED: dict[str, list[str]] = {
+    "consolidated": ["unit_code", "indicator"],
+    "completeness": ["unit_code"],
+}
+TRIGGERS = ("nightly", "correction", "late", "backfill", "manual")
+#: The version a day published before versions existed is counted as.
+FIRST_VERSION = 1
+#: How many changed reporters a cause names before it says how many more there are.
+CAUSE_CAP = 5
+CHANNEL_CAUSES = {
+    "review": "审核更正 steward correction",
+    "mail": "邮件报送 mailed file",
+    "upload": "网页上传 uploaded file",
+    "folder": "收件箱文件 inbox file",
+}
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What made this publish happen (``publish_version.trigger`` / ``run_id`` / ``note``)."""
+
+    trigger: str = "manual"
+    run_id: str | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.trigger not in TRIGGERS:
+            raise ValueError(
+                f"发布触发方式“{self.trigger}”无效 / unknown publish trigger {self.trigger!r}: "
+                f"one of {', '.join(TRIGGERS)}"
+            )
+
+
+@dataclass(frozen=True)
+class VersionPlan:
+    """What one publish will write about versions (decided before the day is replaced)."""
+
+    version: int
+    unchanged: bool  # identical to the latest version: nothing is written
+    record: dict[str, object]  # the publish_version row
+    inputs: pd.DataFrame  # publish_version_input rows
+    changes: dict[str, pd.DataFrame]  # <table>_change rows per versioned table
+    backfill_first: dict[str, object] | None  # version 1 row for a day published before
+
+
+def tables_digest(loads: Mapping[str, pd.DataFrame]) -> str:
+    """sha256 over every table's rows as they will be written (names, order and values)."""
+    h = hashlib.sha256()
+    for table in sorted(loads):
+        frame = loads[table]
+        h.update(table.encode())
+        h.update("\x1f".join(map(str, frame.columns)).encode())
+        if len(frame):
+            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def input_files(ledger: pd.DataFrame) -> list[str]:
+    """The sha256 of every file the day's publication was made from (sorted, distinct)."""
+    if ledger.empty:
+        return []
+    return sorted(set(ledger["file_id"].dropna().astype("str")))
+
+
+def inputs_digest(file_ids: list[str]) -> str:
+    return hashlib.sha256("\n".join(file_ids).encode()).hexdigest()
+
+
+def diff_rows(old: pd.DataFrame, new: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """One row per key whose row was added, removed or changed in any column.
+
+    Columns: the key, ``change``, and ``old_<c>`` / ``new_<c>`` for every other column
+    (``period`` excepted). Missing equals missing; floats compare exactly (they
+    round-trip the warehouse unchanged).
+    """
+    values = [c for c in new.columns if c not in key and c != "period"]
+    merged = old.reindex(columns=[*key, *values]).merge(
+        new.reindex(columns=[*key, *values]),
+        on=key,
+        how="outer",
+        suffixes=("_old", "_new"),
+        indicator=True,
+    )
+    differs = np.zeros(len(merged), dtype=bool)
+    for c in values:
+        a, b = merged[f"{c}_old"], merged[f"{c}_new"]
+        same = (a == b).fillna(False).to_numpy(dtype=bool) | (a.isna() & b.isna()).to_numpy()
+        differs |= ~same
+    side = merged["_merge"].astype("str").to_numpy()
+    change = np.select(
+        [side == "right_only", side == "left_only", differs], ["added", "removed", "changed"], ""
+    )
+    out = merged.loc[change != "", key].copy()
+    out["change"] = change[change != ""]
+    for c in values:
+        out[f"old_{c}"] = merged.loc[change != "", f"{c}_old"].to_numpy()
+        out[f"new_{c}"] = merged.loc[change != "", f"{c}_new"].to_numpy()
+    return out.reset_index(drop=True)
+
+
+def reporter_causes(
+    old_report: pd.DataFrame, new_report: pd.DataFrame, ledger: pd.DataFrame
+) -> pd.DataFrame:
+    """Per reporter whose published row changed: a cause line a steward can read.
+
+    Columns ``unit_code``, ``cause``. A new file (its channel says how it came: a
+    steward's correction, a mailed or uploaded file) or a row gone (rejected, superseded).
+    """
+    meta = {"period", "unit_name", "received_at", "sheet", "row_number"}
+    compare = [c for c in new_report.columns if c not in meta]
+    changed = diff_rows(old_report[compare], new_report[compare], ["unit_code"])
+    if changed.empty:
+        return pd.DataFrame(columns=["unit_code", "cause"])
+    files = ledger.drop_duplicates("file_id").set_index("file_id")
+    names = pd.concat(
+        [
+            old_report.set_index("unit_code")["unit_name"],
+            new_report.set_index("unit_code")["unit_name"],
+        ]
+    )
+    names = names[~names.index.duplicated(keep="last")]
+    lines = []
+    for row in changed.itertuples(index=False):
+        who = f"{row.unit_code} {names.get(row.unit_code, '')}".strip()
+        if row.change == "removed":
+            lines.append(f"{who}：撤回 row withdrawn")
+            continue
+        file_id = str(row.new_file_id)
+        channel = str(files["channel"].get(file_id, "")) if "channel" in files else ""
+        how = CHANNEL_CAUSES.get(channel, "新报送 new file")
+        name = files["file_name"].get(file_id, file_id[:12]) if "file_name" in files else file_id
+        same_file = row.change == "changed" and row.old_file_id == row.new_file_id
+        lines.append(f"{who}：{'数值变化 values changed' if same_file else how} {name}")
+    return pd.DataFrame({"unit_code": changed["unit_code"].to_numpy(), "cause": lines})
+
+
+def unit_causes(reporters: pd.DataFrame, units: pd.DataFrame) -> pd.Series:
+    """Cause per aggregated unit: the changed reporters of its subtree (first few, then
+    how many in all); index unit code. ``units``: the registry's units."""
+    if reporters.empty:
+        return pd.Series(dtype="str")
+    ancestors = ["province_code", "city_code", "county_code", "township_code", "parent_code"]
+    own = units.set_index("code").reindex(reporters["unit_code"])
+    pairs = [pd.DataFrame({"unit": reporters["unit_code"].to_numpy(), "cause": reporters["cause"]})]
+    for col in ancestors:
+        if col in own.columns:
+            pairs.append(
+                pd.DataFrame({"unit": own[col].to_numpy(), "cause": reporters["cause"].to_numpy()})
+            )
+    long = pd.concat(pairs, ignore_index=True).dropna().drop_duplicates()
+    long = long[long["unit"].astype("str").str.len() > 0]
+
+    def joined(lines: pd.Series) -> str:
+        head = "; ".join(sorted(lines)[:CAUSE_CAP])
+        return head if len(lines) <= CAUSE_CAP else f"{head}; …等共{len(lines)}个单位"
+
+    return long.groupby("unit")["cause"].agg(joined)
+
+
+def plan_version(
+    *,
+    day: str,
+    latest: tuple[int, str] | None,
+    had_rows: bool,
+    digest: str,
+    provenance: Provenance,
+    inputs: list[str],
+    old: Mapping[str, pd.DataFrame],
+    new: Mapping[str, pd.DataFrame],
+    causes: pd.Series,
+    now: datetime | None = None,
+) -> VersionPlan:
+    """Decide the version of this publish of ``day`` from the day's latest version and
+    the rows it replaces.
+
+    ``latest``: (version, tables_digest) of the day's latest version, None if none;
+    ``had_rows``: the day has published rows (it may predate versions: they are then
+    recorded as version 1 and this publish becomes version 2).
+    """
+    backfill_first = None
+    if latest is None and had_rows:
+        before = Provenance("manual", None, "版本记录之前的发布 published before versions")
+        backfill_first = _record(FIRST_VERSION, None, before, [], "", 0, 0)
+        latest = (FIRST_VERSION, "")
+    if latest is not None and latest[1] == digest:
+        return VersionPlan(latest[0], True, {}, pd.DataFrame(), {}, None)
+    version = FIRST_VERSION if latest is None else latest[0] + 1
+    changes: dict[str, pd.DataFrame] = {}
+    if latest is not None:
+        for table, key in VERSIONED.items():
+            rows = diff_rows(old[table], new[table], key)
+            rows.insert(0, "version", version)
+            rows.insert(0, "period", day)
+            rows["cause"] = rows["unit_code"].map(causes).astype("str")
+            changes[table] = rows
+    cons = changes.get("consolidated", pd.DataFrame(columns=["unit_code"]))
+    record = _record(
+        version,
+        now or datetime.now(UTC),
+        provenance,
+        inputs,
+        digest,
+        len(cons),
+        int(cons["unit_code"].nunique()),
+    )
+    inputs_frame = pd.DataFrame({"period": day, "version": version, "file_id": inputs})
+    return VersionPlan(version, False, record, inputs_frame, changes, backfill_first)
+
+
+def _record(
+    version: int,
+    at: datetime | None,
+    provenance: Provenance,
+    inputs: list[str],
+    digest: str,
+    changed_values: int,
+    changed_units: int,
+) -> dict[str, object]:
+    return {
+        "version": version,
+        "published_at": at,
+        "trigger": provenance.trigger,
+        "run_id": provenance.run_id,
+        "note": provenance.note,
+        "inputs": len(inputs),
+        "inputs_digest": inputs_digest(inputs),
+        "tables_digest": digest,
+        "changed_values": changed_values,
+        "changed_units": changed_units,
+    }

@@ -1,0 +1,128 @@
+"""Versions: the diff between two publications, and the decision of a version number."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from huizong.publish import versions
+
+KEY = ["unit_code", "indicator"]
+VALUES = ["value", "status"]
+
+
+def _frame(rows: dict[tuple[str, str], tuple[float | None, str]]) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        [(u, i, v, s) for (u, i), (v, s) in sorted(rows.items())],
+        columns=[*KEY, *VALUES],
+    )
+    frame.insert(0, "period", "2020-01-28")
+    frame["value"] = frame["value"].astype("float64")
+    frame["status"] = frame["status"].astype("str")
+    return frame
+
+
+cells = st.dictionaries(
+    st.tuples(st.sampled_from(["1309", "130921", "130921100"]), st.sampled_from(["a", "b", "c"])),
+    st.tuples(st.one_of(st.none(), st.integers(0, 5).map(float)), st.sampled_from(["r", "n"])),
+    max_size=9,
+)
+
+
+def _apply(old: pd.DataFrame, diff: pd.DataFrame, side: str) -> pd.DataFrame:
+    """Rebuild one side from the other and the diff (``side`` = the side to rebuild)."""
+    gone = "added" if side == "old" else "removed"
+    base = old.set_index(KEY)
+    for row in diff.itertuples(index=False):
+        key = (row.unit_code, row.indicator)
+        if row.change == gone:
+            base = base.drop(index=key)
+        else:
+            base.loc[key, VALUES] = [getattr(row, f"{side}_{c}") for c in VALUES]
+            base.loc[key, "period"] = "2020-01-28"
+    out = base.reset_index().sort_values(KEY).reset_index(drop=True)
+    out["value"] = out["value"].astype("float64")
+    return out[["period", *KEY, *VALUES]]
+
+
+@settings(max_examples=80, deadline=None)
+@given(old=cells, new=cells)
+def test_the_diff_rebuilds_either_publication_from_the_other(old, new) -> None:
+    a, b = _frame(old), _frame(new)
+    diff = versions.diff_rows(a, b, KEY)
+    assert not diff.duplicated(KEY).any()
+    pd.testing.assert_frame_equal(_apply(a, diff, "new"), b, check_dtype=False)
+    pd.testing.assert_frame_equal(_apply(b, diff, "old"), a, check_dtype=False)
+    unchanged = set(old) & set(new)
+    unchanged = {k for k in unchanged if old[k] == new[k]}
+    assert not set(map(tuple, diff[KEY].values)) & unchanged
+
+
+def test_missing_equals_missing_and_zero_is_not_missing() -> None:
+    a = _frame({("1309", "a"): (None, "n"), ("1309", "b"): (None, "n")})
+    b = _frame({("1309", "a"): (None, "n"), ("1309", "b"): (0.0, "r")})
+    diff = versions.diff_rows(a, b, KEY)
+    assert diff[KEY].values.tolist() == [["1309", "b"]]
+    assert diff["change"].tolist() == ["changed"]
+
+
+def _plan(latest, had_rows, digest="d2", old=None, new=None):
+    empty = {t: pd.DataFrame(columns=["period", *k]) for t, k in versions.VERSIONED.items()}
+    return versions.plan_version(
+        day="2020-01-28",
+        latest=latest,
+        had_rows=had_rows,
+        digest=digest,
+        provenance=versions.Provenance("correction", "run-2"),
+        inputs=["f1", "f2"],
+        old=old or empty,
+        new=new or empty,
+        causes=pd.Series(dtype="str"),
+        now=datetime(2020, 1, 29, tzinfo=UTC),
+    )
+
+
+def test_first_publish_is_version_one_and_stores_no_history() -> None:
+    plan = _plan(None, had_rows=False)
+    assert (plan.version, plan.unchanged, plan.changes) == (1, False, {})
+    assert plan.record["inputs"] == 2 and plan.backfill_first is None
+
+
+def test_identical_tables_make_no_version() -> None:
+    plan = _plan((3, "d2"), had_rows=True, digest="d2")
+    assert (plan.version, plan.unchanged) == (3, True)
+
+
+def test_a_day_published_before_versions_becomes_version_one() -> None:
+    plan = _plan(None, had_rows=True)
+    assert plan.version == 2
+    assert plan.backfill_first["version"] == 1 and plan.backfill_first["published_at"] is None
+    assert set(plan.changes) == set(versions.VERSIONED)
+
+
+def test_an_unknown_trigger_is_refused_in_both_languages() -> None:
+    with pytest.raises(ValueError, match=r"发布触发方式.*unknown publish trigger"):
+        versions.Provenance("whenever")
+
+
+def test_unit_causes_name_the_changed_reporters_below_each_unit() -> None:
+    units = pd.DataFrame(
+        {
+            "code": ["130921100201", "130921100202"],
+            "province_code": ["13", "13"],
+            "city_code": ["1309", "1309"],
+            "county_code": ["130921", "130921"],
+            "township_code": ["130921100", "130921100"],
+            "parent_code": ["130921100", "130921100"],
+        }
+    )
+    reporters = pd.DataFrame(
+        {"unit_code": ["130921100201"], "cause": ["130921100201 东关村：更正"]}
+    )
+    causes = versions.unit_causes(reporters, units)
+    assert set(causes.index) == {"13", "1309", "130921", "130921100", "130921100201"}
+    assert causes["130921"] == "130921100201 东关村：更正"
