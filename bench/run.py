@@ -11,6 +11,7 @@ BENCHES = [
     "bench_rollup.py",
     "bench_publish.py",
     "bench_workbooks.py",
+    "bench_unit_workbook.py",
     "bench_county_workbooks.py",
 ]
 

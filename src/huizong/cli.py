@@ -124,13 +124,13 @@ def _cmd_review_scopes(args: argparse.Namespace) -> int:
 
 
 def _cmd_intake_pull(args: argparse.Namespace) -> int:
+    from huizong.intake.arrivals import SourceUnavailable
     from huizong.intake.credentials import MissingConnection
-    from huizong.intake.mailbox import MailboxUnavailable
     from huizong.intake.pull import pull_sources
 
     try:
         summary = pull_sources(Settings.from_env())
-    except (MailboxUnavailable, MissingConnection) as exc:
+    except (SourceUnavailable, MissingConnection) as exc:
         print(f"huizong: error: {exc}", file=sys.stderr)
         return 1
     for name, got in summary.items():
@@ -174,9 +174,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
         settings.warehouse, args.unit, period, registry, catalogue
     )
     if fmt == "xlsx":
-        path = unit_report.write_unit_workbook(args.output, tables, registry, catalogue)
+        path = unit_report.write_unit_workbook(
+            args.output, tables, registry, catalogue, settings=settings
+        )
     else:
-        context = unit_report.progress_context(tables, registry, catalogue, date.today())
+        context = unit_report.progress_context(
+            tables, registry, catalogue, date.today(), settings=settings
+        )
         text = unit_report.render_progress_text(context)
         path = unit_report.write_progress_report(args.output, text, fmt)
     print(path)

@@ -97,7 +97,7 @@ def ingest_day(
 
 
 def validate_day(day: date, settings: Settings) -> dict[str, Any]:
-    """Validate, honour the stewards' waivers, then add the data-quality warnings.
+    """Validate, honour the stewards' waivers and kept rows, then add the quality warnings.
 
     Quality warnings (outliers against the unit's own recent days, falling cumulative
     counts, township totals vs villages, departments vs geography) never quarantine.
@@ -106,13 +106,15 @@ def validate_day(day: date, settings: Settings) -> dict[str, Any]:
     """
     from huizong.quality import DEFAULT_DAYS, history_frame, numeric_codes, quality_warnings
     from huizong.validate import account, validate_rows
-    from huizong.validate.waivers import WAIVED, apply_waivers
+    from huizong.validate.waivers import WAIVED, apply_keeps, apply_waivers
 
     catalogue = load_catalogue(settings.form)
     registry = registry_for(settings)
-    received = _read(settings, day, frames.RECEIVED)
+    waivers = warehouse.day_waivers(settings, day)
+    # a duplicate a steward resolved: the rows not kept are superseded before validation
+    received = apply_keeps(_read(settings, day, frames.RECEIVED), waivers)
     result = validate_rows(received, day, catalogue, registry, settings)
-    result = apply_waivers(result, received, warehouse.day_waivers(settings, day))
+    result = apply_waivers(result, received, waivers)
     ledger = account(_read(settings, day, frames.LEDGER), received, result)
     quality = quality_warnings(
         result.accepted,
@@ -201,6 +203,8 @@ def publish_day(
 
 
 def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
+    from huizong.periods import period_of
+    from huizong.publish.unit_report import letterhead_for, load_previous
     from huizong.publish.workbook import write_workbook
 
     catalogue = load_catalogue(settings.form)
@@ -215,6 +219,8 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
         quarantine=_read(settings, day, frames.QUARANTINE),
         catalogue=catalogue,
         registry=registry,
+        letterhead=letterhead_for(registry.root, day, registry, settings),
+        previous=load_previous(settings.warehouse, registry.root, period_of(day, "day")),
     )
     return {"day": day.isoformat(), "workbook": str(path)}
 

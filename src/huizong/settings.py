@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -63,6 +63,9 @@ class Settings:
     week_start: str | None = None
     #: Wording template of the units' progress report (``huizong.publish.unit_report``).
     report_template: Path | None = None
+    #: Per-unit contacts for the 综合表's signature block (``huizong.publish.contacts``);
+    #: None = ``home/contacts.toml`` or ``home/contacts.csv`` when one exists.
+    contacts_file: Path | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -113,6 +116,14 @@ class Settings:
         return self.sources_file or (self.home / "sources.toml")
 
     @property
+    def contacts(self) -> Path | None:
+        """The deployment's contacts file, if it has one."""
+        if self.contacts_file is not None:
+            return self.contacts_file
+        found = [self.home / f"contacts.{ext}" for ext in ("toml", "csv")]
+        return next((p for p in found if p.is_file()), None)
+
+    @property
     def loaded_registry(self) -> Path:
         """Where ``huizong registry load`` puts the registry it built."""
         return self.home / "registry" / "org_units.parquet"
@@ -140,6 +151,7 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "HUIZONG_SOURCES": ("sources_file", Path),
     "HUIZONG_WEEK_START": ("week_start", str),
     "HUIZONG_REPORT_TEMPLATE": ("report_template", Path),
+    "HUIZONG_CONTACTS": ("contacts_file", Path),
 }
 
 
@@ -152,8 +164,12 @@ def with_airflow_warehouse(settings: Settings) -> Settings:
 
     Operators may keep the warehouse credentials in an Airflow connection (e.g. from a
     secrets backend); tasks, the review plugin and the CLI all end at the same warehouse.
-    Airflow is imported only here, and only if it is installed."""
+    Airflow is imported only here, only if it is installed, and only where an Airflow
+    deployment is visible (:func:`airflow_deployed`): a CLI command on a machine without
+    one must not pay Airflow's import (seconds) nor let it create ``~/airflow``."""
     if settings.warehouse_url or importlib.util.find_spec("airflow") is None:
+        return settings
+    if not airflow_deployed():
         return settings
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException
@@ -163,3 +179,14 @@ def with_airflow_warehouse(settings: Settings) -> Settings:
     except AirflowNotFoundException:
         return settings
     return replace(settings, warehouse_url=conn.get_uri())
+
+
+def airflow_deployed(environ: Mapping[str, str] | None = None) -> bool:
+    """Could Airflow hold a ``huizong_warehouse`` connection here? Only if it is configured:
+    a connection or any setting in the environment (``AIRFLOW_CONN_*``, ``AIRFLOW__*``,
+    ``AIRFLOW_HOME``, as in a task, the API server or ``make demo``), or an ``airflow.cfg``
+    in Airflow's default home. Decided without importing Airflow."""
+    env = os.environ if environ is None else environ
+    if any(k.startswith(("AIRFLOW_CONN_", "AIRFLOW__")) or k == "AIRFLOW_HOME" for k in env):
+        return True
+    return (Path(env.get("HOME", "~")).expanduser() / "airflow" / "airflow.cfg").is_file()

@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +26,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
 from huizong.settings import Settings
-from huizong.sqlfiles import load_sql, statement
+from huizong.sqlfiles import folder_statements, load_sql, statement
 
 Target = Settings | str | URL
 
@@ -195,6 +195,89 @@ def _typed_waivers(frame: pd.DataFrame) -> pd.DataFrame:
     out["row_number"] = out["row_number"].astype("int64")
     out["at"] = pd.to_datetime(out["at"], utc=True, format="ISO8601")
     return out
+
+
+#: The deadline lists as the day page reads them (``sql/intake/select_deadline_*``).
+DEADLINE_CHECK_COLUMNS = ["level", "deadline", "expected_units", "missing_units", "listed_at"]
+DEADLINE_MISSING_COLUMNS = [
+    "level",
+    "unit_code",
+    "unit_name",
+    "township_code",
+    "township_name",
+    "county_code",
+    "county_name",
+]
+
+
+def save_deadline_list(
+    target: Target,
+    day: date,
+    level: str,
+    deadline: datetime,
+    expected_units: int,
+    missing: pd.DataFrame,
+) -> None:
+    """Keep what a level's deadline found for the review page: the check itself and the
+    units missing (``missing`` has code, name, township_/county_ code and name), replacing
+    an earlier check of the same day and level in one transaction."""
+    now = datetime.now(UTC)
+    key = {"period": day.isoformat(), "level": level}
+    rows = [
+        {
+            **key,
+            "unit_code": str(r["code"]),
+            "unit_name": _text_or_none(r["name"]),
+            "township_code": _text_or_none(r["township_code"]),
+            "township_name": _text_or_none(r["township_name"]),
+            "county_code": _text_or_none(r["county_code"]),
+            "county_name": _text_or_none(r["county_name"]),
+        }
+        for r in missing.to_dict("records")
+    ]
+    with engine(target) as eng, eng.begin() as conn:
+        for sql in folder_statements("intake/schema"):
+            conn.execute(text(sql))
+        conn.execute(statement("intake/delete_deadline_missing.sql"), key)
+        conn.execute(statement("intake/delete_deadline_check.sql"), key)
+        conn.execute(
+            statement("intake/insert_deadline_check.sql"),
+            {
+                **key,
+                "deadline": deadline.astimezone(UTC).isoformat(sep=" "),
+                "expected_units": int(expected_units),
+                "missing_units": len(rows),
+                "listed_at": now.isoformat(sep=" "),
+            },
+        )
+        if rows:
+            conn.execute(statement("intake/insert_deadline_missing.sql"), rows)
+
+
+def deadline_lists(target: Target, day: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(checks, missing units) of ``day``'s deadlines; empty frames before the first check
+    (or before any warehouse exists)."""
+    checks = pd.DataFrame(columns=DEADLINE_CHECK_COLUMNS)
+    missing = pd.DataFrame(columns=DEADLINE_MISSING_COLUMNS)
+    if not exists(target):
+        return checks, missing
+    params = {"period": day.isoformat()}
+    with engine(target) as eng, eng.connect() as conn:
+        if not inspect(conn).has_table("deadline_check"):
+            return checks, missing
+        found = conn.execute(statement("intake/select_deadline_check_period.sql"), params)
+        checks = pd.DataFrame(found.fetchall(), columns=list(found.keys()))
+        found = conn.execute(statement("intake/select_deadline_missing_period.sql"), params)
+        missing = pd.DataFrame(found.fetchall(), columns=list(found.keys()))
+    checks["deadline"] = pd.to_datetime(checks["deadline"], utc=True, format="ISO8601")
+    checks["listed_at"] = pd.to_datetime(checks["listed_at"], utc=True, format="ISO8601")
+    return checks.reindex(columns=DEADLINE_CHECK_COLUMNS), missing.reindex(
+        columns=DEADLINE_MISSING_COLUMNS
+    )
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
 
 
 def quote_identifier(name: str) -> str:

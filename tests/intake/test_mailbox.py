@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import imaplib
-import io
 import re
-import zipfile
 from datetime import date, datetime
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
-import openpyxl
 import pandas as pd
 import pytest
 
+from helpers.reports import report_xlsx, zipped_gb18030_csv
 from huizong import frames
 from huizong.intake.mailbox import (
     TAKEN_FLAG,
@@ -28,26 +27,11 @@ from huizong.settings import Settings
 
 DAY = date(2026, 11, 26)
 TZ = ZoneInfo("Asia/Shanghai")
-LABELS = ["单位代码", "单位名称", "日期", "排查登记人数", "入户走访户数", "新增返乡人员"]
 CLERK = "clerk@jianbei.example"
 
 
 def _xlsx(code: str, name: str) -> bytes:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(LABELS)
-    ws.append([code, name, DAY.isoformat(), 1, 2, 3])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def _zip_of_gb18030_csv() -> bytes:
-    text = ",".join(LABELS) + f"\n130902001002,院东社区,{DAY.isoformat()},4,5,6\n"
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("院东社区日报.csv", text.encode("gb18030"))
-    return out.getvalue()
+    return report_xlsx(code, name, DAY)
 
 
 def _message(msg_id: str, sender: str, name: str, data: bytes, subtype: str) -> bytes:
@@ -95,9 +79,8 @@ def test_three_messages_become_two_files_once_each_with_server_times(dovecot, tm
         ),
         at[0],
     )
-    _append(
-        imap, _message("<m2@x>", "other@x.example", "院东.zip", _zip_of_gb18030_csv(), "zip"), at[1]
-    )
+    zipped = zipped_gb18030_csv(DAY)
+    _append(imap, _message("<m2@x>", "other@x.example", "院东.zip", zipped, "zip"), at[1])
     _append(
         imap,
         _message(
@@ -175,3 +158,35 @@ def test_cli_pull_reads_the_connection_from_the_environment(dovecot, tmp_path, m
     _append(dovecot.client(), raw, at)
     assert main(["intake", "pull"]) == 0
     assert "office: 1 messages, 1 new files ['2026-11-26']" in capsys.readouterr().out
+
+
+def test_a_message_is_marked_only_after_all_its_files_are_stored(dovecot, tmp_path) -> None:
+    """The second attachment cannot be stored (its folder is blocked by a file): the pull
+    fails, the message stays unmarked; the next pull takes what is missing and marks it."""
+    settings = Settings(home=tmp_path / "home")
+    first, second = _xlsx("130902001001", "建北社区"), _xlsx("130902001002", "院东社区")
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Message-ID"] = CLERK, "office@example.org", "<two@x>"
+    msg["Subject"] = "日报"
+    msg.set_content("见附件")
+    for name, data in (("建北.xlsx", first), ("院东.xlsx", second)):
+        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    _append(dovecot.client(), msg.as_bytes(), datetime(2026, 11, 26, 15, 0, tzinfo=TZ))
+    blocker = settings.inbox_for(DAY) / "_mail" / hashlib.sha256(second).hexdigest()[:16]
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("not a folder")
+
+    with pytest.raises(OSError):
+        pull(_source(dovecot), settings)
+    [flags] = _flags(dovecot.client())
+    assert TAKEN_FLAG not in flags and "\\Deleted" not in flags
+
+    blocker.unlink()
+    again = pull(_source(dovecot), settings)
+    assert (again["files_new"], again["files_again"]) == (1, 1)  # the first was kept once
+    [flags] = _flags(dovecot.client())
+    assert TAKEN_FLAG in flags
+    ingest_day(DAY, settings)
+    ledger = pd.read_parquet(settings.run_dir(DAY) / frames.LEDGER)
+    assert sorted(ledger["file_name"]) == ["建北.xlsx", "院东.xlsx"]
+    assert (ledger["status"] == "read").all()

@@ -21,7 +21,7 @@ from huizong.periods import parse_period
 from huizong.pipeline import registry_for, run_day
 from huizong.publish import unit_report
 from huizong.publish.warehouse import read_table
-from huizong.publish.workbook import TOTALS_LABEL
+from huizong.publish.workbook import CHANGE_LABEL, PREVIOUS_LABEL, TOTALS_LABEL, sheet_groups
 from huizong.settings import Settings
 
 DAY = date(2020, 1, 28)
@@ -54,16 +54,30 @@ def _tables(settings: Settings, unit: str, period: str = DAY.isoformat()):
     ), registry
 
 
+def _code_row(ws) -> int | None:
+    """The hidden row of indicator codes of a level sheet (None: not a level sheet)."""
+    return next((r for r in range(1, 12) if ws.cell(r, 1).value == "code"), None)
+
+
 def _numbers(ws) -> dict[str, dict[str, float | None]]:
-    """code → indicator → number (None for a blank cell) of a level sheet's unit rows."""
-    codes = [c.value for c in ws[4]]
+    """code → indicator → number (None for a blank cell) of a level sheet's unit rows and
+    its totals row (``TOTAL:<code>``); the previous-period rows are left out."""
+    header = _code_row(ws)
+    codes = [c.value for c in ws[header]]
     out = {}
-    for row in ws.iter_rows(min_row=5, values_only=True):
-        if not row[0]:
-            continue
+    for row in ws.iter_rows(min_row=header + 1, values_only=True):
+        if not row[0] or not row[1] or str(row[1]).startswith((PREVIOUS_LABEL, CHANGE_LABEL)):
+            continue  # legend and signature lines sit in merged cells of column A alone
         key = f"TOTAL:{row[0]}" if row[1] == TOTALS_LABEL else str(row[0])
         out[key] = {c: row[n] for n, c in enumerate(codes) if c in NUMERIC}
     return out
+
+
+def _special(ws, label: str) -> dict[str, object]:
+    """indicator → value of the row whose label starts with ``label`` (上期 / 较上期增减)."""
+    codes = [c.value for c in ws[_code_row(ws)]]
+    row = next(r for r in ws.iter_rows(values_only=True) if str(r[1] or "").startswith(label))
+    return {c: row[n] for n, c in enumerate(codes) if c in NUMERIC}
 
 
 @pytest.mark.parametrize("which", ["county", "township"])
@@ -84,10 +98,12 @@ def test_every_number_equals_the_warehouse(demo, township, tmp_path, which):
         (registry.units["level"] == 5) & registry.units["code"].str.startswith(unit)
     ]["code"]
     seen_villages, checked = set(), 0
+    per_level: dict[str, list[str]] = {}
     for name in book.sheetnames:
         ws = book[name]
-        if ws.cell(4, 1).value != "code":
+        if _code_row(ws) is None:
             continue
+        per_level.setdefault(name.split("·")[0], []).extend(c.value for c in ws[_code_row(ws)][3:])
         for code, values in _numbers(ws).items():
             for ind, got in values.items():
                 got = None if got in (None, "不适用") else float(got)
@@ -103,7 +119,10 @@ def test_every_number_equals_the_warehouse(demo, township, tmp_path, which):
                 assert got == expect, (name, code, ind)
                 checked += 1
     assert seen_villages == set(villages)  # every village has its row, reported or not
-    assert checked >= len(NUMERIC) * (len(villages) + 2)  # villages, own row, totals row
+    assert checked >= len(NUMERIC) * (len(villages) + 1)  # villages and the totals row
+    # across the split sheets every indicator is shown exactly once per level
+    assert all(sorted(codes) == sorted(NUMERIC) for codes in per_level.values()), per_level
+    assert "村社区" in per_level and (which == "township" or "乡镇街道" in per_level)
 
 
 def test_a_week_of_one_published_day_equals_that_day(demo):
@@ -180,3 +199,166 @@ def test_cli_report_refuses_an_unpublished_period(demo, tmp_path, monkeypatch, c
     rc = main(["report", "--unit", COUNTY, "--period", "2020-02", "-o", str(tmp_path / "x.xlsx")])
     assert rc == 2 and "没有已发布" in capsys.readouterr().err
     assert not (tmp_path / "x.xlsx").exists()
+
+
+# ---- the header and footer blocks, the previous period, the printed page ---------------
+
+
+def test_cli_workbook_carries_the_contacts_and_the_cut_off(demo, tmp_path, monkeypatch, capsys):
+    """HUIZONG_CONTACTS names the signers of each unit; the sources file's village
+    deadline is a township's 统计截止时间."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(
+        "单位代码,单位负责人,统计负责人,填表人,联系电话\n"
+        f"{COUNTY},张县长,李统计,王填表,0317-5551234\n",
+        encoding="utf-8-sig",
+    )
+    monkeypatch.setenv("HUIZONG_HOME", str(demo.home))
+    monkeypatch.setenv("HUIZONG_WAREHOUSE_URL", demo.warehouse)
+    monkeypatch.setenv("HUIZONG_CONTACTS", str(contacts))
+    out = tmp_path / "county.xlsx"
+    assert main(["report", "--unit", COUNTY, "--period", DAY.isoformat(), "-o", str(out)]) == 0
+    ws = openpyxl.load_workbook(out).worksheets[0]
+    block = " ".join(str(c.value) for r in ws.iter_rows(max_row=3) for c in r if c.value)
+    assert "制表机关：沧县" in block and "统计截止时间：2020年1月28日24:00" in block
+    assert f"制表日期：{date.today().year}年" in block
+    signed = ws.cell(ws.max_row, 1).value
+    assert "单位负责人：张县长" in signed and "联系电话：0317-5551234" in signed
+    notes = {r[0]: r[1] for r in openpyxl.load_workbook(out)["说明"].iter_rows(values_only=True)}
+    assert notes["发布版本 Version 2020-01-28"].startswith("第1版，")  # the version read
+    capsys.readouterr()
+
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[deadlines]\nvillage = "18:00"\ntownship = "20:30"\n', encoding="utf-8")
+    monkeypatch.setenv("HUIZONG_SOURCES", str(sources))
+    town = "130921100"
+    assert main(["report", "--unit", town, "--period", DAY.isoformat(), "-o", str(out)]) == 0
+    ws = openpyxl.load_workbook(out).worksheets[0]
+    block = " ".join(str(c.value) for r in ws.iter_rows(max_row=3) for c in r if c.value)
+    assert "统计截止时间：2020年1月28日18:00" in block  # villages report into a township
+    assert "单位负责人：__________" in ws.cell(ws.max_row, 1).value  # no entry: a line
+    txt = tmp_path / "county.txt"
+    assert main(["report", "--unit", COUNTY, "--period", DAY.isoformat(), "-o", str(txt)]) == 0
+    assert "截止2020年1月28日20:30" in txt.read_text(encoding="utf-8")
+
+
+def test_a_contacts_file_that_cannot_be_read_is_refused(demo, tmp_path, monkeypatch, capsys):
+    bad = tmp_path / "contacts.toml"
+    bad.write_text("[unit.130921\nhead = 1", encoding="utf-8")
+    monkeypatch.setenv("HUIZONG_HOME", str(demo.home))
+    monkeypatch.setenv("HUIZONG_WAREHOUSE_URL", demo.warehouse)
+    monkeypatch.setenv("HUIZONG_CONTACTS", str(bad))
+    out = tmp_path / "x.xlsx"
+    assert main(["report", "--unit", COUNTY, "--period", DAY.isoformat(), "-o", str(out)]) == 2
+    assert "联系人文件" in capsys.readouterr().err and not out.exists()
+
+
+@pytest.fixture(scope="module")
+def next_day(demo: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A copy of the demo warehouse with the following day published too."""
+    import shutil
+
+    home = tmp_path_factory.mktemp("var2")
+    shutil.copy(Path(demo.warehouse.removeprefix("sqlite:///")), home / "warehouse.sqlite")
+    settings = Settings(home=home, warehouse_url=f"sqlite:///{home / 'warehouse.sqlite'}")
+    day = date(2020, 1, 29)
+    inbox = home / "inbox" / day.isoformat()
+    generate_demo_day(day, inbox)
+    run_day(day, settings, inbox)
+    return settings
+
+
+def test_change_from_the_previous_day_equals_the_warehouse(next_day, tmp_path):
+    registry = registry_for(next_day)
+    tables = unit_report.load_unit_tables(
+        next_day.warehouse, COUNTY, parse_period("2020-01-29"), registry, CAT
+    )
+    path = unit_report.write_unit_workbook(tmp_path / "c.xlsx", tables, registry, CAT)
+    book = openpyxl.load_workbook(path)
+    cons = read_table(next_day.warehouse, "consolidated")
+    mine = cons[cons["unit_code"] == COUNTY].set_index(["period", "indicator"])
+    seen = set()
+    for group, name in zip(sheet_groups(CAT), book.sheetnames, strict=False):
+        ws = book[name]
+        assert name.startswith("乡镇街道·")
+        before, change = _special(ws, PREVIOUS_LABEL), _special(ws, CHANGE_LABEL)
+        assert "上期（2020-01-28）" in [r[1] for r in ws.iter_rows(values_only=True)]
+        for ind in group.indicators:
+            old, new = mine.loc[("2020-01-28", ind.code)], mine.loc[("2020-01-29", ind.code)]
+            if old["status"] == "reported" and new["status"] == "reported":
+                assert before[ind.code] == pytest.approx(old["value"])
+                assert change[ind.code] == pytest.approx(new["value"] - old["value"])
+                seen.add(ind.code)
+            else:
+                assert change[ind.code] is None
+    assert len(seen) >= len(NUMERIC) - 2  # the demo's counties report nearly everything
+    # the week before W05 was never published: its rows say so and stay blank
+    week, _ = _tables(next_day, COUNTY, "2020-W05")
+    assert week.previous is not None and week.previous.label == "2020-W04"
+    assert not week.previous.published
+
+
+def test_a_county_workbook_prints_legibly(demo, tmp_path):
+    """The demo county's workbook through LibreOffice: A4 landscape pages of at most
+    MAX_SHEET_COLUMNS numbers; its first page and first village page go to
+    test-artifacts/ for a person to look at."""
+    import os
+    import shutil
+    import subprocess
+
+    if not (shutil.which("soffice") and shutil.which("pdftoppm")):
+        if os.environ.get("HUIZONG_REQUIRE_OFFICE") == "1":
+            pytest.fail("LibreOffice/poppler missing: make office")
+        pytest.skip("needs LibreOffice and poppler: make office")
+    tables, registry = _tables(demo, COUNTY)
+    path = unit_report.write_unit_workbook(tmp_path / "county.xlsx", tables, registry, CAT)
+    env = {**os.environ, "HOME": str(tmp_path)}
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+        check=True,
+        timeout=400,
+        env=env,
+        capture_output=True,
+    )
+    pdf = tmp_path / "county.pdf"
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    pages = text.split("\f")
+    assert "沧县疫情防控工作日报表（2020年1月28日）" in pages[0] and "表号：汇综1表" in pages[0]
+    assert all("第 " in p and " 页 共 " in p for p in pages if p.strip())
+    village = next(n for n, p in enumerate(pages) if "村民委员会" in p)
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    for page, stem in ((0, "county_workbook_page_1"), (village, "county_workbook_villages")):
+        flags = ["-f", str(page + 1), "-l", str(page + 1), "-singlefile"]
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "90", *flags, str(pdf), str(artifacts / stem)],
+            check=True,
+            timeout=60,
+        )
+        assert (artifacts / f"{stem}.png").stat().st_size > 10_000
+
+
+def test_a_township_that_reported_nothing_reads_weibao_everywhere(demo, tmp_path):
+    """A min-aggregated stock (口罩可保障天数) and every other figure of a township none of
+    whose villages reported read 未报 in the 情况汇报 and are blank in the workbook: never
+    0天 / 0人."""
+    comp = read_table(demo.warehouse, "completeness", DAY)
+    silent = comp[(comp["level"] == 4) & (comp["reported_units"] == 0)]
+    assert len(silent), "the demo day plants a township without any report"
+    town = str(silent["unit_code"].iloc[0])
+    tables, registry = _tables(demo, town)
+    text = unit_report.render_progress_text(
+        unit_report.progress_context(tables, registry, CAT, DAY)
+    )
+    for ind in CAT.numeric:
+        assert f"{ind.zh}未报" in text, ind.code
+    assert "口罩可保障天数未报" in text and "0天" not in text
+    path = unit_report.write_unit_workbook(tmp_path / "t.xlsx", tables, registry, CAT)
+    book = openpyxl.load_workbook(path)
+    for name in book.sheetnames:
+        if _code_row(book[name]) is None:
+            continue
+        for code, values in _numbers(book[name]).items():
+            assert all(v is None for v in values.values()), (name, code)

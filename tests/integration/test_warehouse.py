@@ -372,3 +372,27 @@ def test_same_day_publications_serialise_on_the_advisory_lock(pg_url, registry):
         assert new.loc["130903001001", "households_visited"] == 1 + 3
     finally:
         engine.dispose()
+
+
+def test_reading_some_units_equals_the_whole_day_filtered(warehouse_url, registry, monkeypatch):
+    """A unit's subtree is read by bound unit codes (one statement per batch): the same
+    rows, typed the same, as the whole day filtered afterwards, on both dialects."""
+    from huizong.publish import warehouse as publish_warehouse
+    from huizong.publish.warehouse import read_period_table
+
+    publish_tables(warehouse_url, DAY_A, make_day(DAY_A), registry, CAT)
+    wanted = ["130903", "130903001001", "not-a-unit"]
+    for table in ("consolidated", "report", "completeness"):
+        whole = read_table(warehouse_url, table, DAY_A, catalogue=CAT)
+        some = read_table(warehouse_url, table, DAY_A, catalogue=CAT, units=wanted)
+        expect = whole[whole["unit_code"].isin(wanted)].reset_index(drop=True)
+        assert len(expect), table
+        pd.testing.assert_frame_equal(some, expect, obj=table)
+    monkeypatch.setattr(publish_warehouse, "_UNITS_PER_STATEMENT", 2)  # batches of two
+    batched = read_table(warehouse_url, "consolidated", DAY_A, units=wanted)
+    pd.testing.assert_frame_equal(
+        batched, read_table(warehouse_url, "consolidated", DAY_A, units=wanted[:2])
+    )
+    assert len(read_table(warehouse_url, "consolidated", DAY_A, units=[])) == 0
+    none = read_period_table(warehouse_url, "period_consolidated", "week", DAY_A, units=wanted)
+    assert len(none) == 0  # no period published: an empty frame, not an error

@@ -463,3 +463,24 @@ def airflow_api_server(
         yield server
     finally:
         stop_group(proc)
+
+
+def plant_duplicate(wh: Warehouse, row: Row, values: dict[str, str]) -> Row:
+    """A second file with ``row``'s unit for the day, landed at the same instant: both rows
+    quarantined as ``unique_unit_day`` (as validation does), the new file in the ledger."""
+    twin = _submission(wh.settings, wh.catalogue, row.unit_code, row.unit_name + "_2", values)
+    twin = Row(twin.unit_code, row.unit_name, twin.file_id, twin.file_name, "", 2, twin.values)
+    issues = pd.DataFrame(
+        [_issue(r, "unit_code", "unique_unit_day", "error") for r in (row, twin)],
+        columns=frames.ISSUE_COLUMNS,
+    )
+    issues["period"] = DAY
+    issues["column"] = None
+    ledger = pd.DataFrame([_ledger(twin)])
+    ledger["period"] = DAY
+    ledger["received_at"] = pd.Timestamp("2026-11-26 10:00", tz="UTC")
+    issues.to_sql("quarantine", wh.engine, index=False, if_exists="append")
+    ledger.reindex(columns=["period", *frames.LEDGER_COLUMNS[1:]]).to_sql(
+        "submission_ledger", wh.engine, index=False, if_exists="append"
+    )
+    return twin

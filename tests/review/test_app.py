@@ -35,6 +35,7 @@ from .conftest import (
     Row,
     Warehouse,
     build_warehouse,
+    plant_duplicate,
 )
 
 Route = tuple[str, str]  # (method, path template)
@@ -152,6 +153,8 @@ def b_acted_env(
     tmp = tmp_path_factory.mktemp("b_acted")
     (tmp / "wh").mkdir()
     wh = build_warehouse(tmp, f"sqlite:///{tmp / 'wh' / 'warehouse.sqlite'}")
+    plant_duplicate(wh, wh.b_error, {"persons_screened": "41"})
+    _plant_received(wh)
     for env in _env(wh, airflow_token, fake_airflow):
         done = env.client.post(
             f"/runs/{PERIOD}/reject",
@@ -236,11 +239,13 @@ B_CASES: dict[Route, str] = {
     ("GET", "/runs/{period}/row"): "deny",
     ("GET", "/runs/{period}/audit"): "filter",
     ("GET", "/api/runs/{period}/audit"): "filter",
-    ("GET", "/runs/{period}/data-docs/{path:path}"): "deny",  # docs span both counties
+    # A's own site, built from A's rows only (see test_a_county_steward_opens_data_docs_*)
+    ("GET", "/runs/{period}/data-docs/{path:path}"): "filter",
     ("POST", "/runs/{period}/accept"): "deny",
     ("POST", "/runs/{period}/correct"): "deny",
     ("POST", "/runs/{period}/reject"): "deny",
     ("POST", "/runs/{period}/mark-reviewed"): "deny",
+    ("POST", "/runs/{period}/keep"): "deny",  # B's duplicate (planted in b_acted_env)
     ("POST", "/runs/{period}/rerun"): "filter",  # not unit data; see test_rerun_*
     ("GET", "/runs/{period}/reruns/{run_id}"): "deny",  # only re-runs of overlapping units
     ("GET", "/runs/{period}/totals"): "filter",  # see test_totals_*
@@ -353,7 +358,7 @@ def test_day_page_groups_and_links(env: Env) -> None:
         f"/runs/{PERIOD}/units/{wh.a_error.unit_code}",
     ):
         assert text in resp.text, text
-    assert "/data-docs/" not in resp.text  # A may not open docs that include county B
+    assert "仅本辖区" in resp.text  # A's link opens docs of county A only (see below)
     city = env.client.get(f"/runs/{PERIOD}", headers=env.as_("city"))
     assert f"/runs/{PERIOD}/data-docs/" in city.text
     assert "http://" not in resp.text and "https://" not in resp.text  # no external host
@@ -633,7 +638,7 @@ def _csrf_from_row_page(env: Env, row: Row) -> str:
 
 
 @pytest.mark.parametrize("headers", FORGED_ORIGINS.values(), ids=FORGED_ORIGINS.keys())
-@pytest.mark.parametrize("path", ["reject", "rerun"])
+@pytest.mark.parametrize("path", ["reject", "rerun", "keep"])
 def test_cross_site_form_with_the_cookie_is_refused(
     env: Env, headers: dict[str, str], path: str
 ) -> None:
@@ -812,3 +817,147 @@ def test_rules_are_shown_in_words_with_the_code_beside(shared_env: Env) -> None:
     page = env.client.get(f"/runs/{PERIOD}", headers=env.as_("steward_a")).text
     assert f"{label}超过最大值" in page and "above the maximum" in page
     assert "max:persons_screened" in page  # the code stays, small, beside it
+
+
+# ---- a duplicate resolved with "keep this row" -----------------------------------------------
+
+
+def test_duplicate_rows_side_by_side_and_keep_resolves_the_pair(env: Env) -> None:
+    wh = env.wh
+    twin = plant_duplicate(wh, wh.a_error, {"persons_screened": "12"})
+    h = env.as_("steward_a")
+    page = env.client.get(f"/runs/{PERIOD}", headers=h).text
+    section = page[page.index('id="duplicates"') :]
+    assert "重复上报 Duplicates" in page
+    for row in (wh.a_error, twin):
+        assert row.file_name in section
+        assert f'name="file_id" value="{row.file_id}"' in section
+    assert "250000" in section and ">12<" in section  # both rows' values, side by side
+    assert "2026-11-26 10:00" in section  # when each file was received
+    assert section.count(f'action="/runs/{PERIOD}/keep"') == 2
+    assert section.count("保留此行 keep this row") == 2
+
+    row_page = env.client.get(f"/runs/{PERIOD}/row", params=_row_form(twin), headers=h).text
+    assert f'href="/runs/{PERIOD}#duplicates"' in row_page  # from the row to the pair
+
+    form = _row_form(twin, justification="")
+    assert env.client.post(f"/runs/{PERIOD}/keep", data=form, headers=h).status_code == 400
+    form["justification"] = "电话核实：第二份是更正后的 the second file is the corrected one"
+    other = env.client.post(f"/runs/{PERIOD}/keep", data=form, headers=env.as_("steward_b"))
+    assert other.status_code == 403 and wh.actions().empty
+    single = _row_form(wh.a_warning, justification="x")  # not a duplicate: nothing to keep
+    assert env.client.post(f"/runs/{PERIOD}/keep", data=single, headers=h).status_code == 404
+    done = env.client.post(f"/runs/{PERIOD}/keep", data=form, headers=h, follow_redirects=False)
+    assert done.status_code == 303, done.text
+
+    audit = wh.actions()
+    assert audit[["action", "username", "unit_code", "rule"]].values.tolist() == [
+        ["keep", "steward_a", wh.a_error.unit_code, "unique_unit_day"]
+    ]
+    assert twin.file_name in audit["new_value"].iloc[0]
+    assert wh.a_error.file_name in audit["old_value"].iloc[0]
+    assert "电话核实" in audit["justification"].iloc[0]
+    waivers = store.waivers_for(wh.engine, PERIOD)
+    assert waivers[["file_id", "rule", "username"]].values.tolist() == [
+        [twin.file_id, "unique_unit_day", "steward_a"]
+    ]
+    day = env.client.get(f"/api/runs/{PERIOD}", headers=h).json()
+    status = {
+        r["file_id"]: r["status"] for r in day["quarantine"] if r["rule"] == "unique_unit_day"
+    }
+    assert status == {twin.file_id: "kept", wh.a_error.file_id: "superseded"}
+    page = env.client.get(f"/runs/{PERIOD}", headers=h).text
+    assert "已保留 kept" in page and "已取代 superseded" in page
+
+
+# ---- Data Docs for a steward of part of the day ---------------------------------------------
+
+
+def _plant_received(wh: Warehouse) -> None:
+    """The day's RECEIVED run file: a failing row in each county (A 250000, B 300000) and
+    a mistyped code in county B."""
+    from huizong.validate.sample import received_frame
+
+    rows = [
+        {
+            "file_id": wh.a_error.file_id,
+            "unit_code": wh.a_error.unit_code,
+            "persons_screened": 250000,
+        },
+        {
+            "file_id": wh.b_error.file_id,
+            "unit_code": wh.b_error.unit_code,
+            "persons_screened": 300000,
+        },
+        {"file_id": wh.b_error.file_id, "unit_code": "130902001077", "persons_screened": 3},
+    ]
+    frame = received_frame(wh.catalogue, [{**r, "period": PERIOD} for r in rows])
+    run = wh.settings.run_dir(date.fromisoformat(PERIOD))
+    run.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(run / "received.parquet", index=False)
+
+
+def _site_text(env: Env, headers: dict[str, str]) -> str:
+    """Every page of the Data Docs site the steward is served, fetched through the app."""
+    import re
+
+    seen, todo, text = set(), ["index.html"], []
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        resp = env.client.get(f"/runs/{PERIOD}/data-docs/{path}", headers=headers)
+        assert resp.status_code == 200, (path, resp.text[:500])
+        text.append(resp.text)
+        base = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+        for link in re.findall(r"(?:href=\"|_link_path': ')([^\"'#?]+\.html)", resp.text):
+            parts = []
+            for part in (base + link).split("/"):
+                if part == "..":
+                    parts.pop()
+                elif part not in ("", "."):
+                    parts.append(part)
+            todo.append("/".join(parts))
+    assert len(seen) >= 3, seen  # index, the suite, the validation
+    return "\n".join(text)
+
+
+def test_a_county_steward_opens_data_docs_of_only_their_county(env: Env) -> None:
+    wh = env.wh
+    _plant_received(wh)
+    h = env.as_("steward_a")
+    day = env.client.get(f"/runs/{PERIOD}", headers=h).text
+    assert 'id="data-docs-link"' in day and "仅本辖区" in day
+    text = _site_text(env, h)
+    assert "250000" in text  # county A's failing value is shown
+    for trace in ("300000", "130902", wh.b_error.unit_name, wh.b_error.file_id):
+        assert trace not in text, trace
+    built = list((wh.settings.home / "data_docs_scoped" / PERIOD).glob("*/*/index.html"))
+    assert len(built) == 1
+    again = env.client.get(f"/runs/{PERIOD}/data-docs/", headers=h)
+    assert again.status_code == 200  # served from the cache, not rebuilt
+    assert list((wh.settings.home / "data_docs_scoped" / PERIOD).glob("*/*/index.html")) == built
+    city = env.client.get(f"/runs/{PERIOD}/data-docs/", headers=env.as_("city")).text
+    assert "数据文档" in city  # the whole-day steward still gets the night's site
+    nobody = env.client.get(f"/runs/{PERIOD}/data-docs/", headers=env.as_("nobody"))
+    assert nobody.status_code == 403
+    outside = env.client.get(f"/runs/{PERIOD}/data-docs/..%2F..%2F..%2Fwarehouse.sqlite", headers=h)
+    assert outside.status_code == 404
+
+
+def test_data_docs_of_a_county_are_rebuilt_after_a_rerun(env: Env) -> None:
+    wh = env.wh
+    _plant_received(wh)
+    h = env.as_("steward_a")
+    assert env.client.get(f"/runs/{PERIOD}/data-docs/", headers=h).status_code == 200
+    first = list((wh.settings.home / "data_docs_scoped" / PERIOD).glob("*/*"))
+    import os
+    import time
+
+    source = wh.settings.run_dir(date.fromisoformat(PERIOD)) / "received.parquet"
+    later = time.time() + 5
+    os.utime(source, (later, later))  # the re-run wrote a new RECEIVED
+    assert env.client.get(f"/runs/{PERIOD}/data-docs/", headers=h).status_code == 200
+    second = list((wh.settings.home / "data_docs_scoped" / PERIOD).glob("*/*"))
+    assert len(first) == len(second) == 1 and first != second

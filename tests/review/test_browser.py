@@ -2,8 +2,11 @@
 and dag-processor with the LocalExecutor), opens the demo day in the review plugin,
 corrects one value, re-runs the day from the page, the scheduler executes that run, and
 the township, county and city totals on the totals page move by exactly the corrected
-difference. Headless Debian Chromium driven by Playwright; screenshots are kept in
-``$HUIZONG_TEST_ARTEFACTS`` (default ``test-artifacts/`` in the repository).
+difference. A second county's steward, in the same run, sees their files, opens Data Docs
+of their county only, and resolves the demo day's duplicate with "keep this row": their
+totals move by exactly the kept row's values. Headless Debian Chromium driven by
+Playwright; screenshots are kept in ``$HUIZONG_TEST_ARTEFACTS`` (default
+``test-artifacts/`` in the repository).
 
 The cron schedule is switched off (``[scheduler] use_job_schedule``) so the only run is
 the one the steward triggers.
@@ -21,12 +24,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from huizong.catalogue import load_catalogue
+from huizong.registry import registry_for
 from huizong.review import queries, store
 from huizong.settings import Settings
 
@@ -41,6 +48,7 @@ from .conftest import (
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "steward-a-pass"
+PASSWORD_Q = "steward-q-pass"
 DAY = date(2020, 1, 28)
 PERIOD = DAY.isoformat()
 DAG_ID = "huizong_nightly"
@@ -76,11 +84,31 @@ class Issue:
 
 
 @dataclass
+class Duplicate:
+    """The demo day's village twice in one file; the steward of its county keeps ``kept``."""
+
+    unit_code: str
+    file_id: str
+    kept_row: int
+    other_row: int
+    values: dict[str, int]  # the kept row's summed indicators (blank: 0)
+
+    @property
+    def county(self) -> str:
+        return self.unit_code[:6]
+
+    @property
+    def chain(self) -> list[str]:
+        return [self.unit_code[:9], self.unit_code[:6], self.unit_code[:4]]
+
+
+@dataclass
 class Server:
     base: str
     settings: Settings
     engine: sa.Engine
     issue: Issue
+    dup: Duplicate
     logs: Path
 
     def token(self) -> str:
@@ -96,7 +124,7 @@ class Server:
         )
 
 
-def _demo_day(tmp: Path) -> tuple[Settings, sa.Engine, Issue]:
+def _demo_day(tmp: Path) -> tuple[Settings, sa.Engine, Issue, Duplicate]:
     """The demo day run once in-process, as last night's run left it."""
     from huizong.demo import generate_demo_day
     from huizong.pipeline import run_day
@@ -118,20 +146,40 @@ def _demo_day(tmp: Path) -> tuple[Settings, sa.Engine, Issue]:
         int(high["value"]),
     )
     store.assign_scope(engine, "steward_a", [issue.unit_code[:6]])
-    return settings, engine, issue
+    quarantine = queries.issues(engine, DAY, ["1309"], "quarantine")
+    pair = quarantine[quarantine["rule"] == "unique_unit_day"].sort_values("row_number")
+    assert len(pair) == 2, "the demo day plants one village twice in one file"
+    received = pd.read_parquet(settings.run_dir(DAY) / "received.parquet")
+    kept = received[
+        (received["file_id"] == pair["file_id"].iloc[1])
+        & (received["row_number"] == int(pair["row_number"].iloc[1]))
+    ].iloc[0]
+    summed = [i.code for i in load_catalogue().numeric if i.across_units == "sum"]
+    dup = Duplicate(
+        str(pair["unit_code"].iloc[0]),
+        str(pair["file_id"].iloc[1]),
+        int(pair["row_number"].iloc[1]),
+        int(pair["row_number"].iloc[0]),
+        {c: 0 if pd.isna(kept[c]) else int(kept[c]) for c in summed},
+    )
+    assert dup.county != issue.unit_code[:6], "two different counties' stewards"
+    store.assign_scope(engine, "steward_q", [dup.county])
+    return settings, engine, issue, dup
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Airflow (api-server, scheduler, dag-processor) on the demo day, on a free port."""
     tmp = tmp_path_factory.mktemp("browser")
-    settings, engine, issue = _demo_day(tmp)
+    settings, engine, issue, dup = _demo_day(tmp)
     home = tmp / "airflow"
     home.mkdir()
     logs = tmp / "logs"
     logs.mkdir()
     passwords = home / "passwords.json"
-    passwords.write_text(json.dumps({"steward_a": PASSWORD}), encoding="utf-8")
+    passwords.write_text(
+        json.dumps({"steward_a": PASSWORD, "steward_q": PASSWORD_Q}), encoding="utf-8"
+    )
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     airflow = str(Path(sys.executable).with_name("airflow"))
@@ -145,7 +193,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "AIRFLOW__CORE__PARALLELISM": "2",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",  # only the steward's run
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "steward_a:user",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "steward_a:user,steward_q:user",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": base,
@@ -172,7 +220,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                     cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
                 )
             )
-        srv = Server(base, settings, engine, issue, logs)
+        srv = Server(base, settings, engine, issue, dup, logs)
         wait_healthy(base, lambda: all(p.poll() is None for p in procs), srv.tail, 90)
         yield srv
     finally:
@@ -243,34 +291,86 @@ def _attack_pages(folder: Path, day_url: str, issue: Issue) -> list[str]:
     return pages
 
 
+def _login(browser: Any, srv: Server, username: str, password: str) -> Any:
+    """A new browser session logged in through Airflow's own login page."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.set_default_timeout(30_000)
+    page.goto(f"{srv.base}/auth/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/auth/login" not in url)
+    return page
+
+
+def _other_counties(srv: Server, county: str) -> list[str]:
+    units = registry_for(srv.settings).units
+    codes = units.loc[units["level"] == 3, "code"].astype("str")
+    return sorted(c for c in codes if c != county and c.isdigit())
+
+
+def _county_data_docs(page: Any, srv: Server, base: str, artefacts: Path) -> str:
+    """Open Data Docs from the day page as the county steward: the index and the day's
+    validation page (screenshots); returns the text of both."""
+    import re
+
+    page.goto(f"{base}/runs/{PERIOD}")
+    with page.expect_navigation(timeout=180_000):  # the first open builds the site
+        page.click("#data-docs-link")
+    page.wait_for_selector("text=Validation Results", timeout=120_000)
+    page.screenshot(path=str(artefacts / "review-county-data-docs.png"), full_page=True)
+    index = page.content()
+    found = re.search(r"_table_row_link_path': '([^']+)'", index)
+    assert found, index[:2000]
+    page.goto(f"{base}/runs/{PERIOD}/data-docs/{found.group(1)}")
+    page.wait_for_load_state("load")
+    page.screenshot(path=str(artefacts / "review-county-data-docs-validation.png"))
+    return index + page.content()
+
+
+def _keep_the_duplicate(page: Any, srv: Server, base: str, artefacts: Path) -> None:
+    """The county steward compares the duplicate's rows and keeps the second one."""
+    dup = srv.dup
+    page.goto(f"{base}/runs/{PERIOD}")
+    page.wait_for_selector("#duplicates")
+    section = page.locator("#duplicates ~ div.side-by-side").first
+    section.scroll_into_view_if_needed()
+    page.screenshot(path=str(artefacts / "review-duplicate-before-keep.png"), full_page=True)
+    assert section.inner_text().count("保留此行 keep this row") == 2
+    form = page.locator(
+        f'form.keep:has(input[name=file_id][value="{dup.file_id}"])'
+        f':has(input[name=row_number][value="{dup.kept_row}"])'
+    )
+    form.locator("input[name=justification]").fill("第二行是村委会更正后的 the second is the fix")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(lambda url: "/row?" in url)
+    page.goto(f"{base}/runs/{PERIOD}")
+    page.wait_for_selector("text=已保留 kept")
+    page.screenshot(path=str(artefacts / "review-duplicate-after-keep.png"), full_page=True)
+
+
 def test_steward_corrects_reruns_and_sees_the_new_totals(server: Server, tmp_path: Path) -> None:
     from playwright.sync_api import Page, sync_playwright
 
-    srv, issue = server, server.issue
+    srv, issue, dup = server, server.issue, server.dup
     base = f"{srv.base}/huizong-review"
     new = issue.old // 10
     artefacts = Path(os.environ.get("HUIZONG_TEST_ARTEFACTS", ROOT / "test-artifacts"))
     artefacts.mkdir(parents=True, exist_ok=True)
     assert httpx.get(f"{base}/").status_code == 401  # no user, no page
-    totals_url = f"{base}/runs/{PERIOD}/totals?indicator={issue.column}"
+    # the duplicate's steward watches an indicator the kept row reports
+    q_column = max(dup.values, key=lambda c: (dup.values[c], c != issue.column))
+    assert dup.values[q_column] > 0
 
-    def totals(page: Page) -> dict[str, int]:
-        page.goto(totals_url)
-        return {code: int(page.inner_text(f"#total-{code}")) for code in issue.chain}
+    def totals(page: Page, column: str, codes: list[str]) -> dict[str, int]:
+        page.goto(f"{base}/runs/{PERIOD}/totals?indicator={column}")
+        return {code: int(page.inner_text(f"#total-{code}")) for code in codes}
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(30_000)
-            # log in through Airflow's own login page
-            page.goto(f"{srv.base}/auth/login")
-            page.fill("input[name=username]", "steward_a")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(lambda url: "/auth/login" not in url)
-
-            before = totals(page)
+            page = _login(browser, srv, "steward_a", PASSWORD)
+            before = totals(page, issue.column, issue.chain)
             page.goto(f"{base}/")
             page.click(f"text={PERIOD}")
             county = issue.unit_code[:6]
@@ -297,6 +397,21 @@ def test_steward_corrects_reruns_and_sees_the_new_totals(server: Server, tmp_pat
             page.wait_for_selector(f"text={issue.old} → {new}")
             page.goto(f"{base}/runs/{PERIOD}")
             page.screenshot(path=str(artefacts / "review-corrected.png"), full_page=True)
+
+            # the duplicate's county: its steward sees its files, its Data Docs, keeps a row
+            q = _login(browser, srv, "steward_q", PASSWORD_Q)
+            q_before = totals(q, q_column, dup.chain)
+            q.goto(f"{base}/runs/{PERIOD}")
+            q_files = queries.ledger(srv.engine, DAY, [dup.county])["file_name"]
+            assert len(q_files) and all(str(f) in q.content() for f in q_files)
+            q.screenshot(path=str(artefacts / "review-county-day.png"), full_page=True)
+            docs = _county_data_docs(q, srv, base, artefacts)
+            assert dup.unit_code in docs  # its own duplicate is in its docs
+            leaked = [c for c in _other_counties(srv, dup.county) if c in docs]
+            assert not leaked, leaked
+            _keep_the_duplicate(q, srv, base, artefacts)
+
+            page.goto(f"{base}/runs/{PERIOD}")
             page.fill("#rerun-why", "更正后重算 totals after the correction")
             page.click("#rerun")
             page.wait_for_selector("#rerun-started")
@@ -310,21 +425,48 @@ def test_steward_corrects_reruns_and_sees_the_new_totals(server: Server, tmp_pat
             link = page.get_attribute("#airflow-run", "href")
             assert link == f"/dags/{DAG_ID}/runs/{quote(run_id)}"
             page.screenshot(path=str(artefacts / "review-rerun-done.png"), full_page=True)
-            after = totals(page)
+            after = totals(page, issue.column, issue.chain)
             page.screenshot(path=str(artefacts / "review-totals-after-rerun.png"), full_page=True)
+            q_after = totals(q, q_column, dup.chain)
+            q.screenshot(path=str(artefacts / "review-totals-after-keep.png"), full_page=True)
         finally:
             browser.close()
 
     assert set(states) >= {"ingest", "validate", "data_docs", "roll_up", "publish", "workbook"}
-    assert {code: after[code] - before[code] for code in issue.chain} == dict.fromkeys(
-        issue.chain, new - issue.old
-    )
+
+    # each total moves by exactly what the actions changed: the correction (new - old of
+    # the corrected column) along its chain, the kept row's values along the duplicate's
+    def expected(column: str, code: str) -> int:
+        moved = new - issue.old if column == issue.column and code in issue.chain else 0
+        return moved + (dup.values.get(column, 0) if code in dup.chain else 0)
+
+    assert {c: after[c] - before[c] for c in issue.chain} == {
+        c: expected(issue.column, c) for c in issue.chain
+    }
+    assert {c: q_after[c] - q_before[c] for c in dup.chain} == {
+        c: expected(q_column, c) for c in dup.chain
+    }
+    assert q_after[dup.county] - q_before[dup.county] == dup.values[q_column]
     reruns = store.reruns_for(srv.engine, PERIOD)
     assert reruns[["username", "dag_run_id"]].values.tolist() == [["steward_a", run_id]]
     audit = store.actions_for(srv.engine, PERIOD)
-    assert audit[["action", "username", "old_value", "new_value"]].values.tolist() == [
-        ["correct", "steward_a", str(issue.old), str(new)]
+    assert audit[["action", "username", "old_value", "new_value"]].values.tolist()[0] == [
+        "correct",
+        "steward_a",
+        str(issue.old),
+        str(new),
     ]
+    assert audit[["action", "username", "unit_code"]].values.tolist()[1:] == [
+        ["keep", "steward_q", dup.unit_code]
+    ]
+    left = queries.issues(srv.engine, DAY, [dup.county], "quarantine")
+    assert not (left["rule"] == "unique_unit_day").any()
     assert (srv.settings.home / "data_docs" / PERIOD / "index.html").is_file()
-    assert (artefacts / "review-corrected.png").stat().st_size > 0
-    assert (artefacts / "review-totals-after-rerun.png").stat().st_size > 0
+    for name in (
+        "review-corrected.png",
+        "review-totals-after-rerun.png",
+        "review-county-data-docs.png",
+        "review-duplicate-before-keep.png",
+        "review-duplicate-after-keep.png",
+    ):
+        assert (artefacts / name).stat().st_size > 0, name

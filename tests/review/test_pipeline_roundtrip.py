@@ -46,6 +46,19 @@ def _report_units(engine: sa.Engine) -> set[str]:
         return {str(r[0]) for r in found}
 
 
+def _moved_by_the_row(
+    before: pd.Series, after: pd.Series, chain: list[str], row: pd.Series
+) -> pd.Series:
+    """Assert every summed total of ``chain`` moved by exactly ``row``'s value; the diff."""
+    diff = (after - before).fillna(0)
+    summed = [i.code for i in load_catalogue().numeric if i.across_units == "sum"]
+    for code in chain:
+        for ind in summed:
+            expected = 0 if pd.isna(row[ind]) else int(row[ind])
+            assert diff.get((code, ind), 0) == expected, (code, ind)
+    return diff
+
+
 def _act_as_steward(
     action: Callable[..., dict[str, Any]],
     settings: Settings,
@@ -170,12 +183,7 @@ def test_accepted_value_brings_the_row_into_report_and_totals(
 
     assert summary["validate"]["waived"] == 1
     assert unit in _report_units(engine)
-    diff = (after - before).fillna(0)
-    summed = [i.code for i in load_catalogue().numeric if i.across_units == "sum"]
-    for code in chain:
-        for ind in summed:
-            expected = 0 if pd.isna(row[ind]) else int(row[ind])
-            assert diff.get((code, ind), 0) == expected, (code, ind)
+    _moved_by_the_row(before, after, chain, row)
     left = queries.issues(engine, DAY, [unit[:6]], "quarantine")
     assert not (left["unit_code"] == unit).any()
     trail = queries.issues(engine, DAY, [unit[:6]], "warning")
@@ -211,3 +219,93 @@ def test_stewards_see_their_files_and_the_city_its_data_docs(
     assert [r["files"] for r in queries.runs(engine, [county]).to_dict("records")] == [
         files["file_id"].nunique()
     ]
+
+
+def _ledger_adds_up(engine: sa.Engine) -> pd.Series:
+    led = store.read_frame(engine, "select_ledger_period", {"period": DAY.isoformat()})
+    parts = led[["rows_accepted", "rows_quarantined", "rows_superseded"]].sum(axis=1)
+    assert (led["rows_received"] == parts).all()
+    return led[["rows_received", "rows_accepted", "rows_quarantined", "rows_superseded"]].sum()
+
+
+def test_keep_this_row_publishes_it_and_supersedes_its_twin(
+    day_state: tuple[Settings, sa.Engine],
+) -> None:
+    """The demo day's village twice in one file: keep the second row, re-run; its values
+    (and only they) reach the totals, the first row is superseded, the ledger adds up."""
+    from huizong.pipeline import run_day
+
+    settings, engine = day_state
+    quarantine = queries.issues(engine, DAY, ["1309"], "quarantine")
+    dups = quarantine[quarantine["rule"] == "unique_unit_day"]
+    assert len(dups) == 2, "the demo day plants one village twice in one file"
+    unit = str(dups["unit_code"].iloc[0])
+    kept = dups.sort_values("row_number").iloc[1]
+    other = dups.sort_values("row_number").iloc[0]
+    assert unit not in _report_units(engine)
+    chain = [unit[:9], unit[:6], unit[:4]]
+    before = _totals(engine, chain)
+    counts_before = _ledger_adds_up(engine)
+    received = pd.read_parquet(settings.run_dir(DAY) / "received.parquet")
+    row = received[
+        (received["file_id"] == kept["file_id"])
+        & (received["row_number"] == int(kept["row_number"]))
+    ].iloc[0]
+
+    _act_as_steward(actions.keep, settings, engine, kept, justification="第二行是更正后的")
+    run_day(DAY, settings)
+    after = _totals(engine, chain)
+
+    assert unit in _report_units(engine)
+    with engine.connect() as conn:
+        published = conn.execute(
+            sa.text("SELECT file_id, row_number FROM report WHERE period = :p AND unit_code = :u"),
+            {"p": DAY.isoformat(), "u": unit},
+        ).fetchall()
+    assert [(str(f), int(n)) for f, n in published] == [
+        (str(kept["file_id"]), int(kept["row_number"]))
+    ]
+    diff = _moved_by_the_row(before, after, chain, row)
+    summed = [i.code for i in load_catalogue().numeric if i.across_units == "sum"]
+    others = diff.drop(index=[(c, i) for c in chain for i in summed], errors="ignore")
+    assert (others[others.index.get_level_values(1).isin(summed)] == 0).all()
+    left = queries.issues(engine, DAY, [unit[:6]], "quarantine")
+    assert not (left["rule"] == "unique_unit_day").any()
+    counts_after = _ledger_adds_up(engine)
+    assert counts_after["rows_received"] == counts_before["rows_received"]
+    assert counts_after["rows_accepted"] == counts_before["rows_accepted"] + 1
+    assert counts_after["rows_quarantined"] == counts_before["rows_quarantined"] - 2
+    assert counts_after["rows_superseded"] == counts_before["rows_superseded"] + 1
+    audit = store.actions_for(engine, DAY)
+    assert audit[["action", "unit_code", "username"]].values.tolist() == [["keep", unit, "steward"]]
+    assert f"#{int(other['row_number'])}" in audit["old_value"].iloc[0]
+
+
+def test_an_accepted_value_is_not_an_open_warning_after_the_rerun(
+    day_state: tuple[Settings, sa.Engine],
+) -> None:
+    """Accept a quarantined value, re-run through run_day (what the DAG's tasks call): the
+    value is in the totals and no warning about that row is open for the steward again."""
+    from huizong.pipeline import run_day
+
+    settings, engine = day_state
+    quarantine = queries.issues(engine, DAY, ["1309"], "quarantine")
+    per_row = quarantine.groupby(["file_id", "sheet", "row_number"])["rule"].transform("size")
+    single = quarantine[(per_row == 1) & quarantine["rule"].str.startswith(("min:", "rule:"))]
+    issue = single.iloc[0]
+    unit, rule, column = str(issue["unit_code"]), str(issue["rule"]), str(issue["column"])
+    key = (str(issue["file_id"]), str(issue["sheet"]), int(issue["row_number"]))
+    _act_as_steward(actions.accept, settings, engine, issue, rule=rule, justification="核实无误")
+    run_day(DAY, settings)
+
+    warnings = queries.issues(engine, DAY, [unit[:6]], "warning")
+    mine = warnings[
+        (warnings["file_id"] == key[0])
+        & (warnings["sheet"] == key[1])
+        & (warnings["row_number"] == key[2])
+    ]
+    assert len(mine), "the waived issue stays visible as a warning"
+    assert (mine["status"] != "open").all(), mine[["rule", "status"]].values.tolist()
+    assert unit in _report_units(engine)
+    value = _totals(engine, [unit[:9]]).get((unit[:9], column))
+    assert value is not None and not pd.isna(value)

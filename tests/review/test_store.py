@@ -66,3 +66,56 @@ def test_schema_both_dialects(warehouse_url: str, tmp_path: Path) -> None:
         _check_schema(engine)
     finally:
         engine.dispose()
+
+
+#: review_action as the first release made it: its CHECK did not know "keep".
+OLD_ACTION_DDL = (
+    (sql_dir() / "review" / "schema" / "020_review_action.sql")
+    .read_text(encoding="utf-8")
+    .replace(", 'keep'", "")
+    .strip()
+    .rstrip(";")
+)
+
+
+def _action(action: str) -> dict[str, object]:
+    row = dict.fromkeys(store.ACTION_COLUMNS)
+    row.update(
+        id=action,
+        at=store.now_utc(),
+        username="alice",
+        action=action,
+        period="2026-11-26",
+        file_id="f" * 64,
+        sheet="",
+        row_number=2,
+    )
+    return row
+
+
+def test_an_audit_table_from_before_keep_is_widened_and_keeps_its_rows(
+    warehouse_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "wh").mkdir(exist_ok=True)
+    engine = sa.create_engine(warehouse_url)
+    try:
+        with engine.begin() as conn:
+            assert "'keep'" not in OLD_ACTION_DDL
+            conn.execute(sa.text(OLD_ACTION_DDL))
+            conn.execute(store.statement("insert_action"), _action("correct"))
+        store.ensure_schema(engine)
+        store.ensure_schema(engine)
+        with engine.begin() as conn:
+            conn.execute(store.statement("insert_action"), _action("keep"))
+        assert store.actions_for(engine, "2026-11-26")["action"].tolist() == ["correct", "keep"]
+        indexes = {i["name"] for i in sa.inspect(engine).get_indexes("review_action")}
+        assert "review_action_period_idx" in indexes
+        try:
+            with engine.begin() as conn:
+                conn.execute(store.statement("insert_action"), _action("delete_everything"))
+        except sa.exc.IntegrityError:
+            pass
+        else:
+            raise AssertionError("the widened CHECK still refuses unknown actions")
+    finally:
+        engine.dispose()

@@ -3,9 +3,12 @@ languages with row and column; the fix supersedes at night; another unit is 403.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -13,6 +16,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from huizong import frames
+from huizong.ingest import receipts
+from huizong.intake.receipt import receipt_text
 from huizong.pipeline import ingest_day, validate_day
 from huizong.review import store
 from huizong.review.airflow_api import InMemoryAirflow
@@ -20,6 +25,7 @@ from huizong.review.app import create_app
 from huizong.settings import Settings
 
 DAY = date(2026, 11, 26)
+TZ = ZoneInfo("Asia/Shanghai")
 UNIT, OTHER = "130902001001", "130902001002"
 HEADER = "单位代码,单位名称,日期,排查登记人数,入户走访户数,新增返乡人员"
 
@@ -63,6 +69,9 @@ def test_error_at_once_then_the_fix_is_what_the_night_counts(clerk) -> None:
 
     good = _upload(client, headers, UNIT, "建北(改).csv", _csv(UNIT, "4"))
     assert good.status_code == 200 and "passed the checks" in good.text
+    listed = client.get(f"/upload/{DAY.isoformat()}", headers=headers).text
+    assert "本日已上传" in listed
+    assert listed.index("建北.csv") < listed.index("建北(改).csv")  # oldest first
 
     ingest_day(DAY, settings)
     validate_day(DAY, settings)
@@ -84,3 +93,52 @@ def test_a_clerk_cannot_upload_for_another_unit(clerk) -> None:
     smuggled = _upload(client, headers, UNIT, "院东.csv", _csv(OTHER, "1"))
     assert smuggled.status_code == 403 and "outside yours" in smuggled.text
     assert not settings.inbox_for(DAY).exists()  # nothing kept
+
+
+def _receipt_on(page_html: str) -> str:
+    found = re.search(r"<pre id='receipt'[^>]*>(.*?)</pre>", page_html, re.S)
+    assert found, page_html
+    return html.unescape(found.group(1))
+
+
+def test_the_receipt_on_the_page_is_the_one_the_night_writes(clerk) -> None:
+    client, headers, settings = clerk
+    bad = _upload(client, headers, UNIT, "建北.csv", _csv(UNIT, "-4"))
+    shown = _receipt_on(bad.text)
+    [arrival] = receipts.read_book(receipts.book_path(settings.inbox_for(DAY))).values()
+    at = arrival.timestamp.tz_convert(TZ)
+    assert f"收到时间 / received: {at.strftime('%Y-%m-%d %H:%M:%S')}" in shown
+    assert "隔离 quarantined 1" in shown and "第2行 row 2，列 column persons_screened" in shown
+    assert "报送截止时间 / deadline: 2026-11-26 18:00" in shown  # one village: its deadline
+    assert "晚于截止时间 / after the deadline" in shown  # uploaded days after 26 Nov 18:00
+
+    # the night, on the same inbox, says the same: same reader, rules and accounting
+    ingest_day(DAY, settings)
+    validate_day(DAY, settings)
+    run = settings.run_dir(DAY)
+    night = receipt_text(
+        pd.read_parquet(run / frames.ACCOUNTED_LEDGER),
+        pd.read_parquet(run / frames.QUARANTINE),
+        datetime(2026, 11, 26, 18, 0, tzinfo=TZ),
+        now=at.to_pydatetime(),
+    )
+    assert shown == night
+
+
+def test_a_township_batch_is_judged_by_the_township_deadline(clerk) -> None:
+    client, headers, settings = clerk
+    store.assign_scope(sa.create_engine(settings.warehouse), "clerk_jianbei", ["130902001"])
+    batch = _csv(UNIT, "1") + f"{OTHER},院东社区,{DAY.isoformat()},2,2,3\n".encode()
+    shown = _receipt_on(_upload(client, headers, "130902001", "新华路街道.csv", batch).text)
+    assert "通过 accepted 2" in shown and "deadline: 2026-11-26 20:00" in shown
+
+
+def test_the_day_chooser_goes_to_the_chosen_day(clerk) -> None:
+    client, headers, _ = clerk
+    went = client.get(
+        f"/upload/{DAY.isoformat()}?day=2026-11-25", headers=headers, follow_redirects=False
+    )
+    assert went.status_code == 303 and went.headers["location"].endswith("/upload/2026-11-25")
+    assert client.get(f"/upload/{DAY.isoformat()}?day=昨天", headers=headers).status_code == 400
+    form = client.get(f"/upload/{DAY.isoformat()}", headers=headers)
+    assert f'value="{UNIT}"' in form.text  # one unit assigned: filled in

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,60 @@ def test_review_scopes_round_trip(home: Path, capsys) -> None:
     assert main(["review", "scopes", "steward_a"]) == 0
     assert capsys.readouterr().out.split() == ["130902001", "steward"]
     assert main(["review", "assign", "steward_a", "99999"]) == 2
+
+
+_PROBE = (
+    "import sys\n"
+    "from huizong import cli\n"
+    "code = cli.main(sys.argv[1:])\n"
+    "print('AIRFLOW' if 'airflow' in sys.modules else 'NO-AIRFLOW', code)\n"
+)
+
+
+def _probe(tmp_path: Path, argv: list[str], **extra: str) -> str:
+    """Run a CLI command in a fresh interpreter with a clean environment (no Airflow
+    settings, a home without ``airflow/``) and say whether Airflow got imported."""
+    import subprocess
+    import sys
+
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path / "home"),
+        "HUIZONG_HOME": str(tmp_path / "var"),
+        **extra,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    "argv", [["review", "scopes", "nobody"], ["catalogue"]], ids=["review-scopes", "catalogue"]
+)
+def test_cli_without_a_warehouse_url_or_airflow_does_not_import_airflow(
+    tmp_path: Path, argv: list[str]
+) -> None:
+    (tmp_path / "home").mkdir()
+    assert _probe(tmp_path, argv) == "NO-AIRFLOW 0"
+    assert not (tmp_path / "home" / "airflow").exists()  # nor did Airflow make its home
+
+
+def test_cli_with_an_airflow_home_still_reads_the_airflow_connection(tmp_path: Path) -> None:
+    """The other side: where Airflow is deployed, its connection is still consulted."""
+    (tmp_path / "home").mkdir()
+    url = f"sqlite:///{tmp_path / 'conn' / 'warehouse.sqlite'}"
+    (tmp_path / "conn").mkdir()
+    out = _probe(
+        tmp_path,
+        ["review", "assign", "alice", "1309"],
+        AIRFLOW_HOME=str(tmp_path / "airflow"),
+        AIRFLOW_CONN_HUIZONG_WAREHOUSE=url,
+    )
+    assert out == "AIRFLOW 0"
+    assert (tmp_path / "conn" / "warehouse.sqlite").is_file()  # the connection's warehouse

@@ -18,7 +18,7 @@ from huizong.registry import load_registry
 from huizong.review import store
 from huizong.validate import ValidationResult, account, validate_rows
 from huizong.validate.sample import received_frame
-from huizong.validate.waivers import WAIVED, apply_waivers
+from huizong.validate.waivers import KEEP, WAIVED, apply_keeps, apply_waivers
 from huizong.warehouse import day_waivers
 
 DAY = date(2026, 11, 26)
@@ -222,3 +222,57 @@ def test_day_waivers_reads_the_review_table(tmp_path: Path) -> None:
     assert _keys(found, "file_id", "rule", "username") == [
         (2, F, "max:persons_screened", "steward_a")
     ]
+
+
+# ---- "keep this row": a steward resolves a duplicate ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def duplicated() -> pd.DataFrame:
+    """One village twice in one file (rows 2 and 3), and a clean row of another village."""
+    return received_frame(
+        load_catalogue(),
+        [
+            {"file_id": F, "unit_code": U[0], "persons_screened": 10},
+            {"file_id": F, "unit_code": U[0], "persons_screened": 12},
+            {"file_id": F, "unit_code": U[2], "persons_screened": 5},
+        ],
+    )
+
+
+def test_kept_row_is_validated_alone_and_the_other_superseded(duplicated: pd.DataFrame) -> None:
+    cat, reg = load_catalogue(), load_registry(None, None)
+    before = validate_rows(duplicated, DAY, cat, reg)
+    assert sorted(_keys(before.quarantine, "rule")) == [(2, KEEP), (3, KEEP)]
+
+    kept = apply_keeps(duplicated, _waivers((F, 3, KEEP)))
+    after = validate_rows(kept, DAY, cat, reg)
+
+    assert after.quarantine.empty
+    assert after.accepted["row_number"].tolist() == [3, 4]
+    assert after.accepted.loc[0, "persons_screened"] == 12  # the kept row's value
+    other = kept[kept["row_number"] == 2].iloc[0]
+    assert other["disposition"] == "superseded" and other["superseded_by"] == F
+    assert "steward_a" in other["superseded_reason"]
+    assert "核实无误" in other["superseded_reason"]
+    ledger = pd.DataFrame({"file_id": [F], "rows_received": [3], "status": [None]})
+    counted = account(ledger.reindex(columns=frames.LEDGER_COLUMNS), kept, after).iloc[0]
+    assert counted[["rows_accepted", "rows_quarantined", "rows_superseded"]].tolist() == [2, 0, 1]
+    assert duplicated["disposition"].eq("candidate").all()  # the input is not changed
+
+
+def test_the_newest_keep_of_a_pair_wins(duplicated: pd.DataFrame) -> None:
+    waivers = _waivers((F, 2, KEEP), (F, 3, KEEP))
+    waivers["at"] = pd.to_datetime(["2026-11-27 09:00", "2026-11-27 08:00"], utc=True)
+    kept = apply_keeps(duplicated, waivers)
+    assert kept["disposition"].tolist() == ["candidate", "superseded", "candidate"]
+
+
+def test_keeps_that_match_no_duplicate_change_nothing(duplicated: pd.DataFrame) -> None:
+    stale = _waivers(
+        (F, 4, KEEP),  # a row without a twin
+        (F, 9, KEEP),  # a row that is gone
+        (F, 2, "max:persons_screened"),  # not a keep
+    )
+    assert apply_keeps(duplicated, stale) is duplicated
+    assert apply_keeps(duplicated, _waivers()) is duplicated

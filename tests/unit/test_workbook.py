@@ -11,13 +11,20 @@ import pytest
 
 from huizong import frames
 from huizong.catalogue import load_catalogue
+from huizong.publish.contacts import Contact
 from huizong.publish.workbook import (
+    CHANGE_LABEL,
     LEGEND,
+    MAX_SHEET_COLUMNS,
     NOT_APPLICABLE,
+    PREVIOUS_LABEL,
     TOTALS_LABEL,
-    header_label,
-    ordered_indicators,
+    Letterhead,
+    Previous,
+    SheetGroup,
+    sheet_groups,
     write_workbook,
+    zh_date,
 )
 from huizong.registry import load_registry
 
@@ -102,8 +109,29 @@ def day_frames(registry):
     return cons, comp, quarantine
 
 
+CONTACT = Contact(head="张卫国", statistician="李统计", preparer="王填表", phone="0317-2021888")
+HEAD = Letterhead(
+    compiled_by="沧州市疫情防控指挥部",
+    cutoff="2026年11月26日18:00",
+    made_on=date(2026, 11, 27),
+    contact=CONTACT,
+)
+
+
 @pytest.fixture(scope="module")
-def book(tmp_path_factory, registry, day_frames):
+def previous(day_frames, registry) -> Previous:
+    """The root's figures the day before: most reported (10 fewer), some not reported, one
+    indicator absent (it was not published then)."""
+    cons = day_frames[0]
+    root = cons[(cons["unit_code"] == registry.root) & cons["indicator"].isin(CAT.codes)]
+    prev = root[["indicator", "value", "status"]].iloc[1:].reset_index(drop=True)
+    prev["value"] = prev["value"] - 10
+    prev.loc[prev.index[::4], ["status", "value"]] = ["not_reported", np.nan]
+    return Previous(label="2026-11-25", values=prev)
+
+
+@pytest.fixture(scope="module")
+def book_path(tmp_path_factory, registry, day_frames, previous):
     cons, comp, quarantine = day_frames
     path = tmp_path_factory.mktemp("out") / "sub" / "huizong_1309.xlsx"
     written = write_workbook(
@@ -114,94 +142,167 @@ def book(tmp_path_factory, registry, day_frames):
         quarantine=quarantine,
         catalogue=CAT,
         registry=registry,
+        letterhead=HEAD,
+        previous=previous,
     )
     assert written == path
-    return openpyxl.load_workbook(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def book(book_path):
+    return openpyxl.load_workbook(book_path)
+
+
+def written(path, day_frames, registry, catalogue=CAT, **kwargs):
+    """The synthetic day written to ``path`` and opened again."""
+    cons, comp, quarantine = day_frames
+    return openpyxl.load_workbook(
+        write_workbook(
+            path,
+            DAY,
+            consolidated=cons,
+            completeness=comp,
+            quarantine=quarantine,
+            catalogue=catalogue,
+            registry=registry,
+            **kwargs,
+        )
+    )
+
+
+def code_row(ws) -> int:
+    """The (hidden) row of indicator codes: the headers end there, the units begin below."""
+    return next(r for r in range(1, 12) if ws.cell(r, 1).value == "code")
+
+
+def level_sheets(book, level: str) -> list:
+    return [book[n] for n in book.sheetnames if n.startswith(f"{level}·")]
 
 
 def _rows_by_code(ws) -> dict[str, tuple]:
-    """Unit rows (the totals row excluded) by unit code."""
+    """Unit rows (totals, previous period and change rows excluded) by unit code."""
+    start = code_row(ws) + 1
     return {
-        r[0].value: r for r in ws.iter_rows(min_row=5) if r[0].value and r[1].value != TOTALS_LABEL
+        r[0].value: r
+        for r in ws.iter_rows(min_row=start)
+        if r[0].value
+        and r[1].value
+        and r[1].value != TOTALS_LABEL
+        and r[1].value[:2] != "上期"
+        and r[1].value != CHANGE_LABEL
     }
 
 
-def test_sheets_one_per_level_then_departments_completeness_quarantine(book):
+def _special_row(ws, label: str) -> tuple:
+    return next(r for r in ws.iter_rows() if str(r[1].value or "").startswith(label))
+
+
+def _all_codes(sheets) -> list[str]:
+    return [c.value for ws in sheets for c in ws[code_row(ws)][3:]]
+
+
+def test_sheets_per_level_and_group_then_departments_completeness_quarantine(book):
+    names = [g.name for g in sheet_groups(CAT)]
     assert book.sheetnames == [
-        *["市", "县区", "乡镇街道", "部门"],
+        *[f"县区·{n}" for n in names],  # the root's own level is the totals rows below
+        *[f"乡镇街道·{n}" for n in names],
+        *[f"部门·{n}" for n in names],
         *["问题与建议", "完整性", "隔离区", "说明"],
     ]
 
 
+def test_sheet_groups_are_whole_sections_in_order_and_narrow():
+    groups = sheet_groups(CAT)
+    assert [i.code for g in groups for i in g.indicators] == [i.code for i in CAT.numeric]
+    assert all(1 <= len(g.indicators) <= MAX_SHEET_COLUMNS for g in groups)
+    assert len(groups) >= 3  # some sixty columns no longer on one page
+    for g in groups:  # a section is never split while it fits on one sheet
+        secs = [i.section for i in g.indicators]
+        assert secs == sorted(secs, key=secs.index)
+    cut = sheet_groups(CAT, max_columns=3)
+    assert all(len(g.indicators) <= 3 for g in cut)
+    assert [i.code for g in cut for i in g.indicators] == [i.code for i in CAT.numeric]
+    people = [i for i in CAT.numeric if i.unit == "人"][:3]
+    assert SheetGroup(1, "x", people).unit == "人"
+    assert SheetGroup(1, "x", CAT.numeric[:3]).unit is None
+
+
 def test_headers_sections_labels_and_codes(book):
-    ws = book["乡镇街道"]
-    inds = ordered_indicators(CAT)
-    assert [c.value for c in ws[3]][:3] == ["单位代码", "单位名称", "上级单位"]
-    assert [c.value for c in ws[3]][3:] == [header_label(i) for i in inds]
-    assert [c.value for c in ws[4]][3:] == [i.code for i in inds]
-    assert "排查登记人数（人）" in [c.value for c in ws[3]]
-    # sections: a merged cell over each section's indicators, in catalogue order
-    merged = sorted((r.min_row, r.min_col, r.max_col) for r in ws.merged_cells.ranges)
-    section_ranges = [m for m in merged if m[0] == 2]
-    first = section_ranges[0]
-    assert ws.cell(2, first[1]).value == CAT.section(inds[0].section).zh
-    n_first = sum(1 for i in inds if i.section == inds[0].section)
-    assert first[2] - first[1] + 1 == n_first
-    assert ws.freeze_panes == "C5"
-    assert ws.auto_filter.ref.startswith("A4:")
+    for group, ws in zip(sheet_groups(CAT), level_sheets(book, "乡镇街道"), strict=True):
+        codes = code_row(ws)
+        assert [c.value for c in ws[codes - 1]][:3] == ["单位代码", "单位名称", "上级单位"]
+        labels = [c.value for c in ws[codes - 1]][3:]
+        # mixed units: each column header carries its own unit
+        assert labels == [f"{i.zh}\n（{i.unit}）" for i in group.indicators]
+        assert [c.value for c in ws[codes]][3:] == [i.code for i in group.indicators]
+        assert not any(not i.is_numeric for i in group.indicators)  # text: 问题与建议 only
+        merged = sorted((r.min_row, r.min_col, r.max_col) for r in ws.merged_cells.ranges)
+        sections = [m for m in merged if m[0] == codes - 2]
+        first = group.indicators[0]
+        n_first = sum(1 for i in group.indicators if i.section == first.section)
+        if n_first > 1:
+            assert ws.cell(codes - 2, sections[0][1]).value == CAT.section(first.section).zh
+            assert sections[0][2] - sections[0][1] + 1 == n_first
+        else:
+            assert ws.cell(codes - 2, 4).value == CAT.section(first.section).zh
+        assert ws.freeze_panes == f"C{codes + 1}"
+        assert ws.auto_filter.ref.startswith(f"A{codes - 1}:")
+    assert "排查登记人数\n（人）" in [c.value for c in level_sheets(book, "乡镇街道")[0][5]]
 
 
 def test_township_row_matches_consolidated_blank_zero_not_applicable(book, day_frames):
     cons, _, _ = day_frames
-    ws = book["乡镇街道"]
-    rows = _rows_by_code(ws)
-    codes = [c.value for c in ws[4]]
     townships = cons[cons["kind"] == "township"]
-    assert set(rows) == set(townships["unit_code"])
-    seen = {"blank": 0, "zero": 0, "na": 0, "text": 0}
-    for unit in townships["unit_code"].unique()[:25]:
-        row = rows[unit]
-        for rec in townships[townships["unit_code"] == unit].itertuples():
-            cell = row[codes.index(rec.indicator)]
-            if rec.status == "not_applicable":
-                assert cell.value == NOT_APPLICABLE
-                seen["na"] += 1
-            elif rec.status == "not_reported":
-                assert cell.value is None, (unit, rec.indicator)
-                seen["blank"] += 1
-            elif pd.notna(rec.value_text):
-                assert cell.value == rec.value_text and cell.alignment.wrap_text
-                seen["text"] += 1
-            else:
-                mean = CAT.indicator(rec.indicator).across_units == "mean"
-                assert cell.value == rec.value
-                assert cell.number_format == ("#,##0.0" if mean else "#,##0")
-                seen["zero"] += rec.value == 0
+    seen = {"blank": 0, "zero": 0, "na": 0}
+    for ws in level_sheets(book, "乡镇街道"):
+        rows = _rows_by_code(ws)
+        codes = [c.value for c in ws[code_row(ws)]]
+        assert set(rows) == set(townships["unit_code"])
+        for unit in townships["unit_code"].unique()[:25]:
+            row = rows[unit]
+            mine = townships[(townships["unit_code"] == unit) & townships["indicator"].isin(codes)]
+            for rec in mine.itertuples():
+                cell = row[codes.index(rec.indicator)]
+                if rec.status == "not_applicable":
+                    assert cell.value == NOT_APPLICABLE
+                    seen["na"] += 1
+                elif rec.status == "not_reported":
+                    assert cell.value is None, (unit, rec.indicator)
+                    seen["blank"] += 1
+                else:
+                    mean = CAT.indicator(rec.indicator).across_units == "mean"
+                    assert cell.value == rec.value
+                    assert cell.number_format == ("#,##0.0" if mean else "#,##0")
+                    seen["zero"] += rec.value == 0
     assert all(seen.values()), seen  # every case was exercised
+    assert set(_all_codes(level_sheets(book, "乡镇街道"))) == {i.code for i in CAT.numeric}
 
 
 def test_totals_row_is_the_roots_own_value(book, day_frames, registry):
     cons, _, _ = day_frames
     root = cons[cons["unit_code"] == registry.root].set_index("indicator")
-    for sheet in ("县区", "乡镇街道"):
-        ws = book[sheet]
-        codes = [c.value for c in ws[4]]
-        last = ws[ws.max_row]
-        assert last[1].value == TOTALS_LABEL and last[0].value == registry.root
-        for ind in CAT.numeric:
-            cell = last[codes.index(ind.code)]
-            status, value = root.loc[ind.code, "status"], root.loc[ind.code, "value"]
+    checked = 0
+    for ws in level_sheets(book, "县区") + level_sheets(book, "乡镇街道"):
+        codes = [c.value for c in ws[code_row(ws)]]
+        total = _special_row(ws, TOTALS_LABEL)
+        assert total[0].value == registry.root
+        for n, code in enumerate(codes[3:], start=3):
+            status, value = root.loc[code, "status"], root.loc[code, "value"]
             expected = {"not_reported": None, "not_applicable": NOT_APPLICABLE}.get(status, value)
-            assert cell.value == expected, (sheet, ind.code)
+            assert total[n].value == expected, (ws.title, code)
+            checked += 1
         # the filter stops above the totals row
-        assert ws.auto_filter.ref.endswith(str(ws.max_row - 1))
-    assert book["市"].max_row == 5  # the root alone, no totals row of its own
-    assert book["部门"]["B5"].value != TOTALS_LABEL
+        assert ws.auto_filter.ref.endswith(str(total[0].row - 1))
+    assert checked == 2 * len(CAT.numeric)
+    assert "市" not in {n.split("·")[0] for n in book.sheetnames}
+    for ws in level_sheets(book, "部门"):
+        assert all(r[1].value != TOTALS_LABEL for r in ws.iter_rows())
 
 
 def test_department_sheet_and_parent_names(book, day_frames, registry):
     cons, _, _ = day_frames
-    rows = _rows_by_code(book["部门"])
+    rows = _rows_by_code(level_sheets(book, "部门")[0])
     deps = cons.loc[cons["kind"] == "department", "unit_code"].unique()
     assert set(rows) == set(deps)
     assert rows["130903D01"][2].value == "运河区"
@@ -241,38 +342,125 @@ def test_atomic_write_keeps_the_previous_file_on_failure(tmp_path, registry, day
 
 
 def test_print_settings_on_the_saved_file(book):
-    ws = book["县区"]
-    assert ws.page_setup.orientation == "landscape"
-    assert ws.page_setup.paperSize == 8  # A3
-    assert ws.sheet_properties.pageSetUpPr.fitToPage is True
-    # one page wide (1 is the OOXML default, so an absent attribute means 1), any height
-    assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0)
-    assert ws.print_title_rows == "$1:$3"
-    assert "沧州市" in ws.oddHeader.center.text and DAY.isoformat() in ws.oddHeader.center.text
-    assert ws.oddFooter.right.text == "第 &P 页 共 &N 页"
-    assert "单位负责人" in ws.oddFooter.left.text and "报出日期" in ws.oddFooter.left.text
-    assert ws.row_dimensions[4].hidden is True  # the indicator codes: hidden, still there
-    assert ws.cell(4, 4).value == ordered_indicators(CAT)[0].code
+    for ws in [*level_sheets(book, "县区"), *level_sheets(book, "部门"), book["问题与建议"]]:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.page_setup.paperSize == 9  # A4: at most 14 numbers a sheet stay legible
+        assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+        # one page wide (1 is the OOXML default, so an absent attribute means 1), any height
+        assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0)
+        assert "沧州市" in ws.oddHeader.center.text and DAY.isoformat() in ws.oddHeader.center.text
+        assert ws.oddFooter.right.text == "第 &P 页 共 &N 页"
+        assert ws.oddFooter.left.text.startswith(HEAD.compiled_by)
+    ws = level_sheets(book, "县区")[0]
+    codes = code_row(ws)
+    assert ws.print_title_rows == f"${codes - 2}:${codes - 1}"  # sections and labels
+    assert ws.oddFooter.left.text == f"{HEAD.compiled_by}  汇综1表"
+    assert ws.row_dimensions[codes].hidden is True  # the indicator codes: hidden, still there
+    assert ws.cell(codes, 4).value == sheet_groups(CAT)[0].indicators[0].code
+    assert book["问题与建议"].print_title_rows == "$1:$1"
+
+
+def test_header_block_on_every_level_sheet(book):
+    for n, ws in enumerate(level_sheets(book, "乡镇街道"), start=1):
+        top = [ws.cell(r, c).value for r in (1, 2, 3) for c in range(1, ws.max_column + 1)]
+        text = " ".join(str(v) for v in top if v)
+        assert "沧州市疫情防控工作日报表（2026-11-26）" in text
+        assert f"表号：汇综{n}表" in text and "制表机关：沧州市疫情防控指挥部" in text
+        assert "统计截止时间：2026年11月26日18:00" in text and "制表日期：2026年11月27日" in text
+        assert "计量单位：见各栏" in text  # mixed units: each header says its own
+
+
+def test_one_unit_of_measure_goes_to_the_header_block(tmp_path, registry, day_frames):
+    """A sheet whose numbers all share one unit says it once (计量单位：人) and drops it
+    from the column headers."""
+    from dataclasses import replace
+
+    people = tuple(i for i in CAT.indicators if i.unit == "人" or not i.is_numeric)
+    cat = replace(CAT, indicators=people)
+    ws = level_sheets(written(tmp_path / "people.xlsx", day_frames, registry, cat), "县区")[0]
+    row3 = " ".join(str(c.value) for c in ws[3] if c.value)
+    assert "计量单位：人" in row3
+    labels = [c.value for c in ws[code_row(ws) - 1]][3:]
+    assert labels == [i.zh for i in sheet_groups(cat)[0].indicators]
+
+
+def test_signature_block_from_the_contacts_and_lines_to_sign(book, tmp_path, registry, day_frames):
+    ws = level_sheets(book, "乡镇街道")[0]
+    last = ws.cell(ws.max_row, 1).value
+    assert last.startswith("单位负责人：张卫国") and "统计负责人：李统计" in last
+    assert "填表人：王填表" in last and "联系电话：0317-2021888" in last
+    assert "报出日期：______年____月____日" in last
+    assert ws.cell(ws.max_row - 1, 1).value == LEGEND
+    ws = level_sheets(written(tmp_path / "bare.xlsx", day_frames, registry), "乡镇街道")[0]
+    last = ws.cell(ws.max_row, 1).value
+    assert "单位负责人：__________" in last and "联系电话：__________" in last
+    made = " ".join(str(c.value) for c in ws[3] if c.value)
+    assert f"制表日期：{zh_date(date.today())}" in made and "2026年11月26日24:00" in made
+
+
+def test_previous_period_and_change_under_the_totals_row(book, day_frames, registry, previous):
+    """较上期增减 = this period's total − the previous one, where both are reported numbers;
+    blank (never 0) where the previous period had no value."""
+    cons = day_frames[0]
+    now = cons[cons["unit_code"] == registry.root].set_index("indicator")
+    before = previous.values.set_index("indicator")
+    seen = {"change": 0, "blank": 0}
+    for ws in level_sheets(book, "乡镇街道"):
+        codes = [c.value for c in ws[code_row(ws)]]
+        total = _special_row(ws, TOTALS_LABEL)
+        prev_row = _special_row(ws, PREVIOUS_LABEL)
+        change = _special_row(ws, CHANGE_LABEL)
+        assert prev_row[1].value == "上期（2026-11-25）"
+        assert prev_row[0].row == total[0].row + 1 and change[0].row == total[0].row + 2
+        for n, code in enumerate(codes[3:], start=3):
+            was = before.loc[code] if code in before.index else None
+            reported_then = was is not None and was["status"] == "reported"
+            reported_now = now.loc[code, "status"] == "reported"
+            if reported_then and reported_now:
+                assert prev_row[n].value == pytest.approx(was["value"])
+                assert change[n].value == pytest.approx(now.loc[code, "value"] - was["value"])
+                assert change[n].number_format.startswith("+")
+                seen["change"] += 1
+            else:
+                assert change[n].value is None, code
+                seen["blank"] += 1
+            if was is None or was["status"] == "not_reported":
+                assert prev_row[n].value is None
+    assert all(seen.values()), seen
+
+
+def test_a_previous_period_not_published_reads_so_and_stays_blank(tmp_path, registry, day_frames):
+    never = Previous("2026-11-25", pd.DataFrame(columns=["indicator", "value", "status"]))
+    book = written(tmp_path / "first.xlsx", day_frames, registry, previous=never)
+    ws = level_sheets(book, "县区")[0]
+    assert _special_row(ws, PREVIOUS_LABEL)[1].value == "上期（2026-11-25 未发布）"
+    change = _special_row(ws, CHANGE_LABEL)
+    assert all(c.value is None for c in change[3:])
 
 
 def test_notes_legend_and_one_issue_row_per_unit(book, day_frames):
     notes = [[c.value for c in r] for r in book["说明"].iter_rows()]
     assert notes[0][:2] == ["图例 Legend", LEGEND]
+    listed = {str(r[0]).strip() for r in notes if r[0]}
+    assert {n for n in book.sheetnames if "·" in n} <= listed  # every level sheet explained
+    assert ["制表机关 Compiled by", HEAD.compiled_by] in [r[:2] for r in notes]
     assert any(r[1] == "persons_screened" and "相加" in r[3] for r in notes if r[1])
     issues = book["问题与建议"]
     cons = day_frames[0]
     towns = cons[(cons["level"] == 4) & cons["indicator"].isin([i.code for i in CAT.text])]
     with_text = towns.groupby("unit_code")["value_text"].apply(lambda s: s.notna().any())
     got = [r[0].value for r in issues.iter_rows(min_row=2)]
+    assert [c.value for c in issues[1]] == ["单位代码", "单位名称", *[i.zh for i in CAT.text]]
     assert sorted(c for c in got if c and c[:1].isdigit() and len(c) == 9) == sorted(
         with_text[with_text].index
     )
     assert max(len(str(c.value or "")) for r in issues.iter_rows() for c in r) < 32_767
 
 
-def test_a_printed_page_renders_to_png(tmp_path, registry, day_frames):
-    """LibreOffice prints the county sheet to PDF, poppler makes page 1 a PNG in
-    test-artifacts/ for a person to look at; the page is A3 landscape."""
+def test_printed_pages_render_to_png(tmp_path, book_path):
+    """LibreOffice prints the workbook to PDF, poppler makes its first two pages PNGs in
+    test-artifacts/ for a person to look at: A4 landscape, a readable number of columns,
+    the header block, the page numbers, the signature block with the contacts' names."""
     import os
     import shutil
     import subprocess
@@ -282,36 +470,41 @@ def test_a_printed_page_renders_to_png(tmp_path, registry, day_frames):
         if os.environ.get("HUIZONG_REQUIRE_OFFICE") == "1":
             pytest.fail("LibreOffice/poppler missing: make office")
         pytest.skip("needs LibreOffice and poppler: make office")
-    cons, comp, quarantine = day_frames
-    path = write_workbook(
-        tmp_path / "huizong_1309.xlsx",
-        DAY,
-        consolidated=cons,
-        completeness=comp,
-        quarantine=quarantine,
-        catalogue=CAT,
-        registry=registry,
-    )
     env = {**os.environ, "HOME": str(tmp_path)}  # LibreOffice's profile stays in tmp
     subprocess.run(
-        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), book_path],
         check=True,
-        timeout=180,
+        timeout=300,
         env=env,
         capture_output=True,
     )
     pdf = tmp_path / "huizong_1309.pdf"
     artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
-    stem = artifacts / "workbook_page"
-    subprocess.run(
-        ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)],
-        check=True,
-        timeout=60,
-    )
+    for page, stem in ((1, "workbook_page"), (2, "workbook_page_2")):
+        pages = ["-f", str(page), "-l", str(page), "-singlefile"]
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "90", *pages, str(pdf), str(artifacts / stem)],
+            check=True,
+            timeout=60,
+        )
+        assert (artifacts / f"{stem}.png").stat().st_size > 10_000
     info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True)
     width, height = (
         float(x) for x in info.stdout.split("Page size:")[1].split("pts")[0].split("x")
     )
-    assert (round(width), round(height)) == (1191, 842)  # A3 landscape, in points
-    assert (artifacts / "workbook_page.png").stat().st_size > 10_000
+    assert (round(width), round(height)) == (842, 595)  # A4 landscape, in points
+    pages = int(info.stdout.split("Pages:")[1].split()[0])
+    first = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", "-layout", str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "表号：汇综1表" in first and "制表机关：沧州市疫情防控指挥部" in first
+    assert f"第 1 页 共 {pages} 页" in first
+    assert "排查登记人数" in first and "合计/上级汇总" in first
+    whole = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    assert "单位负责人：张卫国" in whole and "较上期增减" in whole

@@ -2,7 +2,7 @@ CREATE TABLE IF NOT EXISTS review_action (
     id TEXT NOT NULL PRIMARY KEY,
     at TIMESTAMP WITH TIME ZONE NOT NULL,
     username TEXT NOT NULL,
-    action TEXT NOT NULL CHECK (action IN ('accept', 'correct', 'reject', 'mark_reviewed')),
+    action TEXT NOT NULL CHECK (action IN ('accept', 'correct', 'reject', 'mark_reviewed', 'keep')),
     period DATE NOT NULL,
     file_id TEXT NOT NULL,
     sheet TEXT NOT NULL,

@@ -50,13 +50,10 @@ import pandas as pd
 from huizong import frames
 from huizong.catalogue import Catalogue
 from huizong.ingest import receipts
-from huizong.ingest.reader import (
-    RawSubmission,
-    SubmissionRejected,
-    empty_received,
-    parse_raw,
-    read_raw,
-)
+from huizong.ingest.reader import read_raw
+from huizong.ingest.received import empty_received, parse_raw
+from huizong.ingest.rejected import SubmissionRejected
+from huizong.ingest.rows import RawSubmission
 from huizong.ingest.safety import SNIFFED_SUFFIXES, sniff
 from huizong.registry import Registry
 from huizong.settings import Settings

@@ -26,8 +26,9 @@ from pathlib import Path
 
 import pandas as pd
 
-#: Channels a receipt can come from (the ledger's ``channel`` column).
-FOLDER, MAIL, UPLOAD, REVIEW = "folder", "mail", "upload", "review"
+#: Channels a receipt can come from (the ledger's ``channel`` column); ``store`` is a
+#: shared drive or bucket read through Airflow's object storage.
+FOLDER, MAIL, UPLOAD, REVIEW, STORE = "folder", "mail", "upload", "review", "store"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from huizong.ingest.rejected import SubmissionRejected
+
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -77,9 +79,6 @@ class Sniffed:
 
 
 def _rejected(zh: str, en: str) -> Exception:
-    # imported here: reader imports this module (one call at the entry of read_raw)
-    from huizong.ingest.reader import SubmissionRejected
-
     return SubmissionRejected(zh, en)
 
 

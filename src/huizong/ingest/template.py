@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from huizong.catalogue import Catalogue
+from huizong.ingest.cells import MARKER_SHEET
 from huizong.ingest.headers import META_LABELS_ZH
-from huizong.ingest.reader import MARKER_SHEET
 from huizong.registry import Registry
 
 #: Marks the template accepts for "does not apply to us"; the reader knows them all

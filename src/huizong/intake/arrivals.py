@@ -30,6 +30,10 @@ _MAX_NAME_BYTES = 180
 _TMP = ".incoming-"
 
 
+class SourceUnavailable(RuntimeError):
+    """A source could not be read; nothing was lost (what was not taken is taken next time)."""
+
+
 @dataclass(frozen=True)
 class Arrival:
     """What a source received: the bytes and where, when and from whom they came."""

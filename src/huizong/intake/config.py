@@ -1,4 +1,4 @@
-"""The sources file of a deployment: mailboxes, deadlines per level, stewards to notify.
+"""The sources file of a deployment: mailboxes, shared stores, deadlines per level, stewards.
 
 TOML, named by ``HUIZONG_SOURCES`` (default ``$HUIZONG_HOME/sources.toml``; absent = the
 folder inbox only, the default deadlines, no notices). It never holds a password: each
@@ -13,6 +13,7 @@ from datetime import time
 from pathlib import Path
 
 from huizong.intake.mailbox import TAKEN_FLAG, MailboxConfig
+from huizong.intake.objectstore import StoreConfig
 from huizong.schedule import DEFAULT_DEADLINES
 
 
@@ -28,6 +29,8 @@ class Steward:
 @dataclass(frozen=True)
 class SourcesConfig:
     mailboxes: tuple[MailboxConfig, ...] = ()
+    #: shared drives / buckets read through Airflow's object storage (optional)
+    stores: tuple[StoreConfig, ...] = ()
     deadlines: dict[str, time] = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
     stewards: tuple[Steward, ...] = ()
     smtp_conn_id: str = "huizong_smtp"
@@ -56,6 +59,16 @@ def load_sources(path: Path | None) -> SourcesConfig:
         )
         for m in doc.get("mailbox", [])
     )
+    stores = tuple(
+        StoreConfig(
+            name=st.get("name", st["url"]),
+            url=st["url"],
+            conn_id=st.get("conn_id", ""),
+            received=st.get("received", "first_seen"),
+            sender_unit=str(st.get("sender_unit", "")),
+        )
+        for st in doc.get("store", [])
+    )
     deadlines = dict(DEFAULT_DEADLINES)
     for level, hhmm in doc.get("deadlines", {}).items():
         if level not in DEFAULT_DEADLINES:
@@ -69,6 +82,7 @@ def load_sources(path: Path | None) -> SourcesConfig:
     )
     return SourcesConfig(
         mailboxes=mailboxes,
+        stores=stores,
         deadlines=deadlines,
         stewards=stewards,
         smtp_conn_id=notify.get("smtp_conn_id", "huizong_smtp"),

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from huizong import warehouse
 from huizong.intake.config import SourcesConfig, Steward
 from huizong.intake.notify import Notifier
 from huizong.registry import Registry
@@ -90,7 +91,8 @@ def chase_day(
     notifier: Notifier | None,
 ) -> dict[str, Any]:
     """Read what arrived so far (the same ingest as the night), list the missing units,
-    keep the list for the review page, notify each steward of their part."""
+    keep the list for the review page (in the warehouse, and as JSON beside the day's run
+    files), notify each steward of their part."""
     from huizong.catalogue import load_catalogue
     from huizong.ingest import ingest_inbox
     from huizong.registry.loaded import registry_for
@@ -116,6 +118,9 @@ def chase_day(
             indent=1,
         ),
         encoding="utf-8",
+    )
+    warehouse.save_deadline_list(
+        settings, day, level, chase.deadline, len(expected(registry, level)), chase.missing
     )
     sent = []
     if notifier is not None:
@@ -176,7 +181,7 @@ def run_deadline(day: date, level: str, settings: Settings, *, in_task: bool = F
     from huizong.intake.pull import pull_sources
 
     config = load_sources(settings.sources)
-    pulled = pull_sources(settings, in_task=in_task) if config.mailboxes else {}
+    pulled = pull_sources(settings, in_task=in_task) if config.mailboxes or config.stores else {}
     notifier = None
     if config.stewards:
         uri = connection_uri(config.smtp_conn_id, in_task=in_task)

@@ -39,7 +39,7 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from huizong.ingest import receipts
-from huizong.intake.arrivals import Arrival
+from huizong.intake.arrivals import Arrival, SourceUnavailable
 
 TAKEN_FLAG = "$HuizongTaken"
 REPORT_SUFFIXES = (".xlsx", ".xls", ".csv")
@@ -47,7 +47,7 @@ _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
 
 
-class MailboxUnavailable(RuntimeError):
+class MailboxUnavailable(SourceUnavailable):
     """The mailbox could not be read; nothing was lost (unmarked messages are taken next time)."""
 
 
@@ -176,13 +176,17 @@ class MailboxSource:
 def attachments(msg: EmailMessage) -> Iterator[tuple[str, bytes]]:
     """(name, bytes) of every report attachment, zips opened; other attachments left."""
     for part in msg.iter_attachments():
-        name = part.get_filename() or ""
-        data = part.get_payload(decode=True) or b""
-        suffix = PurePosixPath(name).suffix.lower()
-        if suffix in REPORT_SUFFIXES:
-            yield name, data
-        elif suffix == ".zip":
-            yield from _zip_members(name, data)
+        yield from report_files(part.get_filename() or "", part.get_payload(decode=True) or b"")
+
+
+def report_files(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of the reports one received file holds: itself if it is a report
+    (.xlsx/.xls/.csv), its report members if it is a zip, nothing otherwise."""
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix in REPORT_SUFFIXES:
+        yield name, data
+    elif suffix == ".zip":
+        yield from _zip_members(name, data)
 
 
 def _zip_members(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:

@@ -9,14 +9,21 @@ turns it on; the SMTP connection of the notifier is used).
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from datetime import date, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from huizong.ingest import receipts
 from huizong.intake.notify import Notifier
 from huizong.settings import TIMEZONE, Settings
+
+if TYPE_CHECKING:
+    from huizong.registry import Registry
 
 STATUS_TEXT = {
     "accepted": ("已接收，全部数据通过校验", "received; every row passed the checks"),
@@ -91,13 +98,66 @@ def receipt_text(
     return "\n".join(lines) + "\n"
 
 
+def deadline_level(units: list[str], registry: Registry | None = None) -> str:
+    """Whose deadline a submission is judged by: a department's, a township's batch (more
+    than one unit in the file), or a village's."""
+    departments = (
+        set(registry.reporters.loc[registry.reporters["kind"] == "department", "code"])
+        if registry is not None
+        else set()
+    )
+    if any(u in departments or "D" in u.upper() for u in units):
+        return "department"
+    return "township" if len(units) > 1 else "village"
+
+
+def upload_receipt(
+    deposited: Path, day: date, settings: Settings, *, now: datetime | None = None
+) -> str:
+    """The receipt of one file just deposited in the day's inbox (the upload page's).
+
+    The night's own steps — ingest (with the file's receipt: its upload time, channel and
+    sender), validation and row accounting — run on that file alone in a scratch inbox, so
+    the clerk reads at once what the night will do with it (a later upload for the same
+    units supersedes it then)."""
+    from huizong.catalogue import load_catalogue
+    from huizong.ingest import ingest_inbox
+    from huizong.intake.config import load_sources
+    from huizong.intake.deadlines import deadline_of
+    from huizong.registry.loaded import registry_for
+    from huizong.validate import account, validate_rows
+
+    inbox = settings.inbox_for(day)
+    source = deposited.relative_to(inbox).as_posix()
+    book = receipts.read_book(receipts.book_path(inbox))
+    receipt = next(r for (src, _), r in book.items() if src == source)
+    catalogue = load_catalogue(settings.form)
+    registry = registry_for(settings)
+    with tempfile.TemporaryDirectory(prefix="huizong-receipt-") as tmp:
+        scratch = Path(tmp) / day.isoformat()
+        copy = scratch / source
+        copy.parent.mkdir(parents=True)
+        shutil.copyfile(deposited, copy)
+        receipts.append(receipts.book_path(scratch), [receipt])
+        received, ledger, _ = ingest_inbox(scratch, day, catalogue, registry, settings)
+    result = validate_rows(received, day, catalogue, registry, settings)
+    ledger = account(ledger, received, result)
+    units = [u for u in str(ledger["units"].iloc[0] or "").split(",") if u.strip()]
+    if receipt.sender_unit and not units:
+        units = [receipt.sender_unit]
+    deadline = deadline_of(day, deadline_level(units, registry), load_sources(settings.sources))
+    return receipt_text(ledger, result.quarantine, deadline, now=now)
+
+
 def mail_receipts(day: date, settings: Settings, notifier: Notifier) -> dict[str, Any]:
     """After validation: one receipt per mail sender for the files they sent that day."""
     from huizong import frames
     from huizong.intake.config import load_sources
     from huizong.intake.deadlines import deadline_of
+    from huizong.registry.loaded import registry_for
 
     config = load_sources(settings.sources)
+    registry = registry_for(settings)
     run = settings.run_dir(day)
     ledger = pd.read_parquet(run / frames.ACCOUNTED_LEDGER)
     quarantine = pd.read_parquet(run / frames.QUARANTINE)
@@ -106,7 +166,7 @@ def mail_receipts(day: date, settings: Settings, notifier: Notifier) -> dict[str
     mailed = ledger[(ledger["channel"] == "mail") & (ledger["sender"].fillna("") != "")]
     sent = []
     for sender, files in mailed.groupby("sender", sort=True):
-        level = "township" if _most_units(files["units"]) > 1 else "village"
+        level = deadline_level(_units(files["units"]), registry)
         deadline = deadline_of(day, level, config)
         subject = f"【汇总】{day.isoformat()} 报表回执 / receipt of your report"
         notifier.send(str(sender), subject, receipt_text(files, quarantine, deadline))
@@ -127,8 +187,7 @@ def mail_receipts_if_on(day: date, settings: Settings, *, in_task: bool = False)
     return mail_receipts(day, settings, SmtpNotifier.from_uri(uri, sender=config.mail_from))
 
 
-def _most_units(units: pd.Series) -> int:
-    """The ledger's ``units`` is the comma-separated unit codes of a file."""
-    return max(
-        (len([u for u in str(v).split(",") if u.strip()]) for v in units.fillna("")), default=0
-    )
+def _units(units: pd.Series) -> list[str]:
+    """The unit codes of the file with the most (the ledger's ``units`` is comma-separated)."""
+    per_file = [[u for u in str(v).split(",") if u.strip()] for v in units.fillna("")]
+    return max(per_file, key=len, default=[])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,11 @@ import numpy as np
 import pandas as pd
 
 from huizong.catalogue import Catalogue
-from huizong.periods import Period
+from huizong.periods import Period, period_of
+from huizong.publish.contacts import load_contacts
+from huizong.publish.workbook import Letterhead, Previous, zh_date
 from huizong.registry import Registry
+from huizong.settings import Settings
 
 NOT_REPORTED = "未报"
 NOT_APPLICABLE = "不适用"
@@ -32,38 +35,62 @@ _PERIOD_COMPLETENESS = {"reporters_reported": "reported_units"}
 
 @dataclass(frozen=True)
 class UnitTables:
-    """A unit's subtree for one period, in the daily tables' columns."""
+    """A unit's subtree for one period, in the daily tables' columns, and the unit's own
+    figures of the previous period (``None``: not looked up)."""
 
     unit: str
     period: Period
     consolidated: pd.DataFrame
     completeness: pd.DataFrame
     quarantine: pd.DataFrame
+    previous: Previous | None = None
+    #: The published version each day of the period is read from (``publish_version``).
+    versions: list[tuple[str, str]] | None = None
 
 
-def subtree(registry: Registry, unit: str) -> pd.Index:
-    """The unit, every unit below it, and the departments attached to any of them."""
-    codes = registry.subtree_codes(unit)
-    if not len(codes):
-        raise ValueError(f"单位代码“{unit}”不在名录中 / unit {unit!r} is not in the registry")
+def subtree(registry: Registry, unit: str) -> pd.DataFrame:
+    """The registry rows of the unit, every unit below it, and the departments attached
+    to any of them."""
     u = registry.units
-    deps = u.loc[(u["kind"] == "department") & u["parent_code"].isin(codes), "code"]
-    return codes.union(pd.Index(deps))
+    inside = registry.subtree_mask(unit)
+    if not inside.any():
+        raise ValueError(f"单位代码“{unit}”不在名录中 / unit {unit!r} is not in the registry")
+    deps = u[(u["kind"] == "department").to_numpy() & ~inside]
+    attached = member(deps["parent_code"], u.loc[inside, "code"].tolist())
+    return pd.concat([u[inside], deps[attached]])
+
+
+def member(values: pd.Series, codes: list[str]) -> np.ndarray:
+    """``values.isin(codes)`` through a Python set: arrow-backed ``str`` columns test
+    membership element by element, far slower for a city's thousands of codes."""
+    wanted = set(codes)
+    return np.fromiter((v in wanted for v in values.tolist()), bool, len(values))
 
 
 def load_unit_tables(
     url: str, unit: str, period: Period, registry: Registry, catalogue: Catalogue
 ) -> UnitTables:
-    """The published rows of ``unit``'s subtree for ``period``; refuses an unpublished one."""
-    from huizong.publish.warehouse import read_day_range, read_period_table, read_table
+    """The published rows of ``unit``'s subtree for ``period``; refuses an unpublished one.
 
-    codes = subtree(registry, unit)
+    Reads only the rows shown — the subtree down to :data:`LEVELS_BELOW` levels, by bound
+    unit codes on the tables' primary keys — never the whole day: a township's workbook of
+    a province-size day costs what a township's rows cost.
+    """
+    from huizong.publish.warehouse import read_day_range, read_table
+
+    mine = subtree(registry, unit)
+    codes = mine["code"].tolist()
+    depth = int(mine.loc[mine["code"] == unit, "level"].iloc[0]) + LEVELS_BELOW
+    is_department = (mine["kind"] == "department").to_numpy()
+    mine = mine[is_department | (mine["level"] <= depth).to_numpy()]
+    is_village = ((mine["level"] == 5) & (mine["kind"] != "department")).to_numpy()
+    aggregated = mine.loc[~is_village, "code"].tolist()
     if period.type == "day":
-        cons = read_table(url, "consolidated", period.start)
-        comp = read_table(url, "completeness", period.start)
+        cons = read_table(url, "consolidated", period.start, units=aggregated)
+        comp = read_table(url, "completeness", period.start, units=aggregated)
     else:
-        cons = read_period_table(url, "period_consolidated", period.type, period.start)
-        comp = read_period_table(url, "period_completeness", period.type, period.start)
+        cons = _period_table(url, "period_consolidated", period, aggregated)
+        comp = _period_table(url, "period_completeness", period, aggregated)
         comp = comp.rename(columns=_PERIOD_COMPLETENESS)
         for col in ("on_time_units", "late_units", "missing_list"):
             comp[col] = pd.NA
@@ -75,23 +102,66 @@ def load_unit_tables(
         )
     end = period.end if period.type == "day" else date.fromisoformat(cons["through"].iloc[0])
     quar = read_day_range(url, "quarantine", period.start, end)
-    cons = cons[cons["unit_code"].isin(codes)]
-    level = int(cons.loc[cons["unit_code"] == unit, "level"].iloc[0])
-    if period.type == "day" and level >= VILLAGE_ROWS_FROM_LEVEL:
-        report = read_table(url, "report", period.start, catalogue=catalogue)
-        cons = pd.concat([cons, village_rows(report, registry, codes, catalogue)])
+    villages = mine.loc[is_village, "code"].tolist()
+    if period.type == "day" and villages:
+        report = read_table(url, "report", period.start, catalogue=catalogue, units=villages)
+        cons = pd.concat([cons, village_rows(report, registry, pd.Index(villages), catalogue)])
     return UnitTables(
         unit=unit,
         period=period,
         consolidated=cons.reset_index(drop=True),
-        completeness=comp[comp["unit_code"].isin(codes)].reset_index(drop=True),
-        quarantine=quar[quar["unit_code"].isin(codes)].reset_index(drop=True),
+        completeness=comp.reset_index(drop=True),
+        quarantine=quar[member(quar["unit_code"], codes)].reset_index(drop=True),
+        previous=load_previous(url, unit, period),
+        versions=published_versions(url, period.start, end),
     )
 
 
-#: County and township workbooks carry their villages' own rows (a city's would be
-#: thousands of rows: its counties and townships are what a city prints).
-VILLAGE_ROWS_FROM_LEVEL = 3
+def published_versions(url: str, start: date, end: date) -> list[tuple[str, str]]:
+    """(day, "第N版 time trigger run") of the current version of each day ``start``..``end``;
+    a warehouse from before versioned publishing has none."""
+    from huizong.publish.warehouse import read_versions
+
+    out = []
+    for n in range((end - start).days + 1):
+        day = start + timedelta(n)
+        versions = read_versions(url, day)
+        if len(versions):
+            v = versions.iloc[-1]
+            at = pd.Timestamp(v["published_at"]).tz_convert("Asia/Shanghai")
+            run = f"，运行 {v['run_id']}" if pd.notna(v["run_id"]) else ""
+            text = f"第{int(v['version'])}版，{at:%Y-%m-%d %H:%M}发布（{v['trigger']}{run}）"
+            out.append((day.isoformat(), text))
+    return out
+
+
+def _period_table(url: str, table: str, period: Period, units: list[str]) -> pd.DataFrame:
+    from huizong.publish.warehouse import read_period_table
+
+    return read_period_table(url, table, period.type, period.start, units=units)
+
+
+def previous_period(period: Period) -> Period:
+    """The period just before ``period``: the day, week, 旬 or month before it."""
+    return period_of(period.start - timedelta(1), period.type, week_start=period.start.weekday())
+
+
+def load_previous(url: str, unit: str, period: Period) -> Previous:
+    """``unit``'s own published figures of the previous period (none if not published)."""
+    from huizong.publish.warehouse import read_table
+
+    before = previous_period(period)
+    if before.type == "day":
+        rows = read_table(url, "consolidated", before.start, units=[unit])
+    else:
+        rows = _period_table(url, "period_consolidated", before, [unit])
+    return Previous(label=before.label, values=rows[["indicator", "value", "status"]])
+
+
+#: A workbook shows the two levels below its unit: a township its villages, a county its
+#: townships and villages (their own report rows), a city its counties and townships, a
+#: province its cities and counties (its thousands of townships are its cities' tables).
+LEVELS_BELOW = 2
 
 
 def village_rows(
@@ -99,51 +169,69 @@ def village_rows(
 ) -> pd.DataFrame:
     """Every village of ``codes`` as consolidated-like rows from its accepted report of
     the day: its value, 不适用 where it marked so, and blank (未报) where it gave none or
-    did not report at all."""
+    did not report at all. One pass per indicator over whole columns."""
     u = registry.units
-    villages = u[(u["level"] == 5) & u["code"].isin(codes)].sort_values("code")
+    villages = u[(u["level"] == 5).to_numpy() & member(u["code"], codes)].sort_values("code")
     rows = report.set_index("unit_code").reindex(villages["code"])
-    marks = rows["not_applicable"].fillna("").astype(str).str.split(",")
-    parts = []
-    for ind in catalogue.indicators:
-        col = rows[ind.code] if ind.code in rows.columns else pd.Series(pd.NA, index=rows.index)
-        given = col.notna() & (col.astype("str").str.strip().str.len() > 0)
-        marked = marks.map(lambda m, code=ind.code: code in [c.strip() for c in m])
-        status = pd.Series("not_reported", index=rows.index, dtype="str")
-        status[marked & ~given] = "not_applicable"
-        status[given] = "reported"
-        numeric = pd.to_numeric(col, errors="coerce") if ind.is_numeric else None
-        parts.append(
-            pd.DataFrame(
-                {
-                    "period": report["period"].iloc[0] if len(report) else pd.NA,
-                    "unit_code": villages["code"].to_numpy(),
-                    "unit_name": villages["name"].to_numpy(),
-                    "level": 5,
-                    "kind": villages["kind"].to_numpy(),
-                    "parent_code": villages["parent_code"].to_numpy(),
-                    "indicator": ind.code,
-                    "value": (numeric.astype("float64") if numeric is not None else np.nan),
-                    "value_text": (col.where(given).astype("str") if not ind.is_numeric else pd.NA),
-                    "status": status.to_numpy(),
-                    "reporting_units": given.astype("int64").to_numpy(),
-                    "expected_units": 1,
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    inds = catalogue.indicators
+    n, k = len(villages), len(inds)
+    marks = "," + rows["not_applicable"].fillna("").astype("str").str.replace(" ", "") + ","
+    given = np.zeros((n, k), dtype=bool)
+    marked = np.zeros((n, k), dtype=bool)
+    numbers = np.full((n, k), np.nan)
+    texts = np.full((n, k), None, dtype=object)
+    for j, ind in enumerate(inds):
+        marked[:, j] = marks.str.contains(f",{ind.code},", regex=False).to_numpy(dtype=bool)
+        if ind.code not in rows.columns:
+            continue
+        col = rows[ind.code]
+        shown = col.astype("str").str.strip()
+        has = (col.notna() & (shown.str.len() > 0)).to_numpy(dtype=bool)
+        given[:, j] = has
+        if ind.is_numeric:
+            numbers[:, j] = pd.to_numeric(col, errors="coerce").to_numpy("float64", na_value=np.nan)
+        else:
+            texts[has, j] = col.to_numpy(dtype=object)[has]
+    status = np.where(given, "reported", np.where(marked, "not_applicable", "not_reported"))
+    per_unit = lambda column: np.repeat(villages[column].to_numpy(), k)  # noqa: E731
+    return pd.DataFrame(
+        {
+            "period": report["period"].iloc[0] if len(report) else pd.NA,
+            "unit_code": per_unit("code"),
+            "unit_name": per_unit("name"),
+            "level": 5,
+            "kind": per_unit("kind"),
+            "parent_code": per_unit("parent_code"),
+            "indicator": np.tile(np.array([i.code for i in inds], dtype=object), n),
+            "value": numbers.ravel(),
+            "value_text": pd.array(texts.ravel(), dtype="str"),
+            "status": status.ravel(),
+            "reporting_units": given.ravel().astype("int64"),
+            "expected_units": 1,
+        }
+    )
 
 
 def write_unit_workbook(
-    path: Path, tables: UnitTables, registry: Registry, catalogue: Catalogue
+    path: Path,
+    tables: UnitTables,
+    registry: Registry,
+    catalogue: Catalogue,
+    *,
+    settings: Settings | None = None,
 ) -> Path:
-    """The 综合表 workbook of ``tables.unit``: its own rows and every level below it."""
+    """The 综合表 workbook of ``tables.unit``: its own rows and every level below it,
+    headed by the unit, its cut-off and today's date, signed by its contacts (from
+    ``settings``; default: the environment's, as ``Settings.from_env`` reads them)."""
     from huizong.publish.workbook import write_workbook
 
+    settings = settings or Settings.from_env()
     period = tables.period
     source = [("报告期 Period", f"{period.label}（{period.start} 至 {period.end}）")]
     if "through" in tables.consolidated.columns:
         source.append(("计算至 Through", str(tables.consolidated["through"].iloc[0])))
+    for day, text in tables.versions or []:
+        source.append((f"发布版本 Version {day}", text))
     return write_workbook(
         path,
         period.end,
@@ -154,7 +242,41 @@ def write_unit_workbook(
         registry=Registry(units=registry.units, root=tables.unit),
         period_title=period.title_zh(),
         source=source,
+        letterhead=letterhead_for(tables.unit, _through(tables), registry, settings),
+        previous=tables.previous,
     )
+
+
+def letterhead_for(unit: str, through: date, registry: Registry, settings: Settings) -> Letterhead:
+    """制表机关 = the unit; 统计截止时间 = its cut-off; the contacts file's signatures."""
+    name = str(registry.names().get(unit, unit))
+    return Letterhead(
+        compiled_by=name,
+        cutoff=cutoff_text(through, _level(registry, unit), settings),
+        made_on=date.today(),
+        contact=load_contacts(settings.contacts).get(unit),
+    )
+
+
+def _level(registry: Registry, unit: str) -> int:
+    return int(registry.units.set_index("code")["level"].get(unit, 0))
+
+
+def cutoff_text(through: date, level: int, settings: Settings) -> str:
+    """统计截止时间 of the last day covered: the deadline of the level reporting into the
+    unit (villages into a township, townships into a county or city) when the sources
+    file sets deadlines, else the day's start + ``HUIZONG_DEADLINE_HOURS``."""
+    from datetime import datetime
+
+    if settings.sources.is_file():
+        from huizong.intake.config import load_sources
+
+        deadline = load_sources(settings.sources).deadlines["village" if level >= 4 else "township"]
+        return f"{zh_date(through)}{deadline:%H:%M}"
+    at = datetime.combine(through, datetime.min.time()) + timedelta(hours=settings.deadline_hours)
+    if at.time() == datetime.min.time() and at.date() > through:  # midnight: the day's 24:00
+        return f"{zh_date(at.date() - timedelta(1))}24:00"
+    return f"{zh_date(at.date())}{at:%H:%M}"
 
 
 # ---- 情况汇报 -----------------------------------------------------------------------------
@@ -178,9 +300,16 @@ def _lines(text: object) -> list[str]:
 
 
 def progress_context(
-    tables: UnitTables, registry: Registry, catalogue: Catalogue, made_on: date
+    tables: UnitTables,
+    registry: Registry,
+    catalogue: Catalogue,
+    made_on: date,
+    *,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
-    """The template's variables, every figure already written out."""
+    """The template's variables, every figure already written out; the cut-off is the
+    workbook's (:func:`cutoff_text`)."""
+    settings = settings or Settings.from_env()
     names = registry.names()
     unit = tables.unit
     own = tables.consolidated[tables.consolidated["unit_code"] == unit].set_index("indicator")
@@ -213,7 +342,7 @@ def progress_context(
         "parent_name": str(names.get(parent)) if parent is not None and parent in names else None,
         "period_label": tables.period.label,
         "period_title": tables.period.title_zh(),
-        "cutoff": f"{_zh_date(_through(tables))}24:00",
+        "cutoff": cutoff_text(_through(tables), _level(registry, unit), settings),
         "expected": expected,
         "reported": reported,
         "rate": NOT_REPORTED if rate is None or pd.isna(rate) else f"{float(rate):.1%}",
@@ -221,12 +350,8 @@ def progress_context(
         "figures": {f["code"]: f["text"] for s in sections for f in s["figures"]},
         "problems": text_of["problems"],
         "suggestions": text_of["suggestions"],
-        "made_on": _zh_date(made_on),
+        "made_on": zh_date(made_on),
     }
-
-
-def _zh_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _through(tables: UnitTables) -> date:

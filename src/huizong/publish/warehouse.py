@@ -24,13 +24,13 @@ import io
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
 
 import pandas as pd
-from sqlalchemy import Connection, Date, bindparam, text
+from sqlalchemy import Connection, Date, String, TextClause, bindparam, text
 
 from huizong.catalogue import Catalogue
 from huizong.publish import versions
@@ -713,12 +713,19 @@ def _env_number(name: str, default: float, given: float | None) -> float:
 
 
 def read_table(
-    url: str, table: str, period: date | str | None = None, *, catalogue: Catalogue | None = None
+    url: str,
+    table: str,
+    period: date | str | None = None,
+    *,
+    catalogue: Catalogue | None = None,
+    units: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """A warehouse table (optionally one period) as a frame typed like the pipeline's.
 
-    ``period`` comes back as an ISO date string and timestamps as UTC datetimes on both
-    dialects; NULL is NA. Rows are sorted by the table's key.
+    ``units``: only these unit codes of the period (a unit's subtree: one index range
+    per code on the primary key instead of the whole day). ``period`` comes back as an
+    ISO date string and timestamps as UTC datetimes on both dialects; NULL is NA. Rows
+    are sorted by the table's key.
     """
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; one of {TABLES}")
@@ -728,11 +735,18 @@ def read_table(
         if period is None:
             stmt = text(load_sql("read/select_all.sql").format(table=_q(table)))
             result = conn.execute(stmt)
+            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        elif units is not None:
+            stmt = text(load_sql("read/select_period_units.sql").format(table=_q(table)))
+            stmt = stmt.bindparams(
+                bindparam("period", type_=Date), bindparam("units", expanding=True, type_=String)
+            )
+            frame = _chunked(conn, stmt, {"period": period}, units)
         else:
             stmt = text(load_sql("read/select_period.sql").format(table=_q(table)))
             stmt = stmt.bindparams(bindparam("period", type_=Date))
             result = conn.execute(stmt, {"period": period})
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     if table == "report":
         spec = report_spec(catalogue) if catalogue else REPORT_META
     else:
@@ -746,6 +760,26 @@ def read_table(
         frame[col] = _read_typed(frame[col], kind)
     keys = [k for k in ORDER[table] if k in frame.columns]
     return frame.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)
+
+
+#: Unit codes bound per statement: well inside SQLite's 32,766 and PostgreSQL's 65,535
+#: parameters of one statement.
+_UNITS_PER_STATEMENT = 10_000
+
+
+def _chunked(
+    conn: Connection, stmt: TextClause, params: dict[str, object], units: Sequence[str]
+) -> pd.DataFrame:
+    """``stmt`` run for ``units`` in bounded batches (``:units`` an expanding parameter)."""
+    codes = sorted(set(units))
+    frames, columns = [], None
+    for k in range(0, max(len(codes), 1), _UNITS_PER_STATEMENT):
+        batch = codes[k : k + _UNITS_PER_STATEMENT]
+        result = conn.execute(stmt, {**params, "units": batch})
+        columns = list(result.keys())
+        # plain tuples: pandas probes each Row's attributes, a KeyError apiece
+        frames.append(pd.DataFrame([tuple(r) for r in result], columns=columns))
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def _read_typed(series: pd.Series, kind: Kind) -> pd.Series:
@@ -865,16 +899,33 @@ def publish_period(
 PERIOD_TYPES_LOCK = {"week": 100_000_000, "xun": 200_000_000, "month": 300_000_000}
 
 
-def read_period_table(url: str, table: str, period_type: str, period_start: date) -> pd.DataFrame:
-    """One week/旬/month of ``period_consolidated`` or ``period_completeness``, typed."""
+def read_period_table(
+    url: str,
+    table: str,
+    period_type: str,
+    period_start: date,
+    *,
+    units: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """One week/旬/month of ``period_consolidated`` or ``period_completeness``, typed;
+    ``units``: only these unit codes."""
     if table not in PERIOD_SPECS:
         raise ValueError(f"unknown period table {table!r}; one of {tuple(PERIOD_SPECS)}")
+    params = {"period_type": period_type, "period_start": period_start}
     try:
         with _engine(url) as engine, engine.connect() as conn:
-            stmt = text(load_sql(f"periods/select_{table}.sql"))
-            stmt = stmt.bindparams(bindparam("period_start", type_=Date))
-            result = conn.execute(stmt, {"period_type": period_type, "period_start": period_start})
-            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            if units is None:
+                stmt = text(load_sql(f"periods/select_{table}.sql"))
+                stmt = stmt.bindparams(bindparam("period_start", type_=Date))
+                result = conn.execute(stmt, params)
+                frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            else:
+                stmt = text(load_sql("periods/select_period_units.sql").format(table=_q(table)))
+                stmt = stmt.bindparams(
+                    bindparam("period_start", type_=Date),
+                    bindparam("units", expanding=True, type_=String),
+                )
+                frame = _chunked(conn, stmt, params, units)
     except Exception as exc:  # a warehouse that never published a period has no table
         from sqlalchemy.exc import OperationalError, ProgrammingError
 

@@ -25,6 +25,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from huizong import frames
 from huizong.catalogue import Catalogue, Indicator
+from huizong.publish.contacts import Contact
 from huizong.registry import Registry
 from huizong.registry.divisions import LEVEL_NAMES_ZH
 
@@ -39,10 +40,11 @@ LEGEND = (
     "图例：空白 = 未报；0 = 零报告；不适用 = 不适用。"
     "Legend: blank = not reported; 0 = zero report; 不适用 = not applicable."
 )
-#: The signature lines of a 综合表, printed at the foot of every page.
-SIGNATURES = "  ".join(
-    f"{label}：________" for label in ("单位负责人", "统计负责人", "填表人", "联系电话", "报出日期")
-)
+#: Rows under a level sheet's totals row: the previous period and the change from it.
+PREVIOUS_LABEL = "上期"
+CHANGE_LABEL = "较上期增减"
+#: Numeric columns on one printed sheet: legible on A4 landscape, one page wide.
+MAX_SHEET_COLUMNS = 14
 PAGE_NUMBER = "第 &P 页 共 &N 页"
 ACROSS_TIME_ZH = {"sum": "期内各日相加（流量）", "last": "期内最后一次报告值（存量、累计）"}
 ACROSS_UNITS_ZH = {
@@ -56,7 +58,7 @@ ACROSS_UNITS_ZH = {
 _MAX_CELL_TEXT = 32_767
 _TRUNCATED = "…（已截断，完整内容见数据库）"
 _META_HEADERS = ["单位代码", "单位名称", "上级单位"]
-_HEADER_ROWS = 4  # title, sections, Chinese labels, codes
+_HEADER_ROWS = 6  # title, 2 header-block rows, sections, Chinese labels, codes
 _NA = object()  # marker for "not applicable" cells in the display matrix
 
 
@@ -76,27 +78,42 @@ class _Formats:
     totals_mean: Format
     totals_wrap: Format
     rate: Format
+    cell: Format
+    block: Format
+    block_right: Format
+    note: Format
+    signature: Format
+    change_count: Format
+    change_mean: Format
 
 
 def _formats(wb: xlsxwriter.Workbook) -> _Formats:
     base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
+    ruled = {**base, "border": 1}
     head = {**base, "bold": True, "border": 1, "align": "center", "text_wrap": True}
-    tot = {**base, "bold": True, "top": 2, "bg_color": "#FFF2CC"}
+    tot = {**base, "bold": True, "border": 1, "top": 2, "bg_color": "#FFF2CC"}
     return _Formats(
         title=wb.add_format({**base, "bold": True, "font_size": 14, "align": "center"}),
         section=wb.add_format({**head, "bg_color": "#D9E1F2"}),
         header=wb.add_format({**head, "bg_color": "#EDEDED"}),
         code=wb.add_format({**base, "font_color": "#595959", "align": "center", "border": 1}),
         text=wb.add_format(base),
-        wrap=wb.add_format({**base, "text_wrap": True, "valign": "top"}),
-        count=wb.add_format({**base, "num_format": "#,##0"}),
-        mean=wb.add_format({**base, "num_format": "#,##0.0"}),
-        not_applicable=wb.add_format({**base, "align": "center", "font_color": "#808080"}),
+        wrap=wb.add_format({**ruled, "text_wrap": True, "valign": "top"}),
+        count=wb.add_format({**ruled, "num_format": "#,##0"}),
+        mean=wb.add_format({**ruled, "num_format": "#,##0.0"}),
+        not_applicable=wb.add_format({**ruled, "align": "center", "font_color": "#808080"}),
         totals_label=wb.add_format(tot),
         totals_count=wb.add_format({**tot, "num_format": "#,##0"}),
         totals_mean=wb.add_format({**tot, "num_format": "#,##0.0"}),
         totals_wrap=wb.add_format({**tot, "text_wrap": True, "valign": "top"}),
         rate=wb.add_format({**base, "num_format": "0.0%"}),
+        cell=wb.add_format(ruled),
+        block=wb.add_format({**base, "font_size": 10}),
+        block_right=wb.add_format({**base, "font_size": 10, "align": "right"}),
+        note=wb.add_format({**base, "font_size": 9, "font_color": "#404040"}),
+        signature=wb.add_format({**base, "font_size": 11}),
+        change_count=wb.add_format({**ruled, "num_format": "+#,##0;-#,##0;0"}),
+        change_mean=wb.add_format({**ruled, "num_format": "+#,##0.0;-#,##0.0;0"}),
     )
 
 
@@ -146,26 +163,124 @@ def _write_values(
     indicators: list[Indicator],
     fmt: _Formats,
     totals: bool = False,
+    change: bool = False,
 ) -> None:
     for n, (value, ind) in enumerate(zip(values, indicators, strict=True)):
         col = len(_META_HEADERS) + n
         value = _clean(value)
-        if value is None:
-            if totals:
-                ws.write_blank(row, col, None, fmt.totals_label)
-            continue  # not reported: a truly empty cell
+        if value is None:  # not reported: an empty cell (ruled, no value)
+            ws.write_blank(row, col, None, fmt.totals_label if totals else fmt.cell)
+            continue
         if value is _NA:
             ws.write_string(row, col, NOT_APPLICABLE, fmt.not_applicable)
         elif not ind.is_numeric:
             ws.write_string(row, col, str(value), fmt.totals_wrap if totals else fmt.wrap)
         else:
             mean = ind.across_units == "mean"
-            style = (
-                (fmt.totals_mean if mean else fmt.totals_count)
-                if totals
-                else (fmt.mean if mean else fmt.count)
-            )
+            if change:  # a signed difference
+                style = fmt.change_mean if mean else fmt.change_count
+            elif totals:
+                style = fmt.totals_mean if mean else fmt.totals_count
+            else:
+                style = fmt.mean if mean else fmt.count
             ws.write_number(row, col, float(value), style)
+
+
+@dataclass(frozen=True)
+class SheetGroup:
+    """The numeric indicators printed on one sheet (whole sections, ≤ MAX_SHEET_COLUMNS)."""
+
+    number: int  # the 表号's number: the same table at every level
+    name: str  # its sections, e.g. 隔离与病例、卡口值守
+    indicators: list[Indicator]
+
+    @property
+    def unit(self) -> str | None:
+        """The one unit of measure of every column, if there is one (计量单位)."""
+        units = {i.unit for i in self.indicators}
+        return units.pop() if len(units) == 1 else None
+
+
+def sheet_groups(catalogue: Catalogue, max_columns: int = MAX_SHEET_COLUMNS) -> list[SheetGroup]:
+    """Sections in catalogue order, packed into sheets of at most ``max_columns`` numbers
+    (a section wider than that is cut); text indicators go to 问题与建议 only."""
+    groups: list[tuple[list[str], list[Indicator]]] = []
+    for sec in catalogue.sections:
+        inds = [i for i in catalogue.numeric if i.section == sec.code]
+        for k in range(0, len(inds), max_columns):
+            chunk = inds[k : k + max_columns]
+            if groups and len(groups[-1][1]) + len(chunk) <= max_columns:
+                names, members = groups[-1]
+                if sec.zh not in names:
+                    names.append(sec.zh)
+                members.extend(chunk)
+            else:
+                groups.append(([sec.zh], list(chunk)))
+    return [SheetGroup(n, "、".join(names), inds) for n, (names, inds) in enumerate(groups, 1)]
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """The header and footer blocks of a 综合表."""
+
+    compiled_by: str  # 制表机关 / 综合机关名称: the consolidating unit
+    cutoff: str  # 统计截止时间, as printed (e.g. 2020年1月28日18:00)
+    made_on: date  # 制表日期
+    contact: Contact | None = None  # the signature block's names (None: lines to sign)
+    table_prefix: str = "汇综"  # 表号 = prefix + the sheet group's number + 表
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The consolidating unit's figures of the previous period (较上期增减)."""
+
+    label: str  # e.g. 2020-01-27
+    values: pd.DataFrame  # indicator, value, status; no rows: that period was not published
+
+    @property
+    def published(self) -> bool:
+        return len(self.values) > 0
+
+
+def zh_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def signature_line(contact: Contact | None) -> str:
+    """单位负责人 … 报出日期, the names filled in where the contacts file gives them."""
+    c = contact or Contact()
+    blank = "__________"
+    parts = [
+        ("单位负责人", c.head),
+        ("统计负责人", c.statistician),
+        ("填表人", c.preparer),
+        ("联系电话", c.phone),
+    ]
+    shown = [f"{label}：{value or blank}" for label, value in parts]
+    return "    ".join([*shown, "报出日期：______年____月____日"])
+
+
+def _changes(
+    totals: list[object], previous: Previous, indicators: list[Indicator]
+) -> tuple[list[object], list[object]]:
+    """The previous period's values and this period's change, blank where either is not a
+    reported number (a period not published is blank, never 0)."""
+    prev = previous.values.set_index("indicator") if previous.published else None
+    before: list[object] = []
+    change: list[object] = []
+    for value, ind in zip(totals, indicators, strict=True):
+        old: object = None
+        if prev is not None and ind.code in prev.index:
+            row = prev.loc[ind.code]
+            if row["status"] == "reported" and pd.notna(row["value"]):
+                old = float(row["value"])
+            elif row["status"] == "not_applicable":
+                old = _NA
+        before.append(old)
+        now = _clean(value)
+        both = isinstance(old, float) and isinstance(now, (int, float))
+        change.append(float(now) - old if both else None)  # type: ignore[operator]
+    return before, change
 
 
 def _level_sheet(
@@ -175,26 +290,37 @@ def _level_sheet(
     units: pd.DataFrame,
     wide: pd.DataFrame,
     totals: tuple[str, str, list[object]] | None,
-    indicators: list[Indicator],
+    group: SheetGroup,
     catalogue: Catalogue,
+    head: Letterhead,
+    previous: Previous | None,
     fmt: _Formats,
 ) -> None:
+    """One level × one sheet group: header block, headers, a row per unit, totals, the
+    previous period and the change, the legend and the signature block."""
+    indicators = group.indicators
     ws = wb.add_worksheet(name)
     ncols = len(_META_HEADERS) + len(indicators)
-    _page_setup(ws, title, _HEADER_ROWS - 2)
-    ws.set_column(0, 0, 14)
-    ws.set_column(1, 1, max(12, min(30, int(units["name"].str.len().max() or 0) * 2 + 2)))
-    ws.set_column(2, 2, 14)
-    for n, ind in enumerate(indicators):
-        col = len(_META_HEADERS) + n
-        width = 30 if not ind.is_numeric else max(10, min(18, len(header_label(ind)) * 2))
-        ws.set_column(col, col, width)
-    # row 0: title
-    ws.set_row(0, 24)
+    table_no = f"{head.table_prefix}{group.number}表"
+    _page_setup(ws, title, _HEADER_ROWS - 3, _HEADER_ROWS - 2, f"{head.compiled_by}  {table_no}")
+    ws.set_column(0, 0, 13)
+    ws.set_column(1, 1, max(10, min(24, int(units["name"].str.len().max() or 0) * 2 + 1)))
+    ws.set_column(2, 2, 11)
+    ws.set_column(len(_META_HEADERS), ncols - 1, 10.5)
+    mid = ncols // 2
+    # rows 0-2: title and the header block
+    ws.set_row(0, 22)
     ws.merge_range(0, 0, 0, ncols - 1, title, fmt.title)
-    # row 1: sections, merged over their indicators
-    for col, label in enumerate(["", "", ""]):
-        ws.write_string(1, col, label, fmt.section)
+    unit_text = group.unit or "见各栏 see each column"
+    ws.merge_range(1, 0, 1, mid - 1, f"制表机关：{head.compiled_by}", fmt.block)
+    ws.merge_range(1, mid, 1, ncols - 1, f"表号：{table_no}", fmt.block_right)
+    ws.merge_range(2, 0, 2, mid - 1, f"统计截止时间：{head.cutoff}", fmt.block)
+    made = f"制表日期：{zh_date(head.made_on)}    计量单位：{unit_text}"
+    ws.merge_range(2, mid, 2, ncols - 1, made, fmt.block_right)
+    # row 3: sections, merged over their indicators
+    sec_row, label_row, code_row = _HEADER_ROWS - 3, _HEADER_ROWS - 2, _HEADER_ROWS - 1
+    for col in range(len(_META_HEADERS)):
+        ws.write_string(sec_row, col, "", fmt.section)
     start = len(_META_HEADERS)
     for n in range(len(indicators) + 1):
         if n == len(indicators) or (n > 0 and indicators[n].section != indicators[n - 1].section):
@@ -202,49 +328,70 @@ def _level_sheet(
             last = len(_META_HEADERS) + n - 1
             label = catalogue.section(indicators[n - 1].section).zh
             if last > first:
-                ws.merge_range(1, first, 1, last, label, fmt.section)
+                ws.merge_range(sec_row, first, sec_row, last, label, fmt.section)
             else:
-                ws.write_string(1, first, label, fmt.section)
+                ws.write_string(sec_row, first, label, fmt.section)
             start = last + 1
-    # row 2: Chinese labels; row 3: indicator codes
-    ws.set_row(2, 42)
-    ws.write_row(2, 0, _META_HEADERS, fmt.header)
-    ws.write_row(2, len(_META_HEADERS), [header_label(i) for i in indicators], fmt.header)
-    ws.set_row(3, None, None, {"hidden": True})  # machine row: indicator codes, kept
-    ws.write_row(3, 0, ["code", "name", "parent"], fmt.code)
-    ws.write_row(3, len(_META_HEADERS), [i.code for i in indicators], fmt.code)
+    # row 4: Chinese labels (the unit in each, unless one unit is the sheet's);
+    # row 5: indicator codes, a machine row kept but hidden
+    ws.set_row(label_row, 40)
+    ws.write_row(label_row, 0, _META_HEADERS, fmt.header)
+    labels = [i.zh if group.unit or not i.unit else f"{i.zh}\n（{i.unit}）" for i in indicators]
+    ws.write_row(label_row, len(_META_HEADERS), labels, fmt.header)
+    ws.set_row(code_row, None, None, {"hidden": True})
+    ws.write_row(code_row, 0, ["code", "name", "parent"], fmt.code)
+    ws.write_row(code_row, len(_META_HEADERS), [i.code for i in indicators], fmt.code)
 
-    matrix = wide.reindex(units["code"]).to_numpy(dtype=object).tolist()
+    codes = [i.code for i in indicators]
+    matrix = wide.reindex(index=units["code"], columns=codes).to_numpy(dtype=object).tolist()
     meta = units[["code", "name", "parent_name"]].to_numpy(dtype=object).tolist()
     row = _HEADER_ROWS
     for (code, uname, parent), values in zip(meta, matrix, strict=True):
-        ws.write_string(row, 0, str(code), fmt.text)
-        ws.write_string(row, 1, str(uname), fmt.text)
-        ws.write_string(row, 2, "" if _clean(parent) is None else str(parent), fmt.text)
+        ws.write_string(row, 0, str(code), fmt.cell)
+        ws.write_string(row, 1, str(uname), fmt.cell)
+        ws.write_string(row, 2, "" if _clean(parent) is None else str(parent), fmt.cell)
         _write_values(ws, row, values, indicators, fmt)
         row += 1
     last_data = row - 1
     if totals is not None:
         code, tname, values = totals
+        mine = [values[wide.columns.get_loc(c)] for c in codes]
         ws.write_string(row, 0, code, fmt.totals_label)
         ws.write_string(row, 1, TOTALS_LABEL, fmt.totals_label)
         ws.write_string(row, 2, tname, fmt.totals_label)
-        _write_values(ws, row, values, indicators, fmt, totals=True)
+        _write_values(ws, row, mine, indicators, fmt, totals=True)
+        if previous is not None:
+            before, change = _changes(mine, previous, indicators)
+            shown = previous.label if previous.published else f"{previous.label} 未发布"
+            rows = ((f"{PREVIOUS_LABEL}（{shown}）", before, False), (CHANGE_LABEL, change, True))
+            for label, vals, signed in rows:
+                row += 1
+                ws.write_string(row, 0, code, fmt.cell)
+                ws.merge_range(row, 1, row, 2, label, fmt.cell)
+                _write_values(ws, row, vals, indicators, fmt, change=signed)
+        row += 1
     ws.freeze_panes(_HEADER_ROWS, 2)
     # the filter covers the unit rows only: the totals row below stays put
-    ws.autofilter(_HEADER_ROWS - 1, 0, max(last_data, _HEADER_ROWS - 1), ncols - 1)
+    ws.autofilter(label_row, 0, max(last_data, label_row), ncols - 1)
+    # below the table: the legend, then the signature block
+    ws.merge_range(row + 1, 0, row + 1, ncols - 1, LEGEND, fmt.note)
+    ws.set_row(row + 2, 24)
+    ws.merge_range(row + 2, 0, row + 2, ncols - 1, signature_line(head.contact), fmt.signature)
 
 
-def _page_setup(ws: Worksheet, title: str, repeat_to: int) -> None:
-    """Print as agencies do: A3 landscape, one page wide, header rows on every page, the
-    title in the page header, signatures and 第 N 页 共 M 页 in the footer."""
-    ws.set_paper(8)  # A3: some sixty indicator columns stay legible one page wide
+def _page_setup(
+    ws: Worksheet, title: str, repeat_from: int | None, repeat_to: int, footer_left: str
+) -> None:
+    """Print as agencies do: A4 landscape, one page wide, the header rows on every page,
+    the title in the page header, the compiling unit and 第 N 页 共 M 页 in the footer."""
+    ws.set_paper(9)  # A4: at most 14 numeric columns per sheet stay legible one page wide
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0, repeat_to)
-    ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.8)
-    ws.set_header(f"&C&14{_header_text(title)}", {"margin": 0.3})
-    ws.set_footer(f"&L&8{SIGNATURES}&R&9{PAGE_NUMBER}", {"margin": 0.3})
+    if repeat_from is not None:
+        ws.repeat_rows(repeat_from, repeat_to)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_header(f"&C&12{_header_text(title)}", {"margin": 0.3})
+    ws.set_footer(f"&L&9{_header_text(footer_left)}&R&9{PAGE_NUMBER}", {"margin": 0.3})
 
 
 def _header_text(text: str) -> str:
@@ -257,10 +404,14 @@ def _notes_sheet(
     indicators: list[Indicator],
     catalogue: Catalogue,
     source: list[tuple[str, str]],
+    sheets: list[tuple[str, str]],
+    title: str,
+    footer: str,
     fmt: _Formats,
 ) -> None:
     """说明: what each sheet holds, how each indicator aggregates, completeness, the source."""
     ws = wb.add_worksheet(NOTES_SHEET)
+    _page_setup(ws, title, None, 0, footer)
     ws.set_column(0, 0, 26)
     ws.set_column(1, 1, 22)
     ws.set_column(2, 3, 30)
@@ -268,9 +419,12 @@ def _notes_sheet(
         ["图例 Legend", LEGEND],
         [
             "各表 Sheets",
-            "市/县区/乡镇街道/村（社区）：每个下级单位一行，末行合计为本级汇总值；"
-            "部门：部门报表；完整性：应报、已报、未报单位；问题与建议：每个报告单位一行；隔离区：未通过校验的行及原因",
+            "“层级·栏目”表：该层级每个单位一行，按栏目分表（每表不超过"
+            f"{MAX_SHEET_COLUMNS}栏，便于打印），末行合计为本级汇总值，其下为上期值与较上期增减；"
+            "部门：部门报表；问题与建议：每个报告单位一行；完整性：应报、已报、未报单位；"
+            "隔离区：未通过校验的行及原因",
         ],
+        *[[f"  {name}", about] for name, about in sheets],
         [
             "完整性 Completeness",
             "报送率 = 已报单位数 / 应报单位数（不超过100%）；周、旬、月按“单位·日”计："
@@ -314,25 +468,30 @@ def _issues_sheet(
     units: pd.DataFrame,
     wide: pd.DataFrame,
     catalogue: Catalogue,
+    title: str,
+    footer: str,
     fmt: _Formats,
 ) -> None:
     """问题与建议: one row per unit that wrote any text (never one giant cell)."""
     ws = wb.add_worksheet(ISSUES_SHEET)
     texts = [i for i in catalogue.indicators if not i.is_numeric]
-    ws.set_column(0, 1, 16)
-    ws.set_column(2, 1 + len(texts), 60)
+    ws.set_column(0, 0, 13)
+    ws.set_column(1, 1, 22)
+    ws.set_column(2, 1 + len(texts), 56)
+    _page_setup(ws, title, 0, 0, footer)
     ws.write_row(0, 0, ["单位代码", "单位名称", *[i.zh for i in texts]], fmt.header)
-    ws.repeat_rows(0, 0)
     r = 1
-    for code, name in units[["code", "name"]].itertuples(index=False):
-        values = [_clean(wide.at[code, i.code]) if code in wide.index else None for i in texts]
+    matrix = wide.reindex(index=units["code"], columns=[i.code for i in texts])
+    rows = matrix.to_numpy(dtype=object).tolist()
+    meta = units[["code", "name"]].itertuples(index=False)
+    for (code, name), raw in zip(meta, rows, strict=True):
+        values = [_clean(v) for v in raw]
         if all(v is None or v is _NA for v in values):
             continue
-        ws.write_string(r, 0, str(code), fmt.text)
-        ws.write_string(r, 1, str(name), fmt.text)
+        ws.write_string(r, 0, str(code), fmt.cell)
+        ws.write_string(r, 1, str(name), fmt.cell)
         for c, v in enumerate(values, start=2):
-            if v is not None and v is not _NA:
-                ws.write_string(r, c, str(v), fmt.wrap)
+            ws.write_string(r, c, "" if v is None or v is _NA else str(v), fmt.wrap)
         r += 1
 
 
@@ -342,10 +501,13 @@ def _table_sheet(
     frame: pd.DataFrame,
     columns: list[tuple[str, str, float, Format]],
     freeze_cols: int,
+    title: str,
+    footer: str,
     fmt: _Formats,
 ) -> None:
     """A plain table: one header row, then rows; columns = (field, header, width, format)."""
     ws = wb.add_worksheet(name)
+    _page_setup(ws, title, 0, 0, footer)
     for n, (_, _, width, _) in enumerate(columns):
         ws.set_column(n, n, width)
     ws.set_row(0, 30)
@@ -371,6 +533,16 @@ def _level_name(level: int, kind: str) -> str:
     return DEPARTMENT_SHEET if kind == "department" else LEVEL_NAMES_ZH.get(int(level), str(level))
 
 
+def _sheet_name(level_name: str, group: SheetGroup) -> str:
+    """``乡镇街道·隔离与病例、卡口值守``, within Excel's 31 characters."""
+    return f"{level_name}·{group.name}"[:31]
+
+
+def default_letterhead(root_name: str, day: date) -> Letterhead:
+    """The nightly workbook's header block: compiled by the root, cut off at day's end."""
+    return Letterhead(compiled_by=root_name, cutoff=f"{zh_date(day)}24:00", made_on=date.today())
+
+
 def write_workbook(
     path: Path,
     day: date,
@@ -382,19 +554,26 @@ def write_workbook(
     registry: Registry,
     period_title: str | None = None,
     source: list[tuple[str, str]] | None = None,
+    letterhead: Letterhead | None = None,
+    previous: Previous | None = None,
 ) -> Path:
     """Write the consolidated workbook for ``registry.root`` atomically; return its path.
 
     ``period_title`` names a week/旬/month in the title (default: the day); ``source``
-    lines (published version, run) go to the 说明 sheet.
+    lines (published version, run) go to the 说明 sheet; ``letterhead`` fills the header
+    and signature blocks (default: the root, the day's end, today, lines to sign);
+    ``previous`` adds the previous period's figures and 较上期增减 under each totals row.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     indicators = ordered_indicators(catalogue)
+    groups = sheet_groups(catalogue)
     names = registry.names()
     root = registry.root
     root_name = str(names.get(root, root))
     title = f"{root_name}{catalogue.title_zh}（{period_title or day.isoformat()}）"
+    head = letterhead or default_letterhead(root_name, day)
+    footer = head.compiled_by
 
     units = (
         consolidated[["unit_code", "unit_name", "level", "kind", "parent_code"]]
@@ -421,18 +600,28 @@ def write_workbook(
         wb.set_properties({"title": title, "subject": catalogue.title_zh, "author": "Huizong 汇总"})
         fmt = _formats(wb)
         geo = units[units["kind"] != "department"]
-        for level in sorted(geo["level"].unique()):
+        levels = sorted(int(v) for v in geo["level"].unique())
+        below = [lv for lv in levels if root_level is None or lv > root_level]
+        sheets: list[tuple[str, str]] = []
+        # the root's own level is its totals row on the sheets below; alone, it is a sheet
+        for level in below or levels:
             at = geo[geo["level"] == level].sort_values("code")
-            totals = None
-            if root_values is not None and root_level is not None and level > root_level:
-                totals = (root, root_name, root_values)
-            name = LEVEL_NAMES_ZH.get(int(level), f"L{level}")
-            _level_sheet(wb, name, title, at, wide, totals, indicators, catalogue, fmt)
+            totals = (root, root_name, root_values) if level in below and root_values else None
+            level_name = LEVEL_NAMES_ZH.get(level, f"L{level}")
+            for group in groups:
+                name = _sheet_name(level_name, group)
+                sheets.append((name, f"{level_name}每单位一行：{group.name}"))
+                _level_sheet(
+                    wb, name, title, at, wide, totals, group, catalogue, head, previous, fmt
+                )
         deps = units[units["kind"] == "department"].sort_values("code")
         if len(deps):
-            _level_sheet(wb, DEPARTMENT_SHEET, title, deps, wide, None, indicators, catalogue, fmt)
+            for group in groups:
+                name = _sheet_name(DEPARTMENT_SHEET, group)
+                sheets.append((name, f"部门报表：{group.name}"))
+                _level_sheet(wb, name, title, deps, wide, None, group, catalogue, head, None, fmt)
         lowest = geo[geo["level"] == geo["level"].max()].sort_values("code")
-        _issues_sheet(wb, pd.concat([lowest, deps]), wide, catalogue, fmt)
+        _issues_sheet(wb, pd.concat([lowest, deps]), wide, catalogue, title, footer, fmt)
         comp = completeness.copy()
         comp["level_name"] = [
             _level_name(lv, k) for lv, k in zip(comp["level"], comp["kind"], strict=True)
@@ -455,6 +644,8 @@ def write_workbook(
                 ("missing_list", "未报单位名单", 60, fmt.wrap),
             ],
             2,
+            title,
+            footer,
             fmt,
         )
         quar = quarantine.reindex(columns=frames.ISSUE_COLUMNS).sort_values(
@@ -479,6 +670,8 @@ def write_workbook(
                 ("file_id", "文件标识", 20, fmt.text),
             ],
             1,
+            title,
+            footer,
             fmt,
         )
         _notes_sheet(
@@ -486,10 +679,14 @@ def write_workbook(
             indicators,
             catalogue,
             [
-                ("制表机关 Compiled by", root_name),
-                ("统计截止 Cut-off", period_title or day.isoformat()),
+                ("制表机关 Compiled by", head.compiled_by),
+                ("统计截止时间 Cut-off", head.cutoff),
+                ("制表日期 Made on", zh_date(head.made_on)),
             ]
             + (source or []),
+            sheets,
+            title,
+            footer,
             fmt,
         )
         wb.close()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 NATION_CODE = "000000000000"
@@ -73,6 +74,10 @@ class Registry:
     def subtree_codes(self, code: str) -> pd.Index:
         u = self.units
         return pd.Index(u.loc[_within(u, code), "code"])
+
+    def subtree_mask(self, code: str) -> np.ndarray:
+        """Which rows of ``units`` are ``code`` or below it (one column compare)."""
+        return _within(self.units, code).to_numpy(dtype=bool)
 
     def names(self) -> pd.Series:
         return self.units.set_index("code")["name"]

@@ -1,4 +1,5 @@
-"""Stewards' actions: accept, correct, reject, mark reviewed — each scoped and audited.
+"""Stewards' actions: accept, correct, reject, mark reviewed, keep this row — each scoped
+and audited.
 
 Every action checks the steward's scope before anything else is written, and writes
 exactly one ``review_action`` row (who, when, what, old and new value, why) in the same
@@ -27,9 +28,9 @@ from huizong.review import queries, store
 from huizong.review.original import original_row
 from huizong.review.scopes import ScopeError, check_scope
 from huizong.settings import Settings
-from huizong.validate.waivers import is_waivable
+from huizong.validate.waivers import KEEP, is_waivable
 
-ACTIONS = ("accept", "correct", "reject", "mark_reviewed")
+ACTIONS = ("accept", "correct", "reject", "mark_reviewed", "keep")
 CORRECTIONS = "_corrections"
 NOT_APPLICABLE = "不适用"
 _SAFE_UNIT = re.compile(r"^[0-9A-Za-z]{1,40}$")  # unit codes become part of a file name
@@ -42,6 +43,7 @@ __all__ = [
     "ScopeError",
     "accept",
     "correct",
+    "keep",
     "mark_reviewed",
     "reject",
 ]
@@ -198,19 +200,7 @@ def accept(
     why = _required(justification, "justification")
     at = store.now_utc()
     with engine.begin() as conn:
-        conn.execute(
-            store.statement("insert_waiver"),
-            {
-                "period": ref.period,
-                "file_id": ref.file_id,
-                "sheet": ref.sheet,
-                "row_number": ref.row_number,
-                "rule": rule,
-                "username": username,
-                "at": at,
-                "justification": why,
-            },
-        )
+        _waive(conn, ref, rule, username, at, why)
         return _audit_as_is(
             conn,
             username=username,
@@ -218,6 +208,77 @@ def accept(
             ref=ref,
             issue=issue,
             rule=rule,
+            justification=why,
+            at=at,
+        )
+
+
+def _waive(conn: Connection, ref: RowRef, rule: str, username: str, at: str, why: str) -> None:
+    conn.execute(
+        store.statement("insert_waiver"),
+        {
+            "period": ref.period,
+            "file_id": ref.file_id,
+            "sheet": ref.sheet,
+            "row_number": ref.row_number,
+            "rule": rule,
+            "username": username,
+            "at": at,
+            "justification": why,
+        },
+    )
+
+
+def _row_label(rec: Any) -> str:
+    sheet = f" {rec['sheet']}" if rec["sheet"] else ""
+    return f"{rec['file_name']}{sheet} #{int(rec['row_number'])}"
+
+
+def keep(
+    engine: Engine,
+    settings: Settings,
+    *,
+    username: str,
+    period: str | date,
+    file_id: str,
+    sheet: str,
+    row_number: int,
+    justification: str,
+) -> dict[str, Any]:
+    """Resolve a duplicate by keeping this row: at the next run it is validated and
+    published alone and the unit's other rows of the day are superseded.
+
+    One waiver (rule ``unique_unit_day``) and one audit row, in one transaction; the audit
+    names the kept row (new value) and the rows it supersedes (old value).
+    """
+    ref = RowRef.of(period, file_id, sheet, row_number)
+    group = queries.duplicate_group(engine, ref.period, ref.file_id, ref.sheet, ref.row_number)
+    if group.empty:
+        raise NotFound(f"row {ref} is not quarantined as a duplicate")
+    scopes = _scopes(engine, username)
+    for code in group["unit_code"].drop_duplicates():
+        check_scope(None if pd.isna(code) else str(code), scopes)
+    why = _required(justification, "justification")
+    mine = (
+        (group["file_id"] == ref.file_id)
+        & (group["sheet"] == ref.sheet)
+        & (group["row_number"] == ref.row_number)
+    )
+    kept = group[mine].iloc[0]
+    others = "; ".join(_row_label(r) for _, r in group[~mine].iterrows())
+    at = store.now_utc()
+    with engine.begin() as conn:
+        _waive(conn, ref, KEEP, username, at, why)
+        return _audit(
+            conn,
+            username=username,
+            action="keep",
+            ref=ref,
+            unit_code=_text(kept["unit_code"]),
+            column=None,
+            rule=KEEP,
+            old_value=f"superseded: {others}",
+            new_value=f"kept: {_row_label(kept)}",
             justification=why,
             at=at,
         )

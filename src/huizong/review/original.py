@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -75,3 +76,19 @@ def original_row(
         return None
     hit = rows[(rows["sheet"].fillna("") == sheet) & (rows["row_number"] == int(row_number))]
     return None if hit.empty else hit.iloc[0]
+
+
+def shown_original(settings: Settings, catalogue: Catalogue, issue: Any) -> pd.Series | None:
+    """The original of an issue's row (``file_id``, ``file_name``, ``sheet``,
+    ``row_number``) for a page: an unreadable original must not hide the page."""
+    try:
+        return original_row(
+            settings,
+            catalogue,
+            file_id=str(issue["file_id"]),
+            file_name=str(issue["file_name"]),
+            sheet=str(issue["sheet"] or ""),
+            row_number=int(issue["row_number"]),
+        )
+    except Exception:
+        return None

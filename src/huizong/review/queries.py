@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from huizong import frames
 from huizong.review import store
 from huizong.review.scopes import in_scope
+from huizong.validate.waivers import WAIVED
 
 ISSUE_TABLES = {"quarantine": "quarantine", "warning": "validation_warning"}
 _ROW = ["file_id", "sheet", "row_number"]
@@ -40,10 +41,12 @@ def issues(
 
 
 def with_status(found: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
-    """Add ``status`` (open | accepted | reviewed | corrected | rejected) and who/when/why.
+    """Add ``status`` (open | accepted | reviewed | corrected | rejected | kept |
+    superseded) and who/when/why.
 
-    accept and mark_reviewed act on one rule of a row; correct and reject on the row.
-    The latest action wins.
+    accept and mark_reviewed act on one rule of a row (an accept also covers the
+    ``waived:<rule>`` warning the next run publishes for it); correct and reject on the
+    row; keep on every duplicate row of its unit. The latest action wins.
     """
     out = found.copy()
     out["status"] = "open"
@@ -59,8 +62,17 @@ def with_status(found: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
     per_rule = acts[acts["action"].isin(["accept", "mark_reviewed"])]
     per_row = acts[acts["action"].isin(["correct", "reject"])]
     a = key.merge(per_rule, on=[*_ROW, "rule"], how="inner")
+    # the run after an accept shows the issue as the warning ``waived:<rule>``: that is the
+    # accepted value itself, not a new warning to look at again
+    trail = key[key["rule"].str.startswith(WAIVED)]
+    trail = trail.assign(rule=trail["rule"].str.removeprefix(WAIVED))
+    a = pd.concat(
+        [a, trail.merge(acts[acts["action"] == "accept"], on=[*_ROW, "rule"], how="inner")],
+        ignore_index=True,
+    )
     b = key.merge(per_row.drop(columns=["rule"]), on=_ROW, how="inner")
-    both = pd.concat([a, b], ignore_index=True)
+    c = _kept_status(out, acts)
+    both = pd.concat([a, b, c], ignore_index=True)
     if both.empty:
         return out
     latest = both.sort_values(["at", "id"]).groupby("index").tail(1).set_index("index")
@@ -69,6 +81,8 @@ def with_status(found: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
         "mark_reviewed": "reviewed",
         "correct": "corrected",
         "reject": "rejected",
+        "keep": "kept",
+        "keep_other": "superseded",
     }
     out.loc[latest.index, "status"] = latest["action"].map(label)
     out.loc[latest.index, "status_by"] = latest["username"].astype("str")
@@ -83,6 +97,28 @@ def with_status(found: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
     )
     out.loc[latest.index, "status_note"] = note
     return out
+
+
+def _kept_status(found: pd.DataFrame, acts: pd.DataFrame) -> pd.DataFrame:
+    """A "keep" resolves every duplicate row of its unit: the kept row is ``kept``, the
+    others (action ``keep_other`` here, not in the audit) are ``superseded``."""
+    keeps = acts[acts["action"] == "keep"]
+    dup = found[found["rule"] == DUPLICATE][[*_ROW, "rule", "unit_code"]].reset_index()
+    if keeps.empty or dup.empty:
+        return pd.DataFrame()
+    hit = dup.merge(
+        keeps.drop(columns=["rule"]).rename(
+            columns={c: f"kept_{c}" for c in _ROW},
+        ),
+        on="unit_code",
+        how="inner",
+    )
+    same = (
+        (hit["file_id"] == hit["kept_file_id"])
+        & (hit["sheet"] == hit["kept_sheet"])
+        & (hit["row_number"] == hit["kept_row_number"])
+    )
+    return hit.assign(action=hit["action"].where(same, "keep_other"))
 
 
 def by_unit(found: pd.DataFrame) -> pd.DataFrame:
@@ -142,6 +178,57 @@ def row_issues(
     if not parts:
         return _issues_frame(pd.DataFrame())
     return with_status(pd.concat(parts, ignore_index=True), store.actions_for(engine, period))
+
+
+#: The rule of a duplicate (one unit twice for the day), resolved by "keep this row".
+DUPLICATE = "unique_unit_day"
+
+
+def duplicates(engine: Engine, period: str | date, scopes: Iterable[str]) -> pd.DataFrame:
+    """The day's duplicate rows in scope (one issue per row), by unit then file and row,
+    with each row's file ``received_at``: what the side-by-side comparison shows."""
+    found = issues(engine, period, scopes, "quarantine")
+    found = found[found["rule"] == DUPLICATE]
+    return _with_received_at(engine, period, found)
+
+
+def duplicate_group(
+    engine: Engine, period: str | date, file_id: str, sheet: str, row_number: int
+) -> pd.DataFrame:
+    """Every duplicate row of the unit and day the given row is a duplicate of, unfiltered
+    (check scope); empty when that row is not quarantined as a duplicate."""
+    mine = row_issues(engine, period, file_id, sheet, row_number)
+    mine = mine[mine["rule"] == DUPLICATE]
+    if mine.empty:
+        return mine
+    raw = store.read_frame(
+        engine,
+        "select_quarantine_period",
+        {"period": store.period_text(period)},
+        table="quarantine",
+    )
+    found = _issues_frame(raw)
+    unit = mine["unit_code"].iloc[0]
+    group = found[(found["rule"] == DUPLICATE) & (found["unit_code"] == unit)]
+    return with_status(group.reset_index(drop=True), store.actions_for(engine, period))
+
+
+def _with_received_at(engine: Engine, period: str | date, found: pd.DataFrame) -> pd.DataFrame:
+    led = store.read_frame(
+        engine,
+        "select_ledger_period",
+        {"period": store.period_text(period)},
+        table="submission_ledger",
+    )
+    when = (
+        led.set_index("file_id")["received_at"].astype("str")
+        if len(led)
+        else pd.Series(dtype="str")
+    )
+    out = found.sort_values(["unit_code", "file_id", "sheet", "row_number"], kind="stable")
+    out = out.reset_index(drop=True)
+    out["received_at"] = out["file_id"].map(when).astype("str")
+    return out
 
 
 def ledger(engine: Engine, period: str | date, scopes: Iterable[str]) -> pd.DataFrame:

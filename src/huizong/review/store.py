@@ -57,10 +57,36 @@ def schema_statements() -> list[str]:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Create the review tables if they are missing (safe to call on every start)."""
+    """Create the review tables if they are missing (safe to call on every start), and
+    let a ``review_action`` table made before "keep this row" existed record it."""
     with engine.begin() as conn:
         for sql in schema_statements():
             conn.execute(sa.text(sql))
+        if _refuses_keep(conn):
+            _allow_keep(conn)
+            for sql in schema_statements():  # SQLite: the index went with the old table
+                conn.execute(sa.text(sql))
+
+
+def _refuses_keep(conn: Connection) -> bool:
+    checks = sa.inspect(conn).get_check_constraints("review_action")
+    return any(
+        "'mark_reviewed'" in str(c["sqltext"]) and "'keep'" not in str(c["sqltext"]) for c in checks
+    )
+
+
+def _allow_keep(conn: Connection) -> None:
+    """Widen the action CHECK (``sql/review/migrate_keep``): PostgreSQL alters the
+    constraint; SQLite cannot, so the table is rebuilt from the schema file, rows copied."""
+    folder = "review/migrate_keep/" + conn.dialect.name
+    steps = folder_statements(folder)
+    if conn.dialect.name == "sqlite":
+        table = next(
+            sql for sql in schema_statements() if "TABLE IF NOT EXISTS review_action (" in sql
+        )
+        steps = [steps[0], table, *steps[1:]]
+    for sql in steps:
+        conn.execute(sa.text(sql))
 
 
 def now_utc() -> str:

@@ -23,6 +23,8 @@ STATUS_LABELS = {
     "reviewed": "已审 reviewed",
     "corrected": "已更正 corrected",
     "rejected": "已退回 rejected",
+    "kept": "已保留 kept",
+    "superseded": "已取代 superseded",
 }  # rows shown per table on a page (the JSON variants return all)
 
 
@@ -169,6 +171,12 @@ def completeness_section(comp: pd.DataFrame, missing: pd.DataFrame, names: dict[
     """Expected, reported and late for the steward's units, then who has not reported,
     one table per township (units without a township, such as departments, last)."""
     parts = ["<h2>报送情况 Completeness</h2>"]
+    if comp.empty:  # not "everyone has reported": the night has not published the day yet
+        parts.append(
+            '<p class="note" id="not-published">本日尚未发布汇总（夜间运行后显示）/ '
+            "the day is not published yet (shown after the night's run)</p>"
+        )
+        return "".join(parts)
     rate = comp["reporting_rate"] if len(comp) else pd.Series([], dtype="float64")
     shown = comp.assign(
         rate=[("" if pd.isna(r) else f"{float(r):.0%}") for r in rate],
@@ -216,3 +224,104 @@ def completeness_section(comp: pd.DataFrame, missing: pd.DataFrame, names: dict[
             )
         )
     return "".join(parts)
+
+
+def duplicates_section(
+    dups: pd.DataFrame,
+    originals: list[pd.Series | None],
+    catalogue: Catalogue,
+    base: str,
+    v: View,
+) -> str:
+    """Each unit reported twice (or more) for the day: its rows side by side — file, row,
+    when received, every value (differences marked) — and "keep this row" under each.
+
+    ``originals``: the rows as the units sent them (``dups``' order), None when a file is
+    no longer in the store.
+    """
+    if dups.empty:
+        return ""
+    parts = [
+        '<h2 id="duplicates">重复上报 Duplicates</h2>'
+        '<p class="note">同一单位同一日有多行数据，都已隔离。请比较后保留正确的一行：'
+        "其他行将被取代，重新运行此日后生效。 A unit reported more than once for the day; "
+        "every row is quarantined. Keep the right one: the others are superseded when the "
+        "day is re-run.</p>"
+    ]
+    dups = dups.assign(_orig=pd.Series(originals, index=dups.index, dtype="object"))
+    labels = {i.code: f"{i.zh} {i.en}" for i in catalogue.indicators}
+    numeric = {i.code for i in catalogue.numeric}
+    for unit, group in dups.groupby("unit_code", sort=True):
+        group = group.reset_index(drop=True)
+        cols = [f"r{i}" for i in range(len(group))]
+        meta = [
+            ("file", "文件 File", [e(r["file_name"]) for _, r in group.iterrows()]),
+            (
+                "row",
+                "工作表与行 Sheet and row",
+                [f"{e(r['sheet'])} #{e(r['row_number'])}" for _, r in group.iterrows()],
+            ),
+            ("at", "收到时间 Received", [e(_when(r["received_at"])) for _, r in group.iterrows()]),
+            (
+                "status",
+                "状态 Status",
+                [e(STATUS_LABELS.get(str(r["status"]), r["status"])) for _, r in group.iterrows()],
+            ),
+        ]
+        rows = [
+            {"what": label, "_cls": "", **dict(zip(cols, cells, strict=True))}
+            for _, label, cells in meta
+        ]
+        for code in catalogue.codes:
+            values = [
+                "" if o is None else e(number(o.get(code)) if code in numeric else o.get(code))
+                for o in group["_orig"]
+            ]
+            if not any(values):
+                continue
+            differ = len(set(values)) > 1
+            rows.append(
+                {
+                    "what": f"{labels.get(code, code)} ({code})",
+                    "_cls": "bad" if differ else "",
+                    **dict(zip(cols, values, strict=True)),
+                }
+            )
+        forms = []
+        for i, r in group.iterrows():
+            forms.append(
+                v.form(
+                    f"{base}/keep",
+                    {"file_id": r["file_id"], "sheet": r["sheet"], "row_number": r["row_number"]},
+                    '<input type="text" name="justification" required'
+                    ' placeholder="理由 Justification"> '
+                    '<button type="submit">保留此行 keep this row</button>',
+                    class_="keep",
+                    id=f"keep-{i}-{unit}",
+                )
+            )
+        rows.append({"what": "操作 Action", "_cls": "", **dict(zip(cols, forms, strict=True))})
+        frame = pd.DataFrame(rows)
+        headers = {"what": "", **{c: f"第 {i + 1} 行 Row {i + 1}" for i, c in enumerate(cols)}}
+        cells = {c: (lambda rec, c=c: rec[c]) for c in cols}
+        cells["what"] = lambda rec: e(rec["what"])
+        name = group["unit_name"].iloc[0]
+        parts.append(f'<h3 class="duplicate">{e(name)} ({e(unit)})</h3>')
+        parts.append(
+            '<div class="side-by-side">'
+            + table(frame, headers, cells=cells, row_class=frame["_cls"].tolist())
+            + "</div>"
+        )
+    return "".join(parts)
+
+
+def _when(value: object) -> str:
+    """A received time as a clerk reads it: to the second, in UTC (blank if unknown)."""
+    try:
+        stamp = pd.Timestamp(str(value))
+    except ValueError:
+        return ""
+    if pd.isna(stamp):
+        return ""
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.strftime("%Y-%m-%d %H:%M:%S UTC")

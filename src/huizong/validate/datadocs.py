@@ -251,6 +251,13 @@ def docs_for_day(
     The pages show GX's own view (before stewards' waivers); the day's quarantine and
     warnings files remain the source of truth for what was published.
     """
+    return docs_for_rows(day, docs_dir(home, day), received, catalogue, registry)
+
+
+def docs_for_rows(
+    day: date, target: Path, received: pd.DataFrame, catalogue: Any, registry: Any
+) -> DocsBuild:
+    """Data Docs of some RECEIVED rows (the whole day, or one steward's units) in ``target``."""
     import time
 
     from huizong.validate.rows import _prepared, candidates_of
@@ -260,7 +267,7 @@ def docs_for_day(
     suite = load_suite(catalogue)
     frame = _prepared(candidates_of(received), catalogue, registry)
     result = validation_for_docs(frame, suite, day)
-    built = build_data_docs(result, suite, day, docs_dir(home, day))
+    built = build_data_docs(result, suite, day, target)
     return DocsBuild(built.folder, built.index, built.pages, time.perf_counter() - started)
 
 

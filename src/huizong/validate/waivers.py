@@ -1,9 +1,15 @@
-"""Stewards' waivers: a value a steward accepted as correct does not fail validation again.
+"""Stewards' waivers: a value a steward accepted as correct does not fail validation again,
+and a duplicate a steward resolved ("keep this row") is not a duplicate again.
 
 A waiver names one issue (file_id, sheet, row_number, rule) of one day. The issue leaves
 the quarantine; a row left with no error moves to accepted. The waived issue stays
 visible as a warning ``waived:<rule>`` carrying the steward's name and justification, so
 the day's outputs (and the published warnings) show why the row passed.
+
+A waiver of rule ``unique_unit_day`` (:data:`KEEP`) is a steward's "keep this row": before
+validation, :func:`apply_keeps` marks the other rows of that unit and day superseded (as
+ingest does for an earlier revision), so the kept row is validated and published alone
+and the ledger still adds up (published + quarantined + superseded = received).
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ WAIVED = "waived:"
 #: waived: the roll-up could not place or would double-count such a row; correct or
 #: reject it instead.
 WAIVABLE = ("min:", "max:", "rule:")
+#: The rule a "keep this row" waiver names: the duplicate it resolves.
+KEEP = "unique_unit_day"
+_WHO = ["username", "justification"]
 
 
 def is_waivable(rule: str) -> bool:
@@ -133,3 +142,52 @@ def _accept(
     position = pd.Series(range(len(cands)), index=cand_key).reindex(_row_index(both))
     both = both.iloc[position.to_numpy().argsort(kind="stable")].reset_index(drop=True)
     return both.astype(accepted.dtypes.to_dict())
+
+
+def apply_keeps(received: pd.DataFrame, waivers: pd.DataFrame) -> pd.DataFrame:
+    """Supersede the rows a steward did not keep when resolving a duplicate.
+
+    For each ``KEEP`` waiver (the newest per unit and day wins) whose row is still a
+    candidate sharing its unit and day with other candidates, those others become
+    ``superseded`` by the kept row's file, with who and why in ``superseded_reason``. A
+    waiver whose row is gone or no longer duplicated (corrected, re-sent) does nothing.
+    """
+    if waivers is None or waivers.empty or received.empty:
+        return received
+    keeps = _keyed(waivers)
+    keeps = keeps[keeps["rule"] == KEEP]
+    if keeps.empty:
+        return received
+    keeps = keeps.assign(**{c: keeps.get(c, "") for c in _WHO})
+    keeps = keeps.assign(at=keeps.get("at", pd.NaT))
+    keeps = keeps[[*frames.ROW_KEY, "at", *_WHO]]
+    rows = _keyed(received[[*frames.ROW_KEY, "unit_code", "period", "disposition"]])
+    rows = rows.assign(_pos=range(len(rows)))
+    cands = rows[rows["disposition"] != "superseded"].dropna(subset=["unit_code", "period"])
+    kept = keeps.merge(cands, on=frames.ROW_KEY, how="inner")
+    if kept.empty:
+        return received
+    kept = kept.sort_values("at", kind="stable")
+    kept = kept.drop_duplicates(["unit_code", "period"], keep="last")
+    group = cands.merge(
+        kept[["unit_code", "period", "_pos", "file_id", *_WHO]].rename(
+            columns={"_pos": "_kept", "file_id": "_by"}
+        ),
+        on=["unit_code", "period"],
+        how="inner",
+    )
+    others = group[group["_pos"] != group["_kept"]]
+    if others.empty:
+        return received
+    out = received.copy()
+    at = out.index[others["_pos"].to_numpy()]
+    who = others["username"].fillna("").astype("str").to_numpy()
+    why = others["justification"].fillna("").astype("str").to_numpy()
+    out.loc[at, "disposition"] = "superseded"
+    out.loc[at, "superseded_by"] = others["_by"].astype("str").to_numpy()
+    out.loc[at, "superseded_reason"] = [
+        f"审核员 {w} 处理重复上报时保留了另一行（{y}） / "
+        f"steward {w} resolved the duplicate by keeping another row ({y})"
+        for w, y in zip(who, why, strict=True)
+    ]
+    return out

@@ -1,5 +1,6 @@
-"""Actions on one received row: its page (issues, original row, the forms) and the four
-audited actions — accept, correct, reject, mark reviewed (``huizong.review.actions``)."""
+"""Actions on one received row: its page (issues, original row, the forms) and the five
+audited actions — accept, correct, reject, mark reviewed, keep this row
+(``huizong.review.actions``). Every action posts the same form (:class:`RowForm`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Annotated, Any
 import pandas as pd
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel
 
 from huizong.review import actions, queries
 from huizong.review.deps import (
@@ -18,21 +20,39 @@ from huizong.review.deps import (
     DayDep,
     Steward,
     StewardDep,
-    View,
     ViewDep,
 )
 from huizong.review.html import e, page, table
 from huizong.review.labels import rule_label
-from huizong.review.original import original_row
+from huizong.review.original import shown_original
 from huizong.review.scopes import check_scope
 from huizong.review.views import done, issue_table
 from huizong.validate.waivers import is_waivable
 
 router = APIRouter()
 
-Text = Annotated[str, Form()]
-Optional = Annotated[str, Form()]
-RowNumber = Annotated[int, Form()]
+
+class RowForm(BaseModel):
+    """The fields every action form posts: the row, and what the action needs of the rest
+    (an action ignores the fields it does not take)."""
+
+    file_id: str
+    row_number: int
+    sheet: str = ""
+    rule: str = ""
+    column: str = ""
+    new_value: str = ""
+    justification: str = ""
+
+
+#: Action (path segment) → the domain function and the form fields it takes.
+ACTION_FIELDS: dict[str, tuple[Callable[..., dict[str, Any]], tuple[str, ...]]] = {
+    "accept": (actions.accept, ("rule", "justification")),
+    "correct": (actions.correct, ("column", "new_value", "justification")),
+    "reject": (actions.reject, ("justification",)),
+    "mark-reviewed": (actions.mark_reviewed, ("rule", "justification")),
+    "keep": (actions.keep, ("justification",)),
+}
 
 
 def _scoped_row(
@@ -44,22 +64,6 @@ def _scoped_row(
     for code in found["unit_code"].drop_duplicates():
         check_scope(None if pd.isna(code) else str(code), steward.scopes)
     return found
-
-
-def _original(
-    backend: Backend, file_id: str, file_name: str, sheet: str, row_number: int
-) -> pd.Series | None:
-    try:
-        return original_row(
-            backend.settings,
-            backend.catalogue,
-            file_id=file_id,
-            file_name=file_name,
-            sheet=sheet,
-            row_number=row_number,
-        )
-    except Exception:  # an unreadable original must not hide the review page
-        return None
 
 
 @router.get("/runs/{period}/row", response_class=HTMLResponse)
@@ -93,6 +97,12 @@ def row_page(
             '<p class="note" id="no-accept">身份或日期问题不能接受为正确，请更正或退回。'
             " A problem of identity or date cannot be accepted as correct: correct the row"
             " or reject it.</p>"
+        )
+    if (errors["rule"] == queries.DUPLICATE).any():
+        parts.append(
+            f'<p id="to-duplicates"><a href="{e(v.url(base))}#duplicates">'
+            "与同单位的另一行并排比较并保留一行 Compare with the unit's other row and keep one"
+            "</a></p>"
         )
     for _, issue in errors[waivable].iterrows():
         parts.append(
@@ -138,7 +148,16 @@ def row_page(
             ' <button type="submit">退回并要求重报 Reject, ask to resubmit</button>',
         )
     )
-    original = _original(backend, file_id, str(first["file_name"]), sheet, row_number)
+    original = shown_original(
+        backend.settings,
+        backend.catalogue,
+        {
+            "file_id": file_id,
+            "file_name": first["file_name"],
+            "sheet": sheet,
+            "row_number": row_number,
+        },
+    )
     parts.append("<h2>原始行 Original row</h2>")
     if original is None:
         parts.append('<p class="note">原始文件不在存储中 Original file not in the store</p>')
@@ -162,127 +181,36 @@ def row_page(
     return HTMLResponse(page(title, "".join(parts), root=v.root))
 
 
-def _act(
-    request: Request,
-    p: str,
-    steward: Steward,
-    backend: Backend,
-    v: View,
-    action: Callable[..., dict[str, Any]],
-    **fields: Any,
-) -> Response:
-    """Run one steward action as this user and answer with the row (JSON) or its page."""
-    row = action(backend.engine, backend.settings, username=steward.username, period=p, **fields)
-    return done(request, v, row)
+def _route(name: str) -> None:
+    action, taken = ACTION_FIELDS[name]
 
+    def run_action(
+        request: Request,
+        p: DayDep,
+        steward: StewardDep,
+        backend: BackendDep,
+        v: ViewDep,
+        form: Annotated[RowForm, Form()],
+    ) -> Response:
+        """Run one steward action as this user; answer with the audit row (JSON) or the
+        row's page."""
+        row = action(
+            backend.engine,
+            backend.settings,
+            username=steward.username,
+            period=p,
+            file_id=form.file_id,
+            sheet=form.sheet,
+            row_number=form.row_number,
+            **{f: getattr(form, f) for f in taken},
+        )
+        return done(request, v, row)
 
-@router.post("/runs/{period}/accept", dependencies=[CsrfDep])
-def accept_action(
-    request: Request,
-    p: DayDep,
-    steward: StewardDep,
-    backend: BackendDep,
-    v: ViewDep,
-    file_id: Text,
-    row_number: RowNumber,
-    rule: Text,
-    justification: Optional = "",
-    sheet: Optional = "",
-) -> Response:
-    return _act(
-        request,
-        p,
-        steward,
-        backend,
-        v,
-        actions.accept,
-        file_id=file_id,
-        sheet=sheet,
-        row_number=row_number,
-        rule=rule,
-        justification=justification,
+    run_action.__name__ = f"{name.replace('-', '_')}_action"
+    router.post(f"/runs/{{period}}/{name}", dependencies=[CsrfDep], name=run_action.__name__)(
+        run_action
     )
 
 
-@router.post("/runs/{period}/correct", dependencies=[CsrfDep])
-def correct_action(
-    request: Request,
-    p: DayDep,
-    steward: StewardDep,
-    backend: BackendDep,
-    v: ViewDep,
-    file_id: Text,
-    row_number: RowNumber,
-    column: Text,
-    new_value: Optional = "",
-    justification: Optional = "",
-    sheet: Optional = "",
-) -> Response:
-    return _act(
-        request,
-        p,
-        steward,
-        backend,
-        v,
-        actions.correct,
-        file_id=file_id,
-        sheet=sheet,
-        row_number=row_number,
-        column=column,
-        new_value=new_value,
-        justification=justification,
-    )
-
-
-@router.post("/runs/{period}/reject", dependencies=[CsrfDep])
-def reject_action(
-    request: Request,
-    p: DayDep,
-    steward: StewardDep,
-    backend: BackendDep,
-    v: ViewDep,
-    file_id: Text,
-    row_number: RowNumber,
-    justification: Optional = "",
-    sheet: Optional = "",
-) -> Response:
-    return _act(
-        request,
-        p,
-        steward,
-        backend,
-        v,
-        actions.reject,
-        file_id=file_id,
-        sheet=sheet,
-        row_number=row_number,
-        justification=justification,
-    )
-
-
-@router.post("/runs/{period}/mark-reviewed", dependencies=[CsrfDep])
-def mark_reviewed_action(
-    request: Request,
-    p: DayDep,
-    steward: StewardDep,
-    backend: BackendDep,
-    v: ViewDep,
-    file_id: Text,
-    row_number: RowNumber,
-    rule: Text,
-    sheet: Optional = "",
-    justification: Optional = "",
-) -> Response:
-    return _act(
-        request,
-        p,
-        steward,
-        backend,
-        v,
-        actions.mark_reviewed,
-        file_id=file_id,
-        sheet=sheet,
-        row_number=row_number,
-        rule=rule,
-        justification=justification,
-    )
+for _name in ACTION_FIELDS:
+    _route(_name)

@@ -10,12 +10,16 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from huizong.review import queries, store
+from huizong.review.datadocs import NoScopedDocs, scoped_docs
+from huizong.review.deadline_lists import deadline_section, lists_in_scope
 from huizong.review.deps import BackendDep, DayDep, StewardDep, ViewDep
 from huizong.review.html import e, page, table
+from huizong.review.original import shown_original
 from huizong.review.scopes import ScopeError, check_scope
 from huizong.review.views import (
     MAX_ROWS,
     completeness_section,
+    duplicates_section,
     issue_table,
     named,
     records,
@@ -73,8 +77,12 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
     base = f"/runs/{p}"
     docs = backend.settings.home / "data_docs" / p
     parts = []
-    if docs.is_dir() and queries.period_in_scope(eng, p, steward.scopes):
-        parts.append(f'<p><a href="{e(v.url(base))}/data-docs/">数据文档 Data Docs</a></p>')
+    if docs.is_dir() and steward.scopes:
+        whole = queries.period_in_scope(eng, p, steward.scopes)
+        label = "数据文档 Data Docs" if whole else "数据文档（仅本辖区） Data Docs (your units)"
+        parts.append(
+            f'<p><a href="{e(v.url(base))}/data-docs/" id="data-docs-link">{label}</a></p>'
+        )
     parts.append(
         v.form(
             f"{base}/rerun",
@@ -93,6 +101,10 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
         0,
         completeness_section(queries.completeness(eng, p, steward.scopes), missing, names),
     )
+    parts.insert(1, deadline_section(*lists_in_scope(eng.url, p, steward.scopes)))
+    dups = queries.duplicates(eng, p, steward.scopes)
+    originals = [shown_original(backend.settings, backend.catalogue, r) for _, r in dups.iterrows()]
+    parts.append(duplicates_section(dups, originals, backend.catalogue, base, v))
     parts.append("<h2>隔离 · 按单位 Quarantine by unit</h2>")
     parts.append(
         table(
@@ -157,6 +169,7 @@ def day_json(p: DayDep, steward: StewardDep, backend: BackendDep) -> dict[str, A
         "files": records(queries.ledger(eng, p, steward.scopes)),
         "completeness": records(queries.completeness(eng, p, steward.scopes)),
         "missing": records(queries.missing_reporters(eng, p, steward.scopes)),
+        "deadline_missing": records(lists_in_scope(eng.url, p, steward.scopes)[1]),
     }
 
 
@@ -181,10 +194,17 @@ def unit_page(
 
 @router.get("/runs/{period}/data-docs/{path:path}")
 def data_docs(p: DayDep, path: str, steward: StewardDep, backend: BackendDep) -> Response:
-    """The day's Data Docs, only to a steward whose scope covers every unit of the day."""
-    if not queries.period_in_scope(backend.engine, p, steward.scopes):
-        raise ScopeError("Data Docs cover units outside your assignment")
-    base = (backend.settings.home / "data_docs" / p).resolve()
+    """The day's Data Docs: the night's site to a steward whose scope covers every unit of
+    the day, a site of their own units' rows to anyone else (``huizong.review.datadocs``)."""
+    if not steward.scopes:
+        raise ScopeError("no units are assigned to you")
+    if queries.period_in_scope(backend.engine, p, steward.scopes):
+        base = (backend.settings.home / "data_docs" / p).resolve()
+    else:
+        try:
+            base = scoped_docs(backend.settings, backend.catalogue, p, steward.scopes).resolve()
+        except NoScopedDocs as exc:
+            raise HTTPException(404, str(exc)) from None
     target = (base / (path or "index.html")).resolve()
     if target.is_dir():
         target = target / "index.html"

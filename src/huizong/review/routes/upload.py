@@ -6,8 +6,10 @@ steward, scoped to their subtree): uploading for a unit outside it, or a file wi
 of such a unit, is 403 and nothing is kept. The check is exactly ``huizong validate``'s
 (:func:`huizong.validate.files.validate_files`, the night's reader and rules), so every
 problem comes in Chinese and English with its row and column. The file is then deposited
-into the day's inbox as an upload (receipt time = now, sender = the clerk); a later
-upload for the same unit and day supersedes it at night, so only the fix counts.
+into the day's inbox as an upload (receipt time = now, sender = the clerk) and the page
+shows its receipt (回执, :func:`huizong.intake.receipt.upload_receipt`: the same text the
+mail receipt has); a later upload for the same unit and day supersedes it at night, so
+only the fix counts.
 """
 
 from __future__ import annotations
@@ -19,35 +21,72 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from huizong.ingest import receipts
 from huizong.intake.arrivals import Arrival, deposit, safe_file_name
-from huizong.review.deps import BackendDep, CsrfDep, DayDep, StewardDep, ViewDep
-from huizong.review.html import e, page
-from huizong.review.scopes import ScopeError, check_scope, in_scope
-from huizong.settings import TIMEZONE
+from huizong.intake.receipt import upload_receipt
+from huizong.review.deps import BackendDep, CsrfDep, DayDep, Steward, StewardDep, ViewDep
+from huizong.review.deps import day as store_day
+from huizong.review.html import e, page, table
+from huizong.review.scopes import ScopeError, in_scope, unit_in_scope
+from huizong.settings import TIMEZONE, Settings
 
 router = APIRouter()
 _MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
 @router.get("/upload/{period}", response_class=HTMLResponse)
-def upload_form(p: DayDep, steward: StewardDep, v: ViewDep) -> HTMLResponse:
-    units = ", ".join(steward.scopes) or "无 none"
+def upload_form(
+    p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep, day: str | None = None
+) -> Response:
+    if day and day != p:  # the day chooser below: go to that day's page
+        return RedirectResponse(v.url(f"/upload/{store_day(day)}"), status_code=303)
+    from huizong.registry import registry_for
+
+    names = registry_for(backend.settings).names()
+    units = "，".join(f"{u} {names.get(u, '')}".strip() for u in steward.scopes) or "无 none"
+    own = steward.scopes[0] if len(steward.scopes) == 1 else ""
+    choose = (
+        f'<form method="get" action="{e(v.url("/upload/" + p))}" id="choose-day">'
+        f'<label>报告日期 Reporting day: <input type="date" name="day" id="day" value="{e(p)}">'
+        '</label> <button type="submit">选择 Choose</button>'
+        f' <a href="{e(v.url("/upload/" + _today()))}">今天 Today</a></form>'
+    )
+    options = "".join(
+        f'<option value="{e(u)}" label="{e(names.get(u, ""))}">' for u in steward.scopes
+    )
     form = v.form(
         f"/upload/{p}",
         {},
-        '<p><label>单位代码 Unit code: <input name="unit_code" id="unit_code" required></label></p>'
+        '<p><label>单位代码 Unit code: <input name="unit_code" id="unit_code" required '
+        f'list="my-units" value="{e(own)}"></label><datalist id="my-units">{options}</datalist>'
+        "</p>"
         '<p><label>文件 File (.xlsx/.csv): <input type="file" name="file" id="file" required>'
         '</label></p><p><button type="submit" id="send">上传并检查 Upload and check</button></p>',
         enctype="multipart/form-data",
     )
     body = (
-        f"<p>报告日期 Reporting day: {e(p)}；你的单位 your units: {e(units)}</p>"
+        choose
+        + f"<p>上报 {e(p)} 的报表；你的单位 your units: {e(units)}</p>"
         + form
-        + f'<p><a href="{e(v.url("/upload/" + _today()))}">今天 Today</a></p>'
+        + '<p class="note">上传后立即显示回执：收到时间、通过与隔离的行及原因、截止时间。'
+        "截止前可更正后重新上传，以最后一次为准。 / The receipt shows at once: time received, "
+        "rows accepted and quarantined and why, the deadline. Before it, correct and upload "
+        "again: the last upload counts.</p>"
+        + "<h2>本日已上传 Uploads for this day</h2>"
+        + table(
+            _uploads(backend.settings, date.fromisoformat(p), steward.scopes),
+            {
+                "received": "收到时间 Received",
+                "file": "文件 File",
+                "unit": "单位 Unit",
+                "sender": "上传人 By",
+            },
+        )
     )
     return HTMLResponse(page(f"{p} 上报 Upload", body, root=v.root))
 
@@ -56,11 +95,10 @@ def upload_form(p: DayDep, steward: StewardDep, v: ViewDep) -> HTMLResponse:
 async def upload(
     request: Request, p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep
 ) -> HTMLResponse:
-    from huizong.validate.files import validate_files
-
     form = await request.form()
     unit = str(form.get("unit_code") or "").strip()
-    check_scope(unit, steward.scopes)  # 403 before anything is read or kept
+    if not unit_in_scope(unit, steward.scopes):  # 403 before anything is read or kept
+        raise ScopeError("该单位不在你的上报范围内 / this unit is outside your assigned units")
     sent = form.get("file")
     if sent is None or isinstance(sent, str):
         return HTMLResponse(
@@ -71,9 +109,61 @@ async def upload(
         return HTMLResponse(
             page("文件过大 / Too large", "<p>上限 50 MiB / limit 50 MiB</p>", root=v.root), 413
         )
+    received = datetime.now(ZoneInfo(TIMEZONE))  # the receipt time: the upload, not the check
     name = safe_file_name(sent.filename or "upload.xlsx")
-    settings = backend.settings
+    # reading and validating take seconds: off the event loop, so the api-server (and
+    # Airflow's UI in it) keeps answering meanwhile
     day = date.fromisoformat(p)
+    code, check, receipt = await run_in_threadpool(
+        _check_and_keep, data, name, unit, steward, backend.settings, day, received
+    )
+    verdict = (
+        "<p id='verdict' class='verdict ok'>检查通过，已收到 / passed the checks; received</p>"
+        if code == 0
+        else "<p id='verdict' class='verdict bad'>有错误：请更正后重新上传（以最后一次为准）/ "
+        "errors: correct them and upload again (the last upload counts)</p>"
+    )
+    body = (
+        verdict
+        + "<h2>回执 Receipt</h2>"
+        + f"<pre id='receipt' class='receipt'>{e(receipt)}</pre>"
+        + "<h2>检查明细 Check details (huizong validate)</h2>"
+        + f"<pre id='problems' class='check'>{e(check)}</pre>"
+        + f'<p><a href="{e(v.url("/upload/" + p))}">再上传 Upload again</a></p>'
+    )
+    return HTMLResponse(page(f"{p} 上报结果 Upload result", body, root=v.root))
+
+
+def _uploads(settings: Settings, day: date, scopes: tuple[str, ...]) -> pd.DataFrame:
+    """The day's uploads for the clerk's units, from the receipt book, oldest first."""
+    book = receipts.read_book(receipts.book_path(settings.inbox_for(day))).values()
+    tz = ZoneInfo(TIMEZONE)
+    mine = [
+        {
+            "received": r.timestamp.tz_convert(tz).strftime("%Y-%m-%d %H:%M:%S"),
+            "file": r.source.rsplit("/", 1)[-1],
+            "unit": r.sender_unit,
+            "sender": r.sender,
+        }
+        for r in sorted(book, key=lambda r: r.timestamp)
+        if r.channel == receipts.UPLOAD and unit_in_scope(r.sender_unit, scopes)
+    ]
+    return pd.DataFrame(mine, columns=["received", "file", "unit", "sender"])
+
+
+def _check_and_keep(
+    data: bytes,
+    name: str,
+    unit: str,
+    steward: Steward,
+    settings: Settings,
+    day: date,
+    received: datetime,
+) -> tuple[int, str, str]:
+    """Check the file as ``huizong validate`` does (403 first if it holds another unit's
+    rows), deposit it as an upload, and write its receipt: (exit code, check, receipt)."""
+    from huizong.validate.files import validate_files
+
     with tempfile.TemporaryDirectory(prefix="huizong-upload-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
@@ -83,28 +173,17 @@ async def upload(
     arrival = Arrival(
         data,
         name,
-        datetime.now(ZoneInfo(TIMEZONE)),
+        received,
         receipts.UPLOAD,
         sender=steward.username,
         ref=f"upload:{uuid.uuid4().hex}",
         sender_unit=unit,
     )
-    deposit(arrival, settings, day=day)
-    verdict = (
-        "<p id='verdict' class='ok'>检查通过，已收到 / passed the checks; received</p>"
-        if code == 0
-        else "<p id='verdict' class='bad'>有错误：请更正后重新上传（以最后一次为准）/ "
-        "errors: correct them and upload again (the last upload counts)</p>"
-    )
-    body = (
-        verdict
-        + f"<pre id='problems'>{e(out.getvalue())}</pre>"
-        + f'<p><a href="{e(v.url("/upload/" + p))}">再上传 Upload again</a></p>'
-    )
-    return HTMLResponse(page(f"{p} 上报结果 Upload result", body, root=v.root))
+    kept = deposit(arrival, settings, day=day)
+    return code, out.getvalue(), upload_receipt(kept.path, day, settings, now=received)
 
 
-def _check_units(path: Path, scopes: tuple[str, ...], settings) -> None:
+def _check_units(path: Path, scopes: tuple[str, ...], settings: Settings) -> None:
     """Every unit code in the file must be the clerk's own (403 otherwise, nothing kept)."""
     import pandas as pd
 

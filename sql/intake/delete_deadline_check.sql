@@ -1,0 +1,1 @@
+DELETE FROM deadline_check WHERE period = :period AND level = :level

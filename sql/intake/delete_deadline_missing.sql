@@ -1,0 +1,1 @@
+DELETE FROM deadline_missing WHERE period = :period AND level = :level

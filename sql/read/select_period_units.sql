@@ -1,0 +1,1 @@
+SELECT * FROM {table} WHERE period = :period AND unit_code IN :units

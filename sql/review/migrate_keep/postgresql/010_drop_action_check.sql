@@ -1,0 +1,1 @@
+ALTER TABLE review_action DROP CONSTRAINT IF EXISTS review_action_action_check

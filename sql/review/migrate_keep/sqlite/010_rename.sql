@@ -1,0 +1,1 @@
+ALTER TABLE review_action RENAME TO review_action_before_keep

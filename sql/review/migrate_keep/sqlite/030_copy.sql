@@ -1,0 +1,1 @@
+INSERT INTO review_action SELECT * FROM review_action_before_keep
