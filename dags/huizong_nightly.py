@@ -2,7 +2,8 @@
 
 Kept thin on purpose: no I/O and no heavy imports at parse time (pandas and Great
 Expectations are imported inside the tasks), data passes between tasks as files in the
-run directory, and XCom carries only the reporting day and small summaries.
+hand-over (``HUIZONG_HANDOVER_URL``, see ``huizong.handover``) that every Celery worker
+reaches, and XCom carries only the reporting day and small summaries.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from huizong.schedule import NIGHT_HOUR  # stdlib only: cheap at parse time
+from huizong.settings import Settings  # stdlib only too
+
+RETRY_DELAY = timedelta(seconds=Settings.from_env().task_retry_delay or 120)
 
 DOC_MD = """
 ### 汇总 Huizong — nightly roll-up
@@ -29,7 +33,7 @@ Every night at 02:00 Asia/Shanghai, for the **previous day**:
 3. **roll up** village/community → township → county → city by each indicator's rule,
    with completeness and timeliness for every unit;
 4. **publish** the day atomically to the warehouse (`HUIZONG_WAREHOUSE_URL`);
-5. **workbook**: the consolidated Excel workbook under `var/out/<day>/`;
+5. **workbook**: the consolidated Excel workbook under `out/<day>/` of the hand-over;
    **periods** (after publish): the week, 旬 and month containing the day, brought up
    to date from the published days into `period_consolidated` / `period_completeness`;
 6. **mail_receipts** (after validate, beside the roll-up; off by default): each mail
@@ -75,7 +79,7 @@ def _step(name: str, day: str, **options: Any) -> dict[str, Any]:
     default_args={
         "owner": "huizong",
         "retries": 2,
-        "retry_delay": timedelta(minutes=2),
+        "retry_delay": RETRY_DELAY,
         "retry_exponential_backoff": True,
         "execution_timeout": timedelta(hours=2),
     },
@@ -123,6 +127,11 @@ def huizong_nightly() -> None:
         return _step("ingest_day", day, allow_empty=bool(context["params"].get("allow_empty")))
 
     @task
+    def route_late(day: str, _ingested: dict[str, Any]) -> dict[str, Any]:
+        """Files for earlier days (within the late window) go to the days they report."""
+        return _step("route_late_day", day)
+
+    @task
     def validate(day: str, _ingested: dict[str, Any]) -> dict[str, Any]:
         return _step("validate_day", day)
 
@@ -154,7 +163,7 @@ def huizong_nightly() -> None:
 
         run = context["dag_run"]
         trigger = publish_trigger(context["params"].get("trigger"), run.run_type)
-        return _step("publish_day", day, trigger=trigger, run_id=run.run_id)
+        return _step("publish_day", day, trigger=trigger, run_id=run.run_id, in_task=True)
 
     @task
     def workbook(day: str, _rolled: dict[str, Any]) -> dict[str, Any]:
@@ -164,14 +173,24 @@ def huizong_nightly() -> None:
     def periods(day: str, _published: dict[str, Any], **context: Any) -> dict[str, Any]:
         return _step("periods_day", day, run_id=context["run_id"])
 
+    @task
+    def republish_late(day: str, _periods: dict[str, Any]) -> dict[str, Any]:
+        """Each earlier day that got late files tonight, re-published (not under this
+        day's lock: each re-run takes its own day's)."""
+        from datetime import date
+
+        from huizong.pipeline import republish_late_days
+
+        return republish_late_days(date.fromisoformat(day), _settings())
+
     day = reporting_day()
-    validated = validate(day, ingest(day, pull_sources(day)))
+    validated = validate(day, route_late(day, ingest(day, pull_sources(day))))
     data_docs(day, validated)  # beside the roll-up: totals never wait for the docs
     mail_receipts(day, validated)  # beside too: a mail server never holds up the totals
     rolled = roll_up(day, validated)
     published = publish(day, rolled)
     workbook(day, published)
-    periods(day, published)
+    republish_late(day, periods(day, published))
 
 
 huizong_nightly()

@@ -10,5 +10,7 @@ CREATE TABLE IF NOT EXISTS publish_version (
     tables_digest TEXT NOT NULL,
     changed_values BIGINT NOT NULL,
     changed_units BIGINT NOT NULL,
+    restatement BIGINT NOT NULL DEFAULT 0,
+    restated TEXT,
     PRIMARY KEY (period, version)
 )

@@ -1,20 +1,20 @@
 """The nightly roll-up as five steps: ingest → validate → roll up → publish → workbook.
 
-Each step reads the previous step's files from the run directory and writes its own, so
+Each step reads the previous step's files from the hand-over (:mod:`huizong.handover`:
+a folder or an object store every worker reaches) and writes its own, so
 that the Airflow DAG, ``huizong run`` and the tests call exactly the same functions and a
 retried step simply redoes its own work. Each returns a small JSON-able summary.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from huizong import frames, warehouse
+from huizong import frames, handover, warehouse
 from huizong.catalogue import Catalogue, load_catalogue
 from huizong.registry import registry_for, save_registry
 from huizong.settings import Settings
@@ -24,27 +24,12 @@ if TYPE_CHECKING:
 
 
 def _read(settings: Settings, day: date, name: str) -> pd.DataFrame:
-    path = settings.run_dir(day) / name
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run the earlier steps for {day} first")
-    return pd.read_parquet(path)
+    return handover.read_frame(settings, day, name)
 
 
-def _write(settings: Settings, day: date, name: str, frame: pd.DataFrame) -> Path:
-    """Write atomically (temp file + fsync + rename) so a killed step never leaves half a
-    file; the temp name is per process, so two writers can never mix their bytes."""
-    run_dir = settings.run_dir(day)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir / name
-    tmp = run_dir / f"{name}.{os.getpid()}{_TMP_SUFFIX}"
-    try:
-        frame.to_parquet(tmp, index=False)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+def _write(settings: Settings, day: date, name: str, frame: pd.DataFrame) -> str:
+    """Atomically, through the hand-over every worker reaches (``huizong.handover``)."""
+    return handover.write_frame(settings, day, name, frame)
 
 
 class EmptyInbox(ValueError):
@@ -94,6 +79,46 @@ def ingest_day(
         "files": len(ledger),
         "rows_received": int(ledger["rows_received"].sum()) if len(ledger) else 0,
     }
+
+
+LATE_ROUTES = "late_routes.json"  # in the run directory: the earlier days this day fed
+
+
+def route_late_day(day: date, settings: Settings) -> dict[str, Any]:
+    """Move files for earlier days (within the late window) to the days they report.
+
+    Runs between ingest and validation: their rows are accounted here as superseded
+    (“迟报，已转入该日汇总”), and :func:`republish_late_days` re-publishes those days.
+    """
+    import json
+
+    from huizong.ingest.late import deliver, late_routes, mark_routed
+
+    received = _read(settings, day, frames.RECEIVED)
+    ledger = _read(settings, day, frames.LEDGER)
+    routes = late_routes(received, ledger, day, settings.late_window_days)
+    for route in routes:
+        deliver(route, settings.store_dir, settings.inbox_for(route.day), settings.inbox_for(day))
+    received, ledger = mark_routed(received, ledger, routes)
+    _write(settings, day, frames.RECEIVED, received)
+    _write(settings, day, frames.LEDGER, ledger)
+    days = sorted({r.day.isoformat() for r in routes})
+    (settings.run_dir(day) / LATE_ROUTES).write_text(json.dumps(days), encoding="utf-8")
+    return {"day": day.isoformat(), "late_files": len(routes), "late_days": days}
+
+
+def republish_late_days(day: date, settings: Settings) -> dict[str, Any]:
+    """Re-run each earlier day that received late files tonight, oldest first; each is a
+    new version only where its tables changed (the other days are not touched)."""
+    import json
+
+    path = settings.run_dir(day) / LATE_ROUTES
+    days = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    out = {}
+    for earlier in days:
+        summary = run_day(date.fromisoformat(earlier), settings, trigger="late")
+        out[earlier] = summary["publish"]["version"]
+    return {"day": day.isoformat(), "republished": out}
 
 
 def validate_day(day: date, settings: Settings) -> dict[str, Any]:
@@ -176,9 +201,14 @@ def day_tables(day: date, settings: Settings) -> DayTables:
 
 
 def publish_day(
-    day: date, settings: Settings, trigger: str = "manual", run_id: str | None = None
+    day: date,
+    settings: Settings,
+    trigger: str = "manual",
+    run_id: str | None = None,
+    in_task: bool = False,
 ) -> dict[str, Any]:
-    """Publish the day as a new version (none when its tables did not change)."""
+    """Publish the day as a new version (none when its tables did not change); a version
+    that changes a signed-off unit is a restatement, and its stewards are told."""
     from huizong.publish.versions import Provenance
     from huizong.publish.warehouse import publish_tables
 
@@ -193,12 +223,19 @@ def publish_day(
         backoff=settings.publish_backoff,
         provenance=Provenance(trigger=trigger, run_id=run_id),
     )
+    told: list[str] = []
+    if outcome.restated:
+        from huizong.review.signoff import notify_restated
+
+        told = notify_restated(day, outcome.version, outcome.restated, settings, in_task=in_task)
     return {
         "day": day.isoformat(),
         "warehouse": _redact(settings.warehouse),
         "rows": outcome.rows,
         "version": outcome.version,
         "unchanged": outcome.unchanged,
+        "restated": outcome.restated,
+        "restatement_notified": told,
     }
 
 
@@ -222,21 +259,26 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
         letterhead=letterhead_for(registry.root, day, registry, settings),
         previous=load_previous(settings.warehouse, registry.root, period_of(day, "day")),
     )
-    return {"day": day.isoformat(), "workbook": str(path)}
+    return {
+        "day": day.isoformat(),
+        "workbook": str(path),
+        "handover": handover.keep_output(settings, day, Path(path)),
+    }
 
 
 def periods_day(day: date, settings: Settings, run_id: str | None = None) -> dict[str, Any]:
     """Bring the week, 旬 and month containing ``day`` up to date from the published days
     (each recorded in ``publication`` with the time and ``run_id``)."""
-    from huizong.periods import consolidate_period, periods_containing, week_start_from_env
-    from huizong.publish.warehouse import publish_period, read_day_range
+    from huizong.periods import consolidate_period, periods_containing, week_start_of
+    from huizong.publish.warehouse import last_published_day, publish_period, read_day_range
 
     catalogue = load_catalogue(settings.form)
     registry = registry_for(settings)
     out: dict[str, Any] = {"day": day.isoformat()}
-    for period in periods_containing(day, week_start=week_start_from_env()):
-        through = min(day, period.end)
-        url = settings.warehouse
+    url = settings.warehouse
+    for period in periods_containing(day, week_start=week_start_of(settings)):
+        # a late day re-published must not cut its week back to itself
+        through = max(day, last_published_day(url, period.start, period.end) or day)
         tables = consolidate_period(
             period,
             read_day_range(url, "report", period.start, through, catalogue=catalogue),
@@ -281,9 +323,10 @@ def run_day(
 
     check_inbox(day, inbox or settings.inbox_for(day), allow_empty)
     with day_lock(settings, day):
-        _clear_step_files(settings, day)
+        handover.clear_step_files(settings, day)
         summary = {
             "ingest": ingest_day(day, settings, inbox, allow_empty),
+            "late": route_late_day(day, settings),
             "validate": validate_day(day, settings),
             "rollup": rollup_day(day, settings),
             "publish": publish_day(day, settings, trigger=trigger),
@@ -291,20 +334,9 @@ def run_day(
             "periods": periods_day(day, settings),
         }
         summary["data_docs"] = data_docs_day(day, settings)  # last: the tables come first
-        return summary
-
-
-_TMP_SUFFIX = ".tmp"
-
-
-def _clear_step_files(settings: Settings, day: date) -> None:
-    """Remove the step outputs (and temp files of killed writers) of an earlier run."""
-    run_dir = settings.run_dir(day)
-    if not run_dir.is_dir():
-        return
-    for path in run_dir.iterdir():
-        if path.is_file() and (path.suffix == ".parquet" or path.name.endswith(_TMP_SUFFIX)):
-            path.unlink(missing_ok=True)
+    if trigger != "late":  # a late day's own late files wait for its next night
+        summary["republished"] = republish_late_days(day, settings)
+    return summary
 
 
 def _redact(url: str) -> str:
@@ -322,7 +354,9 @@ __all__ = [
     "periods_day",
     "publish_day",
     "registry_for",
+    "republish_late_days",
     "rollup_day",
+    "route_late_day",
     "run_day",
     "save_registry",
     "validate_day",

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
+from helpers.corrections import correct_planted_value
 from huizong.cli import main
 from huizong.demo import generate_demo_day
 from huizong.pipeline import run_day
@@ -22,7 +22,6 @@ from huizong.publish.warehouse import (
     read_versions,
     version_at,
 )
-from huizong.review import actions, queries, store
 from huizong.settings import Settings
 
 pytestmark = pytest.mark.e2e
@@ -58,27 +57,7 @@ def test_a_correction_is_version_two_and_asof_returns_version_one(demo: Settings
     v1 = _tables(url)
     between = datetime.now(UTC)
 
-    engine = sa.create_engine(url)
-    store.ensure_schema(engine)
-    warnings = queries.issues(engine, DAY, ["1309"], "warning")
-    issue = warnings[
-        warnings["rule"].str.startswith("warn_above:")
-        & warnings["unit_code"].astype("str").str.fullmatch(r"\d{12}")
-    ].iloc[0]
-    store.assign_scope(engine, "steward", [str(issue["unit_code"])[:6]])
-    actions.correct(
-        engine,
-        demo,
-        username="steward",
-        period=DAY,
-        file_id=str(issue["file_id"]),
-        sheet=str(issue["sheet"]),
-        row_number=int(issue["row_number"]),
-        column=str(issue["column"]),
-        new_value=str(int(issue["value"]) // 10),
-        justification="多打了一位",
-    )
-    engine.dispose()
+    issue = correct_planted_value(demo, DAY)
     summary = run_day(DAY, demo, trigger="correction")
     v2 = _tables(url)
 

@@ -43,12 +43,17 @@ def test_no_cycles_and_expected_order(dagbag) -> None:
         "reporting_day",
         "pull_sources",
         "ingest",
+        "route_late",
         "validate",
         "roll_up",
         "publish",
         "workbook",
     ]
-    assert sorted(order) == sorted([*steps, "data_docs", "mail_receipts", "periods"])
+    assert sorted(order) == sorted(
+        [*steps, "data_docs", "mail_receipts", "periods", "republish_late"]
+    )
+    # late files' days are re-published after tonight's day and its periods
+    assert dag.get_task("republish_late").upstream_task_ids == {"reporting_day", "periods"}
     # the week/旬/month are computed from what was published
     assert dag.get_task("periods").upstream_task_ids == {"reporting_day", "publish"}
     for before, after in itertools.pairwise(steps):

@@ -11,6 +11,10 @@ valid from ``version_from`` to ``version_to`` (exclusive), which is all ``asof``
 The change rows are also the change report: per unit and indicator, old → new, and the
 cause (the reporters below it whose rows changed, and how).
 
+A day a steward signed off (确认上报) is never changed silently: a later publish that
+changes a signed-off unit's values is flagged a restatement (``restatement``, and
+``restated`` names whose sign-off), and the signer is told (:mod:`huizong.review.signoff`).
+
 A publish whose tables are identical to the latest version's (a backfill of a day whose
 inputs did not change) creates no version and writes nothing: the rows stay byte for byte.
 """
@@ -196,6 +200,7 @@ def plan_version(
     old: Mapping[str, pd.DataFrame],
     new: Mapping[str, pd.DataFrame],
     causes: pd.Series,
+    signoffs: pd.DataFrame | None = None,
     now: datetime | None = None,
 ) -> VersionPlan:
     """Decide the version of this publish of ``day`` from the day's latest version and
@@ -204,6 +209,8 @@ def plan_version(
     ``latest``: (version, tables_digest) of the day's latest version, None if none;
     ``had_rows``: the day has published rows (it may predate versions: they are then
     recorded as version 1 and this publish becomes version 2).
+    ``signoffs``: the day's sign-offs (``unit_code``, ``version``, ``username``): a
+    publish that changes a signed-off unit is a restatement, and says whose sign-off.
     """
     backfill_first = None
     if latest is None and had_rows:
@@ -231,6 +238,11 @@ def plan_version(
         len(cons),
         int(cons["unit_code"].nunique()),
     )
+    restated = restated_signoffs(signoffs, cons)
+    record["restatement"] = int(len(restated) > 0)
+    record["restated"] = (
+        "; ".join(f"{r.unit_code} {r.username} v{r.version}" for r in restated.itertuples()) or None
+    )
     inputs_frame = pd.DataFrame({"period": day, "version": version, "file_id": inputs})
     return VersionPlan(version, False, record, inputs_frame, changes, backfill_first)
 
@@ -255,4 +267,15 @@ def _record(
         "tables_digest": digest,
         "changed_values": changed_values,
         "changed_units": changed_units,
+        "restatement": 0,
+        "restated": None,
     }
+
+
+def restated_signoffs(signoffs: pd.DataFrame | None, changes: pd.DataFrame) -> pd.DataFrame:
+    """The sign-offs whose unit's published values this version changes (latest each)."""
+    if signoffs is None or signoffs.empty or changes.empty:
+        return pd.DataFrame(columns=["unit_code", "version", "username"])
+    hit = signoffs[signoffs["unit_code"].astype("str").isin(set(changes["unit_code"]))]
+    hit = hit.sort_values(["unit_code", "version"]).drop_duplicates("unit_code", keep="last")
+    return hit[["unit_code", "version", "username"]].reset_index(drop=True)

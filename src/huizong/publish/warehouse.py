@@ -547,7 +547,8 @@ def publish_tables(
             sleep(delay)
             continue
         rows = {} if plan.unchanged else {table: len(frame) for table, frame in loads.items()}
-        return PublishOutcome(rows=rows, version=plan.version, unchanged=plan.unchanged)
+        restated = None if plan.unchanged else plan.record.get("restated")
+        return PublishOutcome(rows, plan.version, plan.unchanged, restated)
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
@@ -558,6 +559,7 @@ class PublishOutcome:
     rows: dict[str, int]
     version: int
     unchanged: bool
+    restated: str | None = None  # whose sign-off this version restates ("unit user vN; …")
 
 
 def _publish_once(
@@ -634,6 +636,7 @@ def _plan_version(
     old = {t: _day_rows(conn, t, day, SPECS[t]) for t in versions.VERSIONED}
     old_report = _day_rows(conn, "report", day, report_spec(catalogue))
     changed = versions.reporter_causes(old_report, loads["report"], loads["submission_ledger"])
+    signoffs = _day_signoffs(conn, day)
     return versions.plan_version(
         day=day.isoformat(),
         latest=latest,
@@ -644,7 +647,19 @@ def _plan_version(
         old=old,
         new={t: loads[t] for t in versions.VERSIONED},
         causes=versions.unit_causes(changed, loads["org_unit"]),
+        signoffs=signoffs,
     )
+
+
+def _day_signoffs(conn: Connection, day: date) -> pd.DataFrame:
+    """The stewards' sign-offs of ``day`` (none before any steward signed anything)."""
+    from sqlalchemy import inspect
+
+    if not inspect(conn).has_table("review_signoff"):
+        return pd.DataFrame(columns=["unit_code", "version", "username"])
+    stmt = text(load_sql("review/select_signoffs_period.sql"))
+    result = conn.execute(stmt.bindparams(bindparam("period", type_=Date)), {"period": day})
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def _ts_param(conn: Connection, at: datetime) -> datetime | str:
@@ -999,6 +1014,8 @@ _VERSION_SPEC: list[tuple[str, Kind]] = [
     ("tables_digest", "text"),
     ("changed_values", "int"),
     ("changed_units", "int"),
+    ("restatement", "int"),
+    ("restated", "text"),
 ]
 
 
@@ -1063,3 +1080,15 @@ def read_changes(url: str, day: date, version: int, table: str = "consolidated")
         return frame
     frame["period"] = _read_typed(frame["period"], "date")
     return frame.sort_values(["unit_code", *versions.VERSIONED[table][1:]]).reset_index(drop=True)
+
+
+def last_published_day(url: str, start: date, end: date) -> date | None:
+    """The latest day between ``start`` and ``end`` with published rows (None: none)."""
+    stmt = text(load_sql("periods/select_last_published_day.sql")).bindparams(
+        bindparam("start", type_=Date), bindparam("end", type_=Date)
+    )
+    with _engine(url) as engine, engine.connect() as conn:
+        found = conn.execute(stmt, {"start": start, "end": end}).scalar()
+    if found is None:
+        return None
+    return found if isinstance(found, date) else date.fromisoformat(str(found)[:10])

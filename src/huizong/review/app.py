@@ -39,7 +39,7 @@ from huizong.review.airflow_api import Airflow, AirflowError, HttpAirflow
 from huizong.review.deps import Backend, ReaderOnly, view, wants_json
 from huizong.review.html import e, page
 from huizong.review.routes import actions as action_routes
-from huizong.review.routes import audit, downloads, rerun, runs, static, totals, upload
+from huizong.review.routes import audit, downloads, rerun, runs, signoff, static, totals, upload
 from huizong.review.scopes import ScopeError
 from huizong.settings import Settings
 
@@ -65,6 +65,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     upload.router,
     static.router,
     downloads.router,
+    signoff.router,
 )
 
 

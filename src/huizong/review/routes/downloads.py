@@ -15,7 +15,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse
 
-from huizong.periods import parse_period, week_start_from_env
+from huizong.periods import parse_period, week_start_of
 from huizong.review import downloads
 from huizong.review.deps import BackendDep, Reader, ReaderDep, View, ViewDep
 from huizong.review.html import e, page
@@ -95,7 +95,7 @@ def _unit_section(backend: BackendDep, code: str, name: str, v: View, week_start
 @router.get("/downloads/", response_class=HTMLResponse)
 def downloads_page(reader: ReaderDep, backend: BackendDep, v: ViewDep) -> HTMLResponse:
     names = backend_names(backend)
-    week_start = week_start_from_env()
+    week_start = week_start_of(backend.settings)
     parts = []
     for unit in reader.scopes:
         parts.append(_unit_section(backend, unit, names.get(unit, unit), v, week_start))
@@ -113,7 +113,7 @@ def unit_downloads_page(
     names = backend_names(backend)
     if unit_code not in names:
         raise HTTPException(404, "没有这个单位 / no such unit")
-    body = _unit_section(backend, unit_code, names[unit_code], v, week_start_from_env())
+    body = _unit_section(backend, unit_code, names[unit_code], v, week_start_of(backend.settings))
     return _page(f"{TITLE} · {names[unit_code]}", reader, body, v)
 
 
@@ -135,7 +135,7 @@ def download_file(
     from huizong.registry import registry_for
 
     try:
-        p = parse_period(period, week_start=week_start_from_env())
+        p = parse_period(period, week_start=week_start_of(backend.settings))
     except ValueError:
         raise HTTPException(400, f"不是报告期 / not a period: {period!r}") from None
     if p.type == "day" and p.start.isoformat() not in downloads.published_days(

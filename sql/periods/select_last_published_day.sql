@@ -1,0 +1,1 @@
+SELECT MAX(period) FROM consolidated WHERE period BETWEEN :start AND :end

@@ -1,0 +1,1 @@
+SELECT level FROM org_unit WHERE code = :code

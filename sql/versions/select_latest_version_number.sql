@@ -1,0 +1,1 @@
+SELECT MAX(version) FROM publish_version WHERE period = :period
