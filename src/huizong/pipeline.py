@@ -90,30 +90,34 @@ def route_late_day(day: date, settings: Settings) -> dict[str, Any]:
     Runs between ingest and validation: their rows are accounted here as superseded
     (“迟报，已转入该日汇总”), and :func:`republish_late_days` re-publishes those days.
     """
-    import json
-
+    from huizong import handover
     from huizong.ingest.late import deliver, late_routes, mark_routed
 
     received = _read(settings, day, frames.RECEIVED)
     ledger = _read(settings, day, frames.LEDGER)
     routes = late_routes(received, ledger, day, settings.late_window_days)
     for route in routes:
-        deliver(route, settings.store_dir, settings.inbox_for(route.day), settings.inbox_for(day))
+        stored = handover.fetch_stored(settings, route.file_id)
+        if stored is None:  # ingest keeps every file it read: a missing one is a fault
+            raise FileNotFoundError(f"received file {route.file_id} is not in the store")
+        deliver(route, stored, settings.inbox_for(route.day), settings.inbox_for(day))
     received, ledger = mark_routed(received, ledger, routes)
     _write(settings, day, frames.RECEIVED, received)
     _write(settings, day, frames.LEDGER, ledger)
     days = sorted({r.day.isoformat() for r in routes})
-    (settings.run_dir(day) / LATE_ROUTES).write_text(json.dumps(days), encoding="utf-8")
+    handover.write_json(settings, day, LATE_ROUTES, days)
     return {"day": day.isoformat(), "late_files": len(routes), "late_days": days}
 
 
 def republish_late_days(day: date, settings: Settings) -> dict[str, Any]:
     """Re-run each earlier day that received late files tonight, oldest first; each is a
     new version only where its tables changed (the other days are not touched)."""
-    import json
+    from huizong import handover
 
-    path = settings.run_dir(day) / LATE_ROUTES
-    days = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    try:
+        days = handover.read_json(settings, day, LATE_ROUTES)
+    except FileNotFoundError:  # the day ran before late routing existed
+        days = []
     out = {}
     for earlier in days:
         summary = run_day(date.fromisoformat(earlier), settings, trigger="late")

@@ -83,14 +83,14 @@ def mark_routed(
     return received, ledger
 
 
-def deliver(route: Route, store: Path, target_inbox: Path, today_inbox: Path) -> Path:
-    """Copy the stored file into ``target_inbox`` (the inbox of the day it reports) with
+def deliver(route: Route, stored: Path, target_inbox: Path, today_inbox: Path) -> Path:
+    """Copy the ``stored`` file into ``target_inbox`` (the inbox of the day it reports) with
     the receipt it had today (time, channel, sender), so that day counts it late;
     idempotent."""
     target = target_inbox / route.target_source
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
-        shutil.copyfile(store / route.file_id, target)
+        shutil.copyfile(stored, target)
     book = receipts.read_book(receipts.book_path(today_inbox))
     had = book.get((route.source, route.file_id))
     receipt = receipts.Receipt(

@@ -135,7 +135,7 @@ def expected_reporters(registry: Registry, unit: str, indicator: Indicator) -> p
         raise ValueError(f"单位代码“{unit}”不在名录中 / unit {unit!r} is not in the registry")
     if (own["kind"] == "department").any():
         return own[["code", "name", "kind"]]
-    inside = units[units["code"].isin(subtree(registry, unit))]
+    inside = subtree(registry, unit)
     villages = inside["level"] == 5
     departments = inside["kind"] == "department"
     keep = villages | (departments & (indicator.department == "add"))
