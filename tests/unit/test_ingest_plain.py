@@ -1,0 +1,67 @@
+"""The reader's plain-Python cell handling agrees with the pandas text path it replaced.
+
+Per-file pandas was the cost of a national day (issue 11); the plain versions must give
+exactly what ``parse_text`` + NFKC + whitespace removal gave, on any cell calamine or the
+CSV reader can hand over.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from huizong.ingest import layout
+from huizong.ingest.values import parse_text
+
+_CELLS = st.one_of(
+    st.none(),
+    st.text(),
+    st.text(alphabet="0123456789０１２３٣.\u3000 \t\n\x1c\xa0合计D"),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**15), max_value=10**15),
+    st.booleans(),
+    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)),
+)
+
+
+def _pandas_texts(values: list[object]) -> list[str]:
+    text = parse_text(pd.Series(values, dtype=object)).fillna("")
+    return text.str.normalize("NFKC").str.replace(r"\s+", "", regex=True).tolist()
+
+
+@given(st.lists(_CELLS, max_size=20))
+def test_cell_texts_agree_with_the_pandas_path(values: list[object]) -> None:
+    assert layout._cell_texts(values) == _pandas_texts(values)
+
+
+def test_cell_texts_edge_cells() -> None:
+    values = ["５.0", "12.0", " a\u3000b ", "\x1c12\x1c", None, math.nan, 5.0, 1e20, pd.NA]
+    assert layout._cell_texts(values) == _pandas_texts(values)
+    assert layout._cell_texts(values)[:2] == ["5", "12"]
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "130902001001",
+                "130902001002",
+                "130902002001",
+                "130902001000",
+                "130902001",
+                "合计",
+                "",
+                None,
+                130902001003.0,
+            ]
+        )
+    )
+)
+def test_township_is_the_one_shared_prefix(codes: list[object]) -> None:
+    texts = _pandas_texts(codes)
+    villages = {t[:9] for t in texts if len(t) == 12 and t.isdigit() and not t.endswith("000")}
+    assert layout.township_of(codes) == (villages.pop() if len(villages) == 1 else None)
