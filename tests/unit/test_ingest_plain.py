@@ -65,3 +65,21 @@ def test_township_is_the_one_shared_prefix(codes: list[object]) -> None:
     texts = _pandas_texts(codes)
     villages = {t[:9] for t in texts if len(t) == 12 and t.isdigit() and not t.endswith("000")}
     assert layout.township_of(codes) == (villages.pop() if len(villages) == 1 else None)
+
+
+def test_header_memo_forgets_misses_but_keeps_what_maps(monkeypatch) -> None:
+    """A national day joins every data cell with its section: the misses are bounded,
+    the labels that map stay remembered (and right) across files."""
+    from huizong.catalogue import load_catalogue
+    from huizong.ingest import headers
+
+    cat = load_catalogue()
+    monkeypatch.setattr(headers, "_MISSES_KEPT", 5)
+    matcher = headers._matcher(cat)
+    assert headers.field_for("单位代码", cat) == "unit_code"
+    for n in range(50):
+        assert headers.field_for(f"{n}返乡人员", cat) is None
+    assert len(matcher.missed) <= 5
+    assert matcher.found["单位代码"] == "unit_code"
+    assert headers.field_for("单位代码", cat) == "unit_code"
+    assert headers.field_for(["unhashable"], cat) is None
