@@ -83,3 +83,29 @@ def test_header_memo_forgets_misses_but_keeps_what_maps(monkeypatch) -> None:
     assert matcher.found["单位代码"] == "unit_code"
     assert headers.field_for("单位代码", cat) == "unit_code"
     assert headers.field_for(["unhashable"], cat) is None
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["f1", "f2", "f3"]),
+            st.one_of(st.none(), st.sampled_from(["130902001002", " 130902001001", "", " ", "b"])),
+        ),
+        max_size=30,
+    )
+)
+def test_unit_lists_per_file_as_one_pass(rows: list[tuple[str, str | None]]) -> None:
+    from huizong.ingest.inbox import _unit_lists
+
+    received = pd.DataFrame(
+        {
+            "file_id": pd.Series([f for f, _ in rows], dtype="str"),
+            "unit_code": pd.Series([c for _, c in rows], dtype="str"),
+        }
+    )
+    expected = {
+        f: ",".join(sorted({c.strip() for g, c in rows if g == f and c is not None and c.strip()}))
+        for f, _ in rows
+    }
+    got = _unit_lists(received).to_dict()
+    assert {f: got.get(f, "") for f in expected} == expected
