@@ -146,14 +146,21 @@ class _Head:
 
     def __init__(self, rows: list[list[object]], matcher: _Matcher) -> None:
         self.rows = rows
-        self.field = matcher.field
+        self.matcher = matcher
         self.mapped = [[matcher.field(c) for c in row] for row in rows]
         self.blank = [[_blank(c) for c in row] for row in rows]
         self._sections: dict[int, list[str]] = {}
 
     def section(self, i: int) -> list[str]:
+        """Row ``i`` forward-filled: section names merged across columns (calamine gives
+        the text in the first cell only)."""
         if i not in self._sections:
-            self._sections[i] = _forward_fill(self.rows[i])
+            out, last = [], ""
+            for cell, blank in zip(self.rows[i], self.blank[i], strict=True):
+                if not blank:
+                    last = str(cell).strip()
+                out.append(last)
+            self._sections[i] = out
         return self._sections[i]
 
 
@@ -167,7 +174,8 @@ def _with_rows_above(head: _Head, idx: int) -> tuple[list[str | None], int]:
     row, blank = head.rows[idx], head.blank[idx]
     seen = {f for f in mapped if f is not None}
     fills: list[tuple[int, str]] = []
-    field = head.field
+    # the matcher's memo read inline: every data cell is joined with its section here
+    found, missed, field = head.matcher.found, head.matcher.missed, head.matcher.field
     for up in range(idx - 1, max(idx - 3, -1), -1):
         above_mapped, above_blank = head.mapped[up], head.blank[up]
         section = head.section(up)
@@ -184,7 +192,9 @@ def _with_rows_above(head: _Head, idx: int) -> tuple[list[str | None], int]:
             if j < len(section) and section[j]:
                 cell = row[j]
                 for text in (f"{cell}{section[j]}", f"{section[j]}{cell}"):
-                    f = field(text)
+                    f = found.get(text)
+                    if f is None and text not in missed:
+                        f = field(text)
                     if f is not None and f not in seen:
                         mapped[j] = f
                         seen.add(f)
@@ -215,13 +225,3 @@ def header_labels(rows: list[list[object]], idx: int) -> list[str]:
 
 def _blank(cell: object) -> bool:
     return cell is None or (isinstance(cell, float) and cell != cell) or not str(cell).strip()
-
-
-def _forward_fill(row: list[object]) -> list[str]:
-    """Section names merged across columns: calamine gives the text in the first cell only."""
-    out, last = [], ""
-    for cell in row:
-        if not _blank(cell):
-            last = str(cell).strip()
-        out.append(last)
-    return out
