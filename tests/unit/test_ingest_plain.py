@@ -11,7 +11,7 @@ import math
 from datetime import datetime
 
 import pandas as pd
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huizong.ingest import layout
@@ -33,6 +33,7 @@ def _pandas_texts(values: list[object]) -> list[str]:
     return text.str.normalize("NFKC").str.replace(r"\s+", "", regex=True).tolist()
 
 
+@settings(deadline=None)  # a shared 2-core machine: no per-example deadline
 @given(st.lists(_CELLS, max_size=20))
 def test_cell_texts_agree_with_the_pandas_path(values: list[object]) -> None:
     assert layout._cell_texts(values) == _pandas_texts(values)
@@ -44,6 +45,7 @@ def test_cell_texts_edge_cells() -> None:
     assert layout._cell_texts(values)[:2] == ["5", "12"]
 
 
+@settings(deadline=None)  # a shared 2-core machine: no per-example deadline
 @given(
     st.lists(
         st.sampled_from(
@@ -85,6 +87,7 @@ def test_header_memo_forgets_misses_but_keeps_what_maps(monkeypatch) -> None:
     assert headers.field_for(["unhashable"], cat) is None
 
 
+@settings(deadline=None)  # a shared 2-core machine: no per-example deadline
 @given(
     st.lists(
         st.tuples(
