@@ -22,7 +22,7 @@ export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export AIRFLOW__LOGGING__LOGGING_LEVEL ?= WARNING
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test lint format bench clean airflow-db browser imap compose-tool office \
+.PHONY: install demo test lint format bench clean airflow-db browser imap compose-tool office redis \
 	docker-requirements docker-env bless-digest bench-national
 
 # Debian's Chromium and a CJK font for the stewards' browser test (Playwright drives it;
@@ -58,6 +58,18 @@ imap:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; \
 		else \
 			echo "mailbox tests need: sudo apt-get install dovecot-imapd"; \
+		fi; \
+	fi
+
+# Debian's Redis, the Celery broker of the multi-worker deployment test (.ci/run starts it
+# on 127.0.0.1:6379 when it is down; the test uses a database number and queue of its own).
+redis:
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing redis-server from Debian"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+		else \
+			echo "celery worker test needs: sudo apt-get install redis-server"; \
 		fi; \
 	fi
 
@@ -102,7 +114,7 @@ docker-requirements: $(UV)
 docker-env: install
 	$(BIN)/python docker/write_env.py .env
 
-test: install browser imap compose-tool office
+test: install browser imap compose-tool office redis
 	$(BIN)/ruff check src tests dags plugins bench docker
 	$(BIN)/ruff format --check src tests dags plugins bench docker
 	HUIZONG_TEST_ARTEFACTS=$${HUIZONG_TEST_ARTEFACTS:-$(ROOT)/test-artifacts} $(BIN)/pytest

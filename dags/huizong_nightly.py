@@ -2,7 +2,8 @@
 
 Kept thin on purpose: no I/O and no heavy imports at parse time (pandas and Great
 Expectations are imported inside the tasks), data passes between tasks as files in the
-run directory, and XCom carries only the reporting day and small summaries.
+hand-over (``HUIZONG_HANDOVER_URL``, see ``huizong.handover``) that every Celery worker
+reaches, and XCom carries only the reporting day and small summaries.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from huizong.schedule import NIGHT_HOUR  # stdlib only: cheap at parse time
+from huizong.settings import Settings  # stdlib only too
+
+RETRY_DELAY = timedelta(seconds=Settings.from_env().task_retry_delay or 120)
 
 DOC_MD = """
 ### 汇总 Huizong — nightly roll-up
@@ -29,7 +33,7 @@ Every night at 02:00 Asia/Shanghai, for the **previous day**:
 3. **roll up** village/community → township → county → city by each indicator's rule,
    with completeness and timeliness for every unit;
 4. **publish** the day atomically to the warehouse (`HUIZONG_WAREHOUSE_URL`);
-5. **workbook**: the consolidated Excel workbook under `var/out/<day>/`;
+5. **workbook**: the consolidated Excel workbook under `out/<day>/` of the hand-over;
    **periods** (after publish): the week, 旬 and month containing the day, brought up
    to date from the published days into `period_consolidated` / `period_completeness`;
 6. **mail_receipts** (after validate, beside the roll-up; off by default): each mail
@@ -75,7 +79,7 @@ def _step(name: str, day: str, **options: Any) -> dict[str, Any]:
     default_args={
         "owner": "huizong",
         "retries": 2,
-        "retry_delay": timedelta(minutes=2),
+        "retry_delay": RETRY_DELAY,
         "retry_exponential_backoff": True,
         "execution_timeout": timedelta(hours=2),
     },

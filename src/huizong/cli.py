@@ -155,12 +155,12 @@ def _cmd_intake_chase(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from huizong.catalogue import load_catalogue
-    from huizong.periods import parse_period, week_start_from_env
+    from huizong.periods import parse_period, week_start_of
     from huizong.publish import unit_report
     from huizong.registry import registry_for
 
     settings = Settings.resolve()
-    period = parse_period(args.period, week_start=week_start_from_env())
+    period = parse_period(args.period, week_start=week_start_of(settings))
     fmt = args.format or (args.output.suffix.lstrip(".").lower() or "xlsx")
     if fmt not in REPORT_FORMATS:
         raise ValueError(
@@ -178,7 +178,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         context = unit_report.progress_context(
             tables, registry, catalogue, date.today(), settings=settings
         )
-        text = unit_report.render_progress_text(context)
+        text = unit_report.render_progress_text(context, settings.report_template)
         path = unit_report.write_progress_report(args.output, text, fmt)
     print(path)
     return 0
@@ -249,11 +249,11 @@ def _cmd_changes(args: argparse.Namespace) -> int:
 def _cmd_trace(args: argparse.Namespace) -> int:
     from huizong.catalogue import load_catalogue
     from huizong.lineage import load_trace, render_text
-    from huizong.periods import parse_period, week_start_from_env
+    from huizong.periods import parse_period, week_start_of
     from huizong.registry import registry_for
 
     settings = Settings.resolve()
-    period = parse_period(args.period, week_start=week_start_from_env())
+    period = parse_period(args.period, week_start=week_start_of(settings))
     catalogue, registry = load_catalogue(settings.form), registry_for(settings)
     trace = load_trace(settings.warehouse, args.unit, args.indicator, period, registry, catalogue)
     if args.format == "csv":

@@ -1,20 +1,20 @@
 """The nightly roll-up as five steps: ingest → validate → roll up → publish → workbook.
 
-Each step reads the previous step's files from the run directory and writes its own, so
+Each step reads the previous step's files from the hand-over (:mod:`huizong.handover`:
+a folder or an object store every worker reaches) and writes its own, so
 that the Airflow DAG, ``huizong run`` and the tests call exactly the same functions and a
 retried step simply redoes its own work. Each returns a small JSON-able summary.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from huizong import frames, warehouse
+from huizong import frames, handover, warehouse
 from huizong.catalogue import Catalogue, load_catalogue
 from huizong.registry import registry_for, save_registry
 from huizong.settings import Settings
@@ -24,27 +24,12 @@ if TYPE_CHECKING:
 
 
 def _read(settings: Settings, day: date, name: str) -> pd.DataFrame:
-    path = settings.run_dir(day) / name
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run the earlier steps for {day} first")
-    return pd.read_parquet(path)
+    return handover.read_frame(settings, day, name)
 
 
-def _write(settings: Settings, day: date, name: str, frame: pd.DataFrame) -> Path:
-    """Write atomically (temp file + fsync + rename) so a killed step never leaves half a
-    file; the temp name is per process, so two writers can never mix their bytes."""
-    run_dir = settings.run_dir(day)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir / name
-    tmp = run_dir / f"{name}.{os.getpid()}{_TMP_SUFFIX}"
-    try:
-        frame.to_parquet(tmp, index=False)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+def _write(settings: Settings, day: date, name: str, frame: pd.DataFrame) -> str:
+    """Atomically, through the hand-over every worker reaches (``huizong.handover``)."""
+    return handover.write_frame(settings, day, name, frame)
 
 
 class EmptyInbox(ValueError):
@@ -274,19 +259,23 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
         letterhead=letterhead_for(registry.root, day, registry, settings),
         previous=load_previous(settings.warehouse, registry.root, period_of(day, "day")),
     )
-    return {"day": day.isoformat(), "workbook": str(path)}
+    return {
+        "day": day.isoformat(),
+        "workbook": str(path),
+        "handover": handover.keep_output(settings, day, Path(path)),
+    }
 
 
 def periods_day(day: date, settings: Settings) -> dict[str, Any]:
     """Bring the week, 旬 and month containing ``day`` up to date from the published days."""
-    from huizong.periods import consolidate_period, periods_containing, week_start_from_env
+    from huizong.periods import consolidate_period, periods_containing, week_start_of
     from huizong.publish.warehouse import last_published_day, publish_period, read_day_range
 
     catalogue = load_catalogue(settings.form)
     registry = registry_for(settings)
     out: dict[str, Any] = {"day": day.isoformat()}
     url = settings.warehouse
-    for period in periods_containing(day, week_start=week_start_from_env()):
+    for period in periods_containing(day, week_start=week_start_of(settings)):
         # a late day re-published must not cut its week back to itself
         through = max(day, last_published_day(url, period.start, period.end) or day)
         tables = consolidate_period(
@@ -327,7 +316,7 @@ def run_day(
 
     check_inbox(day, inbox or settings.inbox_for(day), allow_empty)
     with day_lock(settings, day):
-        _clear_step_files(settings, day)
+        handover.clear_step_files(settings, day)
         summary = {
             "ingest": ingest_day(day, settings, inbox, allow_empty),
             "late": route_late_day(day, settings),
@@ -341,19 +330,6 @@ def run_day(
     if trigger != "late":  # a late day's own late files wait for its next night
         summary["republished"] = republish_late_days(day, settings)
     return summary
-
-
-_TMP_SUFFIX = ".tmp"
-
-
-def _clear_step_files(settings: Settings, day: date) -> None:
-    """Remove the step outputs (and temp files of killed writers) of an earlier run."""
-    run_dir = settings.run_dir(day)
-    if not run_dir.is_dir():
-        return
-    for path in run_dir.iterdir():
-        if path.is_file() and (path.suffix == ".parquet" or path.name.endswith(_TMP_SUFFIX)):
-            path.unlink(missing_ok=True)
 
 
 def _redact(url: str) -> str:

@@ -37,10 +37,10 @@ def summarise(day: date, settings: Settings) -> str:
     lines.append(f"  warehouse   {settings.warehouse}")
     for workbook in sorted(out.glob("*.xlsx")):
         lines.append(f"  workbook    {workbook}")
-    docs = settings.home / "data_docs" / day.isoformat() / "index.html"
+    docs = settings.data_docs_dir(day) / "index.html"
     if docs.exists():
         lines.append(f"  data docs   {docs}")
-    lines.append(f"  run files   {settings.run_dir(day)}")
+    lines.append(f"  run files   {settings.handover}/runs/{day.isoformat()}")
     lines.append(f"  inbox       {settings.inbox_for(day)}")
     return "\n".join(lines)
 

@@ -69,6 +69,13 @@ class Settings:
     #: Per-unit contacts for the 综合表's signature block (``huizong.publish.contacts``);
     #: None = ``home/contacts.toml`` or ``home/contacts.csv`` when one exists.
     contacts_file: Path | None = None
+    #: Where the steps hand their files to each other and keep every file received
+    #: (``huizong.handover``): an fsspec URL every worker reaches (``file:///shared/huizong``,
+    #: ``s3://conn_id@bucket/huizong``); None = ``file://`` + ``home`` (one machine).
+    handover_url: str | None = None
+    #: Seconds before Airflow retries a failed task of the nightly DAG; None = 120 (read
+    #: when the DAG is parsed; with exponential backoff).
+    task_retry_delay: float | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -93,6 +100,17 @@ class Settings:
         return with_airflow_warehouse(cls.from_env(**overrides))
 
     @property
+    def handover(self) -> str:
+        """The hand-over URL in use (``file://`` + ``home`` unless one is configured)."""
+        return self.handover_url or f"file://{self.home}"
+
+    @property
+    def handover_folder(self) -> Path | None:
+        """The hand-over as a folder of this machine when it is a ``file://`` URL, else None."""
+        scheme, sep, rest = self.handover.partition("://")
+        return Path(rest) if scheme == "file" and sep else None
+
+    @property
     def warehouse(self) -> str:
         return self.warehouse_url or f"sqlite:///{self.home / 'warehouse.sqlite'}"
 
@@ -101,17 +119,26 @@ class Settings:
         return root / day.isoformat()
 
     def run_dir(self, day: date) -> Path:
-        """Intermediate files of one reporting day (parquet), passed between steps by path."""
-        return self.home / "runs" / day.isoformat()
+        """This machine's folder of one reporting day: the hand-over's ``runs/<day>`` when
+        that is a folder here (the steps' files, read and written through
+        ``huizong.handover``), else a local folder for the run lock alone."""
+        return (self.handover_folder or self.home) / "runs" / day.isoformat()
 
     def out_dir(self, day: date) -> Path:
-        """Published workbooks of one reporting day."""
-        return self.home / "out" / day.isoformat()
+        """Published workbooks of one reporting day, on this machine: the hand-over's
+        ``out/`` when that is a folder here, else written here and then uploaded."""
+        return (self.handover_folder or self.home) / "out" / day.isoformat()
+
+    def data_docs_dir(self, day: date) -> Path:
+        """Great Expectations Data Docs of one day (in the hand-over folder when there is
+        one here, so the review page serves what any worker built)."""
+        return (self.handover_folder or self.home) / "data_docs" / day.isoformat()
 
     @property
     def store_dir(self) -> Path:
-        """Content-addressed copies of every file received (kept for review and audit)."""
-        return self.home / "store"
+        """This machine's content-addressed copies of the files received: the hand-over's
+        store itself when that is a folder here, else a cache of it (``huizong.handover``)."""
+        return (self.handover_folder or self.home) / "store"
 
     @property
     def sources(self) -> Path:
@@ -128,8 +155,22 @@ class Settings:
 
     @property
     def loaded_registry(self) -> Path:
-        """Where ``huizong registry load`` puts the registry it built."""
-        return self.home / "registry" / "org_units.parquet"
+        """Where ``huizong registry load`` puts the registry it built: in the hand-over
+        folder when there is one here, so every worker uses the same registry."""
+        return (self.handover_folder or self.home) / "registry" / "org_units.parquet"
+
+
+def _handover_url(raw: str) -> str:
+    """An fsspec URL as given, or an absolute folder as its ``file://`` URL."""
+    if raw.startswith("file://"):
+        raw = raw.removeprefix("file://")  # file:///abs/folder; no host, no %-escapes
+    elif "://" in raw:
+        return raw.rstrip("/")
+    if not Path(raw).is_absolute():
+        raise ValueError(
+            "需要 URL 或绝对路径 / expected a URL (file:///folder, s3://…) or an absolute path"
+        )
+    return f"file://{Path(raw).resolve()}"
 
 
 #: Every environment variable the package reads: name -> (Settings field, parser).
@@ -156,6 +197,8 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "HUIZONG_WEEK_START": ("week_start", str),
     "HUIZONG_REPORT_TEMPLATE": ("report_template", Path),
     "HUIZONG_CONTACTS": ("contacts_file", Path),
+    "HUIZONG_HANDOVER_URL": ("handover_url", _handover_url),
+    "HUIZONG_TASK_RETRY_DELAY": ("task_retry_delay", float),
 }
 
 

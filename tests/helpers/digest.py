@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -74,3 +75,19 @@ _DAILY_TABLES = (
     "submission_ledger",
     "report",
 )
+
+
+#: The demo day's digest as last blessed (``make bless-digest``).
+STORED = Path(__file__).resolve().parents[1] / "integration" / "demo_day_digest.json"
+
+
+def changed_from_stored(url: str, day: date, catalogue: Catalogue) -> dict[str, Any]:
+    """Tables of ``url`` whose rows differ from the stored demo-day digest ({} = none)."""
+    stored = json.loads(STORED.read_text())
+    found = day_digest(url, day, catalogue, {t: d["columns"] for t, d in stored.items()})
+    changed = {}
+    for table, now in found.items():
+        then = {k: stored[table][k] for k in ("rows", "sha256")}
+        if {k: now[k] for k in ("rows", "sha256")} != then:
+            changed[table] = {"stored": then, "now": {k: now[k] for k in ("rows", "sha256")}}
+    return changed

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date, datetime, time
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -59,7 +58,10 @@ def test_missing_at_the_village_deadline_is_registry_minus_reporters(tmp_path, s
 
     reporters = {code for code, _ in on_time}  # arrived by 18:00
     want = set(expected(registry, "village")["code"]) - reporters
-    listed = json.loads(Path(summary["list"]).read_text(encoding="utf-8"))["missing"]
+    assert summary["list"] == f"file://{settings.run_dir(DAY)}/missing_at_village_deadline.json"
+    listed = json.loads(
+        (settings.run_dir(DAY) / "missing_at_village_deadline.json").read_text(encoding="utf-8")
+    )["missing"]
     assert {m["code"] for m in listed} == want
     town_missing = {m["code"] for m in listed if m["township_code"] == TOWNSHIP}
     assert town_missing == set(villages["code"]) - reporters

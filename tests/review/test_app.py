@@ -923,12 +923,12 @@ def test_data_docs_of_a_county_are_rebuilt_after_a_rerun(env: Env) -> None:
     h = env.as_("steward_a")
     assert env.client.get(f"/runs/{PERIOD}/data-docs/", headers=h).status_code == 200
     first = list((wh.settings.home / "data_docs_scoped" / PERIOD).glob("*/*"))
-    import os
-    import time
-
     source = wh.settings.run_dir(date.fromisoformat(PERIOD)) / "received.parquet"
-    later = time.time() + 5
-    os.utime(source, (later, later))  # the re-run wrote a new RECEIVED
+    import pandas as pd
+
+    rerun = pd.read_parquet(source)
+    rerun.loc[rerun.index[0], "row_number"] = int(rerun["row_number"].max()) + 1
+    rerun.to_parquet(source)  # the re-run wrote a new RECEIVED (different rows)
     assert env.client.get(f"/runs/{PERIOD}/data-docs/", headers=h).status_code == 200
     second = list((wh.settings.home / "data_docs_scoped" / PERIOD).glob("*/*"))
     assert len(first) == len(second) == 1 and first != second

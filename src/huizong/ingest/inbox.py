@@ -12,7 +12,8 @@ Rules that make re-runs and audits boring:
   files first seen in the same scan (a township batch and its correction copied in
   together); it never decides whether a report was on time.
 * Each file is copied to ``store_dir/<sha256>`` (content-addressed) before it is read, so
-  what was read can always be shown again, whatever happens to the inbox.
+  what was read can always be shown again, whatever happens to the inbox; the hand-over
+  (:mod:`huizong.handover`) keeps it where every worker and the review page reach it.
 * Identical bytes count once. The later copy gets a ledger row with status
   ``duplicate``, ``file_id = sha256 + ":" + source`` (ledger keys stay unique),
   ``duplicate_of = sha256`` of the kept copy and ``rows_received = 0``: its rows are not
@@ -47,7 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from huizong import frames
+from huizong import frames, handover
 from huizong.catalogue import Catalogue
 from huizong.ingest import receipts
 from huizong.ingest.reader import read_raw
@@ -121,6 +122,7 @@ def ingest_inbox(
             e.message = f"无法读取文件：{exc.strerror} / cannot read the file: {exc.strerror}"
             continue
         e.sha256 = _store(source_fd, e.path, store)  # a store failure is a fault: raise
+        handover.keep_stored(settings, e.sha256)  # every worker and the review page reach it
         e.stored = True
     _stamp_receipts(entries, receipts.book_path(inbox))
     entries.sort(key=lambda e: (e.received_at, e.mtime, e.source))

@@ -12,7 +12,6 @@ that level minus those units, so it can be checked by a set difference.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -93,6 +92,7 @@ def chase_day(
     """Read what arrived so far (the same ingest as the night), list the missing units,
     keep the list for the review page (in the warehouse, and as JSON beside the day's run
     files), notify each steward of their part."""
+    from huizong import handover
     from huizong.catalogue import load_catalogue
     from huizong.ingest import ingest_inbox
     from huizong.registry.loaded import registry_for
@@ -102,22 +102,18 @@ def chase_day(
         settings.inbox_for(day), day, load_catalogue(settings.form), registry, settings
     )
     chase = missing_at(day, level, received, registry, config)
-    path = settings.run_dir(day) / f"missing_at_{level}_deadline.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        json.dumps(
-            {
-                "day": day.isoformat(),
-                "level": level,
-                "deadline": chase.deadline.isoformat(),
-                "missing": chase.missing.astype(object)
-                .where(chase.missing.notna(), None)
-                .to_dict("records"),
-            },
-            ensure_ascii=False,
-            indent=1,
-        ),
-        encoding="utf-8",
+    path = handover.write_json(
+        settings,
+        day,
+        f"missing_at_{level}_deadline.json",
+        {
+            "day": day.isoformat(),
+            "level": level,
+            "deadline": chase.deadline.isoformat(),
+            "missing": chase.missing.astype(object)
+            .where(chase.missing.notna(), None)
+            .to_dict("records"),
+        },
     )
     warehouse.save_deadline_list(
         settings, day, level, chase.deadline, len(expected(registry, level)), chase.missing

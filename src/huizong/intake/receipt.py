@@ -151,16 +151,15 @@ def upload_receipt(
 
 def mail_receipts(day: date, settings: Settings, notifier: Notifier) -> dict[str, Any]:
     """After validation: one receipt per mail sender for the files they sent that day."""
-    from huizong import frames
+    from huizong import frames, handover
     from huizong.intake.config import load_sources
     from huizong.intake.deadlines import deadline_of
     from huizong.registry.loaded import registry_for
 
     config = load_sources(settings.sources)
     registry = registry_for(settings)
-    run = settings.run_dir(day)
-    ledger = pd.read_parquet(run / frames.ACCOUNTED_LEDGER)
-    quarantine = pd.read_parquet(run / frames.QUARANTINE)
+    ledger = handover.read_frame(settings, day, frames.ACCOUNTED_LEDGER)
+    quarantine = handover.read_frame(settings, day, frames.QUARANTINE)
     if "channel" not in ledger.columns:
         return {"sent": []}
     mailed = ledger[(ledger["channel"] == "mail") & (ledger["sender"].fillna("") != "")]

@@ -281,13 +281,17 @@ def consolidate_period(
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def week_start_from_env() -> int:
-    """``HUIZONG_WEEK_START``: mon (default) … sun, or 0–6; the first day of a 周报 week."""
-    import os
-
-    raw = os.environ.get("HUIZONG_WEEK_START", "mon").strip().lower()
+def week_start_of(settings: Settings) -> int:
+    """``settings.week_start`` (``HUIZONG_WEEK_START``): mon (default) … sun, or 0–6; the
+    first day of a 周报 week, the same for the night, the CLI and the downloads page."""
+    raw = (settings.week_start or "mon").strip().lower()
     if raw[:3] in WEEKDAYS:
         return WEEKDAYS.index(raw[:3])
     if raw.isdigit() and 0 <= int(raw) <= 6:
         return int(raw)
-    raise ValueError(f"HUIZONG_WEEK_START={raw!r}: use mon … sun or 0–6")
+    raise ValueError(f"HUIZONG_WEEK_START={raw!r}：请用 mon … sun 或 0–6 / use mon … sun or 0–6")
+
+
+def week_start_from_env() -> int:
+    """:func:`week_start_of` the environment's settings."""
+    return week_start_of(Settings.from_env())

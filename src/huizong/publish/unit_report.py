@@ -370,10 +370,11 @@ def _chinese_ordinal(n: int) -> str:
 
 
 def render_progress_text(context: dict[str, Any], template: Path | None = None) -> str:
-    """The wording template (``HUIZONG_REPORT_TEMPLATE`` or the shipped one) filled in."""
+    """The wording template (``Settings.report_template``, i.e. ``HUIZONG_REPORT_TEMPLATE``,
+    which callers pass; else the shipped one) filled in."""
     import jinja2
 
-    path = template or Path(os.environ.get("HUIZONG_REPORT_TEMPLATE") or TEMPLATE)
+    path = template or TEMPLATE
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(path.parent)),
         undefined=jinja2.StrictUndefined,  # a misspelt variable fails, never prints blank

@@ -1,8 +1,9 @@
 """The row as the unit sent it: read back from the content-addressed store.
 
-Ingest keeps every received file under ``settings.store_dir / file_id`` (possibly with the
-original suffix); the reader needs the suffix to pick xlsx or csv, so a suffix-less copy is
-read through a temporary link named after the original file's suffix.
+Ingest keeps every received file under ``store/<file_id>`` of the hand-over (possibly
+with the original suffix; :func:`huizong.handover.fetch_stored` brings a copy to this
+machine). The reader needs the suffix to pick xlsx or csv, so a suffix-less copy is read
+through a temporary link named after the original file's suffix.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from huizong import handover
 from huizong.catalogue import Catalogue
 from huizong.settings import Settings
 
@@ -22,12 +24,11 @@ def stored_file(settings: Settings, file_id: str, file_name: str | None = None) 
     """The stored copy of a received file, or None if the store does not hold it."""
     if not file_id or "/" in file_id or "\\" in file_id or file_id.startswith("."):
         return None
-    store = settings.store_dir
-    candidates = [store / file_id]
+    candidates = [file_id]
     if file_name:
-        candidates.append(store / f"{file_id}{Path(file_name).suffix.lower()}")
-    candidates.extend(sorted(store.glob(f"{file_id}.*")) if store.is_dir() else [])
-    return next((p for p in candidates if p.is_file()), None)
+        candidates.append(f"{file_id}{Path(file_name).suffix.lower()}")
+    candidates.extend(handover.stored_names(settings, f"{file_id}."))
+    return next((p for name in candidates if (p := handover.fetch_stored(settings, name))), None)
 
 
 def read_original_rows(

@@ -277,16 +277,14 @@ def data_docs_day(day: date, settings: Any) -> dict[str, Any]:
     A step of its own after validate (beside roll-up) because it costs a second GX
     validation: about 2 s for a city's day, about 45 s at national scale (620k rows).
     """
+    from huizong import handover
     from huizong.catalogue import load_catalogue
     from huizong.registry import registry_for
 
-    path = settings.run_dir(day) / frames.RECEIVED
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run ingest for {day} first")
     built = docs_for_day(
         day,
-        settings.home,
-        pd.read_parquet(path),
+        settings.handover_folder or settings.home,  # = settings.data_docs_dir(day)
+        handover.read_frame(settings, day, frames.RECEIVED),
         load_catalogue(settings.form),
         registry_for(settings),
     )

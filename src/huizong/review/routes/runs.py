@@ -4,6 +4,7 @@ issues, and the day's Great Expectations Data Docs."""
 from __future__ import annotations
 
 import mimetypes
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
@@ -75,7 +76,7 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
     warnings = queries.issues(eng, p, steward.scopes, "warning")
     files = queries.ledger(eng, p, steward.scopes)
     base = f"/runs/{p}"
-    docs = backend.settings.home / "data_docs" / p
+    docs = backend.settings.data_docs_dir(date.fromisoformat(p))
     parts = []
     if docs.is_dir() and steward.scopes:
         whole = queries.period_in_scope(eng, p, steward.scopes)
@@ -199,7 +200,7 @@ def data_docs(p: DayDep, path: str, steward: StewardDep, backend: BackendDep) ->
     if not steward.scopes:
         raise ScopeError("no units are assigned to you")
     if queries.period_in_scope(backend.engine, p, steward.scopes):
-        base = (backend.settings.home / "data_docs" / p).resolve()
+        base = backend.settings.data_docs_dir(date.fromisoformat(p)).resolve()
     else:
         try:
             base = scoped_docs(backend.settings, backend.catalogue, p, steward.scopes).resolve()
