@@ -24,6 +24,7 @@ from huizong.catalogue import Catalogue
 from huizong.periods import PERIOD_NAMES_ZH, PERIOD_TYPES, Period, parse_period
 from huizong.registry import Registry
 from huizong.review import store
+from huizong.settings import Settings
 
 #: format → (media type, what the file is called in Chinese)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -198,7 +199,7 @@ def _digest(consolidated: pd.DataFrame) -> str:
 
 
 def build(
-    home: Path,
+    settings: Settings,
     url: str,
     unit_code: str,
     period: Period,
@@ -206,19 +207,23 @@ def build(
     registry: Registry,
     catalogue: Catalogue,
 ) -> Path:
-    """The cached file of ``unit_code``'s ``period`` in ``fmt``, written if not yet there."""
+    """The cached file of ``unit_code``'s ``period`` in ``fmt``, written if not yet there,
+    with the deployment's settings (contacts, cut-off, wording template) as the CLI's;
+    ``url``: the warehouse the app reads (its engine's)."""
     from huizong.publish import unit_report
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     tables = unit_report.load_unit_tables(url, unit_code, period, registry, catalogue)
-    folder = home / "out" / "downloads" / unit_code / period.label
+    folder = settings.home / "out" / "downloads" / unit_code / period.label
     path = folder / f"{_digest(tables.consolidated)}.{fmt}"
     if path.exists():
         return path
     folder.mkdir(parents=True, exist_ok=True)
     if fmt == "xlsx":
-        return unit_report.write_unit_workbook(path, tables, registry, catalogue)
-    context = unit_report.progress_context(tables, registry, catalogue, date.today())
-    text = unit_report.render_progress_text(context)
+        return unit_report.write_unit_workbook(path, tables, registry, catalogue, settings=settings)
+    context = unit_report.progress_context(
+        tables, registry, catalogue, date.today(), settings=settings
+    )
+    text = unit_report.render_progress_text(context, settings.report_template)
     return unit_report.write_progress_report(path, text, fmt)

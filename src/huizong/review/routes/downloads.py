@@ -146,7 +146,7 @@ def download_file(
     registry = registry_for(settings)
     url = backend.engine.url.render_as_string(hide_password=False)  # the app's warehouse
     try:
-        path = downloads.build(settings.home, url, unit_code, p, fmt, registry, backend.catalogue)
+        path = downloads.build(settings, url, unit_code, p, fmt, registry, backend.catalogue)
     except (FileNotFoundError, ValueError):
         raise HTTPException(404, "没有已发布的数据 / nothing published") from None
     name = str(registry.names().get(unit_code, unit_code))
