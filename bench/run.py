@@ -7,7 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ["bench_rollup.py", "bench_publish.py", "bench_workbooks.py", "bench_unit_workbook.py"]
+BENCHES = [
+    "bench_rollup.py",
+    "bench_publish.py",
+    "bench_workbooks.py",
+    "bench_unit_workbook.py",
+    "bench_county_workbooks.py",
+]
 
 
 def main() -> int:

@@ -170,8 +170,8 @@ def huizong_nightly() -> None:
         return _step("workbook_day", day)
 
     @task
-    def periods(day: str, _published: dict[str, Any]) -> dict[str, Any]:
-        return _step("periods_day", day)
+    def periods(day: str, _published: dict[str, Any], **context: Any) -> dict[str, Any]:
+        return _step("periods_day", day, run_id=context["run_id"])
 
     @task
     def republish_late(day: str, _periods: dict[str, Any]) -> dict[str, Any]:

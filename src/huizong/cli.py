@@ -121,24 +121,27 @@ def _cmd_registry_load(args: argparse.Namespace) -> int:
 def _cmd_review_assign(args: argparse.Namespace) -> int:
     from huizong.review.admin import assign
 
-    units = assign(Settings.resolve(), args.user, args.codes)
-    print(f"{args.user}: {', '.join(units)}")
+    units = assign(Settings.resolve(), args.user, args.codes, role=args.role)
+    print(f"{args.user} ({args.role}): {', '.join(units)}")
     return 0
 
 
 def _cmd_review_revoke(args: argparse.Namespace) -> int:
     from huizong.review.admin import revoke
 
-    units = revoke(Settings.resolve(), args.user, args.codes)
-    print(f"{args.user}: {', '.join(units) or 'no units (sees nothing)'}")
+    units = revoke(Settings.resolve(), args.user, args.codes, role=args.role)
+    print(f"{args.user} ({args.role}): {', '.join(units) or 'no units'}")
     return 0
 
 
 def _cmd_review_scopes(args: argparse.Namespace) -> int:
     from huizong.review.admin import scopes
+    from huizong.review.store import ROLES
 
-    units = scopes(Settings.resolve(), args.user)
-    print("\n".join(units) if units else f"{args.user}: no units (sees nothing)")
+    settings = Settings.resolve()
+    given = {role: scopes(settings, args.user, role) for role in ROLES}
+    lines = [f"{code}\t{role}" for role, units in given.items() for code in units]
+    print("\n".join(lines) if lines else f"{args.user}: no units (sees nothing)")
     return 0
 
 
@@ -375,10 +378,17 @@ def build_parser() -> argparse.ArgumentParser:
     r = vsub.add_parser("assign", help="give an Airflow user org units (their whole subtree)")
     r.add_argument("user", help="the Airflow user name")
     r.add_argument("codes", nargs="+", metavar="CODE", help="org unit codes in the registry")
+    r.add_argument(
+        "--role",
+        choices=("steward", "reader"),
+        default="steward",
+        help="steward: reviews and acts (default); reader: only downloads the units' reports",
+    )
     r.set_defaults(func=_cmd_review_assign)
     r = vsub.add_parser("revoke", help="take org units away from a user")
     r.add_argument("user")
     r.add_argument("codes", nargs="+", metavar="CODE")
+    r.add_argument("--role", choices=("steward", "reader"), default="steward")
     r.set_defaults(func=_cmd_review_revoke)
     r = vsub.add_parser("scopes", help="list the org units a user is assigned")
     r.add_argument("user")

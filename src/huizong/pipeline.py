@@ -270,8 +270,9 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
     }
 
 
-def periods_day(day: date, settings: Settings) -> dict[str, Any]:
-    """Bring the week, 旬 and month containing ``day`` up to date from the published days."""
+def periods_day(day: date, settings: Settings, run_id: str | None = None) -> dict[str, Any]:
+    """Bring the week, 旬 and month containing ``day`` up to date from the published days
+    (each recorded in ``publication`` with the time and ``run_id``)."""
     from huizong.periods import consolidate_period, periods_containing, week_start_of
     from huizong.publish.warehouse import last_published_day, publish_period, read_day_range
 
@@ -292,7 +293,13 @@ def periods_day(day: date, settings: Settings) -> dict[str, Any]:
             through=through,
         )
         publish_period(
-            url, period.type, period.start, tables.consolidated, tables.completeness, catalogue
+            url,
+            period.type,
+            period.start,
+            tables.consolidated,
+            tables.completeness,
+            catalogue,
+            run_id=run_id,
         )
         out[period.type] = {"label": period.label, "through": through.isoformat()}
     return out

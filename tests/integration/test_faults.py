@@ -303,7 +303,7 @@ def test_publish_survives_a_killed_backend_and_never_shows_a_partial_day(
 ) -> None:
     registry = load_registry()
     v1 = day_tables(reference.settings)
-    counts = publish_tables(pg_url, DAY, v1, registry, CAT)
+    counts = publish_tables(pg_url, DAY, v1, registry, CAT).rows
     before = {t: (counts[t], 0) for t in PER_DAY_TABLES}
     assert marked_rows(pg_url) == before
 
@@ -314,7 +314,7 @@ def test_publish_survives_a_killed_backend_and_never_shows_a_partial_day(
             outcome["counts"] = publish_tables(
                 pg_url, DAY, day_tables(reference.settings, marked=True), registry, CAT,
                 backoff=0.05,
-            )  # fmt: skip
+            ).rows  # fmt: skip
         except BaseException as exc:  # reported to the test thread below
             outcome["error"] = exc
 
@@ -343,7 +343,7 @@ def test_publish_survives_a_killed_backend_and_never_shows_a_partial_day(
 
 def test_a_data_error_fails_at_once_and_leaves_the_day(pg_url: str, reference: Reference) -> None:
     registry = load_registry()
-    counts = publish_tables(pg_url, DAY, day_tables(reference.settings), registry, CAT)
+    counts = publish_tables(pg_url, DAY, day_tables(reference.settings), registry, CAT).rows
     bad = day_tables(reference.settings, marked=True)
     bad.consolidated.loc[bad.consolidated.index[-1], "status"] = pd.NA  # NOT NULL column
     slept: list[float] = []
@@ -417,7 +417,9 @@ def test_worker_killed_midway_then_rerun_converges(
 
     pipeline.run_day(DAY, settings, inbox)
     assert_same_tables(pg_url, reference)
-    assert sorted(p.name for p in run_dir.iterdir()) == sorted([*reference.run_files, ".run.lock"])
+    assert sorted(p.name for p in run_dir.iterdir()) == sorted(
+        [*reference.run_files, ".run.lock", "late_routes.json"]
+    )
     for name, frame in run_files(settings).items():
         pd.testing.assert_frame_equal(frame, reference.run_files[name], obj=name)
 

@@ -86,3 +86,31 @@ def test_a_period_never_published_reads_as_empty(warehouse_url):
     got = read_period_table(warehouse_url, "period_consolidated", "month", date(2020, 1, 1))
     assert got.empty and list(got.columns) == [c for c, _ in PERIOD_SPECS["period_consolidated"]]
     assert isinstance(got, pd.DataFrame)
+
+
+def test_each_publication_is_recorded_with_its_time_and_run(warehouse_url):
+    """``publication``: one row per period, replaced by a re-publication with the new
+    run and a later time; what the downloads page reads, on both dialects."""
+    from datetime import UTC, datetime
+
+    from huizong.review.downloads import publications
+
+    before = datetime.now(UTC)
+    tables = _week()
+    args = (warehouse_url, "week", WEEK.start, tables.consolidated, tables.completeness)
+    publish_period(*args, CATALOGUE, run_id="scheduled__2020-01-28T18:00:00+00:00")
+    engine = create_engine(normalise_url(warehouse_url), poolclass=NullPool)
+    try:
+        first = publications(engine)
+        assert list(first) == [("week", "2020-01-27")]
+        at, run = first[("week", "2020-01-27")].published_at, first[("week", "2020-01-27")].run
+        assert run == "scheduled__2020-01-28T18:00:00+00:00"
+        assert first[("week", "2020-01-27")].version is None  # periods are not versioned
+        assert before <= at.to_pydatetime() <= datetime.now(UTC)
+        publish_period(*args, CATALOGUE)  # from the command line: no Airflow run
+        again = publications(engine)
+        assert list(again) == [("week", "2020-01-27")]
+        assert again[("week", "2020-01-27")].run == "huizong run"
+        assert again[("week", "2020-01-27")].published_at >= at
+    finally:
+        engine.dispose()

@@ -40,7 +40,14 @@ def test_nightly_dag_runs_the_demo_day(airflow_db: Path, tmp_path: Path, monkeyp
             sa.text("SELECT count(*) FROM submission_ledger WHERE period = :p"),
             {"p": DEMO_DAY.isoformat()},
         ).scalar_one()
+        published = conn.execute(
+            sa.text("SELECT period_type, run_id FROM publication ORDER BY period_type")
+        ).fetchall()
     engine.dispose()
+    # the run that brought the day's week, 旬 and month up to date is recorded with them
+    assert [tuple(r) for r in published] == [
+        (kind, run.run_id) for kind in ("month", "week", "xun")
+    ]
     assert count > 0
     assert ledger == len(files)
     workbooks = list((home / "out" / DEMO_DAY.isoformat()).glob("*.xlsx"))

@@ -394,6 +394,144 @@ def airflow_token() -> Callable[[str], str]:
     return make
 
 
+# ---- a real Airflow api-server and Debian's Chromium, for browser tests ------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTEFACTS = Path(
+    os.environ.get("HUIZONG_TEST_ARTEFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
+)
+
+
+def require_chromium() -> None:
+    """CI (HUIZONG_REQUIRE_BROWSER=1) fails without the browser; elsewhere it says how."""
+    if Path(CHROMIUM).exists():
+        return
+    message = "Debian chromium is not installed: `make browser` (as root) installs it"
+    if os.environ.get("HUIZONG_REQUIRE_BROWSER") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_group(proc: object) -> None:
+    """Stop a started component and everything it started (its own process group)."""
+    import contextlib
+    import signal
+    import subprocess
+
+    assert isinstance(proc, subprocess.Popen)
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+
+
+def wait_healthy(
+    base: str, alive: Callable[[], bool], tail: Callable[[], str], seconds: float
+) -> None:
+    """Until Airflow's health endpoint answers; fails with the logs' ``tail`` when a
+    component died (``alive`` false) or ``seconds`` passed."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base}/api/v2/monitor/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert alive(), tail()
+        assert time.monotonic() < deadline, f"api-server not healthy in {seconds} s\n" + tail()
+        time.sleep(0.5)
+
+
+@dataclass
+class ApiServer:
+    """``airflow api-server`` (UI, REST API, the review plugin) on a free port."""
+
+    base: str
+    logs: Path
+
+    def tail(self, n: int = 3000) -> str:
+        return self.logs.read_text(errors="replace")[-n:]
+
+
+def airflow_api_server(
+    tmp: Path, settings: Settings, passwords: dict[str, str]
+) -> Iterator[ApiServer]:
+    """Start an api-server with its own SQLite metadata DB and SimpleAuthManager users
+    (``passwords``), serving the warehouse of ``settings``; stopped when the caller's
+    ``yield from`` ends. No scheduler: for pages and downloads, not for runs."""
+    import json
+    import subprocess
+    import sys
+
+    home = tmp / "airflow"
+    home.mkdir()
+    (home / "passwords.json").write_text(json.dumps(passwords), encoding="utf-8")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(root / "plugins"),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:user" for u in passwords),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": base,
+        "AIRFLOW__API__WORKERS": "1",
+        "HUIZONG_HOME": str(settings.home),
+        "HUIZONG_INBOX": str(settings.inbox_root),
+    }
+    env.pop("HUIZONG_WAREHOUSE_URL", None)  # the SQLite file under HUIZONG_HOME
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    done = subprocess.run(
+        [airflow, "db", "migrate"], env=env, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    logs = tmp / "api-server.log"
+    with logs.open("w") as log:
+        proc = subprocess.Popen(
+            [airflow, "api-server", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = ApiServer(base, logs)
+    try:
+        wait_healthy(base, lambda: proc.poll() is None, server.tail, 120)
+        yield server
+    finally:
+        stop_group(proc)
+
+
 def plant_duplicate(wh: Warehouse, row: Row, values: dict[str, str]) -> Row:
     """A second file with ``row``'s unit for the day, landed at the same instant: both rows
     quarantined as ``unique_unit_day`` (as validation does), the new file in the ledger."""

@@ -255,6 +255,7 @@ B_CASES: dict[Route, str] = {
     ("GET", "/upload/{period}"): "filter",  # the form: names only the clerk's own units
     ("POST", "/upload/{period}"): "deny",  # unit_code of county B: 403, nothing kept
     ("GET", "/downloads/"): "filter",  # lists only the reader's own units
+    ("GET", "/downloads/{unit_code}/"): "deny",  # county B's village: 403
     ("GET", "/downloads/{unit_code}/{period}/{fmt}"): "deny",  # county B's workbook: 403
     ("GET", "/runs/{period}/versions"): "filter",  # day's versions; only own sign-offs
     ("POST", "/runs/{period}/signoff"): "deny",  # unit_code of county B: 403, nothing kept
@@ -292,6 +293,36 @@ def test_steward_sees_nothing_of_another_county(b_acted_env: Env, method: str, p
     assert len(wh.actions()) == len(before)
     corrections = wh.settings.inbox_for(date.fromisoformat(PERIOD)) / "_corrections"
     assert not corrections.exists()
+
+
+#: The only routes a reader (``huizong review assign --role reader``) may use.
+READER_ROUTES = {
+    ("GET", "/downloads/"),
+    ("GET", "/downloads/{unit_code}/"),
+    ("GET", "/downloads/{unit_code}/{period}/{fmt}"),
+    ("GET", "/static/review.css"),
+}
+
+
+@pytest.mark.parametrize(("method", "path"), ALL_ROUTES, ids=[f"{m} {p}" for m, p in ALL_ROUTES])
+def test_reader_gets_only_the_downloads(shared_env: Env, method: str, path: str) -> None:
+    """A reader of county A: 403 on every steward page and every POST (sent with a bearer
+    token, which needs no CSRF token: the role is what refuses it); the downloads work."""
+    env = shared_env
+    store.assign_scope(env.wh.engine, "reader_a", [COUNTY_A], "reader")
+    headers = env.as_("reader_a")
+    calls = len(env.airflow.calls)
+    row = env.wh.a_warning if path.endswith("mark-reviewed") else env.wh.a_error
+    resp = _request(env, method, path, row, headers)
+    if (method, path) in READER_ROUTES:
+        assert resp.status_code in (200, 404), resp.text  # 404: the village has no file
+        assert resp.status_code == 200 or path.endswith("{fmt}"), resp.text
+    else:
+        assert resp.status_code == 403, resp.text
+        if method == "GET" and path == "/":
+            assert "/downloads/" in resp.text  # the refusal points to the reader's page
+    assert env.wh.actions().empty and len(env.airflow.calls) == calls
+    assert store.reruns_for(env.wh.engine, PERIOD).empty
 
 
 def test_steward_b_does_see_county_b(env: Env) -> None:

@@ -17,8 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -39,16 +37,16 @@ from huizong.registry import registry_for
 from huizong.review import queries, store
 from huizong.settings import Settings
 
-CHROMIUM = "/usr/bin/chromium"
+from .conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    require_chromium,
+    stop_group,
+    wait_healthy,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "steward-a-pass"
 PASSWORD_Q = "steward-q-pass"
 DAY = date(2020, 1, 28)
@@ -61,19 +59,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 @pytest.fixture(scope="module", autouse=True)
 def chromium() -> None:
-    """CI (HUIZONG_REQUIRE_BROWSER=1) fails without the browser; elsewhere it says how."""
-    if Path(CHROMIUM).exists():
-        return
-    message = "Debian chromium is not installed: `make browser` (as root) installs it"
-    if os.environ.get("HUIZONG_REQUIRE_BROWSER") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    require_chromium()
 
 
 def _run(cmd: list[str], env: dict[str, str], timeout: float) -> None:
@@ -181,20 +167,6 @@ def _demo_day(tmp: Path) -> tuple[Settings, sa.Engine, Issue, Duplicate]:
     return settings, engine, issue, dup
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    """Stop a component and everything it started (its own process group)."""
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except ProcessLookupError:
-        return
-    except subprocess.TimeoutExpired:
-        pass
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group (task workers)
-    proc.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Airflow (api-server, scheduler, dag-processor) on the demo day, on a free port."""
@@ -208,7 +180,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     passwords.write_text(
         json.dumps({"steward_a": PASSWORD, "steward_q": PASSWORD_Q}), encoding="utf-8"
     )
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     airflow = str(Path(sys.executable).with_name("airflow"))
     env = {
@@ -249,20 +221,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 )
             )
         srv = Server(base, settings, engine, issue, dup, logs)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v2/monitor/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert all(p.poll() is None for p in procs), srv.tail()
-            assert time.monotonic() < deadline, "api-server not healthy in 90 s\n" + srv.tail()
-            time.sleep(0.5)
+        wait_healthy(base, lambda: all(p.poll() is None for p in procs), srv.tail, 90)
         yield srv
     finally:
         for proc in reversed(procs):
-            _stop(proc)
+            stop_group(proc)
         for log in handles:
             log.close()
         engine.dispose()

@@ -37,13 +37,12 @@ from huizong.ingest.template import write_template
 from huizong.registry import registry_for
 from huizong.review import store
 from huizong.settings import Settings
+from review.conftest import CHROMIUM, CHROMIUM_ARGS  # shared by the browser tests
+from review.conftest import free_port as _free_port
+from review.conftest import stop_group as _stop
 from review.test_browser import (  # the review browser test's own helpers
-    CHROMIUM,
-    CHROMIUM_ARGS,
     ROOT,
-    _free_port,
     _run,
-    _stop,
     chromium,  # noqa: F401  (autouse: fail in CI, skip elsewhere, without Chromium)
 )
 

@@ -1,5 +1,7 @@
-"""汇总下载: a county reader downloads the demo day's workbook and 情况汇报; another
-county's are neither listed nor reachable; the workbook equals ``huizong report``'s."""
+"""汇总下载: a county reader downloads the demo day's workbook and 情况汇报, and its
+week's, 旬's and month's; its townships' too; another county's are neither listed nor
+reachable; the workbook equals ``huizong report``'s; a reader has no steward page, a
+steward keeps the downloads of their units."""
 
 from __future__ import annotations
 
@@ -50,7 +52,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def client(demo: Settings) -> Iterator[TestClient]:
     app = create_app(demo, airflow_api_url="http://127.0.0.1:9")  # downloads never call it
     engine = Backend(demo, None).engine
-    store.assign_scope(engine, "reader_a", [COUNTY])
+    store.assign_scope(engine, "reader_a", [COUNTY], "reader")
+    store.assign_scope(engine, "steward_c", [COUNTY])
     with TestClient(app) as c:
         yield c
 
@@ -60,17 +63,20 @@ def _numbers(path: Path | io.BytesIO) -> dict[str, list[list[object]]]:
     return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in book}
 
 
-def test_reader_downloads_own_county_not_another(
-    client: TestClient,
-    demo: Settings,
-    airflow_token: Callable[[str], str],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def cli_env(demo: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """``huizong report`` (the CLI) reads the same warehouse as the app."""
     monkeypatch.setenv("HUIZONG_HOME", str(demo.home))
     monkeypatch.setenv("HUIZONG_WAREHOUSE_URL", demo.warehouse)
+    return demo
+
+
+def test_reader_downloads_own_county_not_another(
+    client: TestClient, cli_env: Settings, airflow_token: Callable[[str], str], tmp_path: Path
+) -> None:
     h = {"Authorization": f"Bearer {airflow_token('reader_a')}"}
-    assert 'href="/downloads/"' in client.get("/", headers=h).text  # linked from the index
+    steward = {"Authorization": f"Bearer {airflow_token('steward_c')}"}
+    assert 'href="/downloads/"' in client.get("/", headers=steward).text  # linked from the index
     page = client.get("/downloads/", headers=h)
     assert page.status_code == 200
     assert f"/downloads/{COUNTY}/{DAY}/xlsx" in page.text and "沧县" in page.text
@@ -118,3 +124,118 @@ def test_download_is_cached_and_regenerated_when_rows_change(
     engine.dispose()
     assert client.get(f"/downloads/{COUNTY}/{DAY}/txt", headers=h).status_code == 200
     assert len(list(folder.glob("*.txt"))) == 2
+
+
+def _as(token: Callable[[str], str], user: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(user)}"}
+
+
+PERIODS = ["2020-01-28", "2020-W05", "2020-01-3旬", "2020-01"]
+
+
+def test_page_lists_every_period_with_its_publication(
+    client: TestClient, demo: Settings, airflow_token: Callable[[str], str]
+) -> None:
+    """The day, then its week, 旬 and month (all through the 28th), each with the time and
+    run of its publication, and each file downloadable with its Chinese name."""
+    h = _as(airflow_token, "reader_a")
+    page = client.get("/downloads/", headers=h).text
+    section = page[page.index(f'id="unit-{COUNTY}"') : page.index(f'id="below-{COUNTY}"')]
+    links = [f'href="/downloads/{COUNTY}/{quote(label)}/xlsx"' for label in PERIODS]
+    assert all(link in section for link in links), section
+    assert [section.index(link) for link in links] == sorted(section.index(x) for x in links)
+    for zh in ("日报", "周报", "旬报", "月报", "2020年1月下旬", "2020年1月27日至2月2日"):
+        assert zh in section, zh
+    # from the command line: the day says its version and trigger, the periods their run
+    assert section.count("第1版 v1") == 1 and section.count("manual") == 1
+    assert section.count("huizong run") == 3
+    assert section.count("北京时间") == 4 and "未记录" not in section
+    engine = Backend(demo, None).engine
+    recorded = downloads.publications(engine)
+    assert recorded[("day", "2020-01-28")].version == 1
+    assert set(recorded) == {
+        ("day", "2020-01-28"),
+        ("week", "2020-01-27"),
+        ("xun", "2020-01-21"),
+        ("month", "2020-01-01"),
+    }
+    for label in PERIODS[1:]:
+        for fmt in ("xlsx", "docx", "txt"):
+            got = client.get(f"/downloads/{COUNTY}/{quote(label)}/{fmt}", headers=h)
+            assert got.status_code == 200, (label, fmt, got.text)
+            name = f"沧县{label}{downloads.FORMATS[fmt][1]}.{fmt}"
+            assert quote(name, safe="") in got.headers["content-disposition"]
+    assert client.get(f"/downloads/{COUNTY}/2020-W04/xlsx", headers=h).status_code == 404
+
+
+def test_week_workbook_equals_the_cli(
+    client: TestClient, cli_env: Settings, airflow_token: Callable[[str], str], tmp_path: Path
+) -> None:
+    """The same file as ``huizong report`` (its numbers against the warehouse: the
+    browser test)."""
+    got = client.get(f"/downloads/{COUNTY}/2020-W05/xlsx", headers=_as(airflow_token, "reader_a"))
+    out = tmp_path / "week.xlsx"
+    assert main(["report", "--unit", COUNTY, "--period", "2020-W05", "-o", str(out)]) == 0
+    assert _numbers(io.BytesIO(got.content)) == _numbers(out)
+
+
+def test_townships_are_listed_under_the_county_and_downloadable(
+    client: TestClient, demo: Settings, airflow_token: Callable[[str], str]
+) -> None:
+    from huizong.registry import registry_for
+
+    h = _as(airflow_token, "reader_a")
+    units = registry_for(demo).units
+    townships = units[(units["parent_code"] == COUNTY) & (units["kind"] == "township")]
+    theirs = units[(units["parent_code"] == OTHER) & (units["kind"] == "township")]
+    page = client.get("/downloads/", headers=h).text
+    below = page[page.index(f'<details class="below" id="below-{COUNTY}">') :]
+    assert f"({len(townships)})" in below
+    for code, name in zip(townships["code"], townships["name"], strict=True):
+        assert f'id="child-{code}"' in below and name in below
+        assert f'href="/downloads/{code}/2020-01-28/xlsx"' in below
+    assert not any(str(c) in page for c in theirs["code"])
+    first = str(townships["code"].iloc[0])
+    workbook = client.get(f"/downloads/{first}/2020-01-28/xlsx", headers=h)
+    assert workbook.status_code == 200, workbook.text
+    first_name = str(townships["name"].iloc[0])
+    assert quote(first_name, safe="") in workbook.headers["content-disposition"]
+    assert client.get(f"/downloads/{first}/2020-01/docx", headers=h).status_code == 200
+    assert client.get(f"/downloads/{first}/", headers=h).status_code == 200
+    other = str(theirs["code"].iloc[0])
+    for url in (f"/downloads/{other}/", f"/downloads/{other}/2020-01-28/xlsx"):
+        assert client.get(url, headers=h).status_code == 403, url
+
+
+def test_reader_has_no_steward_page_and_a_steward_keeps_downloads(
+    client: TestClient, airflow_token: Callable[[str], str]
+) -> None:
+    reader, steward = _as(airflow_token, "reader_a"), _as(airflow_token, "steward_c")
+    refused = client.get("/", headers={**reader, "Accept": "text/html"})
+    assert refused.status_code == 403 and 'href="/downloads/"' in refused.text
+    assert client.get(f"/runs/{DAY}", headers=reader).status_code == 403
+    assert client.get("/static/review.css", headers=reader).status_code == 200
+    page = client.get("/downloads/", headers=reader).text
+    assert 'href="/"' not in page  # no link to the review pages
+    assert client.get("/", headers=steward).status_code == 200
+    own = client.get("/downloads/", headers=steward).text
+    assert f"/downloads/{COUNTY}/2020-W05/xlsx" in own and 'href="/">汇总审核' in own
+    assert client.get(f"/downloads/{COUNTY}/{DAY}/docx", headers=steward).status_code == 200
+    assert client.get(f"/downloads/{OTHER}/{DAY}/docx", headers=steward).status_code == 403
+
+
+def test_assign_role_reader_from_the_command_line(
+    demo: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HUIZONG_HOME", str(demo.home))
+    monkeypatch.setenv("HUIZONG_WAREHOUSE_URL", demo.warehouse)
+    assert main(["review", "assign", "--role", "reader", "agency", COUNTY, OTHER]) == 0
+    assert main(["review", "assign", "agency", "130921100"]) == 0
+    capsys.readouterr()
+    assert main(["review", "scopes", "agency"]) == 0
+    listed = capsys.readouterr().out.split()
+    assert listed == ["130921100", "steward", COUNTY, "reader", OTHER, "reader"]
+    assert main(["review", "revoke", "--role", "reader", "agency", OTHER]) == 0
+    engine = Backend(demo, None).engine
+    assert store.scopes_for(engine, "agency", "reader") == (COUNTY,)
+    assert store.scopes_for(engine, "agency") == ("130921100",)

@@ -58,11 +58,12 @@ def test_review_scopes_round_trip(home: Path, capsys) -> None:
     assert main(["review", "assign", "steward_a", "130903", "130902001"]) == 0
     capsys.readouterr()
     assert main(["review", "scopes", "steward_a"]) == 0
-    assert sorted(capsys.readouterr().out.split()) == ["130902001", "130903"]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["130902001\tsteward", "130903\tsteward"]  # each unit with its role
     assert main(["review", "revoke", "steward_a", "130903"]) == 0
     capsys.readouterr()
     assert main(["review", "scopes", "steward_a"]) == 0
-    assert capsys.readouterr().out.split() == ["130902001"]
+    assert capsys.readouterr().out.split() == ["130902001", "steward"]
     assert main(["review", "assign", "steward_a", "99999"]) == 2
 
 

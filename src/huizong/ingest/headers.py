@@ -35,13 +35,39 @@ HEADER_SEARCH_ROWS = 10
 _TRAILING_BRACKET = re.compile(r"^(.*)\(([^()]*)\)$")
 
 
+#: Header texts that map to nothing are remembered up to this many, then forgotten at
+#: once (a national day joins every data cell with its section: unbounded, rarely seen
+#: again); texts that map to a field are kept for the process's life (a vocabulary).
+_MISSES_KEPT = 100_000
+
+
 class _Matcher:
-    """Known names of one catalogue, plus a memo of header texts already seen."""
+    """Known names of one catalogue, plus what header texts already seen map to."""
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue  # held so that its id() is not reused
         self.names = _names(catalogue)
-        self.memo: dict[object, str | None] = {}
+        self.found: dict[object, str] = {}
+        self.missed: set[object] = set()
+
+    def field(self, header: object) -> str | None:
+        """The field a header cell (or joined text) stands for; remembered across files."""
+        if header is None:
+            return None
+        try:
+            hit = self.found.get(header)
+            if hit is not None or header in self.missed:
+                return hit
+        except TypeError:  # unhashable cell value: never a header
+            return None
+        found = _lookup(normalise(header), self.names)
+        if found is not None:
+            self.found[header] = found
+        else:
+            if len(self.missed) >= _MISSES_KEPT:
+                self.missed.clear()
+            self.missed.add(header)
+        return found
 
 
 _MATCHERS: dict[int, _Matcher] = {}
@@ -72,19 +98,7 @@ def _names(catalogue: Catalogue) -> dict[str, str]:
 
 def field_for(header: object, catalogue: Catalogue) -> str | None:
     """The field (meta name or indicator code) a header cell stands for, or None."""
-    if header is None:
-        return None
-    m = _matcher(catalogue)
-    try:
-        return m.memo[header]
-    except KeyError:
-        pass
-    except TypeError:  # unhashable cell value: never a header
-        return None
-    found = _lookup(normalise(header), m.names)
-    if len(m.memo) < 100_000:
-        m.memo[header] = found
-    return found
+    return _matcher(catalogue).field(header)
 
 
 def _lookup(text: str, names: dict[str, str]) -> str | None:
@@ -104,7 +118,8 @@ def _lookup(text: str, names: dict[str, str]) -> str | None:
 
 
 def map_header(row: list[object], catalogue: Catalogue) -> list[str | None]:
-    return [field_for(cell, catalogue) for cell in row]
+    field = _matcher(catalogue).field
+    return [field(cell) for cell in row]
 
 
 def find_header(rows: list[list[object]], catalogue: Catalogue) -> tuple[int, list[str | None]]:
@@ -116,44 +131,70 @@ def find_header(rows: list[list[object]], catalogue: Catalogue) -> tuple[int, li
     in the top cell), a label such as "新增" by joining it with the section name above
     ("新增" under "返乡人员" → "新增返乡人员").
     """
-    head = rows[:HEADER_SEARCH_ROWS]
+    head = _Head(rows[:HEADER_SEARCH_ROWS], _matcher(catalogue))
     best, best_score, best_mapped = -1, MIN_KNOWN - 1, []
-    for i, row in enumerate(head):
-        mapped, score = _with_rows_above(head, i, map_header(row, catalogue), catalogue)
+    for i in range(len(head.rows)):
+        mapped, score = _with_rows_above(head, i)
         if score > best_score:
             best, best_score, best_mapped = i, score, mapped
     return best, best_mapped
 
 
-def _with_rows_above(
-    head: list[list[object]], idx: int, mapped: list[str | None], catalogue: Catalogue
-) -> tuple[list[str | None], int]:
+class _Head:
+    """The rows searched for a header, each row's cells mapped, blank and forward-filled
+    once (every row is looked at again as the row above the next two)."""
+
+    def __init__(self, rows: list[list[object]], matcher: _Matcher) -> None:
+        self.rows = rows
+        self.matcher = matcher
+        self.mapped = [[matcher.field(c) for c in row] for row in rows]
+        self.blank = [[_blank(c) for c in row] for row in rows]
+        self._sections: dict[int, list[str]] = {}
+
+    def section(self, i: int) -> list[str]:
+        """Row ``i`` forward-filled: section names merged across columns (calamine gives
+        the text in the first cell only)."""
+        if i not in self._sections:
+            out, last = [], ""
+            for cell, blank in zip(self.rows[i], self.blank[i], strict=True):
+                if not blank:
+                    last = str(cell).strip()
+                out.append(last)
+            self._sections[i] = out
+        return self._sections[i]
+
+
+def _with_rows_above(head: _Head, idx: int) -> tuple[list[str | None], int]:
     """Row ``idx``'s mapping completed from the two rows above, and its score.
 
     Blank cells take the label above only if the row maps something itself (directly or
     joined with its section), so that a data row under a header never scores."""
+    mapped = list(head.mapped[idx])
     own = sum(m is not None for m in mapped)
-    mapped = list(mapped)
-    row = head[idx]
+    row, blank = head.rows[idx], head.blank[idx]
     seen = {f for f in mapped if f is not None}
     fills: list[tuple[int, str]] = []
+    # the matcher's memo read inline: every data cell is joined with its section here
+    found, missed, field = head.matcher.found, head.matcher.missed, head.matcher.field
     for up in range(idx - 1, max(idx - 3, -1), -1):
-        above = head[up]
-        section = _forward_fill(above)
+        above_mapped, above_blank = head.mapped[up], head.blank[up]
+        section = head.section(up)
         for j in range(len(mapped)):
             if mapped[j] is not None:
                 continue
-            cell = row[j] if j < len(row) else None
-            if _blank(cell):
-                if j < len(above) and not _blank(above[j]):
-                    f = field_for(above[j], catalogue)
+            if j >= len(row) or blank[j]:
+                if j < len(above_blank) and not above_blank[j]:
+                    f = above_mapped[j]
                     if f is not None and f not in seen:
                         fills.append((j, f))
                         seen.add(f)
                 continue
             if j < len(section) and section[j]:
+                cell = row[j]
                 for text in (f"{cell}{section[j]}", f"{section[j]}{cell}"):
-                    f = field_for(text, catalogue)
+                    f = found.get(text)
+                    if f is None and text not in missed:
+                        f = field(text)
                     if f is not None and f not in seen:
                         mapped[j] = f
                         seen.add(f)
@@ -184,13 +225,3 @@ def header_labels(rows: list[list[object]], idx: int) -> list[str]:
 
 def _blank(cell: object) -> bool:
     return cell is None or (isinstance(cell, float) and cell != cell) or not str(cell).strip()
-
-
-def _forward_fill(row: list[object]) -> list[str]:
-    """Section names merged across columns: calamine gives the text in the first cell only."""
-    out, last = [], ""
-    for cell in row:
-        if not _blank(cell):
-            last = str(cell).strip()
-        out.append(last)
-    return out

@@ -385,11 +385,13 @@ def _supersede(received: pd.DataFrame, order: list[str], arrival: dict[str, int]
     return received
 
 
-def _unit_list(codes: pd.Series) -> str:
-    """The file's distinct unit codes, sorted, comma-separated: what review scopes on."""
-    return ",".join(
-        sorted(codes.dropna().astype("str").str.strip().loc[lambda s: s != ""].unique())
-    )
+def _unit_lists(received: pd.DataFrame) -> pd.Series:
+    """Per file_id: its distinct unit codes, sorted, comma-separated (what review scopes
+    on); one pass over the day, not a Python function per file."""
+    codes = received["unit_code"].dropna().astype("str").str.strip()
+    keyed = pd.DataFrame({"file_id": received.loc[codes.index, "file_id"], "code": codes})
+    keyed = keyed[keyed["code"] != ""].drop_duplicates().sort_values(["file_id", "code"])
+    return keyed.groupby("file_id", sort=False)["code"].agg(",".join)
 
 
 def _ledger(
@@ -399,17 +401,17 @@ def _ledger(
         {
             "file_id": received["file_id"],
             "superseded": received["disposition"] == "superseded",
-            "unit_code": received["unit_code"],
         }
     )
     counts = tally.groupby("file_id", sort=False).agg(
         rows_received=("superseded", "size"),
         rows_superseded=("superseded", "sum"),
-        units=("unit_code", _unit_list),
     )
+    counts["units"] = _unit_lists(received).reindex(counts.index, fill_value="")
+    by_file = counts.to_dict("index")
     rows = []
     for e in entries:
-        got = counts.loc[e.file_id] if e.file_id in counts.index else None
+        got = by_file.get(e.file_id)
         n = int(got["rows_received"]) if got is not None else 0
         sup = int(got["rows_superseded"]) if got is not None else 0
         status = e.status

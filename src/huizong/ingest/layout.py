@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -20,7 +21,6 @@ from huizong.catalogue import Catalogue
 from huizong.ingest.cells import Sheet, is_blank
 from huizong.ingest.headers import META_LABELS_ZH, REQUIRED_META, find_header
 from huizong.ingest.rejected import SubmissionRejected
-from huizong.ingest.values import parse_text
 
 
 @dataclass
@@ -94,51 +94,94 @@ _SIGNATURE_WORDS = re.compile(
 _CODE_LIKE = re.compile(r"^\d{6,}(?:[Dd]\d+)?$")
 
 
-def _cell_texts(values: np.ndarray) -> pd.Series:
-    """Code/name cells as comparable text: NFKC, no spaces, Excel's 5.0 as 5."""
-    text = parse_text(pd.Series(values, dtype=object)).fillna("")
-    return text.str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
+def _cell_texts(values: Iterable[object]) -> list[str]:
+    """Code/name cells as comparable text: NFKC, no spaces, Excel's 5.0 as 5, blank "".
+
+    Plain Python over a file's ~15 cells: building a pandas Series per column per file
+    cost more than the rest of reading (the same text as ``parse_text`` followed by
+    NFKC and whitespace removal; a test keeps the two in agreement)."""
+    out = []
+    for value in values:
+        if isinstance(value, str):
+            text = value.strip()
+        elif _missing(value):
+            out.append("")
+            continue
+        else:
+            text = str(value).strip()
+        if text.endswith(".0") and _WHOLE_FLOAT.fullmatch(text):
+            text = text[:-2]
+        out.append(_SPACES.sub("", unicodedata.normalize("NFKC", text)))
+    return out
+
+
+_WHOLE_FLOAT = re.compile(r"\d+\.0")
+_SPACES = re.compile(r"\s+")
+_VILLAGE_CODE = re.compile(r"^\d{12}$")
+
+
+def _missing(value: object) -> bool:
+    """None, NaN, NA, NaT: what pandas reads as missing (a scalar cell only)."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # not a scalar: never missing
+        return False
 
 
 def row_kinds(
     cells: np.ndarray, taken: dict[str, int], catalogue: Catalogue, nonblank: np.ndarray
 ) -> np.ndarray:
-    """Per data row: a unit's report, a total row, a signature line, a note, or empty.
+    """Per data row: a unit's report, a total row, a signature line, a note, or empty."""
+    return classify_rows(cells, taken, catalogue, nonblank)[0]
 
-    Vectorised on the code and name columns; only rows whose code is not code-like (a
-    handful per file) are looked at cell by cell."""
+
+def classify_rows(
+    cells: np.ndarray, taken: dict[str, int], catalogue: Catalogue, nonblank: np.ndarray
+) -> tuple[np.ndarray, str | None]:
+    """Each data row's kind (:func:`row_kinds`) and the township of the village rows.
+
+    The township is decided here once per sheet (its own code marks the township's total
+    row), so the caller need not work it out again. Only rows whose code is not
+    code-like (a handful per file) are looked at cell by cell."""
     kind = np.where(nonblank, DATA, EMPTY)
     if not len(cells):
-        return kind
+        return kind, None
     code = _cell_texts(cells[:, taken["unit_code"]])
     name = _cell_texts(cells[:, taken["unit_name"]])
-    totals = code.str.match(_TOTAL_WORDS) | ((code == "") & name.str.match(_TOTAL_WORDS))
-    kind[totals.to_numpy(bool) & nonblank] = TOTAL
-    odd = np.flatnonzero(nonblank & ~code.str.match(_CODE_LIKE).to_numpy(bool) & (kind == DATA))
     indicator_cols = [taken[c] for c in catalogue.codes if c in taken]
-    for i in odd:
-        texts = [unicodedata.normalize("NFKC", str(c)).strip() for c in cells[i] if not is_blank(c)]
-        if any(_SIGNATURE_WORDS.match(c) for c in texts):
-            kind[i] = SIGNATURE
-        elif code[i] == "" and all(
-            is_blank(cells[i, j]) for j in [taken["period"], *indicator_cols]
-        ):
-            kind[i] = FOOTER
+    for i in np.flatnonzero(nonblank):
+        if _TOTAL_WORDS.match(code[i]) or (code[i] == "" and _TOTAL_WORDS.match(name[i])):
+            kind[i] = TOTAL
+        elif not _CODE_LIKE.match(code[i]):
+            row = cells[i]
+            texts = [unicodedata.normalize("NFKC", str(c)).strip() for c in row if not is_blank(c)]
+            if any(_SIGNATURE_WORDS.match(c) for c in texts):
+                kind[i] = SIGNATURE
+            elif code[i] == "" and all(
+                is_blank(row[j]) for j in [taken["period"], *indicator_cols]
+            ):
+                kind[i] = FOOTER
+    data = np.flatnonzero(kind == DATA)
+    township = _township([code[i] for i in data])
     # A row carrying the township's own code is the township's total, not a village.
-    if (kind == DATA).any():
-        township = township_of(cells[kind == DATA, taken["unit_code"]])
-        if township is not None:
-            own = code.isin([township, township + "000"]).to_numpy(bool)
-            kind[own & (kind == DATA)] = TOTAL
-    return kind
+    if township is not None:
+        own = {township, township + "000"}
+        for i in data:
+            if code[i] in own:
+                kind[i] = TOTAL
+    return kind, township
 
 
-def township_of(codes: np.ndarray) -> str | None:
+def township_of(codes: Iterable[object]) -> str | None:
     """The township (9-digit code) of a file's village rows, if they share exactly one."""
-    text = _cell_texts(codes)
-    village = text[text.str.match(r"^\d{12}$") & ~text.str.endswith("000")]
-    prefixes = village.str.slice(0, 9).unique()
-    return str(prefixes[0]) if len(prefixes) == 1 else None
+    return _township(_cell_texts(codes))
+
+
+def _township(texts: list[str]) -> str | None:
+    prefixes = {t[:9] for t in texts if _VILLAGE_CODE.match(t) and not t.endswith("000")}
+    return next(iter(prefixes)) if len(prefixes) == 1 else None
 
 
 def marker_township(marker: dict[str, str]) -> str | None:

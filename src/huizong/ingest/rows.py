@@ -87,8 +87,8 @@ def collect_rows(
             nonblank = ~((sub == "") | pd.isna(sub)).all(axis=1)
         else:
             nonblank = np.zeros(0, bool)
-        kind = layout.row_kinds(grid, taken, catalogue, nonblank)
-        township = township or layout.township_of(grid[kind == layout.DATA, taken["unit_code"]])
+        kind, sheet_township = layout.classify_rows(grid, taken, catalogue, nonblank)
+        township = township or sheet_township
         for k, label in ((layout.SIGNATURE, "签字/说明行"), (layout.FOOTER, "无代码的说明行")):
             skipped = numbers[kind == k]
             if len(skipped):

@@ -407,6 +407,40 @@ def ensure_schema(conn: Connection, catalogue: Catalogue) -> None:
             )
 
 
+# ---- publications (when, and by which run, each week / 旬 / month was published) ------
+
+#: ``run_id`` of a period publication made outside Airflow (``huizong run``).
+CLI_RUN_ID = "huizong run"
+
+
+def record_publication(
+    conn: Connection,
+    period_type: str,
+    start: date,
+    end: date,
+    label: str,
+    through: date,
+    run_id: str | None,
+) -> None:
+    """Replace the ``publication`` row of a week, 旬 or month inside the transaction that
+    publishes it (days have their versions in ``publish_version``); read back by
+    ``huizong.review.downloads.publications``."""
+    params = {"period_type": period_type, "period_start": start}
+    dates = [bindparam(n, type_=Date) for n in ("period_start", "period_end", "through")]
+    conn.execute(text(load_sql("publish/delete_publication.sql")).bindparams(dates[0]), params)
+    conn.execute(
+        text(load_sql("publish/insert_publication.sql")).bindparams(*dates),
+        {
+            **params,
+            "period_end": end,
+            "period_label": label,
+            "through": through,
+            "published_at": datetime.now(UTC).strftime(_TS_FORMAT),
+            "run_id": run_id or CLI_RUN_ID,
+        },
+    )
+
+
 def _ensure_views(conn: Connection) -> None:
     """(Re)create the views of ``sql/views`` (the as-of views of the versioned tables).
 
@@ -821,8 +855,13 @@ def publish_period(
     consolidated: pd.DataFrame,
     completeness: pd.DataFrame,
     catalogue: Catalogue,
+    run_id: str | None = None,
 ) -> dict[str, int]:
-    """Replace one week/旬/month in ``period_*`` in one transaction; daily rows untouched."""
+    """Replace one week/旬/month in ``period_*`` in one transaction; daily rows untouched.
+
+    Its ``publication`` row (when, by which run, computed through which day) is replaced
+    in the same transaction.
+    """
     loads = {}
     for table, frame in (
         ("period_consolidated", consolidated),
@@ -850,6 +889,24 @@ def publish_period(
                 stmt = stmt.bindparams(bindparam("period_start", type_=Date))
                 conn.execute(stmt, params)
                 _bulk(conn, table, frame)
+            if not len(loads["period_consolidated"]):
+                conn.execute(
+                    text(load_sql("publish/delete_publication.sql")).bindparams(
+                        bindparam("period_start", type_=Date)
+                    ),
+                    params,
+                )
+            else:
+                first = loads["period_consolidated"].iloc[0]
+                record_publication(
+                    conn,
+                    period_type,
+                    period_start,
+                    date.fromisoformat(str(first["period_end"])),
+                    str(first["period_label"]),
+                    date.fromisoformat(str(first["through"])),
+                    run_id,
+                )
     return {table: len(frame) for table, frame in loads.items()}
 
 

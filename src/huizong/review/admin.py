@@ -1,6 +1,7 @@
 """Scope management for administrators (``huizong review assign`` / ``huizong review scopes``).
 
-A steward sees and acts on the subtrees of the org units assigned to them; a code that is
+A steward sees and acts on the subtrees of the org units assigned to them; a reader
+(``--role reader``, an agency) only downloads their reports. A code that is
 not in the registry would silently give access to nothing (or, mistyped, to the wrong
 subtree), so codes are checked against the deployment's registry before they are stored.
 """
@@ -44,9 +45,13 @@ def check_units(codes: Iterable[str], registry: Registry) -> list[str]:
 
 
 def assign(
-    settings: Settings, username: str, codes: Iterable[str], registry: Registry | None = None
+    settings: Settings,
+    username: str,
+    codes: Iterable[str],
+    registry: Registry | None = None,
+    role: str = "steward",
 ) -> tuple[str, ...]:
-    """Assign units to a steward (idempotent); returns all their units afterwards."""
+    """Assign units to a user in ``role`` (idempotent); returns all their units in it."""
     from huizong.registry import registry_for
 
     username = username.strip()
@@ -54,19 +59,21 @@ def assign(
         raise ValueError("a user name is required")
     wanted = check_units(codes, registry or registry_for(settings))
     with warehouse_engine(settings) as engine:
-        store.assign_scope(engine, username, wanted)  # an existing assignment is kept
-        return store.scopes_for(engine, username)
+        store.assign_scope(engine, username, wanted, role)  # an existing one is kept
+        return store.scopes_for(engine, username, role)
 
 
-def revoke(settings: Settings, username: str, codes: Iterable[str]) -> tuple[str, ...]:
-    """Take units away from a steward; returns the units they keep."""
+def revoke(
+    settings: Settings, username: str, codes: Iterable[str], role: str = "steward"
+) -> tuple[str, ...]:
+    """Take units away from a user in ``role``; returns the units they keep in it."""
     with warehouse_engine(settings) as engine:
         for code in codes:
-            store.revoke_scope(engine, username.strip(), code.strip())
-        return store.scopes_for(engine, username.strip())
+            store.revoke_scope(engine, username.strip(), code.strip(), role)
+        return store.scopes_for(engine, username.strip(), role)
 
 
-def scopes(settings: Settings, username: str) -> tuple[str, ...]:
-    """The units assigned to a steward (empty: they see nothing)."""
+def scopes(settings: Settings, username: str, role: str = "steward") -> tuple[str, ...]:
+    """The units assigned to a user in ``role`` (empty: nothing in that role)."""
     with warehouse_engine(settings) as engine:
-        return store.scopes_for(engine, username.strip())
+        return store.scopes_for(engine, username.strip(), role)

@@ -36,7 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huizong.review import actions
 from huizong.review.airflow_api import Airflow, AirflowError, HttpAirflow
-from huizong.review.deps import Backend, view, wants_json
+from huizong.review.deps import Backend, ReaderOnly, view, wants_json
 from huizong.review.html import e, page
 from huizong.review.routes import actions as action_routes
 from huizong.review.routes import (
@@ -147,7 +147,11 @@ def _error_pages(app: FastAPI) -> None:
     def answer(request: Request, code: int, title: str, detail: str) -> Response:
         if wants_json(request):
             return JSONResponse({"detail": detail}, status_code=code)
-        return HTMLResponse(page(title, f"<p>{e(detail)}</p>", root=view(request).root), code)
+        root = view(request).root
+        body, nav = f"<p>{e(detail)}</p>", None
+        if request.url.path.startswith(f"{root}/downloads/"):  # readers have no review index
+            nav = f'<a href="{e(root)}/downloads/">汇总下载 Downloads</a>'
+        return HTMLResponse(page(title, body, root=root, nav=nav), code)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -156,6 +160,11 @@ def _error_pages(app: FastAPI) -> None:
         if exc.status_code == 401 or wants_json(request):
             return await http_exception_handler(request, exc)
         title = TITLES.get(exc.status_code, f"错误 / Error {exc.status_code}")
+        if isinstance(exc, ReaderOnly) and not wants_json(request):
+            root = view(request).root
+            link = f'<a id="downloads-link" href="{e(root)}/downloads/">汇总下载 Downloads</a>'
+            body = f"<p>{e(str(exc.detail))}</p><p>{link}</p>"
+            return HTMLResponse(page(title, body, root=root, nav=""), exc.status_code)
         return answer(request, exc.status_code, title, str(exc.detail))
 
     @app.exception_handler(ScopeError)

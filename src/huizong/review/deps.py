@@ -1,7 +1,8 @@
 """What every review route depends on: the backend, the current steward, the day, the
 page context (root path, CSRF token) and the cross-site check for state-changing routes.
 
-Routers take these as FastAPI dependencies (``steward: StewardDep``, ``p: DayDep`` …)
+Routers take these as FastAPI dependencies (``steward: StewardDep``, ``p: DayDep`` …;
+the downloads take ``reader: ReaderDep``, open to readers and stewards alike)
 instead of reaching into globals, so a new router needs nothing but this module.
 """
 
@@ -95,13 +96,50 @@ class Steward:
     scopes: tuple[str, ...]
 
 
+class ReaderOnly(HTTPException):
+    """A reader (agency) asked for a steward's page or action: 403, pointing to 汇总下载."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            403,
+            "您是只读用户，只能使用汇总下载 / you are a reader: only the Downloads page is yours",
+        )
+
+
 def current_steward(backend: BackendDep, user: GetUserDep) -> Steward:
-    """The Airflow user and the units they are assigned (none: they see nothing)."""
+    """The Airflow user and the units they steward (none: they see nothing).
+
+    A user who is only a reader (units assigned with ``--role reader`` and none as a
+    steward) is refused every steward page and action: :class:`ReaderOnly` (403).
+    """
     name = user.get_name()
-    return Steward(name, store.scopes_for(backend.engine, name))
+    scopes = store.scopes_for(backend.engine, name)
+    if not scopes and store.scopes_for(backend.engine, name, "reader"):
+        raise ReaderOnly()
+    return Steward(name, scopes)
 
 
 StewardDep = Annotated[Steward, Depends(current_steward)]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who downloads reports: the units they steward and the units they read, in order."""
+
+    username: str
+    scopes: tuple[str, ...]
+    is_steward: bool
+
+
+def current_reader(backend: BackendDep, user: GetUserDep) -> Reader:
+    """The Airflow user and every unit whose reports they may download (both roles)."""
+    name = user.get_name()
+    stewarded = store.scopes_for(backend.engine, name)
+    read = store.scopes_for(backend.engine, name, "reader")
+    return Reader(name, tuple(dict.fromkeys((*stewarded, *read))), bool(stewarded))
+
+
+ReaderDep = Annotated[Reader, Depends(current_reader)]
 
 
 def day(period: str) -> str:

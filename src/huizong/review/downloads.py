@@ -1,4 +1,5 @@
-"""The agencies' downloads (汇总下载): which published days a unit has, the file for one
+"""The agencies' downloads (汇总下载): which days, weeks, 旬 and months a unit was
+published for (and when, by which run), the units below it, the file for one
 unit+period+format (generated on first request, cached under ``$HUIZONG_HOME/out/``), and
 the RFC 5987 ``Content-Disposition`` that carries its Chinese name.
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
@@ -19,9 +21,10 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from huizong.catalogue import Catalogue
-from huizong.periods import Period
+from huizong.periods import PERIOD_NAMES_ZH, PERIOD_TYPES, Period, parse_period
 from huizong.registry import Registry
 from huizong.review import store
+from huizong.settings import Settings
 
 #: format → (media type, what the file is called in Chinese)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -53,6 +56,133 @@ def file_names(unit_name: str, unit_code: str, period: Period, fmt: str) -> tupl
     )
 
 
+@dataclass(frozen=True)
+class Publication:
+    """When and by which run a period's figures were published; a day's also by which
+    version (``publish_version``, issue 9: a re-publish with other figures is a new one)."""
+
+    published_at: pd.Timestamp | None  # None: published before this was recorded
+    run: str | None  # the Airflow run id, else what triggered it (manual, …)
+    version: int | None = None  # days only: weeks, 旬 and months are recomputed nightly
+
+
+@dataclass(frozen=True)
+class Published:
+    """One period a unit can be downloaded for, and its publication."""
+
+    period: Period
+    through: str  # the last day the figures include (a period under way: the latest night)
+    publication: Publication
+
+    @property
+    def kind_zh(self) -> str:
+        return PERIOD_NAMES_ZH[self.period.type]
+
+    def published_text(self) -> str:
+        """The version and the time in Beijing time (what an agency reads), or 未记录."""
+        at = self.publication.published_at
+        shown = (
+            "未记录 not recorded"
+            if at is None
+            else f"{at.tz_convert(LOCAL_TZ):%Y-%m-%d %H:%M} 北京时间"
+        )
+        version = self.publication.version
+        return shown if version is None else f"第{version}版 v{version} · {shown}"
+
+
+LOCAL_TZ = "Asia/Shanghai"
+_TYPE_ORDER = {t: n for n, t in enumerate(PERIOD_TYPES)}
+_UNRECORDED = Publication(None, None)
+
+
+def _times(values: pd.Series) -> list[pd.Timestamp | None]:
+    at = pd.to_datetime(values, utc=True, format="mixed")
+    return [None if pd.isna(a) else a for a in at]
+
+
+def publications(engine: Engine) -> dict[tuple[str, str], Publication]:
+    """(period type, start) → its publication: a day's latest version from
+    ``publish_version``, a week's / 旬's / month's latest night from ``publication``."""
+    out: dict[tuple[str, str], Publication] = {}
+    periods = store.read_frame(engine, "select_publications", table="publication")
+    if len(periods):
+        rows = zip(
+            periods["period_type"],
+            periods["period_start"],
+            _times(periods["published_at"]),
+            periods["run_id"],
+            strict=True,
+        )
+        out.update({(str(t), str(s)[:10]): Publication(a, str(r)) for t, s, a, r in rows})
+    days = store.read_frame(engine, "select_day_versions", table="publish_version")
+    if len(days):
+        rows = zip(
+            days["period"],
+            _times(days["published_at"]),
+            days["run_id"],
+            days["trigger"],
+            days["version"],
+            strict=True,
+        )
+        out.update(
+            {
+                ("day", str(d)[:10]): Publication(
+                    a, str(r) if r is not None and not pd.isna(r) else str(t), int(v)
+                )
+                for d, a, r, t, v in rows
+            }
+        )
+    return out
+
+
+def unit_periods(engine: Engine, unit_code: str, *, week_start: int = 0) -> list[Published]:
+    """Every day and every week / 旬 / month published for ``unit_code``: the latest
+    figures first, and for the same last day the day, then its week, 旬 and month."""
+    recorded = publications(engine)
+    found: list[tuple[Period, str]] = [
+        (parse_period(d), d) for d in published_days(engine, unit_code)
+    ]
+    periods = store.read_frame(
+        engine,
+        "select_published_periods_unit",
+        {"unit_code": unit_code},
+        table="period_consolidated",
+    )
+    rows = zip(periods["period_label"], periods["through"], strict=True) if len(periods) else ()
+    for label, through in rows:
+        found.append((parse_period(str(label), week_start=week_start), str(through)[:10]))
+    out = [
+        Published(
+            period, through, recorded.get((period.type, period.start.isoformat()), _UNRECORDED)
+        )
+        for period, through in found
+    ]
+    return sorted(
+        out,
+        key=lambda p: (p.through, p.period.start, -_TYPE_ORDER[p.period.type]),
+        reverse=True,
+    )
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    kind: str
+
+
+def child_units(engine: Engine, unit_code: str) -> list[Unit]:
+    """The aggregated units right below ``unit_code`` (a county's townships, a city's
+    counties), from the registry the night published (``org_unit``)."""
+    frame = store.read_frame(
+        engine, "select_child_units", {"unit_code": unit_code}, table="org_unit"
+    )
+    if frame.empty:
+        return []
+    rows = zip(frame["code"], frame["name"], frame["kind"], strict=True)
+    return [Unit(str(c), str(n), str(k)) for c, n, k in rows]
+
+
 def published_days(engine: Engine, unit_code: str) -> list[str]:
     """The days ``unit_code`` was published, latest first (none before the first publish)."""
     if not all(store.has_table(engine, t) for t in ("consolidated", "completeness", "report")):
@@ -69,7 +199,7 @@ def _digest(consolidated: pd.DataFrame) -> str:
 
 
 def build(
-    home: Path,
+    settings: Settings,
     url: str,
     unit_code: str,
     period: Period,
@@ -77,19 +207,23 @@ def build(
     registry: Registry,
     catalogue: Catalogue,
 ) -> Path:
-    """The cached file of ``unit_code``'s ``period`` in ``fmt``, written if not yet there."""
+    """The cached file of ``unit_code``'s ``period`` in ``fmt``, written if not yet there,
+    with the deployment's settings (contacts, cut-off, wording template) as the CLI's;
+    ``url``: the warehouse the app reads (its engine's)."""
     from huizong.publish import unit_report
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     tables = unit_report.load_unit_tables(url, unit_code, period, registry, catalogue)
-    folder = home / "out" / "downloads" / unit_code / period.label
+    folder = settings.home / "out" / "downloads" / unit_code / period.label
     path = folder / f"{_digest(tables.consolidated)}.{fmt}"
     if path.exists():
         return path
     folder.mkdir(parents=True, exist_ok=True)
     if fmt == "xlsx":
-        return unit_report.write_unit_workbook(path, tables, registry, catalogue)
-    context = unit_report.progress_context(tables, registry, catalogue, date.today())
-    text = unit_report.render_progress_text(context)
+        return unit_report.write_unit_workbook(path, tables, registry, catalogue, settings=settings)
+    context = unit_report.progress_context(
+        tables, registry, catalogue, date.today(), settings=settings
+    )
+    text = unit_report.render_progress_text(context, settings.report_template)
     return unit_report.write_progress_report(path, text, fmt)

@@ -20,14 +20,20 @@ def e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def page(title: str, body: str, *, root: str, refresh: int | None = None) -> str:
-    """A whole page; ``refresh`` reloads it every so many seconds (a run in progress)."""
+def page(
+    title: str, body: str, *, root: str, refresh: int | None = None, nav: str | None = None
+) -> str:
+    """A whole page; ``refresh`` reloads it every so many seconds (a run in progress);
+    ``nav`` replaces the link to the review index (a reader's pages lead elsewhere)."""
     again = f'<meta http-equiv="refresh" content="{int(refresh)}">' if refresh else ""
+    if nav is None:
+        nav = f'<a href="{e(root)}/">汇总审核 Huizong review</a>'
+
     return (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width">{again}<title>{e(title)}</title>'
         f'<link rel="stylesheet" href="{e(root)}/static/review.css"></head><body>'
-        f'<nav><a href="{e(root)}/">汇总审核 Huizong review</a></nav>'
+        f"<nav>{nav}</nav>"
         f"<h1>{e(title)}</h1>{body}</body></html>"
     )
 

@@ -59,7 +59,7 @@ def check_scope(code: str | None, scopes: Iterable[str]) -> None:
     """Raise :class:`ScopeError` unless ``code`` is in one of the scopes."""
     if not unit_in_scope(code, scopes):
         # never echo the code: for a row addressed by file and line it is not public
-        raise ScopeError("该单位不在您负责的范围内 / this unit is outside your assigned units")
+        raise ScopeError("该单位不在您负责的单位之内 / this unit is outside your assigned units")
 
 
 def is_department(code: str) -> bool:

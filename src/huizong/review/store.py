@@ -1,4 +1,5 @@
-"""The review tables (steward_scope, review_action, review_waiver) and the SQL files behind them.
+"""The review tables (steward_scope, reader_scope, review_action, review_waiver) and their
+SQL files.
 
 SQL lives in ``sql/review/`` (one statement per file, bound parameters only); the DDL in
 ``sql/review/schema/`` is applied in file-name order and is idempotent, so every process
@@ -147,22 +148,39 @@ def unit_names(conn: Engine | Connection, codes: Iterable[object]) -> dict[str, 
 
 # ---- scopes ---------------------------------------------------------------------------
 
+#: A steward reviews and acts on their units; a reader (an agency) only downloads their
+#: units' reports. Each role has its own table: one user may steward 运河区 and read 沧州市.
+ROLES = ("steward", "reader")
+_SCOPE_SQL = {
+    "steward": ("insert_scope", "delete_scope", "select_scopes"),
+    "reader": ("insert_reader_scope", "delete_reader_scope", "select_reader_scopes"),
+}
 
-def assign_scope(engine: Engine, username: str, unit_codes: Iterable[str]) -> None:
-    """Give a steward one or more org units (their whole subtree)."""
+
+def _scope_sql(role: str) -> tuple[str, str, str]:
+    if role not in _SCOPE_SQL:
+        raise ValueError(f"unknown role {role!r}; one of {ROLES}")
+    return _SCOPE_SQL[role]
+
+
+def assign_scope(
+    engine: Engine, username: str, unit_codes: Iterable[str], role: str = "steward"
+) -> None:
+    """Give a user one or more org units (their whole subtree) in ``role``."""
+    insert = _scope_sql(role)[0]
     with engine.begin() as conn:
         for code in unit_codes:
-            conn.execute(statement("insert_scope"), {"username": username, "unit_code": code})
+            conn.execute(statement(insert), {"username": username, "unit_code": code})
 
 
-def revoke_scope(engine: Engine, username: str, unit_code: str) -> None:
+def revoke_scope(engine: Engine, username: str, unit_code: str, role: str = "steward") -> None:
     with engine.begin() as conn:
-        conn.execute(statement("delete_scope"), {"username": username, "unit_code": unit_code})
+        conn.execute(statement(_scope_sql(role)[1]), {"username": username, "unit_code": unit_code})
 
 
-def scopes_for(engine: Engine, username: str) -> tuple[str, ...]:
-    """The unit codes a steward is assigned (empty: the user sees nothing)."""
-    frame = read_frame(engine, "select_scopes", {"username": username})
+def scopes_for(engine: Engine, username: str, role: str = "steward") -> tuple[str, ...]:
+    """The unit codes a user is assigned in ``role`` (empty: nothing in that role)."""
+    frame = read_frame(engine, _scope_sql(role)[2], {"username": username})
     return tuple(frame["unit_code"].astype(str)) if len(frame) else ()
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from functools import cache
 from importlib.resources import files
 
+from airflow.api_fastapi.core_api.security import GetUserDep
 from fastapi import APIRouter
 from fastapi.responses import Response
-
-from huizong.review.deps import StewardDep
 
 router = APIRouter()
 
@@ -22,9 +21,10 @@ def _css() -> bytes:
 
 
 @router.get(STYLESHEET)
-def stylesheet(steward: StewardDep) -> Response:
-    """Behind the login like every route: it carries no data, but one rule for all routes."""
-    del steward
+def stylesheet(user: GetUserDep) -> Response:
+    """Behind the login like every route (stewards and readers): it carries no data, but
+    one rule for all routes."""
+    del user
     return Response(
         _css(),
         media_type="text/css; charset=utf-8",

@@ -1,0 +1,1 @@
+DELETE FROM publication WHERE period_type = :period_type AND period_start = :period_start
