@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from huizong import frames
 from huizong.catalogue import Catalogue, load_catalogue
+from huizong.publish.warehouse import schema_statements
 from huizong.review import store
 from huizong.settings import Settings
 from huizong.sqlfiles import sql_dir
@@ -148,6 +149,26 @@ WAREHOUSE_DDL = [
     "020_completeness.sql",
     "030_missing_reporter.sql",
     "080_org_unit.sql",
+    "100_publish_version.sql",
+    "110_consolidated_change.sql",
+]
+
+#: Version 2 of the day: a correction in each county moved persons_screened by +5;
+#: (code, name, level, parent, old, new, cause). The city's cause names both counties.
+CHANGES = [
+    (
+        "1309",
+        "沧州市",
+        2,
+        "13",
+        95,
+        100,
+        "130903001007 大化社区居民委员会：审核更正; 130902001001 建北社区居民委员会：审核更正",
+    ),
+    ("130903", "运河区", 3, "1309", 55, 60, "130903001007 大化社区居民委员会：审核更正"),
+    ("130903001", "南环中路街道", 4, "130903", 55, 60, "130903001007 大化社区居民委员会：审核更正"),
+    ("130902", "新华区", 3, "1309", 35, 40, "130902001001 建北社区居民委员会：审核更正"),
+    ("130902001", "建设北街街道", 4, "130902", 35, 40, "130902001001 建北社区居民委员会：审核更正"),
 ]
 
 #: Published totals of persons_screened: (code, name, level, kind, parent, value).
@@ -213,6 +234,46 @@ PREVIOUS_DAY = date(2026, 11, 24)
 PREVIOUS = {"1309": 90, "130903": 45, "130903001": 45, "130902": 45, "130902001": 45}
 
 
+def _versions() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """publish_version rows 1 (nightly) and 2 (correction) and version 2's change rows."""
+    versions = pd.DataFrame(
+        {
+            "period": DAY,
+            "version": [1, 2],
+            "published_at": pd.to_datetime(["2026-11-26 18:00", "2026-11-27 01:00"], utc=True),
+            "trigger": ["nightly", "correction"],
+            "inputs": 4,
+            "inputs_digest": "",
+            "tables_digest": ["v1", "v2"],
+            "changed_values": [0, len(CHANGES)],
+            "changed_units": [0, len(CHANGES)],
+            "restatement": 0,
+        }
+    )
+    rows = pd.DataFrame(
+        CHANGES,
+        columns=[
+            "unit_code",
+            "new_unit_name",
+            "new_level",
+            "new_parent_code",
+            "old",
+            "new",
+            "cause",
+        ],
+    )
+    rows.insert(0, "version", 2)
+    rows.insert(0, "period", DAY)
+    rows["indicator"] = "persons_screened"
+    rows["change"] = "changed"
+    for side in ("old", "new"):
+        rows[f"{side}_unit_name"] = rows["new_unit_name"]
+        rows[f"{side}_level"] = rows["new_level"]
+        rows[f"{side}_value"] = rows.pop(side).astype("float64")
+        rows[f"{side}_status"] = "reported"
+    return versions, rows
+
+
 def _org_units() -> pd.DataFrame:
     """The registry the names come from: every unit the fixture mentions."""
     units = [(c, n, lvl, k, parent) for c, n, lvl, k, parent, _ in TOTALS]
@@ -260,6 +321,9 @@ def build_warehouse(tmp_path: Path, warehouse_url: str) -> Warehouse:
             sql = (sql_dir() / "schema" / name).read_text(encoding="utf-8")
             conn.execute(sa.text(sql.strip().rstrip(";")))
     catalogue = load_catalogue("epidemic_daily")
+    report_ddl = next(s for s in schema_statements(catalogue) if "TABLE IF NOT EXISTS report " in s)
+    with engine.begin() as conn:
+        conn.execute(sa.text(report_ddl.strip().rstrip(";")))  # empty: no accepted rows
     a_err = _submission(
         settings, catalogue, VILLAGE_A, "大化社区居民委员会", {"persons_screened": "250000"}
     )
@@ -295,6 +359,9 @@ def build_warehouse(tmp_path: Path, warehouse_url: str) -> Warehouse:
     _completeness().to_sql("completeness", engine, index=False, if_exists="append")
     _missing().to_sql("missing_reporter", engine, index=False, if_exists="append")
     _org_units().to_sql("org_unit", engine, index=False, if_exists="append")
+    versions, changes = _versions()
+    versions.to_sql("publish_version", engine, index=False, if_exists="append")
+    changes.to_sql("consolidated_change", engine, index=False, if_exists="append")
     quarantine.to_sql("quarantine", engine, index=False, if_exists="append")
     warnings.to_sql("validation_warning", engine, index=False, if_exists="append")
     ledger.reindex(columns=["period", *frames.LEDGER_COLUMNS[1:]]).to_sql(

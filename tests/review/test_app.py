@@ -191,6 +191,7 @@ def _fill(path: str, row: Row) -> str:
         .replace("{path:path}", "index.html")
         .replace("{run_id}", "manual__review_test")
         .replace("{fmt}", "xlsx")
+        .replace("{indicator}", "persons_screened")
     )
 
 
@@ -258,6 +259,8 @@ B_CASES: dict[Route, str] = {
     ("GET", "/downloads/{unit_code}/{period}/{fmt}"): "deny",  # county B's workbook: 403
     ("GET", "/runs/{period}/versions"): "filter",  # day's versions; only own sign-offs
     ("POST", "/runs/{period}/signoff"): "deny",  # unit_code of county B: 403, nothing kept
+    ("GET", "/runs/{period}/changes"): "filter",  # only own units' changes (B's planted)
+    ("GET", "/trace/{unit_code}/{indicator}/{period}"): "deny",  # B's village: 403
 }
 
 
@@ -963,3 +966,54 @@ def test_data_docs_of_a_county_are_rebuilt_after_a_rerun(env: Env) -> None:
     assert env.client.get(f"/runs/{PERIOD}/data-docs/", headers=h).status_code == 200
     second = list((wh.settings.home / "data_docs_scoped" / PERIOD).glob("*/*"))
     assert len(first) == len(second) == 1 and first != second
+
+
+# ---- change report (更正说明) ----------------------------------------------------------------
+
+
+def test_change_report_lists_own_units_grouped_by_county(shared_env: Env) -> None:
+    """The latest version by default: old → new, difference and cause of A's units only;
+    the city (whose cause names county B's village) is not A's to see."""
+    env = shared_env
+    got = env.client.get(
+        f"/runs/{PERIOD}/changes",
+        headers={**env.as_("steward_a"), "Accept": "application/json"},
+    )
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["version"] == 2 and body["versions"] == [1, 2]
+    rows = [
+        (r["county_code"], r["unit_code"], r["indicator"], r["old_value"], r["new_value"])
+        for r in body["changes"]
+    ]
+    assert rows == [
+        ("130903", "130903", "persons_screened", 55.0, 60.0),
+        ("130903", "130903001", "persons_screened", 55.0, 60.0),
+    ]
+    assert {r["difference"] for r in body["changes"]} == {5.0}
+    assert all("大化社区居民委员会" in r["cause"] for r in body["changes"])
+    page = env.client.get(f"/runs/{PERIOD}/changes", headers=env.as_("steward_a")).text
+    label = env.wh.catalogue.indicator("persons_screened").zh
+    for text in (label, "运河区 130903", "南环中路街道", "+5", "审核更正", "第1版 v1"):
+        assert text in page, text
+    assert "新华区" not in page and "1309</td>" not in page
+    city = env.client.get(f"/runs/{PERIOD}/changes", headers=env.as_("city")).text
+    assert city.index('id="county-1309"') < city.index('id="county-130902"')
+    assert city.index('id="county-130902"') < city.index('id="county-130903"')
+    first = env.client.get(
+        f"/runs/{PERIOD}/changes?version=1",
+        headers={**env.as_("city"), "Accept": "application/json"},
+    ).json()
+    assert first["version"] == 1 and first["changes"] == []
+    missing = env.client.get(f"/runs/{PERIOD}/changes?version=9", headers=env.as_("city"))
+    assert missing.status_code == 404
+
+
+def test_versions_and_day_pages_link_the_change_report(shared_env: Env) -> None:
+    env = shared_env
+    versions = env.client.get(f"/runs/{PERIOD}/versions", headers=env.as_("steward_a")).text
+    assert f"/runs/{PERIOD}/changes?version=2" in versions
+    assert f"/runs/{PERIOD}/changes?version=1" in versions
+    day = env.client.get(f"/runs/{PERIOD}", headers=env.as_("steward_a")).text
+    nav = day[day.index('id="day-nav"') :]
+    assert f'href="/runs/{PERIOD}/changes">更正说明 Changes</a>' in nav[: nav.index("</p>")]

@@ -1,10 +1,11 @@
 """Lineage: every published number traced back to its reporters, files and stewards."""
 
 from huizong.lineage.load import NotPublished, load_trace
-from huizong.lineage.render import render_text
+from huizong.lineage.render import STATUS_LABELS, render_text, summary_lines
 from huizong.lineage.trace import Published, Trace, aggregate, build_trace, expected_reporters
 
 __all__ = [
+    "STATUS_LABELS",
     "NotPublished",
     "Published",
     "Trace",
@@ -13,4 +14,5 @@ __all__ = [
     "expected_reporters",
     "load_trace",
     "render_text",
+    "summary_lines",
 ]

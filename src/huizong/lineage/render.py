@@ -35,11 +35,12 @@ def _number(value: object) -> str:
     return f"{number:,.0f}" if number.is_integer() else f"{number:,.4f}"
 
 
-def render_text(trace: Trace, *, limit: int = 200) -> str:
-    """The published value, how it aggregates, each reporter's part, files and actions."""
+def summary_lines(trace: Trace) -> list[str]:
+    """The head of a trace: unit, period, published value, aggregation rule, re-add verdict
+    (the same lines in ``huizong trace`` and on the review app's lineage page)."""
     ind, pub = trace.indicator, trace.published
     shown = pub.value_text if not ind.is_numeric else _number(pub.value)
-    lines = [
+    return [
         f"{trace.unit_name}（{trace.unit_code}） {ind.zh} / {ind.en}",
         f"报告期 period: {trace.period.label}（截至 through {trace.through.isoformat()}）",
         f"已发布 published: {shown}  报告单位 reporting {pub.reporting_units}/{pub.expected_units}",
@@ -47,6 +48,14 @@ def render_text(trace: Trace, *, limit: int = 200) -> str:
         + (f"；{_TIME[ind.across_time]}" if trace.period.type != "day" else ""),
         f"复算 recomputed: {trace.recomputed if not ind.is_numeric else _number(trace.recomputed)}"
         f"  → {'一致 re-adds' if trace.re_adds else '不一致 DOES NOT re-add'}",
+    ]
+
+
+def render_text(trace: Trace, *, limit: int = 200) -> str:
+    """The published value, how it aggregates, each reporter's part, files and actions."""
+    ind = trace.indicator
+    lines = [
+        *summary_lines(trace),
         "",
         "单位 unit | 状态 status | 数值 value | 日期 day",
     ]

@@ -46,6 +46,11 @@ class UnitTables:
     previous: Previous | None = None
     #: The published version each day of the period is read from (``publish_version``).
     versions: list[tuple[str, str]] | None = None
+    #: 更正说明: the subtree's changes since the version an agency last had (a day with
+    #: more than one version; :func:`huizong.publish.change_report.change_report` rows).
+    corrections: pd.DataFrame | None = None
+    #: The version ``corrections`` are counted from.
+    since_version: int = 1
 
 
 def subtree(registry: Registry, unit: str) -> pd.DataFrame:
@@ -68,9 +73,18 @@ def member(values: pd.Series, codes: list[str]) -> np.ndarray:
 
 
 def load_unit_tables(
-    url: str, unit: str, period: Period, registry: Registry, catalogue: Catalogue
+    url: str,
+    unit: str,
+    period: Period,
+    registry: Registry,
+    catalogue: Catalogue,
+    *,
+    since_version: int = 1,
 ) -> UnitTables:
     """The published rows of ``unit``'s subtree for ``period``; refuses an unpublished one.
+
+    ``since_version``: the version of the day the reader last downloaded; the changes of
+    the subtree since then go to the 更正说明 sheet (a day with a later version only).
 
     Reads only the rows shown — the subtree down to :data:`LEVELS_BELOW` levels, by bound
     unit codes on the tables' primary keys — never the whole day: a township's workbook of
@@ -114,7 +128,28 @@ def load_unit_tables(
         quarantine=quar[member(quar["unit_code"], codes)].reset_index(drop=True),
         previous=load_previous(url, unit, period),
         versions=published_versions(url, period.start, end),
+        corrections=_corrections(url, period, codes, catalogue, since_version),
+        since_version=since_version,
     )
+
+
+def _corrections(
+    url: str, period: Period, units: list[str], catalogue: Catalogue, since: int
+) -> pd.DataFrame | None:
+    """The net changes of ``units`` on a day since version ``since``; None when the day has
+    no later version (or is a week, 旬 or month: its days' versions are listed instead)."""
+    from huizong.publish.change_report import change_report, net_changes
+    from huizong.publish.warehouse import read_changes_since, read_versions
+
+    if period.type != "day":
+        return None
+    known = read_versions(url, period.start)
+    if known.empty or int(known["version"].max()) <= since:
+        return None
+    rows = read_changes_since(url, period.start, since)
+    if len(rows):
+        rows = rows[member(rows["unit_code"], units)]
+    return change_report(net_changes(rows), catalogue)
 
 
 def published_versions(url: str, start: date, end: date) -> list[tuple[str, str]]:
@@ -245,6 +280,8 @@ def write_unit_workbook(
         source=source,
         letterhead=letterhead_for(tables.unit, _through(tables), registry, settings),
         previous=tables.previous,
+        corrections=tables.corrections,
+        since_version=tables.since_version,
     )
 
 

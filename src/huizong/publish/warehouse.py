@@ -1068,18 +1068,27 @@ def read_asof(url: str, table: str, day: date, version: int) -> pd.DataFrame:
 
 def read_changes(url: str, day: date, version: int, table: str = "consolidated") -> pd.DataFrame:
     """The change report of one version: per unit (and indicator), old → new and cause."""
+    return _changes(url, "select_changes", {"period": day, "version": version}, table)
+
+
+def read_changes_since(
+    url: str, day: date, since: int, table: str = "consolidated"
+) -> pd.DataFrame:
+    """The change rows of every version of ``day`` after ``since`` (ordered by unit, then
+    version): what changed since an agency downloaded version ``since``."""
+    return _changes(url, "select_changes_since", {"period": day, "since": since}, table)
+
+
+def _changes(url: str, sql: str, params: dict[str, object], table: str) -> pd.DataFrame:
     if table not in versions.VERSIONED:
         raise ValueError(f"no history for {table!r}; one of {tuple(versions.VERSIONED)}")
-    frame = _query(
-        url,
-        "versions/select_changes.sql",
-        {"period": day, "version": version},
-        table=_q(f"{table}_change"),
-    )
+    frame = _query(url, f"versions/{sql}.sql", params, table=_q(f"{table}_change"))
     if frame.empty:
         return frame
     frame["period"] = _read_typed(frame["period"], "date")
-    return frame.sort_values(["unit_code", *versions.VERSIONED[table][1:]]).reset_index(drop=True)
+    key = ["unit_code", *versions.VERSIONED[table][1:]]
+    order = [*key, "version"] if frame["version"].nunique() > 1 else key
+    return frame.sort_values(order).reset_index(drop=True)
 
 
 def last_published_day(url: str, start: date, end: date) -> date | None:

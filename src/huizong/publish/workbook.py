@@ -34,6 +34,7 @@ TOTALS_LABEL = "合计/上级汇总"
 DEPARTMENT_SHEET = "部门"
 COMPLETENESS_SHEET = "完整性"
 QUARANTINE_SHEET = "隔离区"
+CORRECTIONS_SHEET = "更正说明"
 ISSUES_SHEET = "问题与建议"
 NOTES_SHEET = "说明"
 LEGEND = (
@@ -529,6 +530,49 @@ def _table_sheet(
     ws.autofilter(0, 0, max(len(data), 1), len(columns) - 1)
 
 
+def _corrections_sheet(
+    wb: xlsxwriter.Workbook,
+    corrections: pd.DataFrame,
+    since: int,
+    title: str,
+    footer: str,
+    fmt: _Formats,
+) -> None:
+    """更正说明: one row per changed value of the subtree since version ``since``."""
+    rows = corrections.copy()
+    for side in ("old", "new"):
+        shown = rows[f"{side}_value"].astype(object).where(rows[f"{side}_value"].notna())
+        text = rows[f"{side}_value_text"].astype(object)
+        rows[f"{side}_shown"] = shown.fillna(text.where(text.notna(), "未报"))
+    if rows.empty:
+        rows = pd.DataFrame(
+            {
+                "unit_name": [
+                    f"自第{since}版以来本单位及下级无变化 / no change since version {since}"
+                ]
+            }
+        )
+    _table_sheet(
+        wb,
+        CORRECTIONS_SHEET,
+        rows,
+        [
+            ("unit_code", "单位代码", 14, fmt.text),
+            ("unit_name", "单位名称", 20, fmt.text),
+            ("indicator_label", "指标", 22, fmt.text),
+            ("old_shown", f"原值（第{since}版）", 12, fmt.count),
+            ("new_shown", "新值（现版）", 12, fmt.count),
+            ("difference", "增减", 10, fmt.count),
+            ("versions", "更正版本", 10, fmt.text),
+            ("cause", "原因", 60, fmt.wrap),
+        ],
+        2,
+        title,
+        footer,
+        fmt,
+    )
+
+
 def _level_name(level: int, kind: str) -> str:
     return DEPARTMENT_SHEET if kind == "department" else LEVEL_NAMES_ZH.get(int(level), str(level))
 
@@ -557,8 +601,13 @@ def write_workbook(
     source: list[tuple[str, str]] | None = None,
     letterhead: Letterhead | None = None,
     previous: Previous | None = None,
+    corrections: pd.DataFrame | None = None,
+    since_version: int = 1,
 ) -> Path:
     """Write the consolidated workbook for ``registry.root`` atomically; return its path.
+
+    ``corrections`` (change report rows, :mod:`huizong.publish.change_report`) add a
+    更正说明 sheet: what changed since version ``since_version``, old → new and why.
 
     ``period_title`` names a week/旬/month in the title (default: the day) and
     ``report_name`` (周报, 旬报, 月报) replaces the form's 日报 in it; ``source``
@@ -623,6 +672,9 @@ def write_workbook(
                 name = _sheet_name(DEPARTMENT_SHEET, group)
                 sheets.append((name, f"部门报表：{group.name}"))
                 _level_sheet(wb, name, title, deps, wide, None, group, catalogue, head, None, fmt)
+        if corrections is not None:
+            sheets.append((CORRECTIONS_SHEET, f"自第{since_version}版以来的更正：原值→新值及原因"))
+            _corrections_sheet(wb, corrections, since_version, title, footer, fmt)
         lowest = geo[geo["level"] == geo["level"].max()].sort_values("code")
         _issues_sheet(wb, pd.concat([lowest, deps]), wide, catalogue, title, footer, fmt)
         comp = completeness.copy()

@@ -39,7 +39,18 @@ from huizong.review.airflow_api import Airflow, AirflowError, HttpAirflow
 from huizong.review.deps import Backend, ReaderOnly, view, wants_json
 from huizong.review.html import e, page
 from huizong.review.routes import actions as action_routes
-from huizong.review.routes import audit, downloads, rerun, runs, signoff, static, totals, upload
+from huizong.review.routes import (
+    audit,
+    changes,
+    downloads,
+    rerun,
+    runs,
+    signoff,
+    static,
+    totals,
+    trace,
+    upload,
+)
 from huizong.review.scopes import ScopeError
 from huizong.settings import Settings
 
@@ -66,6 +77,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     static.router,
     downloads.router,
     signoff.router,
+    changes.router,
+    trace.router,
 )
 
 

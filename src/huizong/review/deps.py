@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from huizong import warehouse
 from huizong.catalogue import Catalogue, load_catalogue
+from huizong.registry import Registry, registry_for
 from huizong.review import store
 from huizong.review.airflow_api import Airflow
 from huizong.review.html import e, hidden
@@ -38,6 +39,7 @@ class Backend:
         self._settings = settings
         self._engine = engine
         self._ready = False
+        self._registry: Registry | None = None
         self._lock = threading.RLock()
 
     @property
@@ -57,6 +59,19 @@ class Backend:
                 store.ensure_schema(self._engine)
                 self._ready = True
             return self._engine
+
+    @property
+    def warehouse_url(self) -> str:
+        """The URL of the engine the app reads (for readers that open their own)."""
+        return warehouse.url_of(self.engine.url)
+
+    @property
+    def registry(self) -> Registry:
+        """The deployment's registry (as the night uses it), read once: lineage needs it."""
+        with self._lock:
+            if self._registry is None:
+                self._registry = registry_for(self.settings)
+            return self._registry
 
     @property
     def catalogue(self) -> Catalogue:

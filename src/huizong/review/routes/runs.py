@@ -168,6 +168,7 @@ def _day_nav(p: str, v: ViewDep) -> str:
         ("totals", "汇总 Totals"),
         ("audit", "审核记录 Audit trail"),
         ("versions", "版本与确认上报 Versions and sign-off"),
+        ("changes", "更正说明 Changes"),
     )
     items = [f'<a href="{e(v.url(f"/runs/{p}/{path}"))}">{label}</a>' for path, label in links]
     items.append(f'<a href="{e(v.url(f"/upload/{p}"))}">上传 Upload</a>')

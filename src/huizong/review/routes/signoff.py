@@ -33,7 +33,7 @@ def versions_page(
     """Every version of the day, and the sign-offs of the viewer's units with a button to
     sign off each of them as now published; a sign-off a later version restated is marked."""
     engine = backend.engine
-    versions = read_versions(backend.settings.warehouse, date.fromisoformat(p))
+    versions = read_versions(backend.warehouse_url, date.fromisoformat(p))
     signed = signoff.signoffs_for(engine, p)
     if len(signed):
         signed = signed[in_scope(signed["unit_code"].astype("str"), steward.scopes).to_numpy()]
@@ -61,6 +61,12 @@ def versions_page(
                 "inputs": "文件数 files",
                 "changed_values": "变化项 values changed",
                 "restatement": "",
+                "report": "",
+            },
+            cells={
+                "report": lambda r: (
+                    f'<a href="{e(v.url(_changes_path(p, r)))}">更正说明 changes</a>'
+                )
             },
         ),
         "<h2>确认上报 Sign-off</h2>",
@@ -122,6 +128,10 @@ def signoff_action(
     if wants_json(request):
         return JSONResponse({k: str(val) for k, val in row.items()})
     return RedirectResponse(v.url(f"/runs/{p}/versions"), status_code=303)
+
+
+def _changes_path(p: str, rec: pd.Series) -> str:
+    return f"/runs/{p}/changes?version={int(rec['version'])}"
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:

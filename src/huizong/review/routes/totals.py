@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from huizong.review import queries
 from huizong.review.deps import BackendDep, DayDep, StewardDep, ViewDep
 from huizong.review.html import e, page, table
+from huizong.review.routes.trace import trace_path
 from huizong.review.views import indicator_code, number, records, signed
 
 router = APIRouter()
@@ -48,8 +49,10 @@ def totals_page(
             },
             cells={
                 "value": lambda rec: (
+                    f'<a href="{e(v.url(trace_path(rec["unit_code"], code, p)))}"'
+                    ' title="来源 lineage">'
                     f'<span class="total" id="total-{e(rec["unit_code"])}">'
-                    f"{e(number(rec['value']))}</span>"
+                    f"{e(number(rec['value']))}</span></a>"
                 ),
                 "change": lambda rec: e(signed(rec["change"])),
             },

@@ -1,0 +1,1 @@
+SELECT * FROM {table} WHERE period = :period AND version > :since
