@@ -179,8 +179,7 @@ def test_dockerfile_make_targets_exist() -> None:
 def test_image_requirements_match_the_lock(tmp_path: Path) -> None:
     """docker/requirements.txt is uv.lock's export: the image runs the versions CI tested."""
     uv = ROOT / ".tools" / "bin" / "uv"
-    if not uv.exists():
-        pytest.skip("uv not installed in .tools (make install)")
+    assert uv.exists(), "uv is not in .tools: run make install (make test does)"
     out = tmp_path / "requirements.txt"
     subprocess.run(
         [
