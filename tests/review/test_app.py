@@ -601,6 +601,7 @@ def test_names_beside_codes_on_scopes_and_audit(env: Env) -> None:
     )
     audit = env.client.get(f"/runs/{PERIOD}/audit", headers=h).text
     assert f"{row.unit_name} ({row.unit_code})" in audit
+    assert "原值 Old" in audit and "<th>old_value</th>" not in audit  # headers a clerk reads
 
 
 def test_airflow_refusal_is_shown_not_swallowed(

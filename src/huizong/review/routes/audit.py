@@ -14,11 +14,28 @@ from huizong.review.views import named, records
 
 router = APIRouter()
 
+#: The audit table's columns as a steward reads them (the JSON keeps the column names).
+ACTION_HEADERS = {
+    "at": "时间 At (UTC)",
+    "username": "用户 User",
+    "action": "操作 Action",
+    "file_name": "文件 File",
+    "sheet": "工作表 Sheet",
+    "row_number": "行 Row",
+    "unit_code": "单位 Unit",
+    "column": "指标 Indicator",
+    "rule": "规则 Rule",
+    "old_value": "原值 Old",
+    "new_value": "新值 New",
+    "justification": "理由 Why",
+}
+HIDDEN = ("id", "file_id", "period")
+
 
 @router.get("/runs/{period}/audit", response_class=HTMLResponse)
 def audit_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) -> HTMLResponse:
     acts = queries.actions(backend.engine, p, steward.scopes)
-    cols = {c: c for c in store.ACTION_COLUMNS if c not in ("id", "file_id", "period")}
+    cols = {c: ACTION_HEADERS.get(c, c) for c in store.ACTION_COLUMNS if c not in HIDDEN}
     names = store.unit_names(backend.engine, acts["unit_code"])
     acts = acts.assign(unit_code=[named(c, names) for c in acts["unit_code"]])
     reruns = queries.reruns(backend.engine, p, steward.scopes)
