@@ -284,7 +284,7 @@ def test_correct_falls_back_to_the_report_table(warehouse: Warehouse) -> None:
         "coercions": "[]",
         **{c: row.values[c] for c in wh.catalogue.codes},
     }
-    pd.DataFrame([report]).to_sql("report", wh.engine, index=False)
+    pd.DataFrame([report]).to_sql("report", wh.engine, index=False, if_exists="replace")
     (wh.settings.store_dir / f"{row.file_id}.csv").unlink()
     got = actions.correct(
         wh.engine,
