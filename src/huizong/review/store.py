@@ -16,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from huizong import warehouse
 from huizong.sqlfiles import folder_statements
 from huizong.sqlfiles import statement as sql_statement
 
@@ -29,22 +30,7 @@ WAIVER_COLUMNS = [
     "at",
     "justification",
 ]
-ACTION_COLUMNS = [
-    "id",
-    "at",
-    "username",
-    "action",
-    "period",
-    "file_id",
-    "sheet",
-    "row_number",
-    "unit_code",
-    "column",
-    "rule",
-    "old_value",
-    "new_value",
-    "justification",
-]
+ACTION_COLUMNS = warehouse.ACTION_COLUMNS  # one list: the audit rows as lineage reads them
 
 
 def statement(name: str) -> sa.TextClause:
