@@ -56,7 +56,12 @@ def _log(settings: Settings, user: str) -> list[tuple[str, str, str, str, int | 
     finally:
         engine.dispose()
     rows = zip(
-        frame["unit_code"], frame["period_label"], frame["fmt"], frame["day"], frame["version"]
+        frame["unit_code"],
+        frame["period_label"],
+        frame["fmt"],
+        frame["day"],
+        frame["version"],
+        strict=True,
     )
     return [(u, p, f, str(d)[:10], None if v is None else int(v)) for u, p, f, d, v in rows]
 
