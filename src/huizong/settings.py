@@ -54,6 +54,9 @@ class Settings:
     #: A file for an earlier day arriving within this many days goes to that day, which is
     #: re-published (``huizong.ingest.late``); older ones are quarantined as too old.
     late_window_days: int = 30
+    #: Files per ingest partition: the nightly DAG reads each partition in its own mapped
+    #: task (retried alone, spread over the Celery workers); a city's day is one partition.
+    ingest_part_files: int = 2000
     #: Publication retries after a lost connection and the first delay (seconds).
     publish_retries: int | None = None
     publish_backoff: float | None = None
@@ -196,6 +199,7 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "HUIZONG_MAX_ZIP_MEMBERS": ("max_members", int),
     "HUIZONG_MAX_PERIOD_AGE_DAYS": ("max_period_age_days", int),
     "HUIZONG_LATE_WINDOW_DAYS": ("late_window_days", int),
+    "HUIZONG_INGEST_PART_FILES": ("ingest_part_files", int),
     "HUIZONG_PUBLISH_RETRIES": ("publish_retries", int),
     "HUIZONG_PUBLISH_BACKOFF": ("publish_backoff", float),
     "HUIZONG_SQL_DIR": ("sql_dir", Path),
