@@ -125,6 +125,8 @@ def _pair_equal(frame: pd.DataFrame, kw: dict[str, Any]) -> np.ndarray:
 def _pair_greater(frame: pd.DataFrame, kw: dict[str, Any]) -> np.ndarray:
     _known(kw, _COMMON | {"column_A", "column_B", "ignore_row_if", "or_equal"})
     a, b, keep = _pair_rows(frame, kw)
+    if not all(pd.api.types.is_numeric_dtype(c.dtype) for c in (a, b)):
+        raise Unsupported("non-numeric pair comparison")
     va = a.to_numpy("float64", na_value=np.nan)
     vb = b.to_numpy("float64", na_value=np.nan)
     with np.errstate(invalid="ignore"):
