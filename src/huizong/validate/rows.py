@@ -1,5 +1,10 @@
 """VALIDATE: check candidate rows with the form's GX suite; split accepted / quarantined.
 
+The suite is applied by the engine the settings name (``validation_engine``): ``fast``,
+its checks as one vectorised pass (:mod:`huizong.validate.fast`, GX for any check that
+pass does not implement), or ``gx``, Great Expectations for all; both list the same
+failures, so the quarantine does not depend on the engine.
+
 Superseded rows are not validated (they are accounted as superseded). A row with at least
 one error-level failure is quarantined with one ISSUE per failed rule; warnings never
 block a row. Blank and not-applicable cells are NA and pass every check; zero is a real
