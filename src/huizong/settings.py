@@ -100,8 +100,15 @@ class Settings:
     @classmethod
     def resolve(cls, **overrides: object) -> Settings:
         """The settings every entry point uses: the environment, then Airflow's
-        connection ``huizong_warehouse`` for the warehouse when no URL is set."""
-        return with_airflow_warehouse(cls.from_env(**overrides))
+        connection ``huizong_warehouse`` for the warehouse when no URL is set.
+
+        The home (and a local hand-over folder) is made owner-only here: the store, the
+        steps' files and the workbooks under it hold every report received, whatever mode
+        the process's umask gives each file."""
+        settings = with_airflow_warehouse(cls.from_env(**overrides))
+        for folder in {settings.home, settings.handover_folder or settings.home}:
+            private_folder(folder)
+        return settings
 
     @property
     def handover(self) -> str:
@@ -256,3 +263,16 @@ def airflow_deployed(environ: Mapping[str, str] | None = None) -> bool:
     if any(k.startswith(("AIRFLOW_CONN_", "AIRFLOW__")) or k == "AIRFLOW_HOME" for k in env):
         return True
     return (Path(env.get("HOME", "~")).expanduser() / "airflow" / "airflow.cfg").is_file()
+
+
+def private_folder(path: Path) -> None:
+    """Create ``path`` as 0700, or take away others' access to a folder we own."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=False)
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # a read-only or foreign location: the steps report their own errors
+    mode = path.stat()
+    if path.is_dir() and mode.st_mode & 0o077 and mode.st_uid == os.getuid():
+        path.chmod(mode.st_mode & 0o700)
