@@ -79,6 +79,10 @@ class Settings:
     #: Seconds before Airflow retries a failed task of the nightly DAG; None = 120 (read
     #: when the DAG is parsed; with exponential backoff).
     task_retry_delay: float | None = None
+    #: Which engine applies the GX suite's row checks (``huizong.validate.rows``):
+    #: ``fast`` = one vectorised pass derived from the suite JSON, GX itself for any
+    #: expectation that pass does not implement; ``gx`` = Great Expectations for all.
+    validation_engine: str = "fast"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -170,6 +174,20 @@ class Settings:
         return (self.handover_folder or self.home) / "registry" / "org_units.parquet"
 
 
+#: The values ``HUIZONG_VALIDATION_ENGINE`` takes.
+VALIDATION_ENGINES = ("fast", "gx")
+
+
+def _validation_engine(raw: str) -> str:
+    engine = raw.strip().lower()
+    if engine not in VALIDATION_ENGINES:
+        raise ValueError(
+            f"校验引擎须为 {' 或 '.join(VALIDATION_ENGINES)} / "
+            f"expected one of {', '.join(VALIDATION_ENGINES)}"
+        )
+    return engine
+
+
 def _handover_url(raw: str) -> str:
     """An fsspec URL as given, or an absolute folder as its ``file://`` URL."""
     if raw.startswith("file://"):
@@ -210,6 +228,7 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "HUIZONG_CONTACTS": ("contacts_file", Path),
     "HUIZONG_HANDOVER_URL": ("handover_url", _handover_url),
     "HUIZONG_TASK_RETRY_DELAY": ("task_retry_delay", float),
+    "HUIZONG_VALIDATION_ENGINE": ("validation_engine", _validation_engine),
 }
 
 
