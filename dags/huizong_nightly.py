@@ -31,7 +31,8 @@ Every night at 02:00 Asia/Shanghai, for the **previous day**:
    files and cuts them into partitions (`HUIZONG_INGEST_PART_FILES`, 2,000 files each),
    **ingest_part** reads each partition (mapped: side by side on the workers, retried
    alone), **ingest_merge** puts them back in order; later revisions supersede earlier ones;
-2. **validate** the rows with Great Expectations; failing rows go to `quarantine` with a
+2. **validate** the rows against the Great Expectations suites (`expectations/`, checked
+   as one vectorised pass, `HUIZONG_VALIDATION_ENGINE`); failing rows go to `quarantine` with a
    reason in Chinese and English, warnings pass and are recorded;
 3. **roll up** village/community → township → county → city by each indicator's rule,
    with completeness and timeliness for every unit;
