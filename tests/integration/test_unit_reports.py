@@ -128,7 +128,7 @@ def test_every_number_equals_the_warehouse(demo, township, tmp_path, which):
 def test_a_week_of_one_published_day_equals_that_day(demo):
     day, _ = _tables(demo, COUNTY)
     week, _ = _tables(demo, COUNTY, "2020-W05")
-    d = day.consolidated[day.consolidated["level"] <= 4].set_index(["unit_code", "indicator"])
+    d = day.consolidated.set_index(["unit_code", "indicator"])  # villages' rows too
     w = week.consolidated.set_index(["unit_code", "indicator"])
     assert sorted(w.index) == sorted(d.index)
     pd.testing.assert_series_equal(
@@ -380,3 +380,68 @@ def test_a_township_that_reported_nothing_reads_weibao_everywhere(demo, tmp_path
             continue
         for code, values in _numbers(book[name]).items():
             assert all(v is None for v in values.values()), (name, code)
+
+
+# ---- a week/旬/month shows the same levels as the day --------------------------------
+
+
+def _by_rule(daily: pd.DataFrame, village: str, ind) -> float | None:
+    """A village's period value by hand: the sum of the days it gave one (``sum``), or
+    its value on the latest day it gave one (``last``); none given → blank."""
+    rows = daily[daily["unit_code"] == village].sort_values("period")
+    given = pd.to_numeric(rows[ind.code], errors="coerce").dropna() if ind.code in rows else []
+    if not len(given):
+        return None
+    return float(given.sum()) if ind.across_time == "sum" else float(given.iloc[-1])
+
+
+@pytest.mark.parametrize("period", ["2020-W05", "2020-01-3旬", "2020-01"])
+def test_a_township_period_workbook_has_its_villages(next_day, tmp_path, period):
+    """Trial defect: a township's 周报/旬报/月报 had one row (the township), no villages
+    and no totals row. Its villages' values are their daily reports by each indicator's
+    across_time rule; its totals row is its period_consolidated value."""
+    from huizong.publish.warehouse import read_period_table
+
+    town = "130921100"
+    tables, registry = _tables(next_day, town, period)
+    path = unit_report.write_unit_workbook(tmp_path / "t.xlsx", tables, registry, CAT)
+    book = openpyxl.load_workbook(path)
+    days = [date(2020, 1, 28), date(2020, 1, 29)]
+    daily = pd.concat([read_table(next_day.warehouse, "report", d, catalogue=CAT) for d in days])
+    p = parse_period(period)
+    own = read_period_table(
+        next_day.warehouse, "period_consolidated", p.type, p.start, units=[town]
+    ).set_index("indicator")
+    villages = set(
+        registry.units.loc[
+            (registry.units["level"] == 5) & (registry.units["parent_code"] == town), "code"
+        ]
+    )
+    seen, totals, summed_over_two_days = set(), 0, 0
+    for name in book.sheetnames:
+        if _code_row(book[name]) is None:
+            continue
+        assert name.startswith("村社区·"), name
+        for code, values in _numbers(book[name]).items():
+            for ind_code, got in values.items():
+                ind = CAT.indicator(ind_code)
+                got = None if got in (None, "不适用") else float(got)
+                if code == f"TOTAL:{town}":
+                    row = own.loc[ind_code]
+                    want = row["value"] if row["status"] == "reported" else None
+                    assert got == (None if want is None else pytest.approx(want)), ind_code
+                    totals += 1
+                    continue
+                seen.add(code)
+                assert got == _by_rule(daily, code, ind), (code, ind_code)
+                values_on = daily[daily["unit_code"] == code][ind_code].notna().sum()
+                summed_over_two_days += ind.across_time == "sum" and values_on == 2
+    assert seen == villages and totals == len(NUMERIC)
+    assert summed_over_two_days > 0  # the sums really span both published days
+
+
+def test_a_county_week_workbook_has_townships_and_villages(demo, tmp_path):
+    tables, registry = _tables(demo, COUNTY, "2020-W05")
+    path = unit_report.write_unit_workbook(tmp_path / "c.xlsx", tables, registry, CAT)
+    levels = {n.split("·")[0] for n in openpyxl.load_workbook(path).sheetnames}
+    assert {"乡镇街道", "村社区"} <= levels

@@ -117,9 +117,12 @@ def load_unit_tables(
     end = period.end if period.type == "day" else date.fromisoformat(cons["through"].iloc[0])
     quar = read_day_range(url, "quarantine", period.start, end)
     villages = mine.loc[is_village, "code"].tolist()
-    if period.type == "day" and villages:
+    if villages and period.type == "day":
         report = read_table(url, "report", period.start, catalogue=catalogue, units=villages)
         cons = pd.concat([cons, village_rows(report, registry, pd.Index(villages), catalogue)])
+    elif villages:
+        rows = period_village_rows(url, period, end, villages, registry, catalogue)
+        cons = pd.concat([cons, rows])
     return UnitTables(
         unit=unit,
         period=period,
@@ -245,6 +248,43 @@ def village_rows(
             "expected_units": 1,
         }
     )
+
+
+def period_village_rows(
+    url: str,
+    period: Period,
+    through: date,
+    villages: list[str],
+    registry: Registry,
+    catalogue: Catalogue,
+) -> pd.DataFrame:
+    """The villages' rows of a week/旬/month: each village's published daily ``report``
+    rows of the period's days through ``through``, reduced with each indicator's
+    ``across_time`` rule by :func:`huizong.periods.reporter_values` — the very step the
+    period tables roll up — so a village's row and its township's total cannot disagree.
+    A village that carried a stock forward from an earlier day counts 1 in
+    ``carried_units``."""
+    from huizong.periods import reporter_values
+    from huizong.publish.warehouse import read_table
+
+    days = [d for d in period.days if d <= through]
+    daily = pd.concat(
+        [read_table(url, "report", d, catalogue=catalogue, units=villages) for d in days],
+        ignore_index=True,
+    )
+    if len(daily):
+        per = reporter_values(daily, catalogue, through)
+        report, carried = per.rows, per.carried.set_index("unit_code")
+    else:
+        report, carried = daily, pd.DataFrame()
+    rows = village_rows(report, registry, pd.Index(villages), catalogue)
+    rows["period"] = rows["through"] = through.isoformat()
+    rows["period_type"], rows["period_label"] = period.type, period.label
+    rows["period_start"], rows["period_end"] = period.start.isoformat(), period.end.isoformat()
+    flags = carried.stack() if len(carried.columns) else pd.Series(dtype="int64")
+    at = pd.MultiIndex.from_arrays([rows["unit_code"], rows["indicator"]])
+    rows["carried_units"] = flags.reindex(at).fillna(0).astype("int64").to_numpy()
+    return rows
 
 
 def write_unit_workbook(
