@@ -6,6 +6,7 @@ the villages' with their ``report`` rows); the 情况汇报's figures with the s
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -445,3 +446,26 @@ def test_a_county_week_workbook_has_townships_and_villages(demo, tmp_path):
     path = unit_report.write_unit_workbook(tmp_path / "c.xlsx", tables, registry, CAT)
     levels = {n.split("·")[0] for n in openpyxl.load_workbook(path).sheetnames}
     assert {"乡镇街道", "村社区"} <= levels
+
+
+def test_the_docx_report_is_a4_with_heading_styles(demo, township, tmp_path):
+    """Trial defect: the .docx 情况汇报 was US Letter with the title and sections as
+    plain bold runs: it must print on A4 and show its outline (navigation pane, TOC)."""
+    from docx.shared import Mm
+
+    tables, registry = _tables(demo, township)
+    text = unit_report.render_progress_text(
+        unit_report.progress_context(tables, registry, CAT, DAY)
+    )
+    path = unit_report.write_progress_report(tmp_path / "r.docx", text, "docx")
+    document = docx.Document(str(path))
+    for section in document.sections:
+        assert abs(section.page_width - Mm(210)) < Mm(0.5)
+        assert abs(section.page_height - Mm(297)) < Mm(0.5)
+    styles = {p.text: p.style.name for p in document.paragraphs if p.text.strip()}
+    title = text.splitlines()[0]
+    assert styles[title] == "Heading 1"
+    sections = [t for t, s in styles.items() if s == "Heading 2"]
+    assert sections[0].startswith("一、") and any("存在问题" in t for t in sections)
+    assert any("下步建议" in t for t in sections)
+    assert len(sections) == len(re.findall(r"^[一二三四五六七八九十]+、", text, re.M))

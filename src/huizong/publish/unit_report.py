@@ -10,6 +10,7 @@ as plain text or .docx. A figure not reported reads 未报, never 0.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -498,23 +499,42 @@ def write_progress_report(path: Path, text: str, fmt: str) -> Path:
     return path
 
 
+#: A section heading of the wording template: 一、 … 十二、 at the start of a line.
+_SECTION = re.compile(r"^[一二三四五六七八九十]+、")
+
+
 def _write_docx(path: Path, text: str) -> None:
+    """A4 portrait (agencies print on A4, python-docx defaults to US Letter); the title is
+    Heading 1 and each 一、… section Heading 2, so Word's outline and TOC see them."""
     import docx
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
-    from docx.shared import Pt
+    from docx.shared import Mm, Pt, RGBColor
 
     document = docx.Document()
-    style = document.styles["Normal"]
-    style.font.name = "宋体"
-    style.font.size = Pt(12)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+    for section in document.sections:
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        section.left_margin = section.right_margin = Mm(28)
+        section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+    for name, font, size in (
+        ("Normal", "宋体", 12),
+        ("Heading 1", "黑体", 18),
+        ("Heading 2", "黑体", 14),
+    ):
+        style = document.styles[name]
+        style.font.name = font
+        style.font.size = Pt(size)
+        style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
+        if name != "Normal":
+            style.font.color.rgb = RGBColor(0, 0, 0)  # the default heading blue does not print
     lines = text.splitlines()
     for n, line in enumerate(lines):
-        para = document.add_paragraph()
-        run = para.add_run(line.strip() if n < 2 else line.rstrip())
+        if n == 0:
+            para = document.add_heading(line.strip(), level=1)
+        elif _SECTION.match(line):
+            para = document.add_heading(line.strip(), level=2)
+        else:
+            para = document.add_paragraph(line.strip() if n == 1 else line.rstrip())
         if n < 2:  # title and period
             para.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            run.bold = n == 0
-            run.font.size = Pt(18 if n == 0 else 14)
     document.save(str(path))
