@@ -469,3 +469,44 @@ def test_the_docx_report_is_a4_with_heading_styles(demo, township, tmp_path):
     assert sections[0].startswith("一、") and any("存在问题" in t for t in sections)
     assert any("下步建议" in t for t in sections)
     assert len(sections) == len(re.findall(r"^[一二三四五六七八九十]+、", text, re.M))
+
+
+def test_the_report_names_the_units_below_that_did_not_report(demo, tmp_path):
+    """Trial defect: the 情况汇报 never said who did not report. A county names its silent
+    townships with how many villages they lack; a township its silent villages, the
+    first UNREPORTED_NAMED and “等M个”; the .docx says the same."""
+    comp = read_table(demo.warehouse, "completeness", DAY)
+    towns = comp[(comp["level"] == 4) & comp["unit_code"].str.startswith(COUNTY)]
+    silent = towns[towns["reported_units"] == 0].sort_values("unit_code")
+    assert len(silent), "the demo day plants a township without any report"
+    county, registry = _tables(demo, COUNTY)
+    text = unit_report.render_progress_text(
+        unit_report.progress_context(county, registry, CAT, DAY)
+    )
+    named = "、".join(
+        f"{r.unit_name}（{r.expected_units}个村全部未报）" for r in silent.itertuples()
+    )
+    assert f"未报单位：{named}。" in text  # few enough to name every one
+
+    town = str(silent["unit_code"].iloc[0])
+    tables, _ = _tables(demo, town)
+    report = read_table(demo.warehouse, "report", DAY)
+    villages = registry.units[
+        (registry.units["parent_code"] == town) & (registry.units["kind"] != "department")
+    ].sort_values("code")
+    missing = villages[~villages["code"].isin(report["unit_code"])]
+    assert len(missing) > unit_report.UNREPORTED_NAMED  # the bound is exercised
+    first = "、".join(missing["name"].head(unit_report.UNREPORTED_NAMED))
+    sentence = f"未报单位：{first}等{len(missing)}个。"
+    town_text = unit_report.render_progress_text(
+        unit_report.progress_context(tables, registry, CAT, DAY)
+    )
+    assert sentence in town_text
+    path = unit_report.write_progress_report(tmp_path / "t.docx", town_text, "docx")
+    assert sentence in "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+
+    ok = str(towns[towns["missing_units"] == 0]["unit_code"].iloc[0])
+    full, _ = _tables(demo, ok)
+    assert "未报单位" not in unit_report.render_progress_text(
+        unit_report.progress_context(full, registry, CAT, DAY)
+    )

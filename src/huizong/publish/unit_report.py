@@ -428,12 +428,42 @@ def progress_context(
         "rate": NOT_REPORTED if rate is None or pd.isna(rate) else f"{float(rate):.1%}",
         "report_name": PERIOD_NAMES_ZH[tables.period.type],
         "period_days": days,
+        "unreported": unreported_below(tables, registry),
         "sections": sections,
         "figures": {f["code"]: f["text"] for s in sections for f in s["figures"]},
         "problems": text_of["problems"],
         "suggestions": text_of["suggestions"],
         "made_on": zh_date(made_on),
     }
+
+
+#: How many not-reporting units the 情况汇报 names before it says “等M个”.
+UNREPORTED_NAMED = 10
+
+
+def unreported_below(
+    tables: UnitTables, registry: Registry, named: int = UNREPORTED_NAMED
+) -> dict[str, object]:
+    """The units one level below ``tables.unit`` that sent nothing in the period, in code
+    order, as the report names them: a township or county that none of its reporters
+    reported for reads “张官屯镇（35个村全部未报）”; a village that gave no report, its
+    name. ``names``: the first ``named``; ``total``: how many there are."""
+    u = registry.units
+    below = u[(u["parent_code"] == tables.unit).to_numpy() & (u["kind"] != "department").to_numpy()]
+    comp = tables.completeness.set_index("unit_code")
+    cons = tables.consolidated
+    heard = set(cons.loc[cons["status"] != "not_reported", "unit_code"].tolist())
+    out = []
+    for code, name, level in below.sort_values("code")[["code", "name", "level"]].itertuples(
+        index=False
+    ):
+        if int(level) >= 5:
+            if code not in heard:
+                out.append(str(name))
+        elif code in comp.index and int(comp.loc[code, "reported_units"]) == 0:
+            noun = "个村" if int(level) == 4 else "个单位"
+            out.append(f"{name}（{int(comp.loc[code, 'expected_units'])}{noun}全部未报）")
+    return {"names": out[:named], "total": len(out)}
 
 
 def _period_days(comp: pd.DataFrame) -> dict[str, object] | None:
