@@ -150,7 +150,8 @@ def test_a_week_says_it_is_a_week_and_how_many_of_its_days_are_in(demo, tmp_path
     comp = week.completeness.set_index("unit_code").loc[COUNTY]
     text = unit_report.render_progress_text(unit_report.progress_context(week, registry, CAT, DAY))
     rate = f"{comp['reporter_days_received'] / comp['reporter_days_expected']:.1%}"
-    assert f"本周共{comp['days']}天，已汇总{comp['days_published']}天" in text
+    assert f"本周7天，截至1月28日已发布{comp['days_published']}天，" in text
+    assert comp["days_published"] == 1 and "本周共" not in text
     assert f"按单位·日计报送率{rate}" in text
     day, _ = _tables(demo, COUNTY)
     day_text = unit_report.render_progress_text(
@@ -510,3 +511,20 @@ def test_the_report_names_the_units_below_that_did_not_report(demo, tmp_path):
     assert "未报单位" not in unit_report.render_progress_text(
         unit_report.progress_context(full, registry, CAT, DAY)
     )
+
+
+@pytest.mark.parametrize(
+    ("period", "wording"),
+    [
+        ("2020-01-3旬", "本旬11天，截至1月28日已发布1天"),
+        ("2020-01", "本月31天，截至1月28日已发布1天"),
+    ],
+)
+def test_a_period_counts_all_its_days_and_those_published(demo, period, wording):
+    """Trial defect: 下旬 of January read “共8天” (the days through the 28th): it has 11
+    days (21–31); the sentence gives the period's days, the day it runs to, the days in."""
+    tables, registry = _tables(demo, COUNTY, period)
+    text = unit_report.render_progress_text(
+        unit_report.progress_context(tables, registry, CAT, DAY)
+    )
+    assert wording in text

@@ -414,7 +414,7 @@ def progress_context(
     expected = int(comp["expected_units"].iloc[0]) if len(comp) else 0
     reported = int(comp["reported_units"].iloc[0]) if len(comp) else 0
     rate = comp["reporting_rate"].iloc[0] if len(comp) else None
-    days = _period_days(comp) if tables.period.type != "day" else None
+    days = _period_days(comp, tables) if tables.period.type != "day" else None
     parent = registry.units.set_index("code")["parent_code"].get(unit)
     return {
         "unit_code": unit,
@@ -466,15 +466,18 @@ def unreported_below(
     return {"names": out[:named], "total": len(out)}
 
 
-def _period_days(comp: pd.DataFrame) -> dict[str, object] | None:
-    """A period's reporter-days: how many of its days were published and the share of
-    reporter-days received (a week with one day published must not read as complete)."""
+def _period_days(comp: pd.DataFrame, tables: UnitTables) -> dict[str, object] | None:
+    """A period's days: all of them (a January 下旬 has 11), the day the figures run to,
+    how many of its days were published, and the share of reporter-days received through
+    that day (a week with one day published must not read as complete)."""
     if comp.empty or "reporter_days_rate" not in comp.columns:
         return None
     row = comp.iloc[0]
     rate = row["reporter_days_rate"]
+    through = _through(tables)
     return {
-        "days": int(row["days"]),
+        "days": len(tables.period.days),
+        "through": f"{through.month}月{through.day}日",
         "published": int(row["days_published"]),
         "rate": NOT_REPORTED if pd.isna(rate) else f"{float(rate):.1%}",
     }
