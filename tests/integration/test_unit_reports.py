@@ -424,6 +424,8 @@ def test_a_township_period_workbook_has_its_villages(next_day, tmp_path, period)
         if _code_row(book[name]) is None:
             continue
         assert name.startswith("村社区·"), name
+        labels = [str(r[1] or "") for r in book[name].iter_rows(values_only=True)]
+        assert TOTALS_LABEL in labels and any(t.startswith(PREVIOUS_LABEL) for t in labels)
         for code, values in _numbers(book[name]).items():
             for ind_code, got in values.items():
                 ind = CAT.indicator(ind_code)
