@@ -8,6 +8,7 @@ retried step simply redoes its own work. Each returns a small JSON-able summary.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,16 @@ def _read(settings: Settings, day: date, name: str) -> pd.DataFrame:
 def _write(settings: Settings, day: date, name: str, frame: pd.DataFrame) -> str:
     """Atomically, through the hand-over every worker reaches (``huizong.handover``)."""
     return handover.write_frame(settings, day, name, frame)
+
+
+@dataclass(frozen=True)
+class EarlierVerdict:
+    """The day's RECEIVED and validation outputs of the run a correction follows."""
+
+    received: pd.DataFrame
+    accepted: pd.DataFrame
+    quarantine: pd.DataFrame
+    warnings: pd.DataFrame  # WARNINGS: validation's and the quality warnings
 
 
 class EmptyInbox(ValueError):
@@ -125,16 +136,29 @@ def republish_late_days(day: date, settings: Settings) -> dict[str, Any]:
     return {"day": day.isoformat(), "republished": out}
 
 
-def validate_day(day: date, settings: Settings) -> dict[str, Any]:
+def validate_day(
+    day: date, settings: Settings, earlier: EarlierVerdict | None = None
+) -> dict[str, Any]:
     """Validate, honour the stewards' waivers and kept rows, then add the quality warnings.
 
     Quality warnings (outliers against the unit's own recent days, falling cumulative
     counts, township totals vs villages, departments vs geography) never quarantine.
     The earlier days and the waivers are read here, from the warehouse, so validation
     and the quality checks stay pure functions of frames.
+
+    ``earlier`` (the correction's fast path): the day's previous RECEIVED and verdict;
+    only the rows that changed since are validated again (:mod:`huizong.validate.partial`),
+    the same way; the quality warnings are always computed over the whole day.
     """
-    from huizong.quality import DEFAULT_DAYS, history_frame, numeric_codes, quality_warnings
-    from huizong.validate import account, validate_rows
+    from huizong.quality import (
+        DEFAULT_DAYS,
+        QUALITY_RULES,
+        history_frame,
+        numeric_codes,
+        quality_warnings,
+    )
+    from huizong.validate import ValidationResult, account, validate_rows
+    from huizong.validate.partial import revalidate, touched_rows
     from huizong.validate.waivers import WAIVED, apply_keeps, apply_waivers
 
     catalogue = load_catalogue(settings.form)
@@ -142,8 +166,20 @@ def validate_day(day: date, settings: Settings) -> dict[str, Any]:
     waivers = warehouse.day_waivers(settings, day)
     # a duplicate a steward resolved: the rows not kept are superseded before validation
     received = apply_keeps(_read(settings, day, frames.RECEIVED), waivers)
-    result = validate_rows(received, day, catalogue, registry, settings)
-    result = apply_waivers(result, received, waivers)
+
+    def validate(rows: pd.DataFrame) -> ValidationResult:
+        return apply_waivers(validate_rows(rows, day, catalogue, registry, settings), rows, waivers)
+
+    revalidated = None
+    if earlier is None:
+        result = validate(received)
+    else:
+        own = earlier.warnings[~earlier.warnings["rule"].str.startswith(QUALITY_RULES)]
+        before = apply_keeps(earlier.received, waivers)
+        touched = touched_rows(received, before, waivers)
+        previous = ValidationResult(earlier.accepted, earlier.quarantine, own)
+        result = revalidate(received, previous, touched, validate)
+        revalidated = int(touched.sum())
     ledger = account(_read(settings, day, frames.LEDGER), received, result)
     quality = quality_warnings(
         result.accepted,
@@ -168,6 +204,7 @@ def validate_day(day: date, settings: Settings) -> dict[str, Any]:
         "warnings": len(warnings),
         "quality_warnings": len(quality),
         "waived": int(result.warnings["rule"].str.startswith(WAIVED).sum()),
+        **({} if revalidated is None else {"rows_validated": revalidated}),
     }
 
 
@@ -416,7 +453,11 @@ def correct_day(day: date, settings: Settings, trigger: str) -> dict[str, Any] |
             "files_read": len(set(now) - set(listing)),
         },
         "late": route_late_day(day, settings),
-        "validate": validate_day(day, settings),
+        "validate": validate_day(
+            day,
+            settings,
+            EarlierVerdict(before[0], old.report, old.quarantine, old.warnings),
+        ),
         "rollup": rollup_day(day, settings),
     }
     done = publish_changed(

@@ -75,6 +75,8 @@ def test_fast_path_publishes_what_the_full_run_publishes(
 
     assert quick["publish"]["path"] == "changed rows"
     assert quick["ingest"]["files_read"] == 1
+    # the corrected village's rows and its township file's, not the day's
+    assert 0 < quick["validate"]["rows_validated"] < quick["validate"]["accepted"] / 10
     assert "path" not in slow["publish"]
     assert quick["publish"]["version"] == slow["publish"]["version"] == 2
     written = sum(quick["publish"]["written"].values())
