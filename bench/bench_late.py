@@ -43,6 +43,7 @@ from huizong.validate.datadocs import data_docs_day
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import national_day as nd
+
 from helpers.corrections import correct_planted_value
 
 DAY = nd.DAY
@@ -92,6 +93,8 @@ def home_for(size: str, root: Path) -> Settings:
     if registry is not None:
         settings.loaded_registry.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(registry, settings.loaded_registry)
+        root_file = registry.with_suffix(".root")  # which unit is the registry's root
+        shutil.copy2(root_file, settings.loaded_registry.with_suffix(".root"))
     return settings
 
 
@@ -133,17 +136,23 @@ def bench_size(size: str) -> list[Row]:
     ]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", default="city,province")
-    sizes = parser.parse_args().sizes.split(",")
-    rows = [row for size in sizes for row in bench_size(size)]
+def print_rows(rows: list[Row]) -> None:
     print("\n| size | what | wall | CPU | CPU share | note |\n|---|---|---|---|---|---|")
     for size, what, wall, cpu, note in rows:
         if what.startswith("ratio"):
             print(f"| {size} | {what} | {wall:.2f} | {cpu:.2f} | | {note} |")
         else:
             print(f"| {size} | {what} | {wall:.2f} s | {cpu:.2f} s | {cpu / wall:.2f} | {note} |")
+    print(flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="city,province")
+    rows: list[Row] = []
+    for size in parser.parse_args().sizes.split(","):
+        rows.extend(bench_size(size))
+        print_rows(rows)
     return 0
 
 

@@ -36,18 +36,19 @@ def touched_rows(
 ) -> np.ndarray:
     """Mask over ``received``: the rows whose verdict may differ from ``earlier``'s
     (both RECEIVED frames as validation reads them), closed over units and files."""
-    old = earlier.set_index(_key(earlier))[_STATE].astype("str")
-    now = received.set_index(_key(received))[_STATE].astype("str")
+    old = earlier.set_index(_key(earlier))[_STATE].astype("str").fillna("")
+    now = received.set_index(_key(received))[_STATE].astype("str").fillna("")
     seen = now.index.isin(old.index)
     same = np.zeros(len(received), dtype=bool)
     same[seen] = (now[seen] == old.reindex(now.index[seen])).all(axis=1).to_numpy()
     hit = ~same
     if waivers is not None and len(waivers):
         hit |= received["file_id"].isin(set(waivers["file_id"].astype("str"))).to_numpy()
-    units = received["unit_code"].astype("str")
+    units = received["unit_code"].astype("str").where(received["unit_code"].notna())
     files = received["file_id"].astype("str")
-    while True:
-        grown = (units.isin(set(units[hit])) | files.isin(set(files[hit]))).to_numpy()
+    while True:  # rows without a code are no unit's: only their file groups them
+        same_unit = units.isin(set(units[hit].dropna())) & units.notna()
+        grown = (same_unit | files.isin(set(files[hit]))).to_numpy()
         if (grown == hit).all():
             return hit
         hit = grown
