@@ -494,6 +494,7 @@ def correct_day(day: date, settings: Settings, trigger: str) -> dict[str, Any] |
     if got is None:
         return None
     handover.write_json(settings, day, INBOX_LISTING, None)  # stale until published
+    handover.clear_step_files(settings, day)  # as run_day: no step file of the last run stays
     received, ledger, totals = got
     _write(settings, day, frames.RECEIVED, received)
     _write(settings, day, frames.TOTALS, totals)

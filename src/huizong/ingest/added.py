@@ -24,18 +24,16 @@ from huizong import handover
 from huizong.catalogue import Catalogue
 from huizong.ingest import receipts
 from huizong.ingest.inbox import (
-    _Entry,
+    Entry,
     _ledger,
     _open_no_follow,
-    _read_one,
     _refuse_unread,
     _scan,
     _stamp_receipts,
     _store,
     _supersede,
+    read_entries,
 )
-from huizong.ingest.received import parse_raw
-from huizong.ingest.rows import RawSubmission
 from huizong.settings import Settings
 
 Listing = dict[str, list[int]]  # source -> [size, mtime_ns]
@@ -67,7 +65,7 @@ def ingest_added(
     old_ids: set[str] = set(old_ledger["file_id"].astype("str")) | set(
         old_ledger["duplicate_of"].dropna().astype("str")
     )
-    added: list[_Entry] = []
+    added: list[Entry] = []
     for e in entries:
         if e.source in listing:
             if listing[e.source] != [e.size, int(e.mtime.value)]:
@@ -76,13 +74,13 @@ def ingest_added(
             e.received_at, e.file_id = row["received_at"], str(row["file_id"])
         else:
             added.append(e)
-    raws, totals = _read_added(added, Path(inbox), settings, catalogue, old_ids)
-    if raws is None:
+    if not _store_added(added, Path(inbox), settings, old_ids):
         return None
+    new_received, new_totals = read_entries(added, settings, catalogue)
     entries.sort(key=lambda e: (e.received_at, e.mtime, e.source))
     rank = {e.file_id: i for i, e in enumerate(entries)}
     received = _in_file_order(
-        pd.concat([_unsuperseded(old_received), parse_raw(raws, catalogue)], ignore_index=True),
+        pd.concat([_unsuperseded(old_received), new_received], ignore_index=True),
         rank,
     )
     arrival, last, at = {}, None, -1  # as inbox._arrival_ranks, over old and new entries
@@ -94,21 +92,18 @@ def ingest_added(
     new_ledger = _ledger(added, received, day, catalogue)
     ledger = pd.concat([_recount(old_ledger, received), new_ledger], ignore_index=True)
     ledger = ledger.iloc[np.argsort(ledger["file_id"].map(rank).to_numpy(), kind="stable")]
-    total_rows = _in_file_order(
-        pd.concat([old_totals, parse_raw(totals, catalogue)], ignore_index=True), rank
-    )
+    total_rows = _in_file_order(pd.concat([old_totals, new_totals], ignore_index=True), rank)
     return received, ledger.reset_index(drop=True).astype(old_ledger.dtypes), total_rows
 
 
-def _read_added(
-    added: list[_Entry],
+def _store_added(
+    added: list[Entry],
     inbox: Path,
     settings: Settings,
-    catalogue: Catalogue,
     old_ids: set[str],
-) -> tuple[list[RawSubmission] | None, list[RawSubmission]]:
-    """Store and read the added files as :func:`ingest_inbox` does; ``None`` raws when one
-    has the bytes of an earlier file (the full ingest decides which copy counts)."""
+) -> bool:
+    """Store and time the added files as :func:`plan_inbox` does; False when one has the
+    bytes of an earlier file or another added one (a full ingest decides which counts)."""
     store = settings.store_dir
     store.mkdir(parents=True, exist_ok=True)
     for e in added:
@@ -117,28 +112,21 @@ def _read_added(
         try:
             fd = _open_no_follow(e.path)
         except OSError:
-            return None, []
+            return False
         e.sha256 = _store(fd, e.path, store)
         handover.keep_stored(settings, e.sha256)
         e.stored = True
     _stamp_receipts(added, receipts.book_path(inbox))
     added.sort(key=lambda e: (e.received_at, e.mtime, e.source))
-    raws: list[RawSubmission] = []
-    totals: list[RawSubmission] = []
     seen: set[str] = set()
     for e in added:
         if not e.stored:
             continue
         if e.sha256 in old_ids or e.sha256 in seen:
-            return None, []
+            return False
         seen.add(e.sha256)
         e.file_id = e.sha256
-        raw = _read_one(e, settings.store_dir / e.sha256, catalogue)
-        if raw is not None:
-            raws.append(raw)
-            if raw.totals is not None:
-                totals.append(raw.totals)
-    return raws, totals
+    return True
 
 
 def _unsuperseded(received: pd.DataFrame) -> pd.DataFrame:
