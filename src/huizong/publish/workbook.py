@@ -6,8 +6,10 @@ back, with the reason in Chinese and English). Not reported is a BLANK cell, nev
 not applicable reads "不适用". The totals row of a level sheet is the root's consolidated
 value itself, so the workbook can never disagree with the warehouse.
 
-Written with xlsxwriter in constant_memory mode (rows strictly in order, about 2x faster
-than openpyxl write-only), to a temporary file renamed into place.
+Written with xlsxwriter, every sheet's rows strictly in order, to a temporary file renamed
+into place: in memory up to ``IN_MEMORY_CELLS`` cells (a city, county or township: no
+temporary file per sheet, whose creation and removal cost a loaded disk more than the
+cells), else in constant_memory mode (a province or the nation: memory stays flat).
 """
 
 from __future__ import annotations
@@ -61,6 +63,9 @@ _TRUNCATED = "…（已截断，完整内容见数据库）"
 _META_HEADERS = ["单位代码", "单位名称", "上级单位"]
 _HEADER_ROWS = 6  # title, 2 header-block rows, sections, Chinese labels, codes
 _NA = object()  # marker for "not applicable" cells in the display matrix
+#: Above this many cells (units × columns) a workbook streams each sheet through a
+#: temporary file (constant_memory); below, xlsxwriter holds it in memory (about 50 MB).
+IN_MEMORY_CELLS = 300_000
 
 
 @dataclass(frozen=True)
@@ -716,10 +721,13 @@ def write_workbook(
     root_level = int(units.loc[units["code"] == root, "level"].iloc[0]) if root_values else None
 
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    cells = len(units) * (len(_META_HEADERS) + len(indicators)) + len(completeness) * 10
+    small = cells <= IN_MEMORY_CELLS
     wb = xlsxwriter.Workbook(
         str(tmp),
         {
-            "constant_memory": True,
+            "in_memory": small,
+            "constant_memory": not small,
             "strings_to_formulas": False,  # a clerk's "=..." stays text
             "strings_to_urls": False,
             "strings_to_numbers": False,
