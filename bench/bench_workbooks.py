@@ -86,6 +86,7 @@ def _before_module(rev: str, folder: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location("workbook_before", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
