@@ -64,7 +64,7 @@ _META_HEADERS = ["单位代码", "单位名称", "上级单位"]
 _HEADER_ROWS = 6  # title, 2 header-block rows, sections, Chinese labels, codes
 _NA = object()  # marker for "not applicable" cells in the display matrix
 #: Above this many cells (units × columns) a workbook streams each sheet through a
-#: temporary file (constant_memory); below, xlsxwriter holds it in memory (about 50 MB).
+#: temporary file (constant_memory); below, xlsxwriter holds the cells in memory.
 IN_MEMORY_CELLS = 300_000
 
 
