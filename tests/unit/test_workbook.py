@@ -23,6 +23,7 @@ from huizong.publish.workbook import (
     Previous,
     SheetGroup,
     sheet_groups,
+    wrapped_height,
     write_workbook,
     zh_date,
 )
@@ -546,3 +547,25 @@ def test_streamed_and_in_memory_workbooks_hold_the_same_cells(
         assert sorted(map(str, streamed[name].merged_cells.ranges)) == sorted(
             map(str, book[name].merged_cells.ranges)
         )
+
+
+def test_wrapped_text_gets_the_height_it_needs():
+    """A trial saw a county's 59 missing names and the 说明 texts drawn over the rows below."""
+    assert wrapped_height("短", 60) == 15.0
+    assert wrapped_height("崔庄村、" * 59, 60) == pytest.approx(8 * 14.5)  # 472 columns
+    assert wrapped_height("a\nb", 60) == pytest.approx(2 * 14.5)
+    assert wrapped_height("长" * 100_000, 60) == 409.0  # Excel's highest row
+
+
+def test_long_texts_wrap_inside_their_own_rows(book):
+    comp = book["完整性"]
+    header = [c.value for c in comp[1]]
+    col = header.index("未报单位名单") + 1
+    for r in range(2, comp.max_row + 1):
+        text = comp.cell(r, col).value
+        if text:
+            assert (comp.row_dimensions[r].height or 15.0) == wrapped_height(text, 60)
+    notes = book["说明"]
+    assert "B1:D1" in {str(m) for m in notes.merged_cells.ranges}
+    assert notes.row_dimensions[2].height == wrapped_height(notes.cell(2, 2).value, 82)
+    assert notes.row_dimensions[2].height > 15

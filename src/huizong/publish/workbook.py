@@ -501,7 +501,8 @@ def _notes_sheet(
     r = 0
     for label, text_ in rows:
         ws.write_string(r, 0, label, fmt.header)
-        ws.write_string(r, 1, text_, fmt.wrap)
+        ws.merge_range(r, 1, r, 3, text_, fmt.wrap)  # B:D, 82 characters wide
+        ws.set_row(r, wrapped_height(text_, 22 + 30 + 30))
         r += 1
     r += 1
     ws.write_row(
@@ -578,6 +579,7 @@ def _table_sheet(
     cells = [_table_column(table[f]) for f, _, _, _ in columns]
     formats = [f for _, _, _, f in columns]
     write_string, write_number = ws.write_string, ws.write_number
+    wrapped = [c for c, f in enumerate(formats) if f is fmt.wrap]
     for r, values in enumerate(zip(*cells, strict=True), start=1):
         for c, value in enumerate(values):
             if value is None:
@@ -586,8 +588,26 @@ def _table_sheet(
                 write_number(r, c, value, formats[c])
             else:
                 write_string(r, c, value, formats[c])
+        texts = [(values[c], columns[c][2]) for c in wrapped if isinstance(values[c], str)]
+        if texts:  # a long list wraps inside its own row, never over the next ones
+            ws.set_row(r, max(wrapped_height(t, w) for t, w in texts))
     ws.freeze_panes(1, freeze_cols)
     ws.autofilter(0, 0, max(len(table), 1), len(columns) - 1)
+
+
+#: Points per printed line of 宋体 at the sheets' size, and Excel's highest row.
+_LINE_POINTS, _MAX_ROW_POINTS = 14.5, 409.0
+
+
+def wrapped_height(text: str, width: float) -> float:
+    """The row height (points) that shows ``text`` wrapped in a column ``width`` characters
+    wide: a CJK character takes two. Set explicitly because LibreOffice and Excel draw a
+    wrapped cell over the rows below when the row keeps its default height."""
+    lines = 0
+    for part in text.split("\n"):
+        columns = sum(2 if ord(ch) >= 0x2E80 else 1 for ch in part)
+        lines += max(1, -(-columns // max(int(width), 1)))
+    return min(_MAX_ROW_POINTS, max(15.0, lines * _LINE_POINTS))
 
 
 def _table_column(values: pd.Series) -> list[object]:
