@@ -502,7 +502,7 @@ def _notes_sheet(
     for label, text_ in rows:
         ws.write_string(r, 0, label, fmt.header)
         ws.merge_range(r, 1, r, 3, text_, fmt.wrap)  # B:D, 82 characters wide
-        ws.set_row(r, wrapped_height(text_, 22 + 30 + 30))
+        ws.set_row(r, max(wrapped_height(label, 26), wrapped_height(text_, 22 + 30 + 30)))
         r += 1
     r += 1
     ws.write_row(
