@@ -349,7 +349,7 @@ def test_print_settings_on_the_saved_file(book):
         assert ws.sheet_properties.pageSetUpPr.fitToPage is True
         # one page wide (1 is the OOXML default, so an absent attribute means 1), any height
         assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0)
-        assert "沧州市" in ws.oddHeader.center.text and DAY.isoformat() in ws.oddHeader.center.text
+        assert "沧州市" in ws.oddHeader.center.text and zh_date(DAY) in ws.oddHeader.center.text
         assert ws.oddFooter.right.text == "第 &P 页 共 &N 页"
         assert ws.oddFooter.left.text.startswith(HEAD.compiled_by)
     ws = level_sheets(book, "县区")[0]
@@ -365,10 +365,11 @@ def test_header_block_on_every_level_sheet(book):
     for n, ws in enumerate(level_sheets(book, "乡镇街道"), start=1):
         top = [ws.cell(r, c).value for r in (1, 2, 3) for c in range(1, ws.max_column + 1)]
         text = " ".join(str(v) for v in top if v)
-        assert "沧州市疫情防控工作日报表（2026-11-26）" in text
+        assert "沧州市疫情防控工作日报表（2026年11月26日）" in text  # as huizong report writes it
         assert f"表号：汇综{n}表" in text and "制表机关：沧州市疫情防控指挥部" in text
         assert "统计截止时间：2026年11月26日18:00" in text and "制表日期：2026年11月27日" in text
         assert "计量单位：见各栏" in text  # mixed units: each header says its own
+        assert "see each column" not in text  # an official form: Chinese only
 
 
 def test_one_unit_of_measure_goes_to_the_header_block(tmp_path, registry, day_frames):
@@ -572,3 +573,17 @@ def test_long_texts_wrap_inside_their_own_rows(book):
         expected = max(wrapped_height(label, 26), wrapped_height(text, 82))
         assert (notes.row_dimensions[r].height or 15.0) == expected
     assert notes.row_dimensions[2].height > 15
+
+
+def test_notes_name_the_department_sheet_only_when_there_is_one(
+    book, tmp_path, registry, day_frames
+):
+    def sheets_note(wb) -> str:
+        return next(r[1] for r in wb["说明"].iter_rows(values_only=True) if r[0] == "各表 Sheets")
+
+    assert "部门：部门报表" in sheets_note(book)
+    cons, comp, quarantine = day_frames
+    geo = (cons[cons["kind"] != "department"], comp[comp["kind"] != "department"], quarantine)
+    without = written(tmp_path / "geo.xlsx", geo, registry)
+    assert not any(n.startswith("部门") for n in without.sheetnames)
+    assert "部门" not in sheets_note(without)

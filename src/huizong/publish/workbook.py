@@ -382,7 +382,7 @@ def _level_sheet(
     # rows 0-2: title and the header block
     ws.set_row(0, 22)
     ws.merge_range(0, 0, 0, ncols - 1, title, fmt.title)
-    unit_text = group.unit or "见各栏 see each column"
+    unit_text = group.unit or "见各栏"
     ws.merge_range(1, 0, 1, mid - 1, f"制表机关：{head.compiled_by}", fmt.block)
     ws.merge_range(1, mid, 1, ncols - 1, f"表号：{table_no}", fmt.block_right)
     ws.merge_range(2, 0, 2, mid - 1, f"统计截止时间：{head.cutoff}", fmt.block)
@@ -483,7 +483,8 @@ def _notes_sheet(
             "各表 Sheets",
             "“层级·栏目”表：该层级每个单位一行，按栏目分表（每表不超过"
             f"{MAX_SHEET_COLUMNS}栏，便于打印），末行合计为本级汇总值，其下为上期值与较上期增减；"
-            "部门：部门报表；问题与建议：每个报告单位一行；完整性：应报、已报、未报单位；"
+            + ("部门：部门报表；" if any(n.startswith(DEPARTMENT_SHEET) for n, _ in sheets) else "")
+            + "问题与建议：每个报告单位一行；完整性：应报、已报、未报单位；"
             "隔离区：未通过校验的行及原因",
         ],
         *[[f"  {name}", about] for name, about in sheets],
@@ -725,7 +726,7 @@ def write_workbook(
     )
     root_name = str(names.get(root, root))
     form_title = catalogue.title_zh.replace("日报", report_name)
-    title = f"{root_name}{form_title}（{period_title or day.isoformat()}）"
+    title = f"{root_name}{form_title}（{period_title or zh_date(day)}）"
     head = letterhead or default_letterhead(root_name, day)
     footer = head.compiled_by
 
