@@ -702,10 +702,57 @@ def _day_rows(
     conn: Connection, table: str, day: date, spec: list[tuple[str, Kind]]
 ) -> pd.DataFrame:
     """The rows of ``table`` published for ``day``, typed as a load frame is."""
+    if _is_pg(conn):
+        frame = _copy_out(conn, table, day, spec)
+        return pd.DataFrame({c: _typed(_read_typed(frame[c], k), k) for c, k in spec})
     stmt = text(load_sql("read/select_period.sql").format(table=_q(table)))
     result = conn.execute(stmt.bindparams(bindparam("period", type_=Date)), {"period": day})
-    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    # plain tuples: from Row objects pandas probes each row's attributes (a KeyError
+    # apiece), which made this read most of a replace's time at province scale
+    frame = pd.DataFrame([tuple(r) for r in result], columns=list(result.keys()))
     return pd.DataFrame({c: _typed(_read_typed(frame[c], k), k) for c, k in spec})
+
+
+def _copy_out(
+    conn: Connection, table: str, day: date, spec: list[tuple[str, Kind]]
+) -> pd.DataFrame:
+    """PostgreSQL: the day's rows through COPY ... TO STDOUT (FORMAT csv), parsed by
+    pyarrow: several times faster than fetching rows (the versioning reads the whole old
+    day before every replace). NULL is an unquoted empty field, "" an empty string, as in
+    :func:`copy_csv`."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [c for c, _ in spec]
+    stmt = load_sql("publish/postgresql/copy_day_out.sql").format(
+        table=_q(table), columns=", ".join(_q(c) for c in names)
+    )
+    buf = io.BytesIO()
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(stmt, {"period": day}) as copy:
+        for block in copy:
+            buf.write(block)
+    if not buf.tell():  # no rows: pyarrow refuses an empty file
+        return pd.DataFrame({c: pd.Series([], dtype="object") for c in names})
+    arrow = {"int": pa.int64(), "float": pa.float64()}
+    parsed = pacsv.read_csv(
+        io.BytesIO(buf.getbuffer()),
+        read_options=pacsv.ReadOptions(column_names=names),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={c: arrow.get(k, pa.string()) for c, k in spec},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    return pd.DataFrame({c: parsed.column(c).to_pandas(types_mapper=_nullable) for c in names})
+
+
+def _nullable(kind: object) -> object:
+    """Arrow int64 → pandas Int64 (NULL kept as NA instead of a float NaN)."""
+    import pyarrow as pa
+
+    return pd.Int64Dtype() if kind == pa.int64() else None
 
 
 def _plan_version(
