@@ -787,6 +787,18 @@ def _plan_version(
             new={},
             causes=pd.Series(dtype="str"),
         )
+    if latest is None and not had_rows:  # the day's first publish: nothing to diff
+        return versions.plan_version(
+            day=day.isoformat(),
+            latest=None,
+            had_rows=False,
+            digest=digest,
+            provenance=provenance,
+            inputs=versions.input_files(loads["submission_ledger"]),
+            old={},
+            new={},
+            causes=pd.Series(dtype="str"),
+        )
     old = {t: _day_rows(conn, t, day, SPECS[t]) for t in versions.VERSIONED}
     old_report = _day_rows(conn, "report", day, report_spec(catalogue))
     changed = versions.reporter_causes(old_report, loads["report"], loads["submission_ledger"])
