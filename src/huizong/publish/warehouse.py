@@ -380,8 +380,9 @@ def insert_many(conn: Connection, table: str, frame: pd.DataFrame) -> None:
     )
     raw = conn.connection.driver_connection
     cur = raw.cursor()
-    try:
-        cur.executemany(stmt, _python_rows(frame))
+    try:  # in chunks: Python tuples of a national day's rows would cost gigabytes at once
+        for start in range(0, len(frame), _COPY_CHUNK):
+            cur.executemany(stmt, _python_rows(frame.iloc[start : start + _COPY_CHUNK]))
     finally:
         cur.close()
 
