@@ -27,8 +27,12 @@ Every night at 02:00 Asia/Shanghai, for the **previous day**:
 0. **pull_sources**: take the mailboxes of the sources file (`HUIZONG_SOURCES`) into
    the days' inboxes, each file timed by the server's receipt (nothing to do without one);
 1. **ingest** every file in the day's inbox folder (`$HUIZONG_INBOX/<day>/`, default
-   `var/inbox/<day>/`) into the submission ledger; later revisions supersede earlier ones;
-2. **validate** the rows with Great Expectations; failing rows go to `quarantine` with a
+   `var/inbox/<day>/`) into the submission ledger: **ingest_plan** stores and times the
+   files and cuts them into partitions (`HUIZONG_INGEST_PART_FILES`, 2,000 files each),
+   **ingest_part** reads each partition (mapped: side by side on the workers, retried
+   alone), **ingest_merge** puts them back in order; later revisions supersede earlier ones;
+2. **validate** the rows against the Great Expectations suites (`expectations/`, checked
+   as one vectorised pass, `HUIZONG_VALIDATION_ENGINE`); failing rows go to `quarantine` with a
    reason in Chinese and English, warnings pass and are recorded;
 3. **roll up** village/community → township → county → city by each indicator's rule,
    with completeness and timeliness for every unit;
@@ -122,9 +126,27 @@ def huizong_nightly() -> None:
         return pull(_settings(), in_task=True)
 
     @task
-    def ingest(day: str, _pulled: dict[str, Any], **context: Any) -> dict[str, Any]:
-        """Refuses a day without files unless the param ``allow_empty`` is set."""
-        return _step("ingest_day", day, allow_empty=bool(context["params"].get("allow_empty")))
+    def ingest_plan(day: str, _pulled: dict[str, Any], **context: Any) -> list[int]:
+        """Store and time every file; the partitions to read. Refuses a day without files
+        unless the param ``allow_empty`` is set."""
+        allow_empty = bool(context["params"].get("allow_empty"))
+        return _step("ingest_plan_day", day, allow_empty=allow_empty)["parts"]
+
+    @task
+    def ingest_part(day: str, part: int) -> dict[str, Any]:
+        """One partition's files read, on any worker, retried alone. Not under the day's
+        lock, so partitions run side by side: each writes only its own files, which only
+        ``ingest_merge`` (under the lock) reads."""
+        from datetime import date
+
+        from huizong import pipeline
+
+        return pipeline.ingest_part_day(date.fromisoformat(day), _settings(), part)
+
+    @task
+    def ingest_merge(day: str, _parts: Any) -> dict[str, Any]:
+        """The partitions in visiting order, supersession and the ledger."""
+        return _step("ingest_merge_day", day)
 
     @task
     def route_late(day: str, _ingested: dict[str, Any]) -> dict[str, Any]:
@@ -184,7 +206,8 @@ def huizong_nightly() -> None:
         return republish_late_days(date.fromisoformat(day), _settings())
 
     day = reporting_day()
-    validated = validate(day, route_late(day, ingest(day, pull_sources(day))))
+    parts = ingest_part.partial(day=day).expand(part=ingest_plan(day, pull_sources(day)))
+    validated = validate(day, route_late(day, ingest_merge(day, parts)))
     data_docs(day, validated)  # beside the roll-up: totals never wait for the docs
     mail_receipts(day, validated)  # beside too: a mail server never holds up the totals
     rolled = roll_up(day, validated)

@@ -1,1 +1,1 @@
-SELECT period, units, status FROM submission_ledger
+SELECT period, file_id, file_name, units, status, duplicate_of, sender_unit FROM submission_ledger

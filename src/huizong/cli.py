@@ -7,8 +7,12 @@ import json
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from huizong.settings import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _day(text: str) -> date:
@@ -250,8 +254,13 @@ def _cmd_asof(args: argparse.Namespace) -> int:
         )
     frame = read_asof(url, args.table, args.date, version)
     print(f"{args.date} 第{version}版 version {version}: {len(frame)} rows", file=sys.stderr)
-    frame.to_csv(args.output or sys.stdout, index=False)
+    _write_csv(frame, args.output)
     return 0
+
+
+def _write_csv(frame: pd.DataFrame, output: str | None) -> None:
+    """CSV as a clerk reads it: 12 people, not 12.0 (values share one float column)."""
+    frame.to_csv(output or sys.stdout, index=False, float_format="%.15g")
 
 
 def _cmd_changes(args: argparse.Namespace) -> int:
@@ -267,7 +276,7 @@ def _cmd_changes(args: argparse.Namespace) -> int:
         f"{args.date} 第{version}版 version {version}: {len(frame)} 项变化 changes", file=sys.stderr
     )
     if len(frame):
-        frame.to_csv(args.output or sys.stdout, index=False)
+        _write_csv(frame, args.output)
     return 0
 
 
@@ -282,7 +291,7 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     catalogue, registry = load_catalogue(settings.form), registry_for(settings)
     trace = load_trace(settings.warehouse, args.unit, args.indicator, period, registry, catalogue)
     if args.format == "csv":
-        trace.contributors.to_csv(sys.stdout, index=False)
+        _write_csv(trace.contributors, None)
     else:
         sys.stdout.write(render_text(trace, limit=args.limit))
     return 0 if trace.re_adds else 1

@@ -61,22 +61,75 @@ def check_inbox(day: date, inbox: Path, allow_empty: bool = False) -> None:
         )
 
 
+INGEST_PLAN = "ingest_plan.parquet"  # the day's files, stored and timed, cut into partitions
+
+
+def _part(part: int, kind: str) -> str:
+    return f"ingest_part_{part}_{kind}.parquet"
+
+
 def ingest_day(
     day: date, settings: Settings, inbox: Path | None = None, allow_empty: bool = False
 ) -> dict[str, Any]:
-    from huizong.ingest import ingest_inbox
+    """Ingest in one process: the plan, every partition's read, the merge — the same
+    three steps the nightly DAG runs as tasks (the reads mapped over the partitions)."""
+    planned = ingest_plan_day(day, settings, inbox, allow_empty=allow_empty)
+    for part in planned["parts"]:
+        ingest_part_day(day, settings, part)
+    return ingest_merge_day(day, settings)
+
+
+def ingest_plan_day(
+    day: date, settings: Settings, inbox: Path | None = None, allow_empty: bool = False
+) -> dict[str, Any]:
+    """Store, time and de-duplicate every file of the inbox; cut the files to read into
+    partitions of ``HUIZONG_INGEST_PART_FILES`` (returned: the DAG maps over them)."""
+    from huizong.ingest.inbox import plan_inbox
+    from huizong.ingest.partitions import part_ids, plan_frame
 
     inbox = inbox or settings.inbox_for(day)
     check_inbox(day, inbox, allow_empty)
+    entries = plan_inbox(inbox, settings) if inbox.is_dir() else []
+    plan = plan_frame(entries, settings.ingest_part_files)
+    _write(settings, day, INGEST_PLAN, plan)
+    return {"day": day.isoformat(), "files": len(plan), "parts": part_ids(plan)}
+
+
+def ingest_part_day(day: date, settings: Settings, part: int) -> dict[str, Any]:
+    """Read one partition's files (on any worker: stored copies come through the
+    hand-over); a retry reads the same files again and writes the same outputs."""
+    from huizong.ingest.inbox import read_entries
+    from huizong.ingest.partitions import PART, entries_of, read_outcome
+
+    plan = _read(settings, day, INGEST_PLAN)
+    entries = entries_of(plan[plan[PART] == part])
+    received, totals = read_entries(entries, settings, load_catalogue(settings.form))
+    _write(settings, day, _part(part, "received"), received)
+    _write(settings, day, _part(part, "totals"), totals)
+    _write(settings, day, _part(part, "outcome"), read_outcome(entries))
+    return {"day": day.isoformat(), "part": part, "files": len(entries), "rows": len(received)}
+
+
+def ingest_merge_day(day: date, settings: Settings) -> dict[str, Any]:
+    """The partitions back in visiting order, later files superseding earlier ones, and
+    the ledger: RECEIVED, TOTALS and LEDGER exactly as one read of the inbox gives them."""
+    from huizong.ingest.inbox import settle
+    from huizong.ingest.partitions import apply_outcomes, entries_of, part_ids
+
     catalogue = load_catalogue(settings.form)
-    registry = registry_for(settings)
-    received, ledger, totals = ingest_inbox(inbox, day, catalogue, registry, settings)
+    plan = _read(settings, day, INGEST_PLAN)
+    entries, parts = entries_of(plan), part_ids(plan)
+    received = pd.concat([_read(settings, day, _part(p, "received")) for p in parts])
+    totals = pd.concat([_read(settings, day, _part(p, "totals")) for p in parts])
+    apply_outcomes(entries, [_read(settings, day, _part(p, "outcome")) for p in parts])
+    received, ledger = settle(entries, received.reset_index(drop=True), day, catalogue)
     _write(settings, day, frames.RECEIVED, received)
-    _write(settings, day, frames.TOTALS, totals)
+    _write(settings, day, frames.TOTALS, totals.reset_index(drop=True))
     _write(settings, day, frames.LEDGER, ledger)
     return {
         "day": day.isoformat(),
         "files": len(ledger),
+        "parts": len(parts),
         "rows_received": int(ledger["rows_received"].sum()) if len(ledger) else 0,
     }
 

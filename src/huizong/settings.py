@@ -54,6 +54,9 @@ class Settings:
     #: A file for an earlier day arriving within this many days goes to that day, which is
     #: re-published (``huizong.ingest.late``); older ones are quarantined as too old.
     late_window_days: int = 30
+    #: Files per ingest partition: the nightly DAG reads each partition in its own mapped
+    #: task (retried alone, spread over the Celery workers); a city's day is one partition.
+    ingest_part_files: int = 2000
     #: Publication retries after a lost connection and the first delay (seconds).
     publish_retries: int | None = None
     publish_backoff: float | None = None
@@ -76,6 +79,10 @@ class Settings:
     #: Seconds before Airflow retries a failed task of the nightly DAG; None = 120 (read
     #: when the DAG is parsed; with exponential backoff).
     task_retry_delay: float | None = None
+    #: Which engine applies the GX suite's row checks (``huizong.validate.rows``):
+    #: ``fast`` = one vectorised pass derived from the suite JSON, GX itself for any
+    #: expectation that pass does not implement; ``gx`` = Great Expectations for all.
+    validation_engine: str = "fast"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -96,8 +103,15 @@ class Settings:
     @classmethod
     def resolve(cls, **overrides: object) -> Settings:
         """The settings every entry point uses: the environment, then Airflow's
-        connection ``huizong_warehouse`` for the warehouse when no URL is set."""
-        return with_airflow_warehouse(cls.from_env(**overrides))
+        connection ``huizong_warehouse`` for the warehouse when no URL is set.
+
+        The home (and a local hand-over folder) is made owner-only here: the store, the
+        steps' files and the workbooks under it hold every report received, whatever mode
+        the process's umask gives each file."""
+        settings = with_airflow_warehouse(cls.from_env(**overrides))
+        for folder in {settings.home, settings.handover_folder or settings.home}:
+            private_folder(folder)
+        return settings
 
     @property
     def handover(self) -> str:
@@ -160,6 +174,20 @@ class Settings:
         return (self.handover_folder or self.home) / "registry" / "org_units.parquet"
 
 
+#: The values ``HUIZONG_VALIDATION_ENGINE`` takes.
+VALIDATION_ENGINES = ("fast", "gx")
+
+
+def _validation_engine(raw: str) -> str:
+    engine = raw.strip().lower()
+    if engine not in VALIDATION_ENGINES:
+        raise ValueError(
+            f"校验引擎须为 {' 或 '.join(VALIDATION_ENGINES)} / "
+            f"expected one of {', '.join(VALIDATION_ENGINES)}"
+        )
+    return engine
+
+
 def _handover_url(raw: str) -> str:
     """An fsspec URL as given, or an absolute folder as its ``file://`` URL."""
     if raw.startswith("file://"):
@@ -189,6 +217,7 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "HUIZONG_MAX_ZIP_MEMBERS": ("max_members", int),
     "HUIZONG_MAX_PERIOD_AGE_DAYS": ("max_period_age_days", int),
     "HUIZONG_LATE_WINDOW_DAYS": ("late_window_days", int),
+    "HUIZONG_INGEST_PART_FILES": ("ingest_part_files", int),
     "HUIZONG_PUBLISH_RETRIES": ("publish_retries", int),
     "HUIZONG_PUBLISH_BACKOFF": ("publish_backoff", float),
     "HUIZONG_SQL_DIR": ("sql_dir", Path),
@@ -199,6 +228,7 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "HUIZONG_CONTACTS": ("contacts_file", Path),
     "HUIZONG_HANDOVER_URL": ("handover_url", _handover_url),
     "HUIZONG_TASK_RETRY_DELAY": ("task_retry_delay", float),
+    "HUIZONG_VALIDATION_ENGINE": ("validation_engine", _validation_engine),
 }
 
 
@@ -237,3 +267,16 @@ def airflow_deployed(environ: Mapping[str, str] | None = None) -> bool:
     if any(k.startswith(("AIRFLOW_CONN_", "AIRFLOW__")) or k == "AIRFLOW_HOME" for k in env):
         return True
     return (Path(env.get("HOME", "~")).expanduser() / "airflow" / "airflow.cfg").is_file()
+
+
+def private_folder(path: Path) -> None:
+    """Create ``path`` as 0700, or take away others' access to a folder we own."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=False)
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # a read-only or foreign location: the steps report their own errors
+    mode = path.stat()
+    if path.is_dir() and mode.st_mode & 0o077 and mode.st_uid == os.getuid():
+        path.chmod(mode.st_mode & 0o700)

@@ -269,3 +269,27 @@ def test_nothing_was_written_outside_home(corpus):
     assert outside == {"inbox", "outside"}
     stored = sorted(p.name for p in settings.store_dir.iterdir())
     assert all(len(n) == 64 and set(n) <= set("0123456789abcdef") for n in stored)
+
+
+def test_read_one_file_per_partition_the_ingest_is_the_same(corpus, tmp_path):
+    """The partitioned ingest (each file its own partition, read in reverse order) gives
+    the messy corpus exactly the RECEIVED and LEDGER of one read: refusals, notes,
+    duplicates and supersessions included."""
+    from huizong import handover, pipeline
+    from huizong.catalogue import load_catalogue
+    from huizong.ingest import ingest_inbox
+    from huizong.registry import registry_for
+
+    root, _settings, _summary, _tables, _received = corpus
+    inbox = root / "inbox" / D
+    whole = Settings(home=tmp_path / "whole", max_file_bytes=MAX_FILE_BYTES)
+    received, ledger, _ = ingest_inbox(inbox, DAY, load_catalogue(), registry_for(whole), whole)
+    parted = Settings(home=tmp_path / "parted", max_file_bytes=MAX_FILE_BYTES, ingest_part_files=1)
+    planned = pipeline.ingest_plan_day(DAY, parted, inbox)
+    assert len(planned["parts"]) > 5
+    for part in reversed(planned["parts"]):
+        pipeline.ingest_part_day(DAY, parted, part)
+    pipeline.ingest_merge_day(DAY, parted)
+    pd.testing.assert_frame_equal(handover.read_frame(parted, DAY, frames.LEDGER), ledger)
+    pd.testing.assert_frame_equal(handover.read_frame(parted, DAY, frames.RECEIVED), received)
+    assert set(ledger["status"]) >= {"rejected", "duplicate"}

@@ -96,6 +96,14 @@ def test_an_unchanged_rerun_makes_no_version_and_keeps_the_rows(demo: Settings) 
         pd.testing.assert_frame_equal(frame, before[table], obj=table)
 
 
+def _csv_column(path, column: str) -> list[str]:
+    """The column as printed, not as pandas parses it back."""
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        return [row[column] for row in csv.DictReader(fh) if row[column]]
+
+
 def test_cli_asof_and_changes(demo: Settings, monkeypatch, capsys, tmp_path) -> None:
     run_day(DAY, demo)
     monkeypatch.setenv("HUIZONG_HOME", str(demo.home))
@@ -103,6 +111,8 @@ def test_cli_asof_and_changes(demo: Settings, monkeypatch, capsys, tmp_path) -> 
     out = tmp_path / "asof.csv"
     assert main(["asof", "--date", "2020-01-28", "--at", "2100-01-01T08:00", "-o", str(out)]) == 0
     got = pd.read_csv(out, dtype={"unit_code": "str", "parent_code": "str"})
+    counts = got.loc[got["indicator"] == "persons_screened", "value"].dropna()
+    assert len(counts) and not any(v.endswith(".0") for v in _csv_column(out, "value"))
     assert len(got) == len(read_table(demo.warehouse, "consolidated", DAY))
     assert main(["asof", "--date", "2020-01-28", "--at", "2000-01-01T08:00+08:00"]) == 2
     assert "尚未发布" in capsys.readouterr().err

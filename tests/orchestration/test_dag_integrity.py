@@ -42,7 +42,9 @@ def test_no_cycles_and_expected_order(dagbag) -> None:
     steps = [
         "reporting_day",
         "pull_sources",
-        "ingest",
+        "ingest_plan",
+        "ingest_part",
+        "ingest_merge",
         "route_late",
         "validate",
         "roll_up",
@@ -52,6 +54,11 @@ def test_no_cycles_and_expected_order(dagbag) -> None:
     assert sorted(order) == sorted(
         [*steps, "data_docs", "mail_receipts", "periods", "republish_late"]
     )
+    # the reads are mapped over the plan's partitions, and merged before anything reads them
+    part = dag.get_task("ingest_part")
+    assert part.upstream_task_ids == {"reporting_day", "ingest_plan"}
+    assert dag.get_task("ingest_merge").upstream_task_ids == {"reporting_day", "ingest_part"}
+    assert type(part).__name__.endswith("MappedOperator")
     # late files' days are re-published after tonight's day and its periods
     assert dag.get_task("republish_late").upstream_task_ids == {"reporting_day", "periods"}
     # the week/旬/month are computed from what was published

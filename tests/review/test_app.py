@@ -839,7 +839,7 @@ def test_duplicate_rows_side_by_side_and_keep_resolves_the_pair(env: Env) -> Non
         assert row.file_name in section
         assert f'name="file_id" value="{row.file_id}"' in section
     assert "250000" in section and ">12<" in section  # both rows' values, side by side
-    assert "2026-11-26 10:00" in section  # when each file was received
+    assert "2026-11-26 18:00:00 北京时间" in section  # when each file was received (10:00 UTC)
     assert section.count(f'action="/runs/{PERIOD}/keep"') == 2
     assert section.count("保留此行 keep this row") == 2
 

@@ -432,7 +432,14 @@ def test_steward_corrects_reruns_and_sees_the_new_totals(server: Server, tmp_pat
         finally:
             browser.close()
 
-    assert set(states) >= {"ingest", "validate", "data_docs", "roll_up", "publish", "workbook"}
+    assert set(states) >= {
+        "ingest_merge",
+        "validate",
+        "data_docs",
+        "roll_up",
+        "publish",
+        "workbook",
+    }
 
     # each total moves by exactly what the actions changed: the correction (new - old of
     # the corrected column) along its chain, the kept row's values along the duplicate's

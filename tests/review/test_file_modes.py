@@ -67,3 +67,20 @@ def test_airflow_home_made_by_make_is_private(tmp_path: Path, open_umask: None) 
     assert (home / "airflow" / "airflow.db").exists()
     assert _private(home / "airflow")
     assert _private(home / "airflow" / "airflow.db")
+
+
+def test_the_home_resolved_by_every_entry_point_is_private(
+    tmp_path: Path, open_umask: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store, the steps' files and the workbooks live under the home: with the home
+    owner-only, the 0644 files the usual umask gives them are not readable by others."""
+    from huizong.settings import Settings
+
+    fresh, existing = tmp_path / "fresh" / "var", tmp_path / "existing"
+    existing.mkdir(mode=0o755)
+    existing.chmod(0o755)
+    for home in (fresh, existing):
+        monkeypatch.setenv("HUIZONG_HOME", str(home))
+        monkeypatch.setenv("HUIZONG_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'w.sqlite'}")
+        settings = Settings.resolve()
+        assert settings.home == home and _private(home)

@@ -208,7 +208,7 @@ def test_stewards_see_their_files_and_the_city_its_data_docs(
     theirs = set(received.loc[received["unit_code"].str.startswith(county, na=False), "file_id"])
     files = queries.ledger(engine, DAY, [county])
     assert theirs and theirs <= set(files["file_id"])
-    for units in files["units"]:
+    for units in files.loc[files["rows_received"] > 0, "units"]:  # no rows: file_units
         assert any(u.startswith(county) for u in units.split(","))
     everything = queries.ledger(engine, DAY, ["1309"])
     led = store.read_frame(engine, "select_ledger_period", {"period": DAY.isoformat()})
@@ -309,3 +309,19 @@ def test_an_accepted_value_is_not_an_open_warning_after_the_rerun(
     assert unit in _report_units(engine)
     value = _totals(engine, [unit[:9]]).get((unit[:9], column))
     assert value is not None and not pd.isna(value)
+
+
+def test_a_duplicate_file_is_listed_for_its_county(
+    day_state: tuple[Settings, sa.Engine],
+) -> None:
+    """A duplicate file has no rows of its own: it was listed for no steward (a trial found).
+    It is scoped by the file it duplicates."""
+    _settings, engine = day_state
+    led = store.read_frame(engine, "select_ledger_period", {"period": DAY.isoformat()})
+    dup = led[led["status"] == "duplicate"].iloc[0]
+    original = led.set_index("file_id").loc[dup["duplicate_of"], "units"]
+    county = original.split(",")[0][:6]
+    assert dup["file_id"] in set(queries.ledger(engine, DAY, [county])["file_id"])
+    assert dup["file_id"] in set(queries.ledger(engine, DAY, ["1309"])["file_id"])
+    other = next(c for c in ("130921", "130922", "130981") if c != county)
+    assert dup["file_id"] not in set(queries.ledger(engine, DAY, [other])["file_id"])

@@ -123,3 +123,51 @@ def test_xml_namespaces_and_relative_paths_are_not_references(tmp_path: Path) ->
         encoding="utf-8",
     )
     assert external_references(tmp_path) == []
+
+
+def test_docs_at_scale_keep_every_failing_row_and_a_bounded_sample(monkeypatch) -> None:
+    from huizong.registry import load_registry
+    from huizong.validate import datadocs
+    from huizong.validate.rows import _prepared
+
+    catalogue = load_catalogue()
+    villages = load_registry().units.query("level == 5")["code"].head(40).tolist()
+    rows = [{"file_id": F, "unit_code": code} for code in villages]
+    rows[3]["persons_screened"] = -1
+    rows[17]["unit_code"] = "130999999999"
+    frame = _prepared(received_frame(catalogue, rows), catalogue, load_registry())
+    monkeypatch.setattr(datadocs, "DOCS_ALL_ROWS", 10)
+    monkeypatch.setattr(datadocs, "DOCS_SAMPLE_ROWS", 5)
+    shown = datadocs.docs_rows(frame, catalogue, DAY)
+    assert {5, 19} <= set(shown["row_number"])  # rows 3 and 17 (row numbers from 2)
+    assert 5 <= len(shown) - 2 <= 5 + 1
+    monkeypatch.setattr(datadocs, "DOCS_ALL_ROWS", 100)
+    assert len(datadocs.docs_rows(frame, catalogue, DAY)) == 40
+
+
+def test_docs_keep_every_row_when_gx_alone_knows_a_check(monkeypatch, tmp_path: Path) -> None:
+    import json
+
+    from huizong.registry import load_registry
+    from huizong.validate import datadocs, suites
+    from huizong.validate.rows import _prepared
+
+    catalogue = load_catalogue()
+    data = suites.load_suite_json(catalogue)
+    data["expectations"].append(
+        {
+            "type": "expect_column_value_lengths_to_equal",
+            "kwargs": {"column": "unit_code", "value": 12},
+            "meta": {"rule": "unit_code_length", "column": "unit_code"},
+        }
+    )
+    (tmp_path / f"{catalogue.form}.json").write_text(json.dumps(data), encoding="utf-8")
+    monkeypatch.setenv("HUIZONG_EXPECTATIONS", str(tmp_path))
+    monkeypatch.setattr(datadocs, "DOCS_ALL_ROWS", 2)
+    monkeypatch.setattr(datadocs, "DOCS_SAMPLE_ROWS", 1)
+    villages = load_registry().units.query("level == 5")["code"].head(6).tolist()
+    rows = [{"file_id": F, "unit_code": code} for code in villages]  # all pass
+    frame = _prepared(received_frame(catalogue, rows), catalogue, load_registry())
+    assert len(datadocs.docs_rows(frame, catalogue, DAY)) == 6
+    monkeypatch.delenv("HUIZONG_EXPECTATIONS")  # the shipped suite: a sample of one
+    assert len(datadocs.docs_rows(frame, catalogue, DAY)) == 1

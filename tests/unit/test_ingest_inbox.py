@@ -226,7 +226,7 @@ def test_pipeline_ingest_step_writes_both_files(tmp_path: Path) -> None:
     inbox = settings.inbox_for(DAY)
     _csv(inbox, "a.csv", ["130902001001,建北社区,2026-11-26,1,2,3"], at=10)
     summary = ingest_day(DAY, settings)
-    assert summary == {"day": "2026-11-26", "files": 1, "rows_received": 1}
+    assert summary == {"day": "2026-11-26", "files": 1, "parts": 1, "rows_received": 1}
     run = settings.run_dir(DAY)
     assert len(pd.read_parquet(run / frames.RECEIVED)) == 1
     assert pd.read_parquet(run / frames.LEDGER)["status"].tolist() == ["read"]
@@ -245,4 +245,4 @@ def test_pipeline_ingest_step_refuses_a_missing_or_empty_inbox(tmp_path: Path) -
         ingest_day(DAY, settings)
     assert not settings.run_dir(DAY).exists()
     summary = ingest_day(DAY, settings, allow_empty=True)
-    assert summary == {"day": "2026-11-26", "files": 0, "rows_received": 0}
+    assert summary == {"day": "2026-11-26", "files": 0, "parts": 1, "rows_received": 0}

@@ -1,6 +1,7 @@
 """validate_rows + account on one frame with a planted failure of every expectation family.
 
-One GX validation for the whole module (GX costs seconds per run): each case is a row
+One validation per engine for the whole module (GX costs seconds per run; the cases run
+on the vectorised pass and on GX itself, which must agree): each case is a row
 number; the test asserts the exact set of (row, rule) failures, so a planted failure that
 is missed and a clean row that is flagged both fail.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -37,8 +39,14 @@ def _blank(catalogue) -> dict:
     return {i.code: None for i in catalogue.numeric}
 
 
+@pytest.fixture(scope="module", params=["fast", "gx"])
+def engine(request) -> SimpleNamespace:
+    """Settings naming the validation engine: every case runs on both."""
+    return SimpleNamespace(validation_engine=request.param)
+
+
 @pytest.fixture(scope="module")
-def case(catalogue, registry):
+def case(catalogue, registry, engine):
     villages = registry.units.loc[registry.units["level"] == 5, "code"].tolist()
     township = registry.units.loc[registry.units["level"] == 4, "code"].iloc[0]
     department = registry.units.loc[registry.units["kind"] == "department", "code"].iloc[0]
@@ -96,7 +104,7 @@ def case(catalogue, registry):
     # file C: a single row with an unknown unit
     listed.append({"file_id": FILE_C, "row_number": 10, "unit_code": "130999999999"})
     received = received_frame(catalogue, listed)
-    result = validate_rows(received, DAY, catalogue, registry, None)
+    result = validate_rows(received, DAY, catalogue, registry, engine)
     return received, result
 
 
@@ -241,7 +249,7 @@ def test_nothing_to_validate_needs_no_gx_run(catalogue, registry):
     assert list(result.quarantine.columns) == frames.ISSUE_COLUMNS
 
 
-def test_a_frame_breaking_the_contract_stops_validation(catalogue, registry):
+def test_a_frame_breaking_the_contract_stops_validation(catalogue, registry, engine):
     rows = received_frame(catalogue, [{}]).drop(columns=["masks_in_stock"])
     with pytest.raises(ReceivedContractError, match="masks_in_stock"):
-        validate_rows(rows, DAY, catalogue, registry, None)
+        validate_rows(rows, DAY, catalogue, registry, engine)

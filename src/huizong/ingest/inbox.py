@@ -67,7 +67,7 @@ _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 @dataclass
-class _Entry:
+class Entry:
     path: Path
     source: str
     size: int
@@ -104,11 +104,23 @@ def ingest_inbox(
     LEDGER statuses after ingest: ``read`` (rows in RECEIVED), ``superseded`` (all its
     rows replaced by later files), ``duplicate`` and ``rejected`` (no rows; see
     ``message``). ``rows_accepted``/``rows_quarantined`` are left 0 for validation.
+
+    The three stages — :func:`plan_inbox`, :func:`read_entries`, :func:`settle` — are what
+    the partitioned DAG runs as separate tasks (the reads mapped over partitions).
     """
     inbox = Path(inbox)
     if not inbox.is_dir():
         return empty_received(catalogue), empty_ledger(), empty_received(catalogue)
-    entries = _scan(inbox)
+    entries = plan_inbox(inbox, settings)
+    received, totals = read_entries(entries, settings, catalogue)
+    received, ledger = settle(entries, received, day, catalogue)
+    return received, ledger, totals
+
+
+def plan_inbox(inbox: Path, settings: Settings) -> list[Entry]:
+    """Every file of the inbox stored, timed and de-duplicated, in the fixed visiting
+    order; the files still to read are those :func:`to_read` selects."""
+    entries = _scan(Path(inbox))
     store = settings.store_dir
     store.mkdir(parents=True, exist_ok=True)
     for e in entries:
@@ -127,8 +139,6 @@ def ingest_inbox(
     _stamp_receipts(entries, receipts.book_path(inbox))
     entries.sort(key=lambda e: (e.received_at, e.mtime, e.source))
     seen: dict[str, str] = {}  # sha256 -> source of the kept copy
-    raws: list[RawSubmission] = []
-    totals: list[RawSubmission] = []
     for e in entries:
         if not e.stored:
             continue
@@ -143,18 +153,43 @@ def ingest_inbox(
             continue
         seen[e.sha256] = e.source
         e.file_id = e.sha256
-        raw = _read_one(e, store / e.sha256, catalogue)
+    return entries
+
+
+def to_read(e: Entry) -> bool:
+    """A stored file kept once (not a duplicate, not refused): its rows are read."""
+    return e.stored and e.status == "read" and e.file_id == e.sha256
+
+
+def read_entries(
+    entries: list[Entry], settings: Settings, catalogue: Catalogue
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(RECEIVED rows before supersession, TOTALS) of the entries :func:`to_read`, in
+    their order; fills each entry's status, message, form and extra columns. The stored
+    copy comes through the hand-over when this worker has not got it."""
+    raws: list[RawSubmission] = []
+    totals: list[RawSubmission] = []
+    for e in entries:
+        if not to_read(e):
+            continue
+        stored = handover.fetch_stored(settings, e.sha256) or settings.store_dir / e.sha256
+        raw = _read_one(e, stored, catalogue)
         if raw is not None:
             raws.append(raw)
             if raw.totals is not None:
                 totals.append(raw.totals)
-    received = parse_raw(raws, catalogue)
+    return parse_raw(raws, catalogue), parse_raw(totals, catalogue)
+
+
+def settle(
+    entries: list[Entry], received: pd.DataFrame, day: date, catalogue: Catalogue
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Later files supersede earlier ones; every entry gets its ledger row."""
     received = _supersede(received, [e.file_id for e in entries], _arrival_ranks(entries))
-    ledger = _ledger(entries, received, day, catalogue)
-    return received, ledger, parse_raw(totals, catalogue)
+    return received, _ledger(entries, received, day, catalogue)
 
 
-def _stamp_receipts(entries: list[_Entry], book: Path) -> None:
+def _stamp_receipts(entries: list[Entry], book: Path) -> None:
     """Give every entry its arrival from the book; record first sight of the new ones."""
     known = receipts.read_book(book)
     now = receipts.iso_utc(pd.Timestamp.now(tz="UTC"))
@@ -180,7 +215,7 @@ def _channel_of(source: str) -> str:
     return receipts.REVIEW if source.startswith("_corrections/") else receipts.FOLDER
 
 
-def _arrival_ranks(entries: list[_Entry]) -> dict[str, int]:
+def _arrival_ranks(entries: list[Entry]) -> dict[str, int]:
     """file_id -> rank of arrival (entries sorted); equal (received_at, mtime), equal rank."""
     ranks, last, rank = {}, None, -1
     for e in entries:
@@ -206,7 +241,7 @@ def display_name(name: str) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def _refuse_unread(e: _Entry, settings: Settings) -> bool:
+def _refuse_unread(e: Entry, settings: Settings) -> bool:
     """Reject what must not be opened or stored (links, special, empty, too large)."""
     if e.kind != "file":
         e.file_id = f"{e.kind}:{e.source}"  # never read, so no content hash
@@ -237,7 +272,7 @@ def _refuse_unread(e: _Entry, settings: Settings) -> bool:
     return False
 
 
-def _read_one(e: _Entry, stored: Path, catalogue: Catalogue) -> RawSubmission | None:
+def _read_one(e: Entry, stored: Path, catalogue: Catalogue) -> RawSubmission | None:
     """Read one stored file; fill the entry's status/message; None when rejected."""
     name = display_name(e.path.name)
     suffix = e.path.suffix.lower()
@@ -281,7 +316,7 @@ def _read_one(e: _Entry, stored: Path, catalogue: Catalogue) -> RawSubmission | 
     return raw
 
 
-def _scan(inbox: Path) -> list[_Entry]:
+def _scan(inbox: Path) -> list[Entry]:
     """Every entry under the inbox, without following links (lstat only)."""
     entries = []
     for top, dirs, files in os.walk(inbox, followlinks=False):
@@ -297,7 +332,7 @@ def _scan(inbox: Path) -> list[_Entry]:
             else:
                 kind = "special"
             entries.append(
-                _Entry(
+                Entry(
                     path=path,
                     source=display_name(path.relative_to(inbox).as_posix()),
                     size=st.st_size,
@@ -395,7 +430,7 @@ def _unit_lists(received: pd.DataFrame) -> pd.Series:
 
 
 def _ledger(
-    entries: list[_Entry], received: pd.DataFrame, day: date, catalogue: Catalogue
+    entries: list[Entry], received: pd.DataFrame, day: date, catalogue: Catalogue
 ) -> pd.DataFrame:
     tally = pd.DataFrame(
         {

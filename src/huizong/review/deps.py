@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlparse
 
@@ -40,6 +41,7 @@ class Backend:
         self._engine = engine
         self._ready = False
         self._registry: Registry | None = None
+        self._registry_stamp: int | None = None
         self._lock = threading.RLock()
 
     @property
@@ -67,10 +69,13 @@ class Backend:
 
     @property
     def registry(self) -> Registry:
-        """The deployment's registry (as the night uses it), read once: lineage needs it."""
+        """The deployment's registry (as the night uses it), read again only when
+        ``huizong registry load`` has replaced it since: no restart after a load."""
         with self._lock:
-            if self._registry is None:
+            stamp = _mtime(self.settings.loaded_registry)
+            if self._registry is None or stamp != self._registry_stamp:
                 self._registry = registry_for(self.settings)
+                self._registry_stamp = stamp
             return self._registry
 
     @property
@@ -244,3 +249,10 @@ ViewDep = Annotated[View, Depends(view)]
 
 def wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None

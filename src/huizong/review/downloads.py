@@ -24,7 +24,7 @@ from huizong.catalogue import Catalogue
 from huizong.periods import PERIOD_NAMES_ZH, PERIOD_TYPES, Period, parse_period
 from huizong.registry import Registry
 from huizong.review import store
-from huizong.settings import Settings
+from huizong.settings import TIMEZONE, Settings
 
 #: format → (media type, what the file is called in Chinese)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -84,13 +84,12 @@ class Published:
         shown = (
             "未记录 not recorded"
             if at is None
-            else f"{at.tz_convert(LOCAL_TZ):%Y-%m-%d %H:%M} 北京时间"
+            else f"{at.tz_convert(TIMEZONE):%Y-%m-%d %H:%M} 北京时间"
         )
         version = self.publication.version
         return shown if version is None else f"第{version}版 v{version} · {shown}"
 
 
-LOCAL_TZ = "Asia/Shanghai"
 _TYPE_ORDER = {t: n for n, t in enumerate(PERIOD_TYPES)}
 _UNRECORDED = Publication(None, None)
 

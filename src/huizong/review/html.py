@@ -7,6 +7,8 @@ from html import escape
 
 import pandas as pd
 
+from huizong.settings import TIMEZONE
+
 
 def e(value: object) -> str:
     """Escape anything for HTML text or a quoted attribute; NA shows as empty."""
@@ -58,6 +60,11 @@ def table(
         and pd.api.types.is_numeric_dtype(frame[col])
         and not pd.api.types.is_bool_dtype(frame[col])
     }
+    times = {
+        col
+        for col in columns
+        if col in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[col])
+    }
     rows = []
     for i, (_, rec) in enumerate(frame.iterrows()):
         tds = []
@@ -65,11 +72,26 @@ def table(
             td = '<td class="num">' if col in numeric else "<td>"
             if col in cells:
                 tds.append(f"{td}{cells[col](rec)}</td>")  # type: ignore[operator]
+            elif col in times:
+                tds.append(f"{td}{e(local_time(rec.get(col)))}</td>")
             else:
                 tds.append(f"{td}{e(rec.get(col))}</td>")
         cls = f' class="{e(classes[i])}"' if classes[i] else ""
         rows.append(f"<tr{cls}>{''.join(tds)}</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def local_time(value: object) -> str:
+    """A stored time as a clerk reads it: Beijing time (the receipts' zone), to the second,
+    marked; a time without a zone is UTC, as the warehouse stores it. Blank if unknown."""
+    try:
+        stamp = pd.Timestamp(str(value)) if not isinstance(value, pd.Timestamp) else value
+    except ValueError:
+        return ""
+    if pd.isna(stamp):
+        return ""
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+    return stamp.tz_convert(TIMEZONE).strftime("%Y-%m-%d %H:%M:%S 北京时间")
 
 
 def hidden(fields: Mapping[str, object]) -> str:

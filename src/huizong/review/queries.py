@@ -231,15 +231,44 @@ def _with_received_at(engine: Engine, period: str | date, found: pd.DataFrame) -
     return out
 
 
-def ledger(engine: Engine, period: str | date, scopes: Iterable[str]) -> pd.DataFrame:
-    """Files of one day that carry at least one unit in scope."""
+def ledger(
+    engine: Engine, period: str | date, scopes: Iterable[str], root: str | None = None
+) -> pd.DataFrame:
+    """Files of one day that carry at least one unit in scope.
+
+    A file without rows (a duplicate, a rejected file) is scoped by :func:`file_units`;
+    one whose unit nobody can tell is listed for the stewards of ``root`` (the
+    deployment's top unit), so that no received file is hidden from every steward.
+    """
     frame = store.read_frame(
         engine,
         "select_ledger_period",
         {"period": store.period_text(period)},
         table="submission_ledger",
     ).reindex(columns=["period", *frames.LEDGER_COLUMNS[1:]])
-    return frame[_any_unit_in_scope(frame["units"], scopes).to_numpy()].reset_index(drop=True)
+    units = file_units(frame, root)
+    return frame[_any_unit_in_scope(units, scopes).to_numpy()].reset_index(drop=True)
+
+
+#: A unit code at the start of a file name, as the template names files (130982102_吕公堡镇_…).
+_CODE_IN_NAME = r"^(\d{12}|\d{9}|\d{6})(?!\d)"
+
+
+def file_units(frame: pd.DataFrame, root: str | None = None) -> pd.Series:
+    """The units a file belongs to, for scoping: its rows' units; for a file without rows,
+    those of the file it duplicates, else the sender's unit, else the code its name starts
+    with, else ``root``."""
+    units = frame["units"].fillna("").astype("str")
+    by_id = dict(zip(frame["file_id"], units, strict=True))
+    fallbacks = [
+        frame["duplicate_of"].map(by_id),
+        frame["sender_unit"],
+        frame["file_name"].fillna("").astype("str").str.extract(_CODE_IN_NAME)[0],
+    ]
+    for fallback in fallbacks:
+        fallback = fallback.fillna("").astype("str")
+        units = units.where(units != "", fallback)
+    return units.where(units != "", root or "")
 
 
 def _any_unit_in_scope(units: pd.Series, scopes: Iterable[str]) -> pd.Series:
@@ -250,14 +279,15 @@ def _any_unit_in_scope(units: pd.Series, scopes: Iterable[str]) -> pd.Series:
     return mask.groupby(level=0).any().reindex(units.index, fill_value=False)
 
 
-def runs(engine: Engine, scopes: Iterable[str]) -> pd.DataFrame:
-    """Reporting days published, newest first, with counts restricted to the scope."""
+def runs(engine: Engine, scopes: Iterable[str], root: str | None = None) -> pd.DataFrame:
+    """Reporting days published, newest first, with counts restricted to the scope (files
+    scoped as :func:`ledger` scopes them)."""
     scopes = list(scopes)
     cols = ["period", "files", "quarantined", "warnings"]
     led = store.read_frame(engine, "select_ledger_periods", table="submission_ledger")
     parts = []
     if len(led):
-        led = led[_any_unit_in_scope(led["units"], scopes).to_numpy()]
+        led = led[_any_unit_in_scope(file_units(led, root), scopes).to_numpy()]
         parts.append(led.groupby("period").size().rename("files"))
     for name, table, col in (
         ("select_quarantine_counts", "quarantine", "quarantined"),

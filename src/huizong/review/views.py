@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from huizong.catalogue import Catalogue
 from huizong.review.deps import View, wants_json
-from huizong.review.html import e, table
+from huizong.review.html import e, local_time, table
 from huizong.review.labels import rule_label
 
 MAX_ROWS = 2000
@@ -261,7 +261,11 @@ def duplicates_section(
                 "工作表与行 Sheet and row",
                 [f"{e(r['sheet'])} #{e(r['row_number'])}" for _, r in group.iterrows()],
             ),
-            ("at", "收到时间 Received", [e(_when(r["received_at"])) for _, r in group.iterrows()]),
+            (
+                "at",
+                "收到时间 Received",
+                [e(local_time(r["received_at"])) for _, r in group.iterrows()],
+            ),
             (
                 "status",
                 "状态 Status",
@@ -313,15 +317,3 @@ def duplicates_section(
             + "</div>"
         )
     return "".join(parts)
-
-
-def _when(value: object) -> str:
-    """A received time as a clerk reads it: to the second, in UTC (blank if unknown)."""
-    try:
-        stamp = pd.Timestamp(str(value))
-    except ValueError:
-        return ""
-    if pd.isna(stamp):
-        return ""
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return stamp.strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -1,5 +1,10 @@
 """VALIDATE: check candidate rows with the form's GX suite; split accepted / quarantined.
 
+The suite is applied by the engine the settings name (``validation_engine``): ``fast``,
+its checks as one vectorised pass (:mod:`huizong.validate.fast`, GX for any check that
+pass does not implement), or ``gx``, Great Expectations for all; both list the same
+failures, so the quarantine does not depend on the engine.
+
 Superseded rows are not validated (they are accounted as superseded). A row with at least
 one error-level failure is quarantined with one ISSUE per failed rule; warnings never
 block a row. Blank and not-applicable cells are NA and pass every check; zero is a real
@@ -19,7 +24,9 @@ from huizong import frames
 from huizong.catalogue import Catalogue
 from huizong.given import values_given
 from huizong.registry import Registry
+from huizong.settings import ENV
 from huizong.validate import messages
+from huizong.validate.fast import run_suite_fast
 from huizong.validate.runner import ReceivedContractError, run_suite
 from huizong.validate.suggest import (
     suggest_codes_by_name,
@@ -35,6 +42,7 @@ from huizong.validate.suites import (
     UNIT_TOWNSHIP,
     VALUES_GIVEN,
     load_suite,
+    load_suite_json,
 )
 
 #: A file is one township's batch when at least this share of its known village rows
@@ -67,6 +75,27 @@ def max_period_age_days(settings: Any = None) -> int:
     if value is None:
         value = os.environ.get("HUIZONG_MAX_PERIOD_AGE_DAYS", DEFAULT_MAX_PERIOD_AGE_DAYS)
     return int(value)
+
+
+def validation_engine(settings: Any = None) -> str:
+    """``settings.validation_engine`` if given, else ``$HUIZONG_VALIDATION_ENGINE``, else fast."""
+    value = getattr(settings, "validation_engine", None)
+    if value is None:
+        name = "HUIZONG_VALIDATION_ENGINE"
+        value = ENV[name][1](os.environ.get(name, "").strip() or "fast")
+    return str(value)
+
+
+def suite_failures(
+    frame: pd.DataFrame, catalogue: Catalogue, day: date, engine: str
+) -> pd.DataFrame:
+    """Every (rule, failing row) of the form's suite over the prepared frame, by the
+    vectorised pass (``fast``) or by GX itself (``gx``): the same list either way."""
+    if engine == "gx":
+        return run_suite(frame, load_suite(catalogue), day)
+    if engine != "fast":
+        raise ValueError(f"unknown validation engine {engine!r} (fast or gx)")
+    return run_suite_fast(frame, load_suite_json(catalogue), day)
 
 
 def file_townships(frame: pd.DataFrame, unit_township: pd.Series) -> pd.Series:
@@ -141,7 +170,7 @@ def validate_rows(
         accepted["warning_count"] = pd.Series(dtype="int64")
         return ValidationResult(accepted, empty_issues(), empty_issues())
     frame = _prepared(cands, catalogue, registry)
-    failures = run_suite(frame, load_suite(catalogue), day)
+    failures = suite_failures(frame, catalogue, day, validation_engine(settings))
     issues = _issues(failures, frame, day, catalogue, registry, max_period_age_days(settings))
     errors = issues[issues["severity"] == "error"]
     warns = issues[issues["severity"] == "warning"]

@@ -257,6 +257,15 @@ def load_suite(catalogue: Catalogue) -> ExpectationSuite:
     return gx.ExpectationSuite(**json.loads(path.read_text(encoding="utf-8")))
 
 
+def load_suite_json(catalogue: Catalogue) -> dict[str, Any]:
+    """The committed suite of the form as JSON, read without importing GX (the fast
+    engine's input); built with GX from the catalogue if the folder is absent."""
+    path = suite_file(expectations_dir(), catalogue.form)
+    if not path.exists():
+        return suite_json(build_suites(catalogue)[0])
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def expectation_info(config: Any) -> tuple[str, str, str | None]:
     """(rule, severity, column) of one expectation configuration from a validation result."""
     meta = config.meta or {}

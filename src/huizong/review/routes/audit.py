@@ -16,7 +16,7 @@ router = APIRouter()
 
 #: The audit table's columns as a steward reads them (the JSON keeps the column names).
 ACTION_HEADERS = {
-    "at": "时间 At (UTC)",
+    "at": "时间 At (北京时间)",
     "username": "用户 User",
     "action": "操作 Action",
     "file_name": "文件 File",

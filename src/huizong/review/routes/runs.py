@@ -40,7 +40,7 @@ DOCS_CSP = (
 
 @router.get("/", response_class=HTMLResponse, name="runs")
 def runs_page(steward: StewardDep, backend: BackendDep, v: ViewDep) -> HTMLResponse:
-    found = queries.runs(backend.engine, steward.scopes)
+    found = queries.runs(backend.engine, steward.scopes, backend.registry.root)
     names = store.unit_names(backend.engine, steward.scopes)
     units = ", ".join(named(c, names) for c in steward.scopes) or "—"
     body = (
@@ -66,7 +66,7 @@ def runs_page(steward: StewardDep, backend: BackendDep, v: ViewDep) -> HTMLRespo
 
 @router.get("/api/runs")
 def runs_json(steward: StewardDep, backend: BackendDep) -> list[dict[str, Any]]:
-    return records(queries.runs(backend.engine, steward.scopes))
+    return records(queries.runs(backend.engine, steward.scopes, backend.registry.root))
 
 
 @router.get("/runs/{period}", response_class=HTMLResponse)
@@ -74,7 +74,7 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
     eng = backend.engine
     quarantine = queries.issues(eng, p, steward.scopes, "quarantine")
     warnings = queries.issues(eng, p, steward.scopes, "warning")
-    files = queries.ledger(eng, p, steward.scopes)
+    files = queries.ledger(eng, p, steward.scopes, backend.registry.root)
     base = f"/runs/{p}"
     docs = backend.settings.data_docs_dir(date.fromisoformat(p))
     parts = []
@@ -182,7 +182,7 @@ def day_json(p: DayDep, steward: StewardDep, backend: BackendDep) -> dict[str, A
         "period": p,
         "quarantine": records(queries.issues(eng, p, steward.scopes, "quarantine")),
         "warnings": records(queries.issues(eng, p, steward.scopes, "warning")),
-        "files": records(queries.ledger(eng, p, steward.scopes)),
+        "files": records(queries.ledger(eng, p, steward.scopes, backend.registry.root)),
         "completeness": records(queries.completeness(eng, p, steward.scopes)),
         "missing": records(queries.missing_reporters(eng, p, steward.scopes)),
         "deadline_missing": records(lists_in_scope(eng.url, p, steward.scopes)[1]),

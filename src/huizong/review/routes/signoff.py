@@ -56,7 +56,7 @@ def versions_page(
             rows,
             {
                 "version": "版本 version",
-                "published_at": "发布时间 published (UTC)",
+                "published_at": "发布时间 published (北京时间)",
                 "trigger": "原因 trigger",
                 "inputs": "文件数 files",
                 "changed_values": "变化项 values changed",
@@ -102,7 +102,7 @@ def versions_page(
                     "unit_code": "单位 unit",
                     "version": "版本 version",
                     "username": "确认人 signed by",
-                    "at": "时间 at (UTC)",
+                    "at": "时间 at (北京时间)",
                     "note": "备注 note",
                 },
             )
