@@ -1,7 +1,10 @@
 """Publish one reporting day into the SQL warehouse (PostgreSQL or SQLite), atomically.
 
-A day is replaced in ONE transaction: delete the day's rows from every per-day table,
-bulk-insert the new ones, replace ``org_unit`` whole. Readers see the old day or the new
+A day is replaced in ONE transaction: on PostgreSQL, where every per-day table is
+partitioned by day, the new rows are COPYed into a staging table, its key built once,
+then the old partition dropped and the new one attached; plain tables (SQLite, and a
+PostgreSQL warehouse made before the partitions) have the day's rows deleted and the new
+ones bulk-inserted. ``org_unit`` is replaced whole. Readers see the old day or the new
 day, never a mix; a failure anywhere leaves the previous publication untouched. On
 PostgreSQL an advisory lock keyed on the period serialises two runs of the same day, and
 rows go in through COPY on the very connection that holds the transaction (17x faster
