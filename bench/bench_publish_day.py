@@ -14,7 +14,7 @@ old day and diffing it in pandas: the versioning cost).
 | ``pg_plain`` | PostgreSQL, plain tables (made before partitions): DELETE + COPY, keyed |
 | ``pg_part`` | PostgreSQL, one partition per day: staging COPY, PK built after, drop + attach |
 | ``sqlite_plain`` | SQLite without the bulk pragmas (as before) |
-| ``sqlite`` | SQLite with synchronous=NORMAL, cache, temp_store (rollback journal) |
+| ``sqlite`` | SQLite with the bulk pragmas (cache, temp_store; rollback journal) |
 | ``sqlite_wal`` | the same with the file in journal_mode=WAL |
 
 CPU share = CPU time of this process / wall time (the server's own work is not in it;

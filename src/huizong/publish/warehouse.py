@@ -697,8 +697,11 @@ def _swap_day(conn: Connection, table: str, day: date, staged: str) -> None:
 
 
 def _sqlite_bulk_pragmas(conn: Connection) -> None:
-    """SQLite: settings of this connection for one big write transaction."""
-    for name in ("synchronous_normal", "cache_size", "temp_store_memory"):
+    """SQLite: settings of this connection for one big write transaction (a bigger page
+    cache, temp in memory). ``synchronous=NORMAL`` was measured too (bench_replace_day:
+    no gain on a national day, the executemany is CPU-bound) and is left off: in the
+    rollback-journal mode it risks the file on a power cut."""
+    for name in ("cache_size", "temp_store_memory"):
         conn.execute(text(load_sql(f"publish/sqlite/pragma_{name}.sql")))
 
 
