@@ -151,6 +151,7 @@ WAREHOUSE_DDL = [
     "080_org_unit.sql",
     "100_publish_version.sql",
     "110_consolidated_change.sql",
+    "112_completeness_change.sql",
 ]
 
 #: Version 2 of the day: a correction in each county moved persons_screened by +5;
@@ -169,6 +170,16 @@ CHANGES = [
     ("130903001", "南环中路街道", 4, "130903", 55, 60, "130903001007 大化社区居民委员会：审核更正"),
     ("130902", "新华区", 3, "1309", 35, 40, "130902001001 建北社区居民委员会：审核更正"),
     ("130902001", "建设北街街道", 4, "130902", 35, 40, "130902001001 建北社区居民委员会：审核更正"),
+]
+
+#: Version 2 also counted one more village of 运河区 as reported — households_visited of
+#: 南环中路街道 kept its value, only its reporting_units moved (not a changed value) — and
+#: completeness moved: (code, name, level, reported old, new, cause).
+REPORTING_ONLY = ("130903001", "南环中路街道", 4, "130903", 7, 1, 2)
+COMPLETENESS_CHANGES = [
+    ("1309", "沧州市", 2, 3, 4, "130903001008 迟报甲社区居民委员会：迟报"),
+    ("130903", "运河区", 3, 1, 2, "130903001008 迟报甲社区居民委员会：迟报"),
+    ("130902", "新华区", 3, 1, 2, "130902001003 迟报乙社区居民委员会：迟报"),
 ]
 
 #: Published totals of persons_screened: (code, name, level, kind, parent, value).
@@ -271,7 +282,44 @@ def _versions() -> tuple[pd.DataFrame, pd.DataFrame]:
         rows[f"{side}_level"] = rows["new_level"]
         rows[f"{side}_value"] = rows.pop(side).astype("float64")
         rows[f"{side}_status"] = "reported"
+        rows[f"{side}_reporting_units"] = 1
+    code, name, level, parent, value, before, after = REPORTING_ONLY
+    only = {
+        "period": DAY,
+        "version": 2,
+        "unit_code": code,
+        "indicator": "households_visited",
+        "change": "changed",
+        "cause": "130903001008 迟报甲社区居民委员会：迟报",
+        "new_parent_code": parent,
+    }
+    for side, units in (("old", before), ("new", after)):
+        only |= {
+            f"{side}_unit_name": name,
+            f"{side}_level": level,
+            f"{side}_value": float(value),
+            f"{side}_status": "reported",
+            f"{side}_reporting_units": units,
+        }
+    rows = pd.concat([rows, pd.DataFrame([only])], ignore_index=True)
     return versions, rows
+
+
+def _completeness_changes() -> pd.DataFrame:
+    """Version 2's completeness_change rows: one more village reported in each county."""
+    frame = pd.DataFrame(
+        COMPLETENESS_CHANGES,
+        columns=["unit_code", "new_unit_name", "new_level", "old", "new", "cause"],
+    )
+    frame.insert(0, "version", 2)
+    frame.insert(0, "period", DAY)
+    frame["change"] = "changed"
+    for side in ("old", "new"):
+        frame[f"{side}_unit_name"] = frame["new_unit_name"]
+        frame[f"{side}_level"] = frame["new_level"]
+        frame[f"{side}_expected_units"] = 6
+        frame[f"{side}_reported_units"] = frame.pop(side)
+    return frame
 
 
 def _org_units() -> pd.DataFrame:
@@ -362,6 +410,7 @@ def build_warehouse(tmp_path: Path, warehouse_url: str) -> Warehouse:
     versions, changes = _versions()
     versions.to_sql("publish_version", engine, index=False, if_exists="append")
     changes.to_sql("consolidated_change", engine, index=False, if_exists="append")
+    _completeness_changes().to_sql("completeness_change", engine, index=False, if_exists="append")
     quarantine.to_sql("quarantine", engine, index=False, if_exists="append")
     warnings.to_sql("validation_warning", engine, index=False, if_exists="append")
     ledger.reindex(columns=["period", *frames.LEDGER_COLUMNS[1:]]).to_sql(

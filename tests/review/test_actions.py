@@ -303,8 +303,19 @@ def test_correct_falls_back_to_the_report_table(warehouse: Warehouse) -> None:
     assert corrected["persons_screened"] == int(row.values["persons_screened"])
 
 
-def test_structural_failure_cannot_be_accepted(warehouse: Warehouse) -> None:
-    """An unknown unit is not a value a steward can vouch for: correct or reject instead."""
+@pytest.mark.parametrize(
+    ("rule", "column", "value"),
+    [
+        ("unit_known", "unit_code", None),  # structural: the roll-up cannot place the row
+        ("min:masks_in_stock", "masks_in_stock", "-40"),  # a negative stock (a trial)
+        ("cell_parse", "masks_in_stock", "四十"),  # not a number
+    ],
+)
+def test_hard_failure_cannot_be_accepted(
+    warehouse: Warehouse, rule: str, column: str, value: str | None
+) -> None:
+    """An unknown unit, a negative stock, a cell that is not a number: no steward can
+    vouch for them (one rule, ``is_waivable``); correct or reject instead."""
     wh = warehouse
     issue = {
         "period": date.fromisoformat(PERIOD),
@@ -314,20 +325,20 @@ def test_structural_failure_cannot_be_accepted(warehouse: Warehouse) -> None:
         "row_number": wh.a_error.row_number,
         "unit_code": wh.a_error.unit_code,
         "unit_name": wh.a_error.unit_name,
-        "column": "unit_code",
-        "value": wh.a_error.unit_code,
-        "rule": "unit_known",
+        "column": column,
+        "value": value or wh.a_error.unit_code,
+        "rule": rule,
         "severity": "error",
-        "message_zh": "单位代码不在名录中",
-        "message_en": "unknown unit code",
+        "message_zh": f"未通过检查：{rule}",
+        "message_en": f"failed check: {rule}",
     }
     pd.DataFrame([issue]).to_sql("quarantine", wh.engine, index=False, if_exists="append")
-    with pytest.raises(actions.ActionError, match="unit_known"):
+    with pytest.raises(actions.ActionError, match=rule):
         actions.accept(
             wh.engine,
             wh.settings,
             username="steward_a",
-            rule="unit_known",
+            rule=rule,
             justification="确认",
             **_key(wh.a_error),
         )

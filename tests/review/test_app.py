@@ -301,6 +301,7 @@ READER_ROUTES = {
     ("GET", "/downloads/{unit_code}/"),
     ("GET", "/downloads/{unit_code}/{period}/{fmt}"),
     ("GET", "/static/review.css"),
+    ("GET", "/runs/{period}/changes"),  # what changed in their units (linked from downloads)
 }
 
 
@@ -369,9 +370,13 @@ def test_day_page_groups_and_links(env: Env) -> None:
     assert "http://" not in resp.text and "https://" not in resp.text  # no external host
 
 
-def test_day_page_shows_completeness_first_with_missing_units_by_township(env: Env) -> None:
-    """Before any issue: expected, reported, late of the steward's county, then the units
-    that have not reported under their township's name (a department under none)."""
+def test_day_page_shows_completeness_first_and_missing_units_collapsed_after_actions(
+    env: Env,
+) -> None:
+    """Before any issue: expected, reported, late of the steward's county. The units that
+    have not reported come after the actions (quarantine, warnings), collapsed in a
+    ``<details>`` whose summary gives their count, under their township's name (a
+    department under none): a city's 503 missing units pushed the actions off the page."""
     text = env.client.get(f"/runs/{PERIOD}", headers=env.as_("steward_a")).text
     first = text.index("报送情况 Completeness")
     assert first < text.index("隔离 · 按单位") and first < text.index("警告 Warnings")
@@ -386,12 +391,19 @@ def test_day_page_shows_completeness_first_with_missing_units_by_township(env: E
     ):
         assert cell in section, cell
     assert "沧州市" not in section  # the county steward's own scope, not the city above
-    township = section.index("南环中路街道 (130903001)")
-    outside = section.index("Units outside a township")
-    assert township < section.index(MISSING_A[0]) < outside
-    assert section.index(MISSING_A[1]) < outside < section.index(MISSING_A_DEPT[1])
-    assert "运河区 (130903)" in section  # the department's parent, named
-    assert "部门 Department" in section and "村/社区 Village" in section
+    assert MISSING_A[0] not in section  # the list is not before the actions
+    start = text.index('<details id="missing-units">')
+    assert text.index("警告 Warnings") < start < text.index("文件 Files")
+    assert text.index("mark-reviewed") < start  # after the last row action
+    missing = text[start : text.index("</details>", start)]
+    assert "<summary>未报单位 Units not reported (2)</summary>" in missing
+    assert "<details open" not in text  # collapsed
+    township = missing.index("南环中路街道 (130903001)")
+    outside = missing.index("Units outside a township")
+    assert township < missing.index(MISSING_A[0]) < outside
+    assert missing.index(MISSING_A[1]) < outside < missing.index(MISSING_A_DEPT[1])
+    assert "运河区 (130903)" in missing  # the department's parent, named
+    assert "部门 Department" in missing and "村/社区 Village" in missing
     day = env.client.get(f"/api/runs/{PERIOD}", headers=env.as_("steward_a")).json()
     assert [r["unit_code"] for r in day["completeness"]] == ["130903"]
     assert day["completeness"][0]["late_units"] == 1
@@ -788,6 +800,39 @@ def test_accept_is_offered_only_for_value_rules(env: Env) -> None:
     assert 'id="no-accept"' in page
 
 
+def test_accept_is_not_offered_for_a_negative_stock(env: Env) -> None:
+    """A negative count or stock (``min:``, below the floor of 0) must be corrected: the
+    row page offers no Accept for it (a trial found one), and says why in both languages."""
+    import pandas as pd
+
+    from huizong import frames
+
+    from .conftest import _issue
+
+    wh = env.wh
+    negative = _issue(wh.a_error, "masks_in_stock", "min:masks_in_stock", "error")
+    negative["value"] = "-40"
+    frame = pd.DataFrame([negative], columns=frames.ISSUE_COLUMNS)
+    frame["period"] = date.fromisoformat(PERIOD)
+    frame.to_sql("quarantine", wh.engine, index=False, if_exists="append")
+    page = env.client.get(
+        f"/runs/{PERIOD}/row", params=_row_form(wh.a_error), headers=env.as_("steward_a")
+    ).text
+    assert "min:masks_in_stock" in page  # the issue is listed …
+    assert 'name="rule" value="min:masks_in_stock"' not in page  # … but not acceptable
+    assert page.count('class="accept"') == 1  # max:persons_screened only
+    note = page[page.index('id="no-accept"') :]
+    assert "负数" in note and "negative" in note[: note.index("</p>")]
+    refused = env.client.post(
+        f"/runs/{PERIOD}/accept",
+        data=_row_form(wh.a_error, rule="min:masks_in_stock", justification="核实"),
+        headers=env.as_("steward_a"),
+        follow_redirects=False,
+    )
+    assert refused.status_code == 400, refused.text
+    assert wh.actions().empty
+
+
 def test_rerun_page_follows_the_run_to_completion(
     warehouse: Warehouse, airflow_token: Callable[[str], str]
 ) -> None:
@@ -993,6 +1038,7 @@ def test_change_report_lists_own_units_grouped_by_county(shared_env: Env) -> Non
     ]
     assert {r["difference"] for r in body["changes"]} == {5.0}
     assert all("大化社区居民委员会" in r["cause"] for r in body["changes"])
+    assert body["unchanged_values"] == 1  # households_visited: only reporting_units moved
     page = env.client.get(f"/runs/{PERIOD}/changes", headers=env.as_("steward_a")).text
     label = env.wh.catalogue.indicator("persons_screened").zh
     for text in (label, "运河区 130903", "南环中路街道", "+5", "审核更正", "第1版 v1"):
@@ -1008,6 +1054,50 @@ def test_change_report_lists_own_units_grouped_by_county(shared_env: Env) -> Non
     assert first["version"] == 1 and first["changes"] == []
     missing = env.client.get(f"/runs/{PERIOD}/changes?version=9", headers=env.as_("city"))
     assert missing.status_code == 404
+
+
+def test_change_report_counts_indicator_values_only(shared_env: Env) -> None:
+    """A cell whose only change is reporting_units (a village more reported the same
+    value) is neither listed nor counted as a changed value; the page says what it counts."""
+    env = shared_env
+    page = env.client.get(f"/runs/{PERIOD}/changes", headers=env.as_("steward_a")).text
+    summary = page[page.index('id="summary"') :]
+    assert "指标数值变化：2 项" in summary and "2 values, 2 units" in summary
+    note = page[page.index('id="not-counted"') :]
+    assert "另有 1 项" in note[: note.index("</p>")]
+    label = env.wh.catalogue.indicator("households_visited").zh
+    assert label not in page[: page.index('id="completeness"')]
+
+
+def test_change_report_lists_completeness_changes_in_scope(shared_env: Env) -> None:
+    """报告完整性: each changed field (reported …) of each unit, old → new and cause,
+    scoped like the values: the city sees three units, county A's steward only A's."""
+    env = shared_env
+    city = env.client.get(
+        f"/runs/{PERIOD}/changes", headers={**env.as_("city"), "Accept": "application/json"}
+    ).json()
+    got = [(r["unit_code"], r["field"], r["old"], r["new"]) for r in city["completeness"]]
+    assert got == [
+        ("1309", "reported_units", 3.0, 4.0),
+        ("130902", "reported_units", 1.0, 2.0),
+        ("130903", "reported_units", 1.0, 2.0),
+    ]
+    page = env.client.get(f"/runs/{PERIOD}/changes", headers=env.as_("steward_a")).text
+    section = page[page.index('id="completeness"') :]
+    assert "1 项 fields，1 个单位 units" in section
+    assert "已报 reported" in section and "迟报甲社区居民委员会" in section
+    assert "<td>运河区</td>" in section and "新华区" not in section
+    assert section.index(">1<") < section.index(">2<")  # old → new
+
+
+def test_a_reader_sees_the_change_report_of_their_units(shared_env: Env) -> None:
+    """The downloads page links an agency here: their units' changes, no steward links."""
+    env = shared_env
+    store.assign_scope(env.wh.engine, "reader_a", [COUNTY_A], "reader")
+    page = env.client.get(f"/runs/{PERIOD}/changes", headers=env.as_("reader_a"))
+    assert page.status_code == 200, page.text
+    assert "运河区 130903" in page.text and "新华区" not in page.text
+    assert f"/runs/{PERIOD}/versions" not in page.text and 'href="/downloads/"' in page.text
 
 
 def test_versions_and_day_pages_link_the_change_report(shared_env: Env) -> None:

@@ -166,3 +166,42 @@ def test_unit_causes_are_the_first_sorted_causes_of_each_subtree(
         head = "; ".join(ordered[: versions.CAUSE_CAP])
         want = head if len(ordered) <= versions.CAUSE_CAP else f"{head}; …等共{len(ordered)}个单位"
         assert causes[unit] == want
+
+
+reporting = st.dictionaries(
+    st.tuples(st.sampled_from(["1309", "130921", "130921100"]), st.sampled_from(["a", "b", "c"])),
+    st.integers(0, 3),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(old=cells, new=cells, old_rep=reporting, new_rep=reporting)
+def test_values_changed_counts_indicator_values_not_reporting_units(
+    old, new, old_rep, new_rep
+) -> None:
+    """``changed_values`` is the cells whose value or status differ, or that appear on one
+    side only; a cell whose only change is ``reporting_units`` is not counted (a trial)."""
+
+    def with_reporting(cells_, rep):
+        frame = _frame(cells_)
+        keys = zip(frame["unit_code"], frame["indicator"], strict=True)
+        frame["reporting_units"] = [rep.get(k, 1) for k in keys]
+        return frame
+
+    a, b = with_reporting(old, old_rep), with_reporting(new, new_rep)
+    base = {t: pd.DataFrame(columns=["period", *k]) for t, k in versions.VERSIONED.items()}
+    plan = versions.plan_version(
+        day="2020-01-28",
+        latest=(1, "d1"),
+        had_rows=True,
+        digest="d2",
+        provenance=versions.Provenance("correction", "run-2"),
+        inputs=["f1"],
+        old={**base, "consolidated": a},
+        new={**base, "consolidated": b},
+        causes=pd.Series(dtype="str"),
+        now=datetime(2020, 1, 29, tzinfo=UTC),
+    )
+    expected = {k for k in set(old) | set(new) if old.get(k) != new.get(k)}
+    assert plan.record["changed_values"] == len(expected)
+    assert plan.record["changed_units"] == len({u for u, _ in expected})

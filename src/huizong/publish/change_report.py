@@ -31,6 +31,52 @@ REPORT_COLUMNS = [
 ]
 CHANGE_LABELS = {"added": "新增 added", "changed": "变化 changed", "removed": "删除 removed"}
 _COUNTY_DIGITS = 6
+#: What an indicator value is: a change of only the other columns of a consolidated row
+#: (``reporting_units``, ``expected_units``, a renamed unit) changes no value; completeness
+#: tells how many reported.
+VALUE_COLUMNS = ("value", "value_text", "status")
+#: Completeness fields the change page shows, old → new (the list of missing units is on
+#: the day page: its change is the counts').
+COMPLETENESS_FIELDS = {
+    "expected_units": "应报 expected",
+    "reported_units": "已报 reported",
+    "missing_units": "未报 missing",
+    "reporting_rate": "报告率 rate",
+    "on_time_units": "按时 on time",
+    "late_units": "迟报 late",
+}
+COMPLETENESS_COLUMNS = [
+    "county_code",
+    "unit_code",
+    "unit_name",
+    "level",
+    "field",
+    "field_label",
+    "old",
+    "new",
+    "change",
+    "versions",
+    "cause",
+]
+
+
+def _differs(a: pd.Series, b: pd.Series) -> pd.Series:
+    """Element-wise: not equal, missing equals missing."""
+    same = (a == b).fillna(False).astype(bool) | (a.isna() & b.isna())
+    return ~same
+
+
+def value_changed(changes: pd.DataFrame) -> pd.Series:
+    """Which ``consolidated_change`` rows change an indicator value (value, text or status;
+    a row added or removed): what "values changed" counts."""
+    if changes.empty:
+        return pd.Series(False, index=changes.index, dtype=bool)
+    out = changes["change"].isin(["added", "removed"])
+    for col in VALUE_COLUMNS:
+        old, new = f"old_{col}", f"new_{col}"
+        if old in changes.columns and new in changes.columns:
+            out |= _differs(changes[old], changes[new])
+    return out.astype(bool)
 
 
 def county_of(codes: pd.Series) -> pd.Series:
@@ -42,7 +88,11 @@ def county_of(codes: pd.Series) -> pd.Series:
 
 def change_report(changes: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """``consolidated_change`` rows (or :func:`net_changes`) shaped for reading, ordered by
-    county, level (higher units first), unit and the catalogue's order of indicators."""
+    county, level (higher units first), unit and the catalogue's order of indicators.
+    Only changed values (:func:`value_changed`): a cell whose only change is how many
+    units reported is not a change of the figure."""
+    if not changes.empty:
+        changes = changes[value_changed(changes).to_numpy()]
     if changes.empty:
         return pd.DataFrame(columns=REPORT_COLUMNS)
     out = changes.copy()
@@ -94,3 +144,47 @@ def _causes(rows: pd.DataFrame) -> str:
     return "；".join(
         f"第{int(v)}版 v{int(v)}：{c}" for v, c in zip(rows["version"], rows["cause"], strict=True)
     )
+
+
+def completeness_report(changes: pd.DataFrame) -> pd.DataFrame:
+    """``completeness_change`` rows (one per unit) as one row per changed field
+    (:data:`COMPLETENESS_FIELDS`): unit, field, old → new, cause; ordered like
+    :func:`change_report`."""
+    if changes.empty:
+        return pd.DataFrame(columns=COMPLETENESS_COLUMNS)
+    parts = []
+    rows = changes.reset_index(drop=True)
+    versions = rows["versions"] if "versions" in rows else rows["version"].astype("str")
+    for n, (field, label) in enumerate(COMPLETENESS_FIELDS.items()):
+        old = rows.get(f"old_{field}", pd.Series(pd.NA, index=rows.index))
+        new = rows.get(f"new_{field}", pd.Series(pd.NA, index=rows.index))
+        hit = _differs(pd.to_numeric(old), pd.to_numeric(new)).to_numpy()
+        if not hit.any():
+            continue
+        parts.append(
+            pd.DataFrame(
+                {
+                    "unit_code": rows.loc[hit, "unit_code"].astype("str"),
+                    "unit_name": rows.loc[hit, "new_unit_name"]
+                    .fillna(rows.loc[hit, "old_unit_name"])
+                    .astype("str"),
+                    "level": pd.to_numeric(
+                        rows.loc[hit, "new_level"].fillna(rows.loc[hit, "old_level"])
+                    ).astype("Int64"),
+                    "field": field,
+                    "field_label": label,
+                    "old": pd.to_numeric(old[hit]).astype("Float64"),
+                    "new": pd.to_numeric(new[hit]).astype("Float64"),
+                    "change": rows.loc[hit, "change"].astype("str"),
+                    "versions": versions[hit].astype("str"),
+                    "cause": rows.loc[hit, "cause"].fillna("").astype("str"),
+                    "_order": n,
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(columns=COMPLETENESS_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    out["county_code"] = county_of(out["unit_code"])
+    out = out.sort_values(["county_code", "level", "unit_code", "_order"], kind="stable")
+    return out.reindex(columns=COMPLETENESS_COLUMNS).reset_index(drop=True)

@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
+from huizong.publish.change_report import value_changed
+
 #: Tables with a history, and their key besides ``period``.
 VERSIONED: dict[str, list[str]] = {
     "consolidated": ["unit_code", "indicator"],
@@ -246,15 +248,16 @@ def plan_version(
             rows.insert(0, "period", day)
             rows["cause"] = rows["unit_code"].map(causes).astype("str")
             changes[table] = rows
-    cons = changes.get("consolidated", pd.DataFrame(columns=["unit_code"]))
+    cons = changes.get("consolidated", pd.DataFrame(columns=["unit_code", "change"]))
+    changed = value_changed(cons)  # values only: a change of reporting_units alone is not one
     record = _record(
         version,
         now or datetime.now(UTC),
         provenance,
         inputs,
         digest,
-        len(cons),
-        int(cons["unit_code"].nunique()),
+        int(changed.sum()),
+        int(cons.loc[changed.to_numpy(), "unit_code"].nunique()),
     )
     restated = restated_signoffs(signoffs, cons)
     record["restatement"] = int(len(restated) > 0)

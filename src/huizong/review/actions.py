@@ -194,8 +194,9 @@ def accept(
     issue = _one_issue(engine, ref, rule, "error", username)
     if not is_waivable(rule):
         raise ActionError(
-            f"{rule!r} is not about a value that can be accepted as correct: "
-            "correct the row or reject it"
+            f"{rule!r}：负数、非数字、身份或日期问题不能接受为正确，请更正或退回 / "
+            f"{rule!r} is not about a value that can be accepted as correct (a negative, "
+            "not a number, identity or date): correct the row or reject it"
         )
     why = _required(justification, "justification")
     at = store.now_utc()

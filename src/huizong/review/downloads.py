@@ -4,15 +4,21 @@ unit+period+format (generated on first request, cached under ``$HUIZONG_HOME/out
 the RFC 5987 ``Content-Disposition`` that carries its Chinese name.
 
 A request names a unit code, a period label and a format from :data:`FORMATS` — never a
-path: the cache path is built here from those three and a digest of the published rows,
-so a re-published day gets a new file.
+path: the cache path is built here from those three, a digest of the published rows and
+versions, and the version the 更正说明 sheet counts from, so a re-published day gets a new
+file.
+
+Every file served is recorded per user in ``download_log`` (issue 9): the version of each
+day it was built from. The page then says when a newer version exists, and the next
+workbook of a day lists in 更正说明 exactly the changes since the version last downloaded.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
@@ -73,6 +79,8 @@ class Published:
     period: Period
     through: str  # the last day the figures include (a period under way: the latest night)
     publication: Publication
+    #: day → its current version, for the days of the period published with versions
+    days: dict[str, int] = field(default_factory=dict)
 
     @property
     def kind_zh(self) -> str:
@@ -152,7 +160,10 @@ def unit_periods(engine: Engine, unit_code: str, *, week_start: int = 0) -> list
         found.append((parse_period(str(label), week_start=week_start), str(through)[:10]))
     out = [
         Published(
-            period, through, recorded.get((period.type, period.start.isoformat()), _UNRECORDED)
+            period,
+            through,
+            recorded.get((period.type, period.start.isoformat()), _UNRECORDED),
+            day_versions(recorded, period),
         )
         for period, through in found
     ]
@@ -191,10 +202,112 @@ def published_days(engine: Engine, unit_code: str) -> list[str]:
         return [str(r[0])[:10] for r in rows]
 
 
-def _digest(consolidated: pd.DataFrame) -> str:
-    """What the published rows are: a re-published day with other figures has another."""
+def _digest(consolidated: pd.DataFrame, versions: object) -> str:
+    """What the published rows and versions are: a re-published day has another."""
     hashed = pd.util.hash_pandas_object(consolidated.astype("str"), index=False)
-    return hashlib.sha256(hashed.to_numpy().tobytes()).hexdigest()[:16]
+    digest = hashlib.sha256(hashed.to_numpy().tobytes())
+    digest.update(repr(versions).encode())
+    return digest.hexdigest()[:16]
+
+
+# ---- which version each user downloaded ---------------------------------------------------
+
+
+def day_versions(recorded: dict[tuple[str, str], Publication], period: Period) -> dict[str, int]:
+    """Day → its current version, for each published day of ``period`` (a day: itself;
+    a week, 旬 or month: its days so far). Days published before versions: absent."""
+    out = {}
+    for day in period.days:
+        found = recorded.get(("day", day.isoformat()))
+        if found is not None and found.version is not None:
+            out[day.isoformat()] = found.version
+    return out
+
+
+def record_download(
+    engine: Engine,
+    *,
+    username: str,
+    unit_code: str,
+    period: Period,
+    fmt: str,
+    versions: dict[str, int],
+) -> str:
+    """One ``download_log`` entry: a row per day the file was built from, with its
+    version (a period none of whose days has a version: one row, version unknown)."""
+    download = uuid.uuid4().hex
+    at = store.now_utc()
+    days = versions or {period.start.isoformat(): None}
+    rows = [
+        {
+            "id": download,
+            "username": username,
+            "unit_code": unit_code,
+            "period_label": period.label,
+            "fmt": fmt,
+            "day": day,
+            "version": version,
+            "at": at,
+        }
+        for day, version in days.items()
+    ]
+    with engine.begin() as conn:
+        conn.execute(store.statement("insert_download"), rows)
+    return download
+
+
+def downloaded_versions(
+    engine: Engine, username: str, unit_code: str
+) -> dict[tuple[str, str], int]:
+    """(period label, day) → the version of that day in the file of ``unit_code`` that
+    ``username`` last downloaded (versions only grow: the last is the highest)."""
+    frame = store.read_frame(
+        engine,
+        "select_downloaded_versions",
+        {"username": username, "unit_code": unit_code},
+        table="download_log",
+    )
+    if frame.empty:
+        return {}
+    rows = zip(frame["period_label"], frame["day"], frame["version"], strict=True)
+    return {(str(label), store.period_text(day)): int(v) for label, day, v in rows}
+
+
+@dataclass(frozen=True)
+class Newer:
+    """A day of a period that has a newer version than the one a user last downloaded."""
+
+    day: str
+    version: int  # now
+    downloaded: int  # the version of the file last downloaded
+
+    def text(self, with_day: bool) -> str:
+        day = f"{self.day} " if with_day else ""
+        return (
+            f"{day}有新版本 第{self.version}版（您上次下载第{self.downloaded}版） / "
+            f"{day}newer version {self.version} (you last downloaded {self.downloaded})"
+        )
+
+
+def newer_versions(
+    current: dict[str, int], downloaded: dict[tuple[str, str], int], label: str
+) -> list[Newer]:
+    """The days of the period ``label`` whose version is now above the one downloaded
+    (a period never downloaded: none)."""
+    out = []
+    for day, version in sorted(current.items()):
+        had = downloaded.get((label, day))
+        if had is not None and version > had:
+            out.append(Newer(day, version, had))
+    return out
+
+
+def since_version(downloaded: dict[tuple[str, str], int], period: Period) -> int:
+    """The version a day's 更正说明 counts from: the one the user last downloaded, else
+    the first (a week's, 旬's or month's workbook lists its days' versions instead)."""
+    if period.type != "day":
+        return 1
+    return downloaded.get((period.label, period.start.isoformat()), 1)
 
 
 def build(
@@ -205,17 +318,22 @@ def build(
     fmt: str,
     registry: Registry,
     catalogue: Catalogue,
+    *,
+    since: int = 1,
 ) -> Path:
     """The cached file of ``unit_code``'s ``period`` in ``fmt``, written if not yet there,
     with the deployment's settings (contacts, cut-off, wording template) as the CLI's;
-    ``url``: the warehouse the app reads (its engine's)."""
+    ``url``: the warehouse the app reads (its engine's); ``since``: the version the
+    workbook's 更正说明 counts from (:func:`since_version`)."""
     from huizong.publish import unit_report
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
-    tables = unit_report.load_unit_tables(url, unit_code, period, registry, catalogue)
+    tables = unit_report.load_unit_tables(
+        url, unit_code, period, registry, catalogue, since_version=since
+    )
     folder = settings.home / "out" / "downloads" / unit_code / period.label
-    path = folder / f"{_digest(tables.consolidated)}.{fmt}"
+    path = folder / f"{_digest(tables.consolidated, tables.versions)}-since{since}.{fmt}"
     if path.exists():
         return path
     folder.mkdir(parents=True, exist_ok=True)

@@ -167,9 +167,9 @@ def named(code: object, names: dict[str, str]) -> str:
     return f"{name} ({text})" if name else text
 
 
-def completeness_section(comp: pd.DataFrame, missing: pd.DataFrame, names: dict[str, str]) -> str:
-    """Expected, reported and late for the steward's units, then who has not reported,
-    one table per township (units without a township, such as departments, last)."""
+def completeness_section(comp: pd.DataFrame) -> str:
+    """Expected, reported and late for the steward's units (who has not reported is
+    :func:`missing_section`, after the actions: a city lists hundreds)."""
     parts = ["<h2>报送情况 Completeness</h2>"]
     if comp.empty:  # not "everyone has reported": the night has not published the day yet
         parts.append(
@@ -195,10 +195,22 @@ def completeness_section(comp: pd.DataFrame, missing: pd.DataFrame, names: dict[
             },
         )
     )
-    parts.append(f"<h3>未报单位 Units not reported ({len(missing)})</h3>")
+    return "".join(parts)
+
+
+def missing_section(missing: pd.DataFrame, names: dict[str, str], published: bool) -> str:
+    """Who has not reported, one table per township (units without a township, such as
+    departments, last), collapsed in a ``<details>`` whose summary gives the count: a
+    city's 500 missing villages must not push the actions off the page (a trial)."""
+    if not published:
+        return ""  # nothing to say before the night: completeness_section says so
+    summary = f"未报单位 Units not reported ({len(missing)})"
     if missing.empty:
-        parts.append('<p class="note">全部已报 / everyone has reported</p>')
-        return "".join(parts)
+        return (
+            f'<h2 id="missing-units">{e(summary)}</h2>'
+            '<p class="note">全部已报 / everyone has reported</p>'
+        )
+    parts = [f'<details id="missing-units"><summary>{e(summary)}</summary>']
     group = missing["township_code"].astype("str").where(missing["township_code"].notna(), "")
     order = sorted(group.unique(), key=lambda c: (c == "", c))  # no township last
     for code in order:
@@ -223,6 +235,7 @@ def completeness_section(comp: pd.DataFrame, missing: pd.DataFrame, names: dict[
                 },
             )
         )
+    parts.append("</details>")
     return "".join(parts)
 
 

@@ -21,17 +21,21 @@ from huizong.validate.rows import ValidationResult, candidates_of, empty_issues
 
 #: Prefix of the warning rule that records a waived issue.
 WAIVED = "waived:"
-#: Rules about a value a steward can vouch for (bounds and cross-field rules). Structural
-#: failures (unknown or missing unit, wrong day, duplicate row, unreadable cell) cannot be
-#: waived: the roll-up could not place or would double-count such a row; correct or
-#: reject it instead.
-WAIVABLE = ("min:", "max:", "rule:")
+#: Rules about a value a steward can vouch for (an upper bound, a cross-field rule): a big
+#: number may be true. Hard rules cannot be waived — a value below its floor (``min:``:
+#: the floor of every count and stock is 0, so a negative), a cell that is not a number
+#: (``cell_parse``), and structural failures (unknown or missing unit, wrong day,
+#: duplicate row): no steward can vouch for a negative stock, and the roll-up could not
+#: place or would double-count such a row; correct or reject it instead.
+WAIVABLE = ("max:", "rule:")
 #: The rule a "keep this row" waiver names: the duplicate it resolves.
 KEEP = "unique_unit_day"
 _WHO = ["username", "justification"]
 
 
 def is_waivable(rule: str) -> bool:
+    """The one rule of what "accept" (接受) may waive: the action, the page and the
+    validation that honours a waiver all ask this."""
     return str(rule).startswith(WAIVABLE)
 
 

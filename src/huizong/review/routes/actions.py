@@ -94,9 +94,10 @@ def row_page(
     waivable = errors["rule"].map(is_waivable).astype(bool)
     if (~waivable).any():
         parts.append(
-            '<p class="note" id="no-accept">身份或日期问题不能接受为正确，请更正或退回。'
-            " A problem of identity or date cannot be accepted as correct: correct the row"
-            " or reject it.</p>"
+            '<p class="note" id="no-accept">负数、非数字、身份或日期问题不能接受为正确，'
+            "请更正或退回。 A negative value, a value that is not a number, or a problem of"
+            " identity or date cannot be accepted as correct: correct the row or reject"
+            " it.</p>"
         )
     if (errors["rule"] == queries.DUPLICATE).any():
         parts.append(

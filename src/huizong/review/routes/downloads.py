@@ -5,6 +5,10 @@ right below it (a county's townships) collapsed underneath.
 Open to readers (``--role reader``) and stewards alike (:data:`ReaderDep`). The file route
 takes a unit code, a period label and a format from a fixed set — never a path — and
 checks the unit against the user's units before anything is read (403).
+
+Each file served is logged with the version of each of its days; a period whose day has
+a newer version than the user last downloaded says so, linking to that day's change page,
+and the day's next workbook counts its 更正说明 from the version last downloaded.
 """
 
 from __future__ import annotations
@@ -42,7 +46,26 @@ def _page(title: str, reader: Reader, body: str, v: View) -> HTMLResponse:
     return HTMLResponse(page(title, user + body, root=v.root, nav=_nav(reader, v)))
 
 
-def _period_table(unit: str, periods: list[downloads.Published], v: View) -> str:
+def _newer_notice(p: downloads.Published, seen: dict[tuple[str, str], int], v: View) -> str:
+    """有新版本…: each day of the period now newer than the file the user last downloaded,
+    with a link to that day's change page."""
+    newer = downloads.newer_versions(p.days, seen, p.period.label)
+    return "".join(
+        f'<p class="newer bad" data-day="{e(n.day)}" data-version="{e(n.version)}"'
+        f' data-downloaded="{e(n.downloaded)}">{e(n.text(p.period.type != "day"))} '
+        f'<a href="{e(v.url(f"/runs/{n.day}/changes?version={n.version}"))}">'
+        "更正说明 What changed</a></p>"
+        for n in newer
+    )
+
+
+def _period_table(
+    unit: str,
+    periods: list[downloads.Published],
+    v: View,
+    seen: dict[tuple[str, str], int],
+) -> str:
+    """``seen``: what the user last downloaded of ``unit`` (``downloaded_versions``)."""
     if not periods:
         return '<p class="note">尚无已发布的数据 / nothing published yet</p>'
     rows = []
@@ -57,7 +80,8 @@ def _period_table(unit: str, periods: list[downloads.Published], v: View) -> str
             f"<tr><td>{e(p.kind_zh)}</td><td>{e(p.period.title_zh())}<br>"
             f'<span class="note">{e(label)}</span></td><td>{e(p.through)}</td>'
             f"<td>{e(p.published_text())}<br>"
-            f'<span class="note">{e(p.publication.run or "—")}</span></td>'
+            f'<span class="note">{e(p.publication.run or "—")}</span>'
+            f"{_newer_notice(p, seen, v)}</td>"
             f'<td class="links">{links}</td></tr>'
         )
     return (
@@ -68,20 +92,26 @@ def _period_table(unit: str, periods: list[downloads.Published], v: View) -> str
     )
 
 
-def _unit_section(backend: BackendDep, code: str, name: str, v: View, week_start: int) -> str:
+def _unit_section(
+    backend: BackendDep, reader: Reader, code: str, name: str, v: View, week_start: int
+) -> str:
     """One unit: its periods, then its units below, each collapsed with their periods."""
     engine = backend.engine
     periods = downloads.unit_periods(engine, code, week_start=week_start)
+
+    def seen(unit: str) -> dict[tuple[str, str], int]:
+        return downloads.downloaded_versions(engine, reader.username, unit)
+
     parts = [
         f'<section class="unit" id="unit-{e(code)}"><h2>'
         f'<a href="{e(v.url(f"/downloads/{code}/"))}">{e(name)}</a> ({e(code)})</h2>',
-        _period_table(code, periods, v),
+        _period_table(code, periods, v, seen(code)),
     ]
     below = downloads.child_units(engine, code)
     if below and periods:
         inner = "".join(
             f'<details class="child" id="child-{e(c.code)}"><summary>{e(c.name)} ({e(c.code)})'
-            f"</summary>{_period_table(c.code, periods, v)}</details>"
+            f"</summary>{_period_table(c.code, periods, v, seen(c.code))}</details>"
             for c in below
         )
         parts.append(
@@ -98,7 +128,7 @@ def downloads_page(reader: ReaderDep, backend: BackendDep, v: ViewDep) -> HTMLRe
     week_start = week_start_of(backend.settings)
     parts = []
     for unit in reader.scopes:
-        parts.append(_unit_section(backend, unit, names.get(unit, unit), v, week_start))
+        parts.append(_unit_section(backend, reader, unit, names.get(unit, unit), v, week_start))
     if not reader.scopes:
         parts.append("<p>您没有被分配单位 / no units are assigned to you</p>")
     return _page(TITLE, reader, "".join(parts), v)
@@ -113,7 +143,9 @@ def unit_downloads_page(
     names = backend_names(backend)
     if unit_code not in names:
         raise HTTPException(404, "没有这个单位 / no such unit")
-    body = _unit_section(backend, unit_code, names[unit_code], v, week_start_of(backend.settings))
+    body = _unit_section(
+        backend, reader, unit_code, names[unit_code], v, week_start_of(backend.settings)
+    )
     return _page(f"{TITLE} · {names[unit_code]}", reader, body, v)
 
 
@@ -144,11 +176,21 @@ def download_file(
         raise HTTPException(404, "没有已发布的数据 / nothing published")
     settings = backend.settings
     registry = registry_for(settings)
-    url = backend.engine.url.render_as_string(hide_password=False)  # the app's warehouse
+    engine = backend.engine
+    url = engine.url.render_as_string(hide_password=False)  # the app's warehouse
+    # the versions before the build: a publish in between is then a notice, never missed
+    current = downloads.day_versions(downloads.publications(engine), p)
+    seen = downloads.downloaded_versions(engine, reader.username, unit_code)
+    since = downloads.since_version(seen, p)
     try:
-        path = downloads.build(settings, url, unit_code, p, fmt, registry, backend.catalogue)
+        path = downloads.build(
+            settings, url, unit_code, p, fmt, registry, backend.catalogue, since=since
+        )
     except (FileNotFoundError, ValueError):
         raise HTTPException(404, "没有已发布的数据 / nothing published") from None
+    downloads.record_download(
+        engine, username=reader.username, unit_code=unit_code, period=p, fmt=fmt, versions=current
+    )
     name = str(registry.names().get(unit_code, unit_code))
     zh, fallback = downloads.file_names(name, unit_code, p, fmt)
     return FileResponse(

@@ -22,6 +22,7 @@ from huizong.review.views import (
     completeness_section,
     duplicates_section,
     issue_table,
+    missing_section,
     named,
     records,
     rule_cell,
@@ -96,12 +97,8 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
         + f' <a href="{e(v.url(base))}/audit">审核记录 Audit trail</a>'
         f' <a href="{e(v.url(base))}/totals" id="totals-link">汇总 Totals</a>'
     )
-    missing = queries.missing_reporters(eng, p, steward.scopes)
-    names = store.unit_names(eng, [*missing["township_code"], *missing["parent_code"]])
-    parts.insert(
-        0,
-        completeness_section(queries.completeness(eng, p, steward.scopes), missing, names),
-    )
+    comp = queries.completeness(eng, p, steward.scopes)
+    parts.insert(0, completeness_section(comp))
     parts.insert(1, deadline_section(*lists_in_scope(eng.url, p, steward.scopes)))
     parts.insert(0, _day_nav(p, v))
     dups = queries.duplicates(eng, p, steward.scopes)
@@ -144,6 +141,10 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
     parts.append(issue_table(quarantine, base, v, catalogue=backend.catalogue))
     parts.append("<h2>警告 Warnings</h2>")
     parts.append(issue_table(warnings, base, v, mark_reviewed=True, catalogue=backend.catalogue))
+    # after the actions, collapsed: a city's hundreds of missing units come last but one
+    missing = queries.missing_reporters(eng, p, steward.scopes)
+    names = store.unit_names(eng, [*missing["township_code"], *missing["parent_code"]])
+    parts.append(missing_section(missing, names, published=not comp.empty))
     parts.append("<h2>文件 Files</h2>")
     parts.append(
         table(

@@ -59,7 +59,7 @@ def versions_page(
                 "published_at": "发布时间 published (北京时间)",
                 "trigger": "原因 trigger",
                 "inputs": "文件数 files",
-                "changed_values": "变化项 values changed",
+                "changed_values": "指标数值变化项 indicator values changed",
                 "restatement": "",
                 "report": "",
             },
