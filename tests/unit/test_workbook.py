@@ -508,3 +508,41 @@ def test_printed_pages_render_to_png(tmp_path, book_path):
         ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
     ).stdout
     assert "单位负责人：张卫国" in whole and "较上期增减" in whole
+
+
+def _cells(book) -> dict[str, list[tuple]]:
+    """Every sheet's cells: value, number format, bold, fill, border and wrap."""
+    return {
+        ws.title: [
+            (
+                c.coordinate,
+                c.value,
+                c.number_format,
+                c.font.b,
+                c.fill.fgColor.rgb,
+                c.border.top.style,
+                c.alignment.wrap_text,
+            )
+            for row in ws.iter_rows()
+            for c in row
+        ]
+        for ws in book.worksheets
+    }
+
+
+def test_streamed_and_in_memory_workbooks_hold_the_same_cells(
+    tmp_path, monkeypatch, book, registry, day_frames, previous
+):
+    """Above IN_MEMORY_CELLS the workbook streams (constant_memory): same sheets, same cells."""
+    from huizong.publish import workbook
+
+    monkeypatch.setattr(workbook, "IN_MEMORY_CELLS", 0)
+    streamed = written(
+        tmp_path / "s.xlsx", day_frames, registry, letterhead=HEAD, previous=previous
+    )
+    assert streamed.sheetnames == book.sheetnames
+    assert _cells(streamed) == _cells(book)
+    for name in book.sheetnames:
+        assert sorted(map(str, streamed[name].merged_cells.ranges)) == sorted(
+            map(str, book[name].merged_cells.ranges)
+        )
