@@ -8,6 +8,7 @@ retried step simply redoes its own work. Each returns a small JSON-able summary.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,16 @@ def _read(settings: Settings, day: date, name: str) -> pd.DataFrame:
 def _write(settings: Settings, day: date, name: str, frame: pd.DataFrame) -> str:
     """Atomically, through the hand-over every worker reaches (``huizong.handover``)."""
     return handover.write_frame(settings, day, name, frame)
+
+
+@dataclass(frozen=True)
+class EarlierVerdict:
+    """The day's RECEIVED and validation outputs of the run a correction follows."""
+
+    received: pd.DataFrame
+    accepted: pd.DataFrame
+    quarantine: pd.DataFrame
+    warnings: pd.DataFrame  # WARNINGS: validation's and the quality warnings
 
 
 class EmptyInbox(ValueError):
@@ -178,16 +189,29 @@ def republish_late_days(day: date, settings: Settings) -> dict[str, Any]:
     return {"day": day.isoformat(), "republished": out}
 
 
-def validate_day(day: date, settings: Settings) -> dict[str, Any]:
+def validate_day(
+    day: date, settings: Settings, earlier: EarlierVerdict | None = None
+) -> dict[str, Any]:
     """Validate, honour the stewards' waivers and kept rows, then add the quality warnings.
 
     Quality warnings (outliers against the unit's own recent days, falling cumulative
     counts, township totals vs villages, departments vs geography) never quarantine.
     The earlier days and the waivers are read here, from the warehouse, so validation
     and the quality checks stay pure functions of frames.
+
+    ``earlier`` (the correction's fast path): the day's previous RECEIVED and verdict;
+    only the rows that changed since are validated again (:mod:`huizong.validate.partial`),
+    the same way; the quality warnings are always computed over the whole day.
     """
-    from huizong.quality import DEFAULT_DAYS, history_frame, numeric_codes, quality_warnings
-    from huizong.validate import account, validate_rows
+    from huizong.quality import (
+        DEFAULT_DAYS,
+        QUALITY_RULES,
+        history_frame,
+        numeric_codes,
+        quality_warnings,
+    )
+    from huizong.validate import ValidationResult, account, validate_rows
+    from huizong.validate.partial import revalidate, touched_rows
     from huizong.validate.waivers import WAIVED, apply_keeps, apply_waivers
 
     catalogue = load_catalogue(settings.form)
@@ -195,8 +219,20 @@ def validate_day(day: date, settings: Settings) -> dict[str, Any]:
     waivers = warehouse.day_waivers(settings, day)
     # a duplicate a steward resolved: the rows not kept are superseded before validation
     received = apply_keeps(_read(settings, day, frames.RECEIVED), waivers)
-    result = validate_rows(received, day, catalogue, registry, settings)
-    result = apply_waivers(result, received, waivers)
+
+    def validate(rows: pd.DataFrame) -> ValidationResult:
+        return apply_waivers(validate_rows(rows, day, catalogue, registry, settings), rows, waivers)
+
+    revalidated = None
+    if earlier is None:
+        result = validate(received)
+    else:
+        own = earlier.warnings[~earlier.warnings["rule"].str.startswith(QUALITY_RULES)]
+        before = apply_keeps(earlier.received, waivers)
+        touched = touched_rows(received, before, waivers)
+        previous = ValidationResult(earlier.accepted, earlier.quarantine, own)
+        result = revalidate(received, previous, touched, validate)
+        revalidated = int(touched.sum())
     ledger = account(_read(settings, day, frames.LEDGER), received, result)
     quality = quality_warnings(
         result.accepted,
@@ -221,6 +257,7 @@ def validate_day(day: date, settings: Settings) -> dict[str, Any]:
         "warnings": len(warnings),
         "quality_warnings": len(quality),
         "waived": int(result.warnings["rule"].str.startswith(WAIVED).sum()),
+        **({} if revalidated is None else {"rows_validated": revalidated}),
     }
 
 
@@ -280,6 +317,11 @@ def publish_day(
         backoff=settings.publish_backoff,
         provenance=Provenance(trigger=trigger, run_id=run_id),
     )
+    return _published(day, settings, outcome, in_task)
+
+
+def _published(day: date, settings: Settings, outcome: Any, in_task: bool) -> dict[str, Any]:
+    """The publish step's summary; the stewards of a restated sign-off are told."""
     told: list[str] = []
     if outcome.restated:
         from huizong.review.signoff import notify_restated
@@ -358,6 +400,13 @@ def periods_day(day: date, settings: Settings, run_id: str | None = None) -> dic
     return out
 
 
+#: In the run directory: the inbox as the last complete in-process run read it (file →
+#: size, mtime), written after its publish; what lets a correction read only new files.
+INBOX_LISTING = "inbox_listing.json"
+#: Triggers that re-run a published day after a file was added (the fast path's cases).
+CORRECTING = ("correction", "late")
+
+
 def run_day(
     day: date,
     settings: Settings,
@@ -374,25 +423,115 @@ def run_day(
     same day waits. Always starts from ingest after clearing the step files a killed or
     older run left behind: every file a step reads was then written earlier in this same
     call, so a re-run after a crash converges to what an undisturbed run gives.
+
+    A ``correction`` or ``late`` re-run of the day's own inbox first tries the fast path
+    (:func:`correct_day`): only the added files are read, only changed rows are written.
     """
+    from huizong.ingest.added import inbox_listing
     from huizong.runlock import day_lock
     from huizong.validate.datadocs import data_docs_day
 
     check_inbox(day, inbox or settings.inbox_for(day), allow_empty)
     with day_lock(settings, day):
-        handover.clear_step_files(settings, day)
-        summary = {
-            "ingest": ingest_day(day, settings, inbox, allow_empty),
-            "late": route_late_day(day, settings),
-            "validate": validate_day(day, settings),
-            "rollup": rollup_day(day, settings),
-            "publish": publish_day(day, settings, trigger=trigger),
-            "workbook": workbook_day(day, settings),
-            "periods": periods_day(day, settings),
-        }
+        fast = correct_day(day, settings, trigger) if inbox is None else None
+        if fast is not None:
+            summary = fast
+        else:
+            handover.write_json(settings, day, INBOX_LISTING, None)  # stale from here on
+            handover.clear_step_files(settings, day)
+            listing = inbox_listing(inbox or settings.inbox_for(day))
+            summary = {
+                "ingest": ingest_day(day, settings, inbox, allow_empty),
+                "late": route_late_day(day, settings),
+                "validate": validate_day(day, settings),
+                "rollup": rollup_day(day, settings),
+                "publish": publish_day(day, settings, trigger=trigger),
+            }
+            if inbox is None:
+                handover.write_json(settings, day, INBOX_LISTING, listing)
+        summary["workbook"] = workbook_day(day, settings)
+        summary["periods"] = periods_day(day, settings)
         summary["data_docs"] = data_docs_day(day, settings)  # last: the tables come first
     if trigger != "late":  # a late day's own late files wait for its next night
         summary["republished"] = republish_late_days(day, settings)
+    return summary
+
+
+def correct_day(day: date, settings: Settings, trigger: str) -> dict[str, Any] | None:
+    """The fast path of a correction or late file: ingest → publish reading only the files
+    added since the day's last complete run and writing only the rows that changed.
+
+    Validation and the roll-up run on the whole day, as at night (one verdict; the
+    roll-up of a national day takes seconds). Returns the steps' summaries, or ``None``
+    (nothing changed anywhere) when the full run must be done instead: the trigger is not
+    a correction or late file, the day has no complete earlier run in the hand-over
+    (``INBOX_LISTING``), that run routed late files away, an earlier file changed or
+    went missing, an added file repeats an earlier one's bytes, or (decided at publish)
+    the warehouse does not hold that run's tables. The caller holds the day's lock.
+    """
+    from huizong.ingest.added import inbox_listing, ingest_added
+    from huizong.publish.incremental import publish_changed
+    from huizong.publish.versions import Provenance
+
+    if trigger not in CORRECTING:
+        return None
+    try:
+        listing = handover.read_json(settings, day, INBOX_LISTING)
+        routed = handover.read_json(settings, day, LATE_ROUTES)
+        before = (
+            _read(settings, day, frames.RECEIVED),
+            _read(settings, day, frames.LEDGER),
+            _read(settings, day, frames.TOTALS),
+        )
+        old = day_tables(day, settings)
+    except FileNotFoundError:
+        return None
+    if not listing or routed:
+        return None
+    inbox = settings.inbox_for(day)
+    now = inbox_listing(inbox)
+    got = ingest_added(inbox, day, load_catalogue(settings.form), settings, before, listing)
+    if got is None:
+        return None
+    handover.write_json(settings, day, INBOX_LISTING, None)  # stale until published
+    handover.clear_step_files(settings, day)  # as run_day: no step file of the last run stays
+    received, ledger, totals = got
+    _write(settings, day, frames.RECEIVED, received)
+    _write(settings, day, frames.TOTALS, totals)
+    _write(settings, day, frames.LEDGER, ledger)
+    summary: dict[str, Any] = {
+        "ingest": {
+            "day": day.isoformat(),
+            "files": len(ledger),
+            "rows_received": int(ledger["rows_received"].sum()) if len(ledger) else 0,
+            "files_read": len(set(now) - set(listing)),
+        },
+        "late": route_late_day(day, settings),
+        "validate": validate_day(
+            day,
+            settings,
+            EarlierVerdict(before[0], old.report, old.quarantine, old.warnings),
+        ),
+        "rollup": rollup_day(day, settings),
+    }
+    done = publish_changed(
+        settings.warehouse,
+        day,
+        old,
+        day_tables(day, settings),
+        registry_for(settings),
+        load_catalogue(settings.form),
+        provenance=Provenance(trigger=trigger),
+        retries=settings.publish_retries,
+        backoff=settings.publish_backoff,
+    )
+    if done is None:  # the warehouse moved on since that run: replace the day in full
+        summary["publish"] = publish_day(day, settings, trigger=trigger)
+        summary["publish"]["path"] = "full"
+    else:
+        summary["publish"] = _published(day, settings, done[0], in_task=False)
+        summary["publish"].update(path="changed rows", written=done[1])
+    handover.write_json(settings, day, INBOX_LISTING, now)
     return summary
 
 
@@ -406,6 +545,7 @@ __all__ = [
     "Catalogue",
     "EmptyInbox",
     "check_inbox",
+    "correct_day",
     "day_tables",
     "ingest_day",
     "periods_day",

@@ -365,6 +365,8 @@ def test_day_page_groups_and_links(env: Env) -> None:
     ):
         assert text in resp.text, text
     assert "仅本辖区" in resp.text  # A's link opens docs of county A only (see below)
+    files = resp.text.split("<h2>文件 Files</h2>")[1]
+    assert "已隔离 quarantined" in files and "<td>quarantined</td>" not in files  # bilingual
     city = env.client.get(f"/runs/{PERIOD}", headers=env.as_("city"))
     assert f"/runs/{PERIOD}/data-docs/" in city.text
     assert "http://" not in resp.text and "https://" not in resp.text  # no external host

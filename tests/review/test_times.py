@@ -20,3 +20,10 @@ def test_a_table_renders_its_time_columns_in_beijing_time() -> None:
     frame = pd.DataFrame({"at": pd.to_datetime(["2020-01-28 10:00"], utc=True), "n": [1]})
     html = table(frame, {"at": "时间 At", "n": "n"})
     assert "2020-01-28 18:00:00 北京时间" in html and "UTC" not in html
+
+
+def test_a_time_stored_as_text_reads_in_beijing_time_too() -> None:
+    """SQLite returns the audit's times as ISO text (a trial saw UTC under a Beijing header)."""
+    frame = pd.DataFrame({"at": ["2026-12-02 05:52:35.728266+00:00"], "username": ["s"]})
+    html = table(frame, {"at": "时间 At (北京时间)", "username": "用户 User"})
+    assert "2026-12-02 13:52:35 北京时间" in html and "+00:00" not in html

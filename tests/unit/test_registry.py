@@ -137,3 +137,14 @@ def test_national_set_when_available() -> None:
     counts = units.groupby("level").size().to_dict()
     assert counts == {1: 31, 2: 342, 3: 2978, 4: 41352, 5: 620573}
     assert pd.api.types.is_string_dtype(units["code"])
+
+
+def test_names_of_and_level_of_agree_with_the_whole_index():
+    registry = load_registry()
+    names, levels = registry.names(), registry.units.set_index("code")["level"]
+    asked = [*registry.units["code"].iloc[::97], "999999999999", None]
+    got = registry.names_of(asked)
+    known = [c for c in asked if c in names.index]
+    assert got == {c: names[c] for c in known}
+    assert all(registry.level_of(c) == levels[c] for c in known)
+    assert registry.level_of("999999999999") is None

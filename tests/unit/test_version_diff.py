@@ -128,6 +128,46 @@ def test_unit_causes_name_the_changed_reporters_below_each_unit() -> None:
     assert causes["130921"] == "130921100201 东关村：更正"
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.tuples(st.sampled_from(["01", "02", "03"]), st.integers(1, 4), st.integers(1, 9)),
+        st.sampled_from(["更正 a", "新报送 b", "撤回 c", "数值变化 d"]),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_unit_causes_are_the_first_sorted_causes_of_each_subtree(
+    reporters_of: dict[tuple[str, int, int], str],
+) -> None:
+    """Each unit (and reporter) gets its subtree's distinct causes sorted, the first
+    CAUSE_CAP of them, then how many in all — whatever the order the reporters come in."""
+    codes = {k: f"13{k[0]}{k[1]:02d}{k[2]:03d}" for k in reporters_of}
+    units = pd.DataFrame(
+        {
+            "code": [codes[k] for k in reporters_of],
+            "province_code": "13",
+            "city_code": [f"13{k[0]}" for k in reporters_of],
+            "county_code": [f"13{k[0]}{k[1]:02d}" for k in reporters_of],
+            "township_code": pd.NA,
+            "parent_code": [f"13{k[0]}{k[1]:02d}" for k in reporters_of],
+        }
+    )
+    lines = {codes[k]: f"{codes[k]}：{cause}" for k, cause in reporters_of.items()}
+    reporters = pd.DataFrame({"unit_code": list(lines), "cause": list(lines.values())})
+    causes = versions.unit_causes(reporters.iloc[::-1], units)
+    below: dict[str, set[str]] = {}
+    for code, line in lines.items():
+        for unit in (code, "13", code[:4], code[:6]):
+            below.setdefault(unit, set()).add(line)
+    assert set(causes.index) == set(below)
+    for unit, found in below.items():
+        ordered = sorted(found)
+        head = "; ".join(ordered[: versions.CAUSE_CAP])
+        want = head if len(ordered) <= versions.CAUSE_CAP else f"{head}; …等共{len(ordered)}个单位"
+        assert causes[unit] == want
+
+
 reporting = st.dictionaries(
     st.tuples(st.sampled_from(["1309", "130921", "130921100"]), st.sampled_from(["a", "b", "c"])),
     st.integers(0, 3),

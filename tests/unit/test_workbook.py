@@ -23,6 +23,7 @@ from huizong.publish.workbook import (
     Previous,
     SheetGroup,
     sheet_groups,
+    wrapped_height,
     write_workbook,
     zh_date,
 )
@@ -348,7 +349,7 @@ def test_print_settings_on_the_saved_file(book):
         assert ws.sheet_properties.pageSetUpPr.fitToPage is True
         # one page wide (1 is the OOXML default, so an absent attribute means 1), any height
         assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0)
-        assert "沧州市" in ws.oddHeader.center.text and DAY.isoformat() in ws.oddHeader.center.text
+        assert "沧州市" in ws.oddHeader.center.text and zh_date(DAY) in ws.oddHeader.center.text
         assert ws.oddFooter.right.text == "第 &P 页 共 &N 页"
         assert ws.oddFooter.left.text.startswith(HEAD.compiled_by)
     ws = level_sheets(book, "县区")[0]
@@ -364,10 +365,11 @@ def test_header_block_on_every_level_sheet(book):
     for n, ws in enumerate(level_sheets(book, "乡镇街道"), start=1):
         top = [ws.cell(r, c).value for r in (1, 2, 3) for c in range(1, ws.max_column + 1)]
         text = " ".join(str(v) for v in top if v)
-        assert "沧州市疫情防控工作日报表（2026-11-26）" in text
+        assert "沧州市疫情防控工作日报表（2026年11月26日）" in text  # as huizong report writes it
         assert f"表号：汇综{n}表" in text and "制表机关：沧州市疫情防控指挥部" in text
         assert "统计截止时间：2026年11月26日18:00" in text and "制表日期：2026年11月27日" in text
         assert "计量单位：见各栏" in text  # mixed units: each header says its own
+        assert "see each column" not in text  # an official form: Chinese only
 
 
 def test_one_unit_of_measure_goes_to_the_header_block(tmp_path, registry, day_frames):
@@ -508,3 +510,80 @@ def test_printed_pages_render_to_png(tmp_path, book_path):
         ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
     ).stdout
     assert "单位负责人：张卫国" in whole and "较上期增减" in whole
+
+
+def _cells(book) -> dict[str, list[tuple]]:
+    """Every sheet's cells: value, number format, bold, fill, border and wrap."""
+    return {
+        ws.title: [
+            (
+                c.coordinate,
+                c.value,
+                c.number_format,
+                c.font.b,
+                c.fill.fgColor.rgb,
+                c.border.top.style,
+                c.alignment.wrap_text,
+            )
+            for row in ws.iter_rows()
+            for c in row
+        ]
+        for ws in book.worksheets
+    }
+
+
+def test_streamed_and_in_memory_workbooks_hold_the_same_cells(
+    tmp_path, monkeypatch, book, registry, day_frames, previous
+):
+    """Above IN_MEMORY_CELLS the workbook streams (constant_memory): same sheets, same cells."""
+    from huizong.publish import workbook
+
+    monkeypatch.setattr(workbook, "IN_MEMORY_CELLS", 0)
+    streamed = written(
+        tmp_path / "s.xlsx", day_frames, registry, letterhead=HEAD, previous=previous
+    )
+    assert streamed.sheetnames == book.sheetnames
+    assert _cells(streamed) == _cells(book)
+    for name in book.sheetnames:
+        assert sorted(map(str, streamed[name].merged_cells.ranges)) == sorted(
+            map(str, book[name].merged_cells.ranges)
+        )
+
+
+def test_wrapped_text_gets_the_height_it_needs():
+    """A trial saw a county's 59 missing names and the 说明 texts drawn over the rows below."""
+    assert wrapped_height("短", 60) == 15.0
+    assert wrapped_height("崔庄村、" * 59, 60) == pytest.approx(8 * 14.5)  # 472 columns
+    assert wrapped_height("a\nb", 60) == pytest.approx(2 * 14.5)
+    assert wrapped_height("长" * 100_000, 60) == 409.0  # Excel's highest row
+
+
+def test_long_texts_wrap_inside_their_own_rows(book):
+    comp = book["完整性"]
+    header = [c.value for c in comp[1]]
+    col = header.index("未报单位名单") + 1
+    for r in range(2, comp.max_row + 1):
+        text = comp.cell(r, col).value
+        if text:
+            assert (comp.row_dimensions[r].height or 15.0) == wrapped_height(text, 60)
+    notes = book["说明"]
+    assert "B1:D1" in {str(m) for m in notes.merged_cells.ranges}
+    for r in (2, 3):
+        label, text = notes.cell(r, 1).value, notes.cell(r, 2).value
+        expected = max(wrapped_height(label, 26), wrapped_height(text, 82))
+        assert (notes.row_dimensions[r].height or 15.0) == expected
+    assert notes.row_dimensions[2].height > 15
+
+
+def test_notes_name_the_department_sheet_only_when_there_is_one(
+    book, tmp_path, registry, day_frames
+):
+    def sheets_note(wb) -> str:
+        return next(r[1] for r in wb["说明"].iter_rows(values_only=True) if r[0] == "各表 Sheets")
+
+    assert "部门：部门报表" in sheets_note(book)
+    cons, comp, quarantine = day_frames
+    geo = (cons[cons["kind"] != "department"], comp[comp["kind"] != "department"], quarantine)
+    without = written(tmp_path / "geo.xlsx", geo, registry)
+    assert not any(n.startswith("部门") for n in without.sheetnames)
+    assert "部门" not in sheets_note(without)

@@ -328,7 +328,7 @@ def write_unit_workbook(
 
 def letterhead_for(unit: str, through: date, registry: Registry, settings: Settings) -> Letterhead:
     """制表机关 = the unit; 统计截止时间 = its cut-off; the contacts file's signatures."""
-    name = str(registry.names().get(unit, unit))
+    name = registry.names_of([unit]).get(unit, unit)
     return Letterhead(
         compiled_by=name,
         cutoff=cutoff_text(through, _level(registry, unit), settings),
@@ -338,7 +338,8 @@ def letterhead_for(unit: str, through: date, registry: Registry, settings: Setti
 
 
 def _level(registry: Registry, unit: str) -> int:
-    return int(registry.units.set_index("code")["level"].get(unit, 0))
+    level = registry.level_of(unit)
+    return 0 if level is None else level
 
 
 def cutoff_text(through: date, level: int, settings: Settings) -> str:

@@ -1,7 +1,10 @@
 """Publish one reporting day into the SQL warehouse (PostgreSQL or SQLite), atomically.
 
-A day is replaced in ONE transaction: delete the day's rows from every per-day table,
-bulk-insert the new ones, replace ``org_unit`` whole. Readers see the old day or the new
+A day is replaced in ONE transaction: on PostgreSQL, where every per-day table is
+partitioned by day, the new rows are COPYed into a staging table, its key built once,
+then the old partition dropped and the new one attached; plain tables (SQLite, and a
+PostgreSQL warehouse made before the partitions) have the day's rows deleted and the new
+ones bulk-inserted. ``org_unit`` is replaced whole. Readers see the old day or the new
 day, never a mix; a failure anywhere leaves the previous publication untouched. On
 PostgreSQL an advisory lock keyed on the period serialises two runs of the same day, and
 rows go in through COPY on the very connection that holds the transaction (17x faster
@@ -23,6 +26,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -222,15 +226,27 @@ class DayTables:
 # ---- SQL files -----------------------------------------------------------------------
 
 
-def schema_statements(catalogue: Catalogue) -> list[str]:
-    """The DDL, in file order, with the report table's indicator columns filled in."""
+def schema_statements(catalogue: Catalogue, *, partition_days: bool = False) -> list[str]:
+    """The DDL, in file order, with the report table's indicator columns filled in.
+
+    ``partition_days`` (PostgreSQL): the per-day tables are created partitioned by
+    ``period`` (``sql/publish/postgresql/partition_by_day.sql``), one partition per day.
+    """
     out = []
     for path in sorted((sql_dir() / "schema").glob("*.sql")):
         stmt = load_sql(f"schema/{path.name}")
         if "{indicator_columns}" in stmt:
             stmt = stmt.replace("{indicator_columns}", _indicator_columns_ddl(catalogue))
+        if partition_days and _created_table(stmt) in PER_DAY_TABLES:
+            stmt = f"{stmt} {load_sql('publish/postgresql/partition_by_day.sql')}"
         out.append(stmt)
     return out
+
+
+def _created_table(stmt: str) -> str | None:
+    """The table a ``CREATE TABLE IF NOT EXISTS name (`` statement creates (else None)."""
+    head = "CREATE TABLE IF NOT EXISTS "
+    return stmt[len(head) :].split("(", 1)[0].strip() if stmt.startswith(head) else None
 
 
 def _indicator_columns_ddl(catalogue: Catalogue) -> str:
@@ -367,8 +383,9 @@ def insert_many(conn: Connection, table: str, frame: pd.DataFrame) -> None:
     )
     raw = conn.connection.driver_connection
     cur = raw.cursor()
-    try:
-        cur.executemany(stmt, _python_rows(frame))
+    try:  # in chunks: Python tuples of a national day's rows would cost gigabytes at once
+        for start in range(0, len(frame), _COPY_CHUNK):
+            cur.executemany(stmt, _python_rows(frame.iloc[start : start + _COPY_CHUNK]))
     finally:
         cur.close()
 
@@ -384,10 +401,15 @@ def _bulk(conn: Connection, table: str, frame: pd.DataFrame) -> None:
 
 def ensure_schema(conn: Connection, catalogue: Catalogue) -> None:
     """Create missing tables; add report columns for indicators new to the catalogue."""
-    if _is_pg(conn):
+    pg = _is_pg(conn)
+    if pg:
         _lock(conn, _SCHEMA_LOCK_KEY)  # concurrent CREATE IF NOT EXISTS can still collide
-    for stmt in schema_statements(catalogue):
-        conn.execute(text(stmt))
+    for stmt in schema_statements(catalogue, partition_days=pg):
+        conn.execute(text(stmt))  # an existing table keeps its layout (IF NOT EXISTS)
+    if pg:
+        for table in sorted(partitioned_tables(conn)):
+            stmt = load_sql("publish/postgresql/create_default_partition.sql")
+            conn.execute(text(stmt.format(partition=_q(f"{table}_default"), table=_q(table))))
     from sqlalchemy import inspect
 
     have_ledger = {c["name"] for c in inspect(conn).get_columns("submission_ledger")}
@@ -574,31 +596,170 @@ def _publish_once(
         with engine.begin() as conn:
             ensure_schema(conn, catalogue)
         with engine.begin() as conn:
+            partitioned = partitioned_tables(conn)
             if _is_pg(conn):
                 _lock(conn, period_lock_key(day))
+                if partitioned:  # the swap below locks the parents: one publisher at a time
+                    _lock(conn, _ORG_UNIT_LOCK_KEY)
+            else:
+                _sqlite_bulk_pragmas(conn)
             plan = _plan_version(conn, day, loads, catalogue, provenance)
             if plan.unchanged:
                 return plan
             _write_version(conn, day, plan)
-            for table in PER_DAY_TABLES:
+            plain = [t for t in PER_DAY_TABLES if t not in partitioned]
+            for table in plain:
                 _delete(conn, table, day)
-            for table in PER_DAY_TABLES:
+            for table in plain:
                 _bulk(conn, table, loads[table])
+            staged = {
+                table: _stage_day(conn, table, day, plan.version, loads[table])
+                for table in PER_DAY_TABLES
+                if table in partitioned
+            }
             if _is_pg(conn):
                 _lock(conn, _ORG_UNIT_LOCK_KEY)  # org_unit is shared by all days
             _delete(conn, "org_unit", None)
             _bulk(conn, "org_unit", loads["org_unit"])
+            for table, name in staged.items():  # last: readers wait only for the commit
+                _swap_day(conn, table, day, name)
     return plan
+
+
+# ---- PostgreSQL: one partition per day -------------------------------------------------
+
+
+def partitioned_tables(conn: Connection) -> set[str]:
+    """The per-day tables laid out one partition per day (PostgreSQL only).
+
+    A warehouse created before this layout keeps its plain tables: they are published as
+    before (DELETE of the day, then COPY).
+    """
+    if not _is_pg(conn):
+        return set()
+    found = conn.execute(text(load_sql("publish/postgresql/select_partitioned_tables.sql")))
+    return set(found.scalars()) & set(PER_DAY_TABLES)
+
+
+def _day_literal(day: date) -> str:
+    """A day as a DATE literal for DDL (partition bounds take no bound parameters)."""
+    if not isinstance(day, date):
+        raise TypeError(f"a partition bound must be a date, got {type(day).__name__}")
+    return f"DATE '{day.isoformat()}'"
+
+
+def _stage_day(conn: Connection, table: str, day: date, version: int, frame: pd.DataFrame) -> str:
+    """The day's rows COPYed into a new table shaped like ``table``, its primary key built
+    once after the load (an index maintained row by row is what made COPY slow).
+
+    The CHECK on ``period`` lets ATTACH skip scanning the rows; the name carries the day
+    and the version, plus a token, so it never meets an older partition's name.
+    """
+    name = f"{table}_{day:%Y%m%d}_v{version}_{secrets.token_hex(3)}"
+    conn.execute(
+        text(
+            load_sql("publish/postgresql/create_day_stage.sql").format(
+                partition=_q(name), table=_q(table), check=_q(f"{name}_day"), day=_day_literal(day)
+            )
+        )
+    )
+    _bulk(conn, name, frame)
+    keys = PRIMARY_KEYS.get(table)
+    if keys:
+        stmt = load_sql("publish/postgresql/add_primary_key.sql").format(
+            partition=_q(name), name=_q(f"{name}_pkey"), columns=", ".join(_q(k) for k in keys)
+        )
+        conn.execute(text(stmt))
+    return name
+
+
+def _swap_day(conn: Connection, table: str, day: date, staged: str) -> None:
+    """Drop the day's old partition, attach the staged one (secondary indexes are built
+    here, on the new rows only); rows of the day that went to the default partition (a
+    writer that inserted a day with no partition yet) are superseded too."""
+    found = conn.execute(
+        text(load_sql("publish/postgresql/select_day_partitions.sql")),
+        {"parent": table, "prefix": f"{table}_{day:%Y%m%d}_"},
+    )
+    for name in found.scalars().all():
+        conn.execute(
+            text(load_sql("publish/postgresql/drop_partition.sql").format(partition=_q(name)))
+        )
+    delete = load_sql("publish/postgresql/delete_day_from_partition.sql")
+    conn.execute(
+        text(delete.format(partition=_q(f"{table}_default"))).bindparams(
+            bindparam("period", type_=Date)
+        ),
+        {"period": day},
+    )
+    attach = load_sql("publish/postgresql/attach_day_partition.sql")
+    conn.execute(text(attach.format(table=_q(table), partition=_q(staged), day=_day_literal(day))))
+
+
+def _sqlite_bulk_pragmas(conn: Connection) -> None:
+    """SQLite: settings of this connection for one big write transaction (a bigger page
+    cache, temp in memory). ``synchronous=NORMAL`` was measured too (bench_replace_day:
+    no gain on a national day, the executemany is CPU-bound) and is left off: in the
+    rollback-journal mode it risks the file on a power cut."""
+    for name in ("cache_size", "temp_store_memory"):
+        conn.execute(text(load_sql(f"publish/sqlite/pragma_{name}.sql")))
 
 
 def _day_rows(
     conn: Connection, table: str, day: date, spec: list[tuple[str, Kind]]
 ) -> pd.DataFrame:
     """The rows of ``table`` published for ``day``, typed as a load frame is."""
+    if _is_pg(conn):
+        frame = _copy_out(conn, table, day, spec)
+        return pd.DataFrame({c: _typed(_read_typed(frame[c], k), k) for c, k in spec})
     stmt = text(load_sql("read/select_period.sql").format(table=_q(table)))
     result = conn.execute(stmt.bindparams(bindparam("period", type_=Date)), {"period": day})
-    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    # plain tuples: from Row objects pandas probes each row's attributes (a KeyError
+    # apiece), which made this read most of a replace's time at province scale
+    frame = pd.DataFrame([tuple(r) for r in result], columns=list(result.keys()))
     return pd.DataFrame({c: _typed(_read_typed(frame[c], k), k) for c, k in spec})
+
+
+def _copy_out(
+    conn: Connection, table: str, day: date, spec: list[tuple[str, Kind]]
+) -> pd.DataFrame:
+    """PostgreSQL: the day's rows through COPY ... TO STDOUT (FORMAT csv), parsed by
+    pyarrow: several times faster than fetching rows (the versioning reads the whole old
+    day before every replace). NULL is an unquoted empty field, "" an empty string, as in
+    :func:`copy_csv`."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [c for c, _ in spec]
+    stmt = load_sql("publish/postgresql/copy_day_out.sql").format(
+        table=_q(table), columns=", ".join(_q(c) for c in names)
+    )
+    buf = io.BytesIO()
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(stmt, {"period": day}) as copy:
+        for block in copy:
+            buf.write(block)
+    if not buf.tell():  # no rows: pyarrow refuses an empty file
+        return pd.DataFrame({c: pd.Series([], dtype="object") for c in names})
+    arrow = {"int": pa.int64(), "float": pa.float64()}
+    parsed = pacsv.read_csv(
+        io.BytesIO(buf.getbuffer()),
+        read_options=pacsv.ReadOptions(column_names=names),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={c: arrow.get(k, pa.string()) for c, k in spec},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    return pd.DataFrame({c: parsed.column(c).to_pandas(types_mapper=_nullable) for c in names})
+
+
+def _nullable(kind: object) -> object:
+    """Arrow int64 → pandas Int64 (NULL kept as NA instead of a float NaN)."""
+    import pyarrow as pa
+
+    return pd.Int64Dtype() if kind == pa.int64() else None
 
 
 def _plan_version(
@@ -629,6 +790,18 @@ def _plan_version(
             digest=digest,
             provenance=provenance,
             inputs=[],
+            old={},
+            new={},
+            causes=pd.Series(dtype="str"),
+        )
+    if latest is None and not had_rows:  # the day's first publish: nothing to diff
+        return versions.plan_version(
+            day=day.isoformat(),
+            latest=None,
+            had_rows=False,
+            digest=digest,
+            provenance=provenance,
+            inputs=versions.input_files(loads["submission_ledger"]),
             old={},
             new={},
             causes=pd.Series(dtype="str"),

@@ -6,8 +6,10 @@ back, with the reason in Chinese and English). Not reported is a BLANK cell, nev
 not applicable reads "不适用". The totals row of a level sheet is the root's consolidated
 value itself, so the workbook can never disagree with the warehouse.
 
-Written with xlsxwriter in constant_memory mode (rows strictly in order, about 2x faster
-than openpyxl write-only), to a temporary file renamed into place.
+Written with xlsxwriter, every sheet's rows strictly in order, to a temporary file renamed
+into place: in memory up to ``IN_MEMORY_CELLS`` cells (a city, county or township: no
+temporary file per sheet, whose creation and removal cost a loaded disk more than the
+cells), else in constant_memory mode (a province or the nation: memory stays flat).
 """
 
 from __future__ import annotations
@@ -61,6 +63,9 @@ _TRUNCATED = "…（已截断，完整内容见数据库）"
 _META_HEADERS = ["单位代码", "单位名称", "上级单位"]
 _HEADER_ROWS = 6  # title, 2 header-block rows, sections, Chinese labels, codes
 _NA = object()  # marker for "not applicable" cells in the display matrix
+#: Above this many cells (units × columns) a workbook streams each sheet through a
+#: temporary file (constant_memory); below, xlsxwriter holds the cells in memory.
+IN_MEMORY_CELLS = 300_000
 
 
 @dataclass(frozen=True)
@@ -284,12 +289,77 @@ def _changes(
     return before, change
 
 
+@dataclass(frozen=True)
+class _UnitRows:
+    """One level's unit rows, converted once for all of the level's split sheets: the
+    unit columns as strings and each numeric indicator's cells as float, None (blank)
+    or the 不适用 marker, so the write loop does no per-cell cleaning."""
+
+    meta: list[tuple[str, str, str]]  # code, name, parent's name ("" where none)
+    cells: dict[str, list[object]]  # indicator code → one cell per unit
+    position: dict[str, int]  # indicator code → its column in the display matrix
+    name_width: float  # the 单位名称 column's width
+
+
+def _unit_rows(units: pd.DataFrame, wide: pd.DataFrame, indicators: list[Indicator]) -> _UnitRows:
+    codes = [i.code for i in indicators if i.is_numeric]
+    matrix = wide.reindex(index=units["code"], columns=codes).to_numpy(dtype=object)
+    blank = pd.isna(matrix)
+    marked = matrix == _NA
+    by_column = np.where(blank | marked, np.nan, matrix).astype("float64").T.tolist()
+    cells: dict[str, list[object]] = {}
+    for n, code in enumerate(codes):
+        col: list[object] = by_column[n]
+        for k in np.flatnonzero(blank[:, n]).tolist():
+            col[k] = None
+        for k in np.flatnonzero(marked[:, n]).tolist():
+            col[k] = _NA
+        cells[code] = col
+    parents = units["parent_name"].astype(object)
+    meta = list(
+        zip(
+            units["code"].astype(str).tolist(),
+            units["name"].astype(str).tolist(),
+            parents.where(parents.notna(), "").astype(str).tolist(),
+            strict=True,
+        )
+    )
+    width = max(10, min(24, int(units["name"].str.len().max() or 0) * 2 + 1))
+    position = {c: n for n, c in enumerate(wide.columns)}
+    return _UnitRows(meta=meta, cells=cells, position=position, name_width=width)
+
+
+def _write_unit_rows(
+    ws: Worksheet, rows: _UnitRows, indicators: list[Indicator], fmt: _Formats
+) -> int:
+    """A row per unit from ``_HEADER_ROWS`` on (what ``_write_values`` writes, without its
+    per-cell checks); returns the row after the last."""
+    first = len(_META_HEADERS)
+    styles = [fmt.mean if i.across_units == "mean" else fmt.count for i in indicators]
+    columns = [rows.cells[i.code] for i in indicators]
+    cell, not_applicable = fmt.cell, fmt.not_applicable
+    write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
+    row = _HEADER_ROWS
+    for (code, uname, parent), values in zip(rows.meta, zip(*columns, strict=True), strict=True):
+        write_string(row, 0, code, cell)
+        write_string(row, 1, uname, cell)
+        write_string(row, 2, parent, cell)
+        for col, (value, style) in enumerate(zip(values, styles, strict=True), start=first):
+            if value is None:  # not reported: an empty cell (ruled, no value)
+                write_blank(row, col, None, cell)
+            elif value is _NA:
+                write_string(row, col, NOT_APPLICABLE, not_applicable)
+            else:
+                write_number(row, col, value, style)
+        row += 1
+    return row
+
+
 def _level_sheet(
     wb: xlsxwriter.Workbook,
     name: str,
     title: str,
-    units: pd.DataFrame,
-    wide: pd.DataFrame,
+    rows: _UnitRows,
     totals: tuple[str, str, list[object]] | None,
     group: SheetGroup,
     catalogue: Catalogue,
@@ -305,14 +375,14 @@ def _level_sheet(
     table_no = f"{head.table_prefix}{group.number}表"
     _page_setup(ws, title, _HEADER_ROWS - 3, _HEADER_ROWS - 2, f"{head.compiled_by}  {table_no}")
     ws.set_column(0, 0, 13)
-    ws.set_column(1, 1, max(10, min(24, int(units["name"].str.len().max() or 0) * 2 + 1)))
+    ws.set_column(1, 1, rows.name_width)
     ws.set_column(2, 2, 11)
     ws.set_column(len(_META_HEADERS), ncols - 1, 10.5)
     mid = ncols // 2
     # rows 0-2: title and the header block
     ws.set_row(0, 22)
     ws.merge_range(0, 0, 0, ncols - 1, title, fmt.title)
-    unit_text = group.unit or "见各栏 see each column"
+    unit_text = group.unit or "见各栏"
     ws.merge_range(1, 0, 1, mid - 1, f"制表机关：{head.compiled_by}", fmt.block)
     ws.merge_range(1, mid, 1, ncols - 1, f"表号：{table_no}", fmt.block_right)
     ws.merge_range(2, 0, 2, mid - 1, f"统计截止时间：{head.cutoff}", fmt.block)
@@ -343,20 +413,11 @@ def _level_sheet(
     ws.write_row(code_row, 0, ["code", "name", "parent"], fmt.code)
     ws.write_row(code_row, len(_META_HEADERS), [i.code for i in indicators], fmt.code)
 
-    codes = [i.code for i in indicators]
-    matrix = wide.reindex(index=units["code"], columns=codes).to_numpy(dtype=object).tolist()
-    meta = units[["code", "name", "parent_name"]].to_numpy(dtype=object).tolist()
-    row = _HEADER_ROWS
-    for (code, uname, parent), values in zip(meta, matrix, strict=True):
-        ws.write_string(row, 0, str(code), fmt.cell)
-        ws.write_string(row, 1, str(uname), fmt.cell)
-        ws.write_string(row, 2, "" if _clean(parent) is None else str(parent), fmt.cell)
-        _write_values(ws, row, values, indicators, fmt)
-        row += 1
+    row = _write_unit_rows(ws, rows, indicators, fmt)
     last_data = row - 1
     if totals is not None:
         code, tname, values = totals
-        mine = [values[wide.columns.get_loc(c)] for c in codes]
+        mine = [values[rows.position[i.code]] for i in indicators]
         ws.write_string(row, 0, code, fmt.totals_label)
         ws.write_string(row, 1, TOTALS_LABEL, fmt.totals_label)
         ws.write_string(row, 2, tname, fmt.totals_label)
@@ -422,7 +483,8 @@ def _notes_sheet(
             "各表 Sheets",
             "“层级·栏目”表：该层级每个单位一行，按栏目分表（每表不超过"
             f"{MAX_SHEET_COLUMNS}栏，便于打印），末行合计为本级汇总值，其下为上期值与较上期增减；"
-            "部门：部门报表；问题与建议：每个报告单位一行；完整性：应报、已报、未报单位；"
+            + ("部门：部门报表；" if any(n.startswith(DEPARTMENT_SHEET) for n, _ in sheets) else "")
+            + "问题与建议：每个报告单位一行；完整性：应报、已报、未报单位；"
             "隔离区：未通过校验的行及原因",
         ],
         *[[f"  {name}", about] for name, about in sheets],
@@ -440,7 +502,8 @@ def _notes_sheet(
     r = 0
     for label, text_ in rows:
         ws.write_string(r, 0, label, fmt.header)
-        ws.write_string(r, 1, text_, fmt.wrap)
+        ws.merge_range(r, 1, r, 3, text_, fmt.wrap)  # B:D, 82 characters wide
+        ws.set_row(r, max(wrapped_height(label, 26), wrapped_height(text_, 22 + 30 + 30)))
         r += 1
     r += 1
     ws.write_row(
@@ -513,21 +576,59 @@ def _table_sheet(
         ws.set_column(n, n, width)
     ws.set_row(0, 30)
     ws.write_row(0, 0, [h for _, h, _, _ in columns], fmt.header)
-    data = frame.reindex(columns=[f for f, _, _, _ in columns]).to_numpy(dtype=object).tolist()
+    table = frame.reindex(columns=[f for f, _, _, _ in columns])
+    cells = [_table_column(table[f]) for f, _, _, _ in columns]
     formats = [f for _, _, _, f in columns]
-    for r, values in enumerate(data, start=1):
+    write_string, write_number = ws.write_string, ws.write_number
+    wrapped = [c for c, f in enumerate(formats) if f is fmt.wrap]
+    for r, values in enumerate(zip(*cells, strict=True), start=1):
         for c, value in enumerate(values):
-            value = _clean(value)
-            if value is None or value is _NA:
+            if value is None:
                 continue
-            if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-                value, bool
-            ):
-                ws.write_number(r, c, float(value), formats[c])
+            if type(value) is float:
+                write_number(r, c, value, formats[c])
             else:
-                ws.write_string(r, c, str(value), formats[c])
+                write_string(r, c, value, formats[c])
+        texts = [(values[c], columns[c][2]) for c in wrapped if isinstance(values[c], str)]
+        if texts:  # a long list wraps inside its own row, never over the next ones
+            ws.set_row(r, max(wrapped_height(t, w) for t, w in texts))
     ws.freeze_panes(1, freeze_cols)
-    ws.autofilter(0, 0, max(len(data), 1), len(columns) - 1)
+    ws.autofilter(0, 0, max(len(table), 1), len(columns) - 1)
+
+
+#: Points per printed line of 宋体 at the sheets' size, and Excel's highest row.
+_LINE_POINTS, _MAX_ROW_POINTS = 14.5, 409.0
+
+
+def wrapped_height(text: str, width: float) -> float:
+    """The row height (points) that shows ``text`` wrapped in a column ``width`` characters
+    wide: a CJK character takes two. Set explicitly because LibreOffice and Excel draw a
+    wrapped cell over the rows below when the row keeps its default height."""
+    lines = 0
+    for part in text.split("\n"):
+        columns = sum(2 if ord(ch) >= 0x2E80 else 1 for ch in part)
+        lines += max(1, -(-columns // max(int(width), 1)))
+    return min(_MAX_ROW_POINTS, max(15.0, lines * _LINE_POINTS))
+
+
+def _table_column(values: pd.Series) -> list[object]:
+    """One column of a plain table, converted once: float (a number), str (text) or None
+    (nothing written: missing, or the 不适用 marker)."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.astype("float64")
+        return [None if v != v else v for v in numbers.tolist()]  # NaN → None
+    cells: list[object] = []
+    for value in values.to_numpy(dtype=object).tolist():
+        value = _clean(value)
+        if value is None or value is _NA:
+            cells.append(None)
+        elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+            value, bool
+        ):
+            cells.append(float(value))
+        else:
+            cells.append(str(value))
+    return cells
 
 
 def _corrections_sheet(
@@ -619,11 +720,13 @@ def write_workbook(
     path.parent.mkdir(parents=True, exist_ok=True)
     indicators = ordered_indicators(catalogue)
     groups = sheet_groups(catalogue)
-    names = registry.names()
     root = registry.root
+    names = registry.names_of(
+        pd.concat([consolidated["unit_code"], consolidated["parent_code"], pd.Series([root])])
+    )
     root_name = str(names.get(root, root))
     form_title = catalogue.title_zh.replace("日报", report_name)
-    title = f"{root_name}{form_title}（{period_title or day.isoformat()}）"
+    title = f"{root_name}{form_title}（{period_title or zh_date(day)}）"
     head = letterhead or default_letterhead(root_name, day)
     footer = head.compiled_by
 
@@ -639,10 +742,13 @@ def write_workbook(
     root_level = int(units.loc[units["code"] == root, "level"].iloc[0]) if root_values else None
 
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    cells = len(units) * (len(_META_HEADERS) + len(indicators)) + len(completeness) * 10
+    small = cells <= IN_MEMORY_CELLS
     wb = xlsxwriter.Workbook(
         str(tmp),
         {
-            "constant_memory": True,
+            "in_memory": small,
+            "constant_memory": not small,
             "strings_to_formulas": False,  # a clerk's "=..." stays text
             "strings_to_urls": False,
             "strings_to_numbers": False,
@@ -657,21 +763,20 @@ def write_workbook(
         sheets: list[tuple[str, str]] = []
         # the root's own level is its totals row on the sheets below; alone, it is a sheet
         for level in below or levels:
-            at = geo[geo["level"] == level].sort_values("code")
+            at = _unit_rows(geo[geo["level"] == level].sort_values("code"), wide, indicators)
             totals = (root, root_name, root_values) if level in below and root_values else None
             level_name = LEVEL_NAMES_ZH.get(level, f"L{level}")
             for group in groups:
                 name = _sheet_name(level_name, group)
                 sheets.append((name, f"{level_name}每单位一行：{group.name}"))
-                _level_sheet(
-                    wb, name, title, at, wide, totals, group, catalogue, head, previous, fmt
-                )
+                _level_sheet(wb, name, title, at, totals, group, catalogue, head, previous, fmt)
         deps = units[units["kind"] == "department"].sort_values("code")
         if len(deps):
+            dep_rows = _unit_rows(deps, wide, indicators)
             for group in groups:
                 name = _sheet_name(DEPARTMENT_SHEET, group)
                 sheets.append((name, f"部门报表：{group.name}"))
-                _level_sheet(wb, name, title, deps, wide, None, group, catalogue, head, None, fmt)
+                _level_sheet(wb, name, title, dep_rows, None, group, catalogue, head, None, fmt)
         if corrections is not None:
             sheets.append((CORRECTIONS_SHEET, f"自第{since_version}版以来的更正：原值→新值及原因"))
             _corrections_sheet(wb, corrections, since_version, title, footer, fmt)

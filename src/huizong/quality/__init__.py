@@ -23,12 +23,20 @@ import pandas as pd
 
 from huizong.catalogue import Catalogue
 from huizong.quality import issues
+from huizong.quality.cumulative import RULE as CUMULATIVE
 from huizong.quality.cumulative import cumulative_warnings
 from huizong.quality.history import DEFAULT_DAYS, HistoryMatrix, history_frame, numeric_codes
+from huizong.quality.outliers import RULE as OUTLIER
 from huizong.quality.outliers import outlier_warnings
+from huizong.quality.pairs import RULE as PAIR
 from huizong.quality.pairs import Pair, pair_warnings
+from huizong.quality.totals import RULE as TOWNSHIP_TOTAL
 from huizong.quality.totals import township_total_warnings
 from huizong.registry import Registry
+
+#: The rule prefixes of the quality warnings (``<rule>:<indicator>``), which the day's
+#: WARNINGS holds beside validation's own: what tells the two apart.
+QUALITY_RULES = tuple(f"{rule}:" for rule in (OUTLIER, CUMULATIVE, TOWNSHIP_TOTAL, PAIR))
 
 
 def quality_warnings(
@@ -60,6 +68,7 @@ def quality_warnings(
 
 __all__ = [
     "DEFAULT_DAYS",
+    "QUALITY_RULES",
     "Pair",
     "cumulative_warnings",
     "history_frame",

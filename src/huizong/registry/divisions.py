@@ -82,6 +82,20 @@ class Registry:
     def names(self) -> pd.Series:
         return self.units.set_index("code")["name"]
 
+    def names_of(self, codes: object) -> dict[str, str]:
+        """The names of ``codes`` only: one column compare, where ``names()`` indexes every
+        unit of the nation (about 0.5 s for 665,000 codes, paid on each workbook)."""
+        u = self.units
+        found = u.loc[u["code"].isin(pd.Index(codes).dropna().unique()), ["code", "name"]]
+        found = found[found["name"].notna()]
+        return dict(zip(found["code"].astype(str), found["name"].astype(str), strict=True))
+
+    def level_of(self, code: str) -> int | None:
+        """The level of one unit (None: not in the registry)."""
+        u = self.units
+        got = u.loc[u["code"] == code, "level"]
+        return int(got.iloc[0]) if len(got) else None
+
 
 def _within(units: pd.DataFrame, code: str) -> pd.Series:
     if code == NATION_CODE:

@@ -40,6 +40,10 @@ def page(
     )
 
 
+#: Columns that hold a stored time even where the store returns text (SQLite).
+TIME_COLUMNS = frozenset({"at", "published_at", "received_at", "listed_at", "signed_at"})
+
+
 def table(
     frame: pd.DataFrame,
     columns: Mapping[str, str],
@@ -63,7 +67,8 @@ def table(
     times = {
         col
         for col in columns
-        if col in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[col])
+        if col in frame.columns
+        and (pd.api.types.is_datetime64_any_dtype(frame[col]) or col in TIME_COLUMNS)
     }
     rows = []
     for i, (_, rec) in enumerate(frame.iterrows()):

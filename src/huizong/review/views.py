@@ -27,6 +27,17 @@ STATUS_LABELS = {
     "superseded": "已取代 superseded",
 }  # rows shown per table on a page (the JSON variants return all)
 
+#: A file's status in the ledger (``huizong.frames.LEDGER_COLUMNS``), in both languages.
+FILE_STATUS_LABELS = {
+    "accepted": "已接受 accepted",
+    "partly_quarantined": "部分隔离 partly quarantined",
+    "quarantined": "已隔离 quarantined",
+    "superseded": "已被取代 superseded",
+    "duplicate": "重复文件 duplicate",
+    "rejected": "已拒收 rejected",
+    "read": "已读取 read",
+}
+
 
 def row_query(rec: Any) -> str:
     """The query string addressing one received row (file, sheet, line)."""

@@ -18,6 +18,7 @@ from huizong.review.html import e, page, table
 from huizong.review.original import shown_original
 from huizong.review.scopes import ScopeError, check_scope
 from huizong.review.views import (
+    FILE_STATUS_LABELS,
     MAX_ROWS,
     completeness_section,
     duplicates_section,
@@ -158,6 +159,7 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
                 "rows_superseded": "被取代 Superseded",
                 "message": "说明 Message",
             },
+            cells={"status": lambda r: e(FILE_STATUS_LABELS.get(r["status"], r["status"]))},
         )
     )
     return HTMLResponse(page(f"{p} 审核 Review", "".join(parts), root=v.root))

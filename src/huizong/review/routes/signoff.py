@@ -58,10 +58,11 @@ def versions_page(
                 "version": "版本 version",
                 "published_at": "发布时间 published (北京时间)",
                 "trigger": "原因 trigger",
+                "run_id": "运行 run",
                 "inputs": "文件数 files",
                 "changed_values": "指标数值变化项 indicator values changed",
-                "restatement": "",
-                "report": "",
+                "restatement": "重报 restatement",
+                "report": "更正说明 change report",
             },
             cells={
                 "report": lambda r: (

@@ -1,0 +1,1 @@
+DELETE FROM org_unit WHERE code = :code

@@ -1,0 +1,1 @@
+DELETE FROM quarantine WHERE period = :period AND file_id = :file_id AND sheet = :sheet AND row_number = :row_number

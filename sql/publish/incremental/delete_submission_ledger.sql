@@ -1,0 +1,1 @@
+DELETE FROM submission_ledger WHERE period = :period AND file_id = :file_id

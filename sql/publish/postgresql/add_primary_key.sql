@@ -1,0 +1,1 @@
+ALTER TABLE {partition} ADD CONSTRAINT {name} PRIMARY KEY ({columns})

@@ -1,0 +1,1 @@
+COPY (SELECT {columns} FROM {table} WHERE period = %(period)s) TO STDOUT (FORMAT csv)

@@ -1,0 +1,1 @@
+CREATE TABLE {partition} (LIKE {table} INCLUDING DEFAULTS, CONSTRAINT {check} CHECK (period = {day}))

@@ -1,0 +1,107 @@
+"""A steward's correction re-published by the fast path equals the full re-run of the day.
+
+Two homes share one inbox and each publishes the demo day (version 1). A steward corrects
+one village (the correction file lands in the shared inbox). One home re-runs the day
+with ``trigger="correction"`` (the fast path: only the added file read, only changed
+rows written); the other is made to take the full path (its inbox listing removed). Every
+published table, the versions and the change reports, and every hand-over frame, must be
+identical.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers.corrections import correct_planted_value
+from huizong import handover
+from huizong.demo import generate_demo_day
+from huizong.pipeline import INBOX_LISTING, run_day
+from huizong.publish.warehouse import TABLES, read_changes, read_table, read_versions
+from huizong.settings import Settings
+
+pytestmark = pytest.mark.e2e
+
+DAY = date(2020, 1, 28)
+#: Columns of a version that say when and by which run, not what was published.
+RUN_COLUMNS = ["published_at", "run_id"]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def two_warehouses(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    if request.param == "sqlite":
+        yield tuple(f"sqlite:///{tmp_path / name / 'warehouse.sqlite'}" for name in ("f", "g"))
+        return
+    from conftest import fresh_pg_database
+
+    with fresh_pg_database() as fast, fresh_pg_database() as full:
+        yield fast, full
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    text = frame.astype("str")
+    return text.sort_values(list(text.columns), kind="stable").reset_index(drop=True)
+
+
+def _published(url: str) -> dict[str, pd.DataFrame]:
+    out = {t: _sorted(read_table(url, t, None if t == "org_unit" else DAY)) for t in TABLES}
+    out["versions"] = _sorted(read_versions(url, DAY).drop(columns=RUN_COLUMNS))
+    for table in ("consolidated", "completeness"):
+        out[f"changes_{table}"] = _sorted(read_changes(url, DAY, 2, table))
+    return out
+
+
+def test_fast_path_publishes_what_the_full_run_publishes(
+    tmp_path: Path, two_warehouses: tuple[str, str]
+) -> None:
+    inbox = tmp_path / "inbox"
+    generate_demo_day(DAY, inbox / DAY.isoformat())
+    fast, full = (
+        Settings(home=tmp_path / name, inbox_root=inbox, warehouse_url=url)
+        for name, url in zip(("fast", "full"), two_warehouses, strict=True)
+    )
+    for home in (fast, full):
+        run_day(DAY, home, trigger="nightly")
+    issue = correct_planted_value(fast, DAY)
+    handover.write_json(full, DAY, INBOX_LISTING, None)  # no listing: the full path
+
+    quick = run_day(DAY, fast, trigger="correction")
+    slow = run_day(DAY, full, trigger="correction")
+
+    assert quick["publish"]["path"] == "changed rows"
+    assert quick["ingest"]["files_read"] == 1
+    # the corrected village's rows and its township file's, not the day's
+    assert 0 < quick["validate"]["rows_validated"] < quick["validate"]["accepted"] / 10
+    assert "path" not in slow["publish"]
+    assert quick["publish"]["version"] == slow["publish"]["version"] == 2
+    written = sum(quick["publish"]["written"].values())
+    assert 0 < written < sum(quick["publish"]["rows"].values()) / 10
+    a, b = _published(fast.warehouse), _published(full.warehouse)
+    assert a.keys() == b.keys()
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name], obj=name)
+    township = str(issue["unit_code"])[:9]  # consolidated holds the village's ancestors
+    assert township in set(a["changes_consolidated"]["unit_code"])
+    for name in handover.frame_names(fast, DAY):
+        pd.testing.assert_frame_equal(
+            handover.read_frame(fast, DAY, name), handover.read_frame(full, DAY, name), obj=name
+        )
+
+
+def test_a_changed_earlier_file_takes_the_full_path(tmp_path: Path) -> None:
+    """An earlier file edited in place (not a new revision) is read again: the full run."""
+    inbox = tmp_path / "inbox"
+    generate_demo_day(DAY, inbox / DAY.isoformat())
+    home = Settings(home=tmp_path / "home", inbox_root=inbox)
+    run_day(DAY, home, trigger="nightly")
+    victim = sorted((inbox / DAY.isoformat()).rglob("*.xlsx"))[0]
+    stat = victim.stat()  # same bytes, a new mtime: it may have changed
+    os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    summary = run_day(DAY, home, trigger="correction")
+    assert "files_read" not in summary["ingest"]
+    assert summary["publish"]["unchanged"]
