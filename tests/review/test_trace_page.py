@@ -66,6 +66,7 @@ def test_totals_link_each_total_to_a_trace_that_re_adds(
     assert page.status_code == 200, page.text
     assert '<p id="re-adds" class="ok">' in page.text and "一致 re-adds" in page.text
     assert "来源文件 Files and rows" in page.text and ".xlsx" in page.text
+    assert "<td>村社区 village</td>" in page.text and "<td>village</td>" not in page.text
     got = client.get(
         f"/trace/{township}/persons_screened/{DAY}", headers={**h, "Accept": "application/json"}
     ).json()

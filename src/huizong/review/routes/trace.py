@@ -15,6 +15,9 @@ from huizong.review.views import MAX_ROWS, number, records
 
 router = APIRouter()
 
+#: A reporter's kind in both languages (the registry's ``kind``).
+KIND_LABELS = {"village": "村社区 village", "department": "部门 department"}
+
 
 def trace_path(unit_code: object, indicator: str, period: str) -> str:
     """The app path of a value's lineage page (the totals page links each total to it)."""
@@ -76,7 +79,8 @@ def trace_page(
         f"<h2>报告单位 Reporters（{len(trace.contributors)}）</h2>",
         table(
             trace.contributors.head(MAX_ROWS).assign(
-                status=trace.contributors["status"].map(STATUS_LABELS)
+                status=trace.contributors["status"].map(STATUS_LABELS),
+                kind=trace.contributors["kind"].map(lambda k: KIND_LABELS.get(k, k)),
             ),
             {
                 "unit_code": "单位代码 Unit",
