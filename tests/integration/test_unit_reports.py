@@ -172,6 +172,7 @@ def test_progress_report_figures_equal_the_warehouse(demo, township, tmp_path):
     screened = own.loc[(township, "persons_screened"), "value"]
     text = unit_report.render_progress_text(context)
     assert f"排查登记人数{int(screened):,}人" in text
+    assert "口罩可保障天数（各单位最少）" in text  # a min, not a total (a trial misread it)
     county, _ = _tables(demo, COUNTY)
     county_text = unit_report.render_progress_text(
         unit_report.progress_context(county, registry, CAT, DAY)
@@ -373,8 +374,8 @@ def test_a_township_that_reported_nothing_reads_weibao_everywhere(demo, tmp_path
         unit_report.progress_context(tables, registry, CAT, DAY)
     )
     for ind in CAT.numeric:
-        assert f"{ind.zh}未报" in text, ind.code
-    assert "口罩可保障天数未报" in text and "0天" not in text
+        assert f"{unit_report.figure_label(ind)}未报" in text, ind.code
+    assert "口罩可保障天数（各单位最少）未报" in text and "0天" not in text
     path = unit_report.write_unit_workbook(tmp_path / "t.xlsx", tables, registry, CAT)
     book = openpyxl.load_workbook(path)
     for name in book.sheetnames:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from huizong.catalogue import Catalogue
+from huizong.catalogue import Catalogue, Indicator
 from huizong.periods import PERIOD_NAMES_ZH, Period, period_of
 from huizong.publish.contacts import load_contacts
 from huizong.publish.workbook import Letterhead, Previous, zh_date
@@ -362,6 +362,16 @@ def cutoff_text(through: date, level: int, settings: Settings) -> str:
 # ---- 情况汇报 -----------------------------------------------------------------------------
 
 
+#: How a figure that is not a total was taken from the units below, said beside its name.
+_NOT_A_TOTAL = {"min": "（各单位最少）", "max": "（各单位最多）", "mean": "（各单位平均）"}
+
+
+def figure_label(ind: Indicator) -> str:
+    """An indicator's name in the report: 口罩可保障天数（各单位最少）, so that the weakest
+    village's 0 days never reads as the jurisdiction's total."""
+    return ind.zh + _NOT_A_TOTAL.get(ind.across_units, "")
+
+
 def figure_text(value: object, status: str, unit: str) -> str:
     """A figure as the report writes it: ``1,234人``, ``未报`` or ``不适用`` (never a 0)."""
     if status == "not_applicable":
@@ -404,7 +414,11 @@ def progress_context(
             status = "not_reported" if row is None else str(row["status"])
             value = None if row is None else row["value"]
             figures.append(
-                {"code": ind.code, "zh": ind.zh, "text": figure_text(value, status, ind.unit)}
+                {
+                    "code": ind.code,
+                    "zh": figure_label(ind),
+                    "text": figure_text(value, status, ind.unit),
+                }
             )
         if figures:
             sections.append({"code": sec.code, "zh": sec.zh, "figures": figures})
