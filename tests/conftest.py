@@ -69,6 +69,15 @@ def fresh_pg_database() -> Iterator[str]:
 
 
 @pytest.fixture
+def fresh_pg():
+    """``fresh_pg()`` makes one more fresh database (a context manager) inside a test.
+
+    A fixture, not ``from conftest import …`` at run time: by then ``conftest`` may be
+    another folder's conftest module, and the import fails only in a whole-suite run."""
+    return fresh_pg_database
+
+
+@pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh database for one test."""
     with fresh_pg_database() as url:

@@ -37,9 +37,8 @@ def two_warehouses(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[t
     if request.param == "sqlite":
         yield tuple(f"sqlite:///{tmp_path / name / 'warehouse.sqlite'}" for name in ("f", "g"))
         return
-    from conftest import fresh_pg_database
-
-    with fresh_pg_database() as fast, fresh_pg_database() as full:
+    fresh_pg = request.getfixturevalue("fresh_pg")
+    with fresh_pg() as fast, fresh_pg() as full:
         yield fast, full
 
 

@@ -85,16 +85,15 @@ def test_a_warehouse_made_before_partitions_is_published_into_and_equals_a_new_o
     pg_url,
     registry,  # noqa: F811
     tmp_path,
+    fresh_pg,
 ):
-    from conftest import fresh_pg_database
-
     _legacy_warehouse(pg_url)
     _publish_days(pg_url, registry)
     engine = create_engine(normalise_url(pg_url), poolclass=NullPool)
     with engine.connect() as conn:
         assert partitioned_tables(conn) == set()  # the old layout is kept, not half-changed
     engine.dispose()
-    with fresh_pg_database() as new_url:
+    with fresh_pg() as new_url:
         _publish_days(new_url, registry)
         old, new = _everything(pg_url), _everything(new_url)
     sqlite_url = f"sqlite:///{tmp_path / 'w.sqlite'}"
