@@ -117,9 +117,9 @@ def test_a_rerun_clears_the_handover_and_gives_the_same_frames(tmp_path: Path) -
     assert list(folder.iterdir()) == []
     pipeline.ingest_day(DAY, second)
     after = {n: handover.read_frame(second, DAY, n) for n in handover.frame_names(second, DAY)}
-    assert (
-        sorted(before) == sorted(after) == sorted([frames.RECEIVED, frames.LEDGER, frames.TOTALS])
-    )
+    parts = [f"ingest_part_0_{kind}.parquet" for kind in ("received", "totals", "outcome")]
+    steps = [frames.RECEIVED, frames.LEDGER, frames.TOTALS, pipeline.INGEST_PLAN, *parts]
+    assert sorted(before) == sorted(after) == sorted(steps)
     for name, frame in before.items():
         pd.testing.assert_frame_equal(frame, after[name])
 
