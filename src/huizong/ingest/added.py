@@ -20,19 +20,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from huizong import handover
 from huizong.catalogue import Catalogue
-from huizong.ingest import receipts
 from huizong.ingest.inbox import (
+    UNREADABLE,
     Entry,
     _ledger,
-    _open_no_follow,
-    _refuse_unread,
     _scan,
-    _stamp_receipts,
-    _store,
     _supersede,
     read_entries,
+    store_entries,
 )
 from huizong.settings import Settings
 
@@ -104,20 +100,9 @@ def _store_added(
 ) -> bool:
     """Store and time the added files as :func:`plan_inbox` does; False when one has the
     bytes of an earlier file or another added one (a full ingest decides which counts)."""
-    store = settings.store_dir
-    store.mkdir(parents=True, exist_ok=True)
-    for e in added:
-        if _refuse_unread(e, settings):
-            continue
-        try:
-            fd = _open_no_follow(e.path)
-        except OSError:
-            return False
-        e.sha256 = _store(fd, e.path, store)
-        handover.keep_stored(settings, e.sha256)
-        e.stored = True
-    _stamp_receipts(added, receipts.book_path(inbox))
-    added.sort(key=lambda e: (e.received_at, e.mtime, e.source))
+    store_entries(added, inbox, settings)
+    if any(e.file_id.startswith(UNREADABLE) for e in added):
+        return False
     seen: set[str] = set()
     for e in added:
         if not e.stored:

@@ -121,23 +121,7 @@ def plan_inbox(inbox: Path, settings: Settings) -> list[Entry]:
     """Every file of the inbox stored, timed and de-duplicated, in the fixed visiting
     order; the files still to read are those :func:`to_read` selects."""
     entries = _scan(Path(inbox))
-    store = settings.store_dir
-    store.mkdir(parents=True, exist_ok=True)
-    for e in entries:
-        if _refuse_unread(e, settings):
-            continue
-        try:
-            source_fd = _open_no_follow(e.path)
-        except OSError as exc:  # removed, unreadable, or replaced by a link since the scan
-            e.file_id = f"unreadable:{e.source}"
-            e.status = "rejected"
-            e.message = f"无法读取文件：{exc.strerror} / cannot read the file: {exc.strerror}"
-            continue
-        e.sha256 = _store(source_fd, e.path, store)  # a store failure is a fault: raise
-        handover.keep_stored(settings, e.sha256)  # every worker and the review page reach it
-        e.stored = True
-    _stamp_receipts(entries, receipts.book_path(inbox))
-    entries.sort(key=lambda e: (e.received_at, e.mtime, e.source))
+    store_entries(entries, Path(inbox), settings)
     seen: dict[str, str] = {}  # sha256 -> source of the kept copy
     for e in entries:
         if not e.stored:
@@ -154,6 +138,32 @@ def plan_inbox(inbox: Path, settings: Settings) -> list[Entry]:
         seen[e.sha256] = e.source
         e.file_id = e.sha256
     return entries
+
+
+def store_entries(entries: list[Entry], inbox: Path, settings: Settings) -> None:
+    """Copy each entry into the content-addressed store, time it from the receipt book
+    and sort the entries in the fixed visiting order. A file that cannot be opened any
+    more is rejected (``file_id`` ``unreadable:…``); a store failure is a fault."""
+    store = settings.store_dir
+    store.mkdir(parents=True, exist_ok=True)
+    for e in entries:
+        if _refuse_unread(e, settings):
+            continue
+        try:
+            source_fd = _open_no_follow(e.path)
+        except OSError as exc:  # removed, unreadable, or replaced by a link since the scan
+            e.file_id = f"{UNREADABLE}{e.source}"
+            e.status = "rejected"
+            e.message = f"无法读取文件：{exc.strerror} / cannot read the file: {exc.strerror}"
+            continue
+        e.sha256 = _store(source_fd, e.path, store)
+        handover.keep_stored(settings, e.sha256)  # every worker and the review page reach it
+        e.stored = True
+    _stamp_receipts(entries, receipts.book_path(inbox))
+    entries.sort(key=lambda e: (e.received_at, e.mtime, e.source))
+
+
+UNREADABLE = "unreadable:"  # file_id prefix of a file gone or unreadable since the scan
 
 
 def to_read(e: Entry) -> bool:
