@@ -33,7 +33,7 @@ FILES = ("provinces", "cities", "areas", "streets", "villages")
 def national_divisions() -> Path:
     """``$HUIZONG_DIVISIONS_NATIONAL`` or ``../shared/data/divisions`` beside the checkout."""
     env = os.environ.get("HUIZONG_DIVISIONS_NATIONAL")
-    return Path(env) if env else ROOT.parent.parent / "shared" / "data" / "divisions"
+    return Path(env) if env else ROOT.parent / "shared" / "data" / "divisions"
 
 
 def cache_root() -> Path:
