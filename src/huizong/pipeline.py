@@ -43,6 +43,7 @@ class EarlierVerdict:
     accepted: pd.DataFrame
     quarantine: pd.DataFrame
     warnings: pd.DataFrame  # WARNINGS: validation's and the quality warnings
+    totals: pd.DataFrame | None = None  # TOTALS (None: every total row counts as new)
 
 
 class EmptyInbox(ValueError):
@@ -227,6 +228,25 @@ def validate_day(
     return verdict.summary
 
 
+def _changed_units(
+    received: pd.DataFrame,
+    touched: Any,
+    totals: pd.DataFrame,
+    earlier: pd.DataFrame | None,
+) -> set[str]:
+    """The units a correction changed: those of the re-validated rows, and the townships
+    of total rows (合计) that were not there before (a file may hold only a total row)."""
+    units = set(received.loc[touched, "unit_code"].dropna().astype("str"))
+    if len(totals):
+        new = totals
+        if earlier is not None and len(earlier):
+            seen = pd.MultiIndex.from_frame(earlier.reindex(columns=frames.ROW_KEY).astype("str"))
+            key = pd.MultiIndex.from_frame(totals.reindex(columns=frames.ROW_KEY).astype("str"))
+            new = totals[~key.isin(seen)]
+        units |= set(new["unit_code"].dropna().astype("str"))
+    return units
+
+
 @dataclass(frozen=True)
 class _Verdict:
     """Validation's outputs in memory: the hand-over frames by name, and the summary."""
@@ -294,7 +314,7 @@ def _validate(
             catalogue,
             registry,
             earlier=earlier.warnings,
-            changed=received.loc[touched, "unit_code"].dropna().astype("str"),
+            changed=_changed_units(received, touched, totals, earlier.totals),
             history_of=history_of,
             totals=totals,
         )
@@ -578,7 +598,7 @@ def correct_day(day: date, settings: Settings, trigger: str) -> dict[str, Any] |
         ledger,
         totals,
         registry,
-        EarlierVerdict(before[0], old.report, old.quarantine, old.warnings),
+        EarlierVerdict(before[0], old.report, old.quarantine, old.warnings, before[2]),
     )
     for name, frame in verdict.frames.items():
         _write(settings, day, name, frame)

@@ -8,7 +8,7 @@ villages; a department pair with the villages of its parent city or county. So t
 warnings of every row outside the changed units' cities are what they were, and the
 checks are run again on the rows of those cities only (their history, their townships'
 total rows, their part of the registry). The result equals the checks over the whole
-day (``tests/quality/test_quality_partial.py`` compares them).
+day (``tests/integration/test_quality_partial.py`` compares them).
 """
 
 from __future__ import annotations
