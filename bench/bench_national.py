@@ -34,7 +34,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -44,6 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import national_day as nd
+from peak import peak_rss_bytes
 
 STEPS = (
     "ingest",
@@ -322,7 +322,7 @@ def child(step: str, size: str, pg_url: str | None) -> None:
     run()
     wall = time.perf_counter() - wall0
     cpu = time.process_time() - cpu0
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    rss = peak_rss_bytes()
     print(json.dumps({"op": wall, "cpu": cpu, "rss": rss}))
 
 
