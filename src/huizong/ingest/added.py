@@ -92,7 +92,8 @@ def ingest_added(
             at, last = at + 1, (e.received_at, e.mtime)
         arrival[e.file_id] = at
     received = _supersede(received, [e.file_id for e in entries], arrival)
-    new_ledger = _ledger(added, received, day, catalogue)
+    ids = {e.file_id for e in added}  # the ledger of the added files needs their rows only
+    new_ledger = _ledger(added, received[received["file_id"].isin(ids)], day, catalogue)
     ledger = pd.concat([_recount(old_ledger, received), new_ledger], ignore_index=True)
     ledger = ledger.iloc[np.argsort(ledger["file_id"].map(rank).to_numpy(), kind="stable")]
     total_rows = _in_file_order(pd.concat([old_totals, new_totals], ignore_index=True), rank)
