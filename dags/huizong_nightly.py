@@ -12,12 +12,15 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, TriggerRule, dag, task
 
 from huizong.schedule import NIGHT_HOUR  # stdlib only: cheap at parse time
 from huizong.settings import Settings  # stdlib only too
 
 RETRY_DELAY = timedelta(seconds=Settings.from_env().task_retry_delay or 120)
+#: The tasks both paths lead to: after the full path's step, or after ``fast_path`` when
+#: the full path was skipped (never after a failure).
+JOIN = TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS
 
 DOC_MD = """
 ### 汇总 Huizong — nightly roll-up
@@ -26,11 +29,19 @@ Every night at 02:00 Asia/Shanghai, for the **previous day**:
 
 0. **pull_sources**: take the mailboxes of the sources file (`HUIZONG_SOURCES`) into
    the days' inboxes, each file timed by the server's receipt (nothing to do without one);
+   **fast_path**: a run with the param `trigger` = `correction` or `late` (the review
+   page's re-run sends `correction`) first re-publishes the day reading only the files
+   added since its last complete run and writing only the changed rows
+   (`huizong.pipeline.correct_day`, as `huizong run` does); when it could, **choose_path**
+   skips steps 1-4 (and mail_receipts) and the workbook, periods and data docs follow it;
+   otherwise (any other run, or an earlier file changed) the full path runs;
 1. **ingest** every file in the day's inbox folder (`$HUIZONG_INBOX/<day>/`, default
    `var/inbox/<day>/`) into the submission ledger: **ingest_plan** stores and times the
    files and cuts them into partitions (`HUIZONG_INGEST_PART_FILES`, 2,000 files each),
    **ingest_part** reads each partition (mapped: side by side on the workers, retried
    alone), **ingest_merge** puts them back in order; later revisions supersede earlier ones;
+   the inbox listing is taken before the files are read and kept once published (what the
+   next correction's fast path compares);
 2. **validate** the rows against the Great Expectations suites (`expectations/`, checked
    as one vectorised pass, `HUIZONG_VALIDATION_ENGINE`); failing rows go to `quarantine` with a
    reason in Chinese and English, warnings pass and are recorded;
@@ -60,7 +71,14 @@ def _settings() -> Any:
     return settings_for_task()
 
 
-def _step(name: str, day: str, **options: Any) -> dict[str, Any]:
+def _trigger(context: Any) -> str:
+    """What the run's version records as its cause: the param, else from the run type."""
+    from huizong.schedule import publish_trigger
+
+    return publish_trigger(context["params"].get("trigger"), context["dag_run"].run_type)
+
+
+def _step(name: str, day: str, **options: Any) -> Any:
     """One pipeline step under the day's run lock, so a ``huizong run`` of the same day
     never interleaves with it (``max_active_runs=1`` already serialises the DAG's runs)."""
     from datetime import date
@@ -126,7 +144,20 @@ def huizong_nightly() -> None:
         return pull(_settings(), in_task=True)
 
     @task
-    def ingest_plan(day: str, _pulled: dict[str, Any], **context: Any) -> list[int]:
+    def fast_path(day: str, _pulled: dict[str, Any], **context: Any) -> dict[str, Any] | None:
+        """A correction or late file: the day re-published from only the added files; its
+        summary, or None when the full path must run (any other trigger, no complete
+        earlier run, an earlier file changed: ``correct_day`` says why)."""
+        run_id = context["dag_run"].run_id
+        return _step("correct_day", day, trigger=_trigger(context), run_id=run_id, in_task=True)
+
+    @task.branch
+    def choose_path(fast: dict[str, Any] | None) -> str | None:
+        """The full path from ``ingest_plan``, or none of it when the fast path published."""
+        return "ingest_plan" if fast is None else None
+
+    @task
+    def ingest_plan(day: str, **context: Any) -> list[int]:
         """Store and time every file; the partitions to read. Refuses a day without files
         unless the param ``allow_empty`` is set."""
         allow_empty = bool(context["params"].get("allow_empty"))
@@ -157,8 +188,8 @@ def huizong_nightly() -> None:
     def validate(day: str, _ingested: dict[str, Any]) -> dict[str, Any]:
         return _step("validate_day", day)
 
-    @task
-    def data_docs(day: str, _validated: dict[str, Any]) -> dict[str, Any]:
+    @task(trigger_rule=JOIN)
+    def data_docs(day: str, _validated: Any, _fast: Any) -> dict[str, Any]:
         from datetime import date
 
         from huizong.validate.datadocs import data_docs_day
@@ -180,19 +211,19 @@ def huizong_nightly() -> None:
 
     @task
     def publish(day: str, _rolled: dict[str, Any], **context: Any) -> dict[str, Any]:
-        """A new version of the day, recording what triggered it and the run."""
-        from huizong.schedule import publish_trigger
+        """A new version of the day, recording what triggered it and the run; then the
+        inbox listing ingest_plan took becomes the day's (the next fast path's base)."""
+        run_id = context["dag_run"].run_id
+        return _step(
+            "publish_full_day", day, trigger=_trigger(context), run_id=run_id, in_task=True
+        )
 
-        run = context["dag_run"]
-        trigger = publish_trigger(context["params"].get("trigger"), run.run_type)
-        return _step("publish_day", day, trigger=trigger, run_id=run.run_id, in_task=True)
-
-    @task
-    def workbook(day: str, _rolled: dict[str, Any]) -> dict[str, Any]:
+    @task(trigger_rule=JOIN)
+    def workbook(day: str, _published: Any, _fast: Any) -> dict[str, Any]:
         return _step("workbook_day", day)
 
-    @task
-    def periods(day: str, _published: dict[str, Any], **context: Any) -> dict[str, Any]:
+    @task(trigger_rule=JOIN)
+    def periods(day: str, _published: Any, _fast: Any, **context: Any) -> dict[str, Any]:
         return _step("periods_day", day, run_id=context["run_id"])
 
     @task
@@ -206,14 +237,16 @@ def huizong_nightly() -> None:
         return republish_late_days(date.fromisoformat(day), _settings())
 
     day = reporting_day()
-    parts = ingest_part.partial(day=day).expand(part=ingest_plan(day, pull_sources(day)))
+    fast = fast_path(day, pull_sources(day))
+    planned = ingest_plan(day)
+    choose_path(fast) >> planned  # skipped, with all of the full path, after a fast path
+    parts = ingest_part.partial(day=day).expand(part=planned)
     validated = validate(day, route_late(day, ingest_merge(day, parts)))
-    data_docs(day, validated)  # beside the roll-up: totals never wait for the docs
+    data_docs(day, validated, fast)  # beside the roll-up: totals never wait for the docs
     mail_receipts(day, validated)  # beside too: a mail server never holds up the totals
-    rolled = roll_up(day, validated)
-    published = publish(day, rolled)
-    workbook(day, published)
-    republish_late(day, periods(day, published))
+    published = publish(day, roll_up(day, validated))
+    workbook(day, published, fast)
+    republish_late(day, periods(day, published, fast))
 
 
 huizong_nightly()

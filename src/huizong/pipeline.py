@@ -97,12 +97,17 @@ def ingest_plan_day(
     day: date, settings: Settings, inbox: Path | None = None, allow_empty: bool = False
 ) -> dict[str, Any]:
     """Store, time and de-duplicate every file of the inbox; cut the files to read into
-    partitions of ``HUIZONG_INGEST_PART_FILES`` (returned: the DAG maps over them)."""
+    partitions of ``HUIZONG_INGEST_PART_FILES`` (returned: the DAG maps over them).
+
+    The first step of the full path (``run_day``'s and the DAG's): the day's inbox listing
+    is taken here, before any file is read (:func:`_take_listing`)."""
     from huizong.ingest.inbox import plan_inbox
     from huizong.ingest.partitions import part_ids, plan_frame
 
+    own = inbox is None
     inbox = inbox or settings.inbox_for(day)
     check_inbox(day, inbox, allow_empty)
+    _take_listing(day, settings, inbox if own else None)
     entries = plan_inbox(inbox, settings) if inbox.is_dir() else []
     plan = plan_frame(entries, settings.ingest_part_files)
     _write(settings, day, INGEST_PLAN, plan)
@@ -486,11 +491,48 @@ def periods_day(day: date, settings: Settings, run_id: str | None = None) -> dic
     return out
 
 
-#: In the run directory: the inbox as the last complete in-process run read it (file →
-#: size, mtime), written after its publish; what lets a correction read only new files.
+#: In the run directory: the inbox as the last complete run (``huizong run`` or the DAG)
+#: read it (file → size, mtime), written after its publish; what lets a correction read
+#: only new files.
 INBOX_LISTING = "inbox_listing.json"
+#: In the run directory: the listing the full path's ingest took, waiting for its publish.
+PLANNED_LISTING = "inbox_listing_planned.json"
 #: Triggers that re-run a published day after a file was added (the fast path's cases).
 CORRECTING = ("correction", "late")
+
+
+def _take_listing(day: date, settings: Settings, inbox: Path | None) -> None:
+    """The full path starts: the day's listing is stale from here on, and the listing of
+    ``inbox`` as it is about to be read waits for the publish (:func:`publish_full_day`).
+    A file added or touched after this moment is then not in it, so the next correction
+    reads it again. ``None``: another folder than the day's own inbox, which a correction
+    does not read: no listing."""
+    from huizong.ingest.added import inbox_listing
+
+    handover.write_json(settings, day, INBOX_LISTING, None)
+    taken = None if inbox is None else inbox_listing(inbox)
+    handover.write_json(settings, day, PLANNED_LISTING, taken)
+
+
+def publish_full_day(
+    day: date,
+    settings: Settings,
+    trigger: str = "manual",
+    run_id: str | None = None,
+    in_task: bool = False,
+) -> dict[str, Any]:
+    """The full path's publish (``run_day``'s and the DAG's ``publish`` task): the day as a
+    new version, then the listing its ingest took becomes the day's ``INBOX_LISTING``, so
+    the next correction or late file reads only what was added since. A listing that no
+    longer matches the run files (the day corrected since that ingest) is refused by the
+    fast path (:func:`huizong.ingest.added.ingest_added`), which then runs in full."""
+    summary = publish_day(day, settings, trigger=trigger, run_id=run_id, in_task=in_task)
+    try:
+        listing = handover.read_json(settings, day, PLANNED_LISTING)
+    except FileNotFoundError:  # ingested before listings were planned: no fast path
+        listing = None
+    handover.write_json(settings, day, INBOX_LISTING, listing)
+    return summary
 
 
 def run_day(
@@ -513,7 +555,6 @@ def run_day(
     A ``correction`` or ``late`` re-run of the day's own inbox first tries the fast path
     (:func:`correct_day`): only the added files are read, only changed rows are written.
     """
-    from huizong.ingest.added import inbox_listing
     from huizong.runlock import day_lock
     from huizong.validate.datadocs import data_docs_day
 
@@ -523,18 +564,14 @@ def run_day(
         if fast is not None:
             summary = fast
         else:
-            handover.write_json(settings, day, INBOX_LISTING, None)  # stale from here on
             handover.clear_step_files(settings, day)
-            listing = inbox_listing(inbox or settings.inbox_for(day))
             summary = {
                 "ingest": ingest_day(day, settings, inbox, allow_empty),
                 "late": route_late_day(day, settings),
                 "validate": validate_day(day, settings),
                 "rollup": rollup_day(day, settings),
-                "publish": publish_day(day, settings, trigger=trigger),
+                "publish": publish_full_day(day, settings, trigger=trigger),
             }
-            if inbox is None:
-                handover.write_json(settings, day, INBOX_LISTING, listing)
         summary["workbook"] = workbook_day(day, settings)
         summary["periods"] = periods_day(day, settings)
         summary["data_docs"] = data_docs_day(day, settings)  # last: the tables come first
@@ -543,7 +580,13 @@ def run_day(
     return summary
 
 
-def correct_day(day: date, settings: Settings, trigger: str) -> dict[str, Any] | None:
+def correct_day(
+    day: date,
+    settings: Settings,
+    trigger: str,
+    run_id: str | None = None,
+    in_task: bool = False,
+) -> dict[str, Any] | None:
     """The fast path of a correction or late file: ingest → publish reading only the files
     added since the day's last complete run and writing only the rows that changed.
 
@@ -555,6 +598,7 @@ def correct_day(day: date, settings: Settings, trigger: str) -> dict[str, Any] |
     (``INBOX_LISTING``), that run routed late files away, an earlier file changed or
     went missing, an added file repeats an earlier one's bytes, or (decided at publish)
     the warehouse does not hold that run's tables. The caller holds the day's lock.
+    ``run_id`` and ``in_task`` as for :func:`publish_day` (the DAG's ``fast_path`` task).
     """
     from huizong.ingest.added import inbox_listing, ingest_added
     from huizong.publish.incremental import publish_changed
@@ -633,15 +677,17 @@ def correct_day(day: date, settings: Settings, trigger: str) -> dict[str, Any] |
         new,
         registry,
         load_catalogue(settings.form),
-        provenance=Provenance(trigger=trigger),
+        provenance=Provenance(trigger=trigger, run_id=run_id),
         retries=settings.publish_retries,
         backoff=settings.publish_backoff,
     )
     if done is None:  # the warehouse moved on since that run: replace the day in full
-        summary["publish"] = publish_day(day, settings, trigger=trigger)
+        summary["publish"] = publish_day(
+            day, settings, trigger=trigger, run_id=run_id, in_task=in_task
+        )
         summary["publish"]["path"] = "full"
     else:
-        summary["publish"] = _published(day, settings, done[0], in_task=False)
+        summary["publish"] = _published(day, settings, done[0], in_task=in_task)
         summary["publish"].update(path="changed rows", written=done[1])
     handover.write_json(settings, day, INBOX_LISTING, now)
     return summary
@@ -662,6 +708,7 @@ __all__ = [
     "ingest_day",
     "periods_day",
     "publish_day",
+    "publish_full_day",
     "registry_for",
     "republish_late_days",
     "rollup_day",

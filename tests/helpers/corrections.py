@@ -7,8 +7,12 @@ from datetime import date
 import pandas as pd
 import sqlalchemy as sa
 
+from huizong.publish.warehouse import TABLES, read_changes, read_table, read_versions
 from huizong.review import actions, queries, store
 from huizong.settings import Settings
+
+#: Columns of a version that say when and by which run, not what was published.
+RUN_COLUMNS = ["published_at", "run_id"]
 
 
 def correct_planted_value(settings: Settings, day: date, within: str = "1309") -> pd.Series:
@@ -38,3 +42,18 @@ def correct_planted_value(settings: Settings, day: date, within: str = "1309") -
     finally:
         engine.dispose()
     return issue
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    text = frame.astype("str")
+    return text.sort_values(list(text.columns), kind="stable").reset_index(drop=True)
+
+
+def published_tables(url: str, day: date) -> dict[str, pd.DataFrame]:
+    """Every table the day published, its versions (without when and which run) and the
+    change report of version 2, each sorted: what two ways of re-publishing must agree on."""
+    out = {t: _sorted(read_table(url, t, None if t == "org_unit" else day)) for t in TABLES}
+    out["versions"] = _sorted(read_versions(url, day).drop(columns=RUN_COLUMNS))
+    for table in ("consolidated", "completeness"):
+        out[f"changes_{table}"] = _sorted(read_changes(url, day, 2, table))
+    return out

@@ -18,18 +18,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers.corrections import correct_planted_value
+from helpers.corrections import correct_planted_value, published_tables
 from huizong import handover
 from huizong.demo import generate_demo_day
 from huizong.pipeline import INBOX_LISTING, run_day
-from huizong.publish.warehouse import TABLES, read_changes, read_table, read_versions
 from huizong.settings import Settings
 
 pytestmark = pytest.mark.e2e
 
 DAY = date(2020, 1, 28)
-#: Columns of a version that say when and by which run, not what was published.
-RUN_COLUMNS = ["published_at", "run_id"]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -40,19 +37,6 @@ def two_warehouses(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[t
     fresh_pg = request.getfixturevalue("fresh_pg")
     with fresh_pg() as fast, fresh_pg() as full:
         yield fast, full
-
-
-def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
-    text = frame.astype("str")
-    return text.sort_values(list(text.columns), kind="stable").reset_index(drop=True)
-
-
-def _published(url: str) -> dict[str, pd.DataFrame]:
-    out = {t: _sorted(read_table(url, t, None if t == "org_unit" else DAY)) for t in TABLES}
-    out["versions"] = _sorted(read_versions(url, DAY).drop(columns=RUN_COLUMNS))
-    for table in ("consolidated", "completeness"):
-        out[f"changes_{table}"] = _sorted(read_changes(url, DAY, 2, table))
-    return out
 
 
 def test_fast_path_publishes_what_the_full_run_publishes(
@@ -80,7 +64,7 @@ def test_fast_path_publishes_what_the_full_run_publishes(
     assert quick["publish"]["version"] == slow["publish"]["version"] == 2
     written = sum(quick["publish"]["written"].values())
     assert 0 < written < sum(quick["publish"]["rows"].values()) / 10
-    a, b = _published(fast.warehouse), _published(full.warehouse)
+    a, b = published_tables(fast.warehouse, DAY), published_tables(full.warehouse, DAY)
     assert a.keys() == b.keys()
     for name in a:
         pd.testing.assert_frame_equal(a[name], b[name], obj=name)

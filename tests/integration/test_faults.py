@@ -419,7 +419,13 @@ def test_worker_killed_midway_then_rerun_converges(
     pipeline.run_day(DAY, settings, inbox)
     assert_same_tables(pg_url, reference)
     assert sorted(p.name for p in run_dir.iterdir()) == sorted(
-        [*reference.run_files, ".run.lock", "late_routes.json", pipeline.INBOX_LISTING]
+        [
+            *reference.run_files,
+            ".run.lock",
+            "late_routes.json",
+            pipeline.INBOX_LISTING,
+            pipeline.PLANNED_LISTING,
+        ]
     )
     for name, frame in run_files(settings).items():
         pd.testing.assert_frame_equal(frame, reference.run_files[name], obj=name)

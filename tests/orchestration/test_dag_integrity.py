@@ -42,6 +42,8 @@ def test_no_cycles_and_expected_order(dagbag) -> None:
     steps = [
         "reporting_day",
         "pull_sources",
+        "fast_path",
+        "choose_path",
         "ingest_plan",
         "ingest_part",
         "ingest_merge",
@@ -61,16 +63,56 @@ def test_no_cycles_and_expected_order(dagbag) -> None:
     assert type(part).__name__.endswith("MappedOperator")
     # late files' days are re-published after tonight's day and its periods
     assert dag.get_task("republish_late").upstream_task_ids == {"reporting_day", "periods"}
-    # the week/旬/month are computed from what was published
-    assert dag.get_task("periods").upstream_task_ids == {"reporting_day", "publish"}
+    # the week/旬/month are computed from what was published (by either path)
+    assert dag.get_task("periods").upstream_task_ids == {"reporting_day", "publish", "fast_path"}
     for before, after in itertools.pairwise(steps):
         assert order.index(before) < order.index(after), order
     docs = dag.get_task("data_docs")
-    assert docs.upstream_task_ids == {"reporting_day", "validate"}
+    assert docs.upstream_task_ids == {"reporting_day", "validate", "fast_path"}
     assert docs.downstream_task_ids == set()  # the totals never wait for the docs
     receipts = dag.get_task("mail_receipts")
     assert receipts.upstream_task_ids == {"reporting_day", "validate"}
     assert receipts.downstream_task_ids == set()
+
+
+#: The full path: skipped, task after task, when the fast path published the day.
+FULL_PATH = [
+    "ingest_plan",
+    "ingest_part",
+    "ingest_merge",
+    "route_late",
+    "validate",
+    "roll_up",
+    "publish",
+    "mail_receipts",
+]
+#: What both paths lead to: they run after the fast path when the full path was skipped.
+JOINS = ["data_docs", "workbook", "periods"]
+
+
+def test_a_correction_branches_to_the_fast_path(dagbag) -> None:
+    """``choose_path`` follows ``ingest_plan`` or nothing; the skip goes down the full path
+    (every task of it waits for all its upstream to succeed) and stops at the joins, which
+    run when no upstream failed and one succeeded: ``fast_path`` always does."""
+    from airflow.sdk import BaseBranchOperator, TriggerRule
+
+    dag = dagbag.dags["huizong_nightly"]
+    fast, choose = dag.get_task("fast_path"), dag.get_task("choose_path")
+    assert isinstance(choose, BaseBranchOperator)  # the SDK's branching
+    assert fast.upstream_task_ids == {"reporting_day", "pull_sources"}
+    assert choose.upstream_task_ids == {"fast_path"}
+    assert choose.downstream_task_ids == {"ingest_plan"}  # nothing else is skipped by it
+    assert dag.get_task("ingest_plan").upstream_task_ids == {"reporting_day", "choose_path"}
+    for task_id in FULL_PATH:
+        assert dag.get_task(task_id).trigger_rule == TriggerRule.ALL_SUCCESS, task_id
+    for task_id in JOINS:
+        join = dag.get_task(task_id)
+        assert join.trigger_rule == TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS, task_id
+        assert "fast_path" in join.upstream_task_ids, task_id
+        assert not join.upstream_task_ids & {"ingest_plan", "choose_path"}, task_id
+    # after the day's periods, as at night: late files the correction routed
+    assert dag.get_task("republish_late").trigger_rule == TriggerRule.ALL_SUCCESS
+    assert fast.downstream_task_ids == {"choose_path", *JOINS}
 
 
 def test_schedule_is_nightly_in_shanghai(dagbag) -> None:

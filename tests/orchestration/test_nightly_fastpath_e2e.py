@@ -1,0 +1,136 @@
+"""End to end: a steward's correction re-published by real ``huizong_nightly`` runs.
+
+A nightly run of the demo day (``dag.test()``) records the inbox listing; a steward
+corrects one village (the correction file lands in the inbox); a ``correction`` run, as
+the review page triggers it, takes the fast path: the full path's tasks are skipped, only
+the changed rows are written, and the published tables equal those of a full re-run of
+the same inbox in another home. Then an earlier file changes in place, which the fast
+path refuses: the next ``correction`` run falls back to the full path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from helpers.corrections import correct_planted_value, published_tables
+from huizong import handover
+from huizong.ingest.added import inbox_listing
+from huizong.pipeline import INBOX_LISTING, run_day
+from huizong.publish.warehouse import read_versions
+from huizong.settings import Settings
+
+pytestmark = pytest.mark.e2e
+
+DAY = date(2020, 1, 28)
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+#: Skipped, task after task, when the fast path published the day.
+FULL_PATH = {
+    "ingest_plan",
+    "ingest_part",
+    "ingest_merge",
+    "route_late",
+    "validate",
+    "roll_up",
+    "publish",
+    "mail_receipts",
+}
+#: Run on either path.
+ALWAYS = {
+    "reporting_day",
+    "pull_sources",
+    "fast_path",
+    "choose_path",
+    "data_docs",
+    "workbook",
+    "periods",
+    "republish_late",
+}
+
+
+def _run(dag: Any, trigger: str) -> tuple[str, dict[str, set[str]]]:
+    """One run of the day with this trigger: its id and each task's states."""
+    from airflow.models.dagrun import DagRun
+
+    run = dag.test(run_conf={"day": DAY.isoformat(), "trigger": trigger})
+    assert str(run.state) in {"success", "DagRunState.SUCCESS"}, run.state
+    states: dict[str, set[str]] = defaultdict(set)
+    for ti in DagRun.fetch_task_instances(dag_id=dag.dag_id, run_id=run.run_id):
+        states[ti.task_id].add(str(ti.state).rsplit(".", 1)[-1].lower())
+    return run.run_id, dict(states)
+
+
+def _returned(dag_id: str, run_id: str, task_id: str) -> Any:
+    """What a task of the run returned (its XCom; None when it returned nothing)."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    query = XComModel.get_many(run_id=run_id, key="return_value", task_ids=task_id, dag_ids=dag_id)
+    with create_session() as session:
+        row = session.scalars(query).first()
+        return None if row is None else XComModel.deserialize_value(row)
+
+
+def test_a_correction_run_takes_the_fast_path(
+    airflow_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    from huizong.demo import generate_demo_day
+
+    home = tmp_path / "var"
+    monkeypatch.setenv("HUIZONG_HOME", str(home))
+    monkeypatch.delenv("HUIZONG_WAREHOUSE_URL", raising=False)
+    monkeypatch.delenv("HUIZONG_INBOX", raising=False)
+    dags = Settings(home=home)
+    generate_demo_day(DAY, dags.inbox_for(DAY))
+    dag = DagBag(dag_folder=str(DAGS)).dags["huizong_nightly"]
+
+    _, night = _run(dag, "nightly")
+    assert all(night[t] == {"success"} for t in FULL_PATH | ALWAYS), night
+    # the DAG's full path recorded the inbox as it read it, as `huizong run` does
+    assert handover.read_json(dags, DAY, INBOX_LISTING) == inbox_listing(dags.inbox_for(DAY))
+
+    reference = Settings(home=tmp_path / "reference", inbox_root=home / "inbox")
+    run_day(DAY, reference, trigger="nightly")
+    correct_planted_value(dags, DAY)  # the steward's correction file joins the inbox
+
+    fixed_id, fixed = _run(dag, "correction")  # what the review page's re-run sends
+    assert all(fixed[t] == {"skipped"} for t in FULL_PATH), fixed
+    assert all(fixed[t] == {"success"} for t in ALWAYS), fixed
+    summary = _returned(dag.dag_id, fixed_id, "fast_path")
+    assert summary["publish"]["path"] == "changed rows"
+    assert summary["publish"]["version"] == 2
+    assert summary["ingest"]["files_read"] == 1
+    versions = read_versions(dags.warehouse, DAY)
+    assert versions.set_index("version").loc[2, ["trigger", "run_id"]].tolist() == [
+        "correction",
+        fixed_id,
+    ]
+    assert list(dags.out_dir(DAY).glob("*.xlsx"))  # the workbook followed the fast path
+
+    handover.write_json(reference, DAY, INBOX_LISTING, None)  # no listing: the full path
+    full = run_day(DAY, reference, trigger="correction")
+    assert "path" not in full["publish"] and full["publish"]["version"] == 2
+    a, b = published_tables(dags.warehouse, DAY), published_tables(reference.warehouse, DAY)
+    assert a.keys() == b.keys()
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name], obj=name)
+
+    # an earlier file touched in place (same bytes, a new mtime): the fast path refuses
+    victim = sorted(dags.inbox_for(DAY).rglob("*.xlsx"))[0]
+    stat = victim.stat()
+    os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    again_id, again = _run(dag, "correction")
+    assert _returned(dag.dag_id, again_id, "fast_path") is None
+    assert all(again[t] == {"success"} for t in FULL_PATH | ALWAYS), again
+    assert (
+        _returned(dag.dag_id, again_id, "publish")["unchanged"] is True
+    )  # nothing changed but a time
+    assert handover.read_json(dags, DAY, INBOX_LISTING) == inbox_listing(dags.inbox_for(DAY))
