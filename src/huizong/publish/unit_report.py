@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from huizong.catalogue import Catalogue, Indicator
+from huizong.display import grouped, local_time
 from huizong.periods import PERIOD_NAMES_ZH, Period, period_of
 from huizong.publish.contacts import load_contacts
 from huizong.publish.workbook import Letterhead, Previous, zh_date
@@ -167,9 +168,9 @@ def published_versions(url: str, start: date, end: date) -> list[tuple[str, str]
         versions = read_versions(url, day)
         if len(versions):
             v = versions.iloc[-1]
-            at = pd.Timestamp(v["published_at"]).tz_convert("Asia/Shanghai")
+            at = local_time(v["published_at"])
             run = f"，运行 {v['run_id']}" if pd.notna(v["run_id"]) else ""
-            text = f"第{int(v['version'])}版，{at:%Y-%m-%d %H:%M}发布（{v['trigger']}{run}）"
+            text = f"第{int(v['version'])}版，{at}发布（{v['trigger']}{run}）"
             out.append((day.isoformat(), text))
     return out
 
@@ -378,9 +379,7 @@ def figure_text(value: object, status: str, unit: str) -> str:
         return NOT_APPLICABLE
     if status != "reported" or value is None or pd.isna(value):
         return NOT_REPORTED
-    number = float(value)
-    shown = f"{int(number):,}" if number.is_integer() else f"{number:,.1f}"
-    return f"{shown}{unit}"
+    return f"{grouped(value)}{unit}"
 
 
 def _lines(text: object) -> list[str]:
