@@ -295,6 +295,8 @@ def test_totals_row_is_the_roots_own_value(book, day_frames, registry):
             checked += 1
         # the filter stops above the totals row
         assert ws.auto_filter.ref.endswith(str(total[0].row - 1))
+        # 上级单位 of the totals row: the root's own parent, never the root again
+        assert total[2].value == "河北省", ws.title
     assert checked == 2 * len(CAT.numeric)
     assert "市" not in {n.split("·")[0] for n in book.sheetnames}
     for ws in level_sheets(book, "部门"):

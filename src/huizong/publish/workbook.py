@@ -360,7 +360,7 @@ def _level_sheet(
     name: str,
     title: str,
     rows: _UnitRows,
-    totals: tuple[str, str, list[object]] | None,
+    totals: tuple[str, str, list[object]] | None,  # root code, its parent's name, values
     group: SheetGroup,
     catalogue: Catalogue,
     head: Letterhead,
@@ -416,11 +416,11 @@ def _level_sheet(
     row = _write_unit_rows(ws, rows, indicators, fmt)
     last_data = row - 1
     if totals is not None:
-        code, tname, values = totals
+        code, parent, values = totals
         mine = [values[rows.position[i.code]] for i in indicators]
         ws.write_string(row, 0, code, fmt.totals_label)
         ws.write_string(row, 1, TOTALS_LABEL, fmt.totals_label)
-        ws.write_string(row, 2, tname, fmt.totals_label)
+        ws.write_string(row, 2, parent, fmt.totals_label)
         _write_values(ws, row, mine, indicators, fmt, totals=True)
         if previous is not None:
             before, change = _changes(mine, previous, indicators)
@@ -740,6 +740,9 @@ def write_workbook(
     wide = display_matrix(consolidated, indicators)
     root_values = wide.reindex([root]).iloc[0].tolist() if root in wide.index else None
     root_level = int(units.loc[units["code"] == root, "level"].iloc[0]) if root_values else None
+    # the totals row's 上级单位 is the root's own parent (blank at the top), never the root
+    above = units.loc[units["code"] == root, "parent_name"].dropna()
+    root_parent = str(above.iloc[0]) if len(above) else ""
 
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     cells = len(units) * (len(_META_HEADERS) + len(indicators)) + len(completeness) * 10
@@ -764,7 +767,7 @@ def write_workbook(
         # the root's own level is its totals row on the sheets below; alone, it is a sheet
         for level in below or levels:
             at = _unit_rows(geo[geo["level"] == level].sort_values("code"), wide, indicators)
-            totals = (root, root_name, root_values) if level in below and root_values else None
+            totals = (root, root_parent, root_values) if level in below and root_values else None
             level_name = LEVEL_NAMES_ZH.get(level, f"L{level}")
             for group in groups:
                 name = _sheet_name(level_name, group)
