@@ -16,6 +16,7 @@ from huizong.publish.workbook import (
     CHANGE_LABEL,
     LEGEND,
     MAX_SHEET_COLUMNS,
+    NO_QUARANTINE,
     NOT_APPLICABLE,
     PREVIOUS_LABEL,
     TOTALS_LABEL,
@@ -330,6 +331,18 @@ def test_completeness_and_quarantine_sheets(book, day_frames):
     # text that looks like a formula stays text
     assert "=HYPERLINK(x).csv" in {r[qh.index("文件名")] for r in body}
     assert {r[qh.index("行号")] for r in body} == {7, 3}
+
+
+def test_an_empty_quarantine_sheet_says_so_in_one_line(tmp_path, registry, day_frames):
+    """A day without quarantined rows printed a 隔离区 page of headers only: a clerk could
+    not tell "none" from "page lost". The sheet now says so under its headers."""
+    cons, comp, quarantine = day_frames
+    book = written(tmp_path / "b.xlsx", (cons, comp, quarantine.iloc[0:0]), registry)
+    q = book["隔离区"]
+    assert [c.value for c in q[1]][:3] == ["文件名", "工作表", "行号"]
+    assert q.max_row == 2 and q["A2"].value == NO_QUARANTINE
+    assert "A2:L2" in {str(r) for r in q.merged_cells.ranges}  # one line across the page
+    assert q.auto_filter.ref is None  # nothing to filter
 
 
 def test_atomic_write_keeps_the_previous_file_on_failure(tmp_path, registry, day_frames):

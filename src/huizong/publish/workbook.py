@@ -39,6 +39,8 @@ QUARANTINE_SHEET = "隔离区"
 CORRECTIONS_SHEET = "更正说明"
 ISSUES_SHEET = "问题与建议"
 NOTES_SHEET = "说明"
+#: The one line of a 隔离区 sheet without rows (a header-only page reads as a page lost).
+NO_QUARANTINE = "无隔离记录 / no quarantined rows"
 LEGEND = (
     "图例：空白 = 未报；0 = 零报告；不适用 = 不适用。"
     "Legend: blank = not reported; 0 = zero report; 不适用 = not applicable."
@@ -568,8 +570,10 @@ def _table_sheet(
     title: str,
     footer: str,
     fmt: _Formats,
+    empty: str | None = None,
 ) -> None:
-    """A plain table: one header row, then rows; columns = (field, header, width, format)."""
+    """A plain table: one header row, then rows; columns = (field, header, width, format).
+    ``empty``: the line written across the page under the headers when there is no row."""
     ws = wb.add_worksheet(name)
     _page_setup(ws, title, 0, 0, footer)
     for n, (_, _, width, _) in enumerate(columns):
@@ -593,7 +597,10 @@ def _table_sheet(
         if texts:  # a long list wraps inside its own row, never over the next ones
             ws.set_row(r, max(wrapped_height(t, w) for t, w in texts))
     ws.freeze_panes(1, freeze_cols)
-    ws.autofilter(0, 0, max(len(table), 1), len(columns) - 1)
+    if empty is not None and table.empty:
+        ws.merge_range(1, 0, 1, len(columns) - 1, empty, fmt.cell)
+    else:
+        ws.autofilter(0, 0, max(len(table), 1), len(columns) - 1)
 
 
 #: Points per printed line of 宋体 at the sheets' size, and Excel's highest row.
@@ -836,6 +843,7 @@ def write_workbook(
             title,
             footer,
             fmt,
+            empty=NO_QUARANTINE,
         )
         _notes_sheet(
             wb,
