@@ -365,7 +365,11 @@ def test_print_settings_on_the_saved_file(book):
         # one page wide (1 is the OOXML default, so an absent attribute means 1), any height
         assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0)
         assert "沧州市" in ws.oddHeader.center.text and zh_date(DAY) in ws.oddHeader.center.text
-        assert ws.oddFooter.right.text == "第 &P 页 共 &N 页"
+        assert ws.oddFooter.right.text == "&A  第 &P 页"  # the sheet, its own page
+        # each sheet's pages count from 1 (a trial saw 第 5 页 on a sheet's first page);
+        # firstPageNumber absent means 1 (the OOXML default), as fitToWidth above
+        assert ws.page_setup.useFirstPageNumber is True
+        assert (ws.page_setup.firstPageNumber or 1) == 1
         assert ws.oddFooter.left.text.startswith(HEAD.compiled_by)
     ws = level_sheets(book, "县区")[0]
     codes = code_row(ws)
@@ -519,12 +523,32 @@ def test_printed_pages_render_to_png(tmp_path, book_path):
         text=True,
     ).stdout
     assert "表号：汇综1表" in first and "制表机关：沧州市疫情防控指挥部" in first
-    assert f"第 1 页 共 {pages} 页" in first
+    assert first_page_of_each_sheet(pdf) == openpyxl.load_workbook(book_path).sheetnames
     assert "排查登记人数" in first and "合计/上级汇总" in first
     whole = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
     ).stdout
     assert "单位负责人：张卫国" in whole and "较上期增减" in whole
+    assert " 共 " not in whole and pages > len(openpyxl.load_workbook(book_path).sheetnames)
+
+
+def first_page_of_each_sheet(pdf) -> list[str]:
+    """The sheets whose pages read 第 1 页 in the footer, in print order: every sheet once
+    when each sheet counts its own pages (a trial saw 第 5 页 on a sheet's first page)."""
+    import re
+    import subprocess
+
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    found = []
+    for page in text.split("\f"):
+        footer = [line for line in page.splitlines() if re.search(r"第 \d+ 页\s*$", line)]
+        if footer:
+            sheet, number = re.search(r"(\S+) 第 (\d+) 页\s*$", footer[-1]).groups()
+            if number == "1":
+                found.append(sheet)
+    return found
 
 
 def _cells(book) -> dict[str, list[tuple]]:

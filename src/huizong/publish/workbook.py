@@ -50,7 +50,10 @@ PREVIOUS_LABEL = "上期"
 CHANGE_LABEL = "较上期增减"
 #: Numeric columns on one printed sheet: legible on A4 landscape, one page wide.
 MAX_SHEET_COLUMNS = 14
-PAGE_NUMBER = "第 &P 页 共 &N 页"
+#: The footer's page number: the sheet's name and its own page, from 1 on each sheet
+#: (``set_start_page``). No 共 N 页: LibreOffice counts N over the whole workbook, and a
+#: one-page sheet read 第 1 页 共 9 页.
+PAGE_NUMBER = "&A  第 &P 页"
 ACROSS_TIME_ZH = {"sum": "期内各日相加（流量）", "last": "期内最后一次报告值（存量、累计）"}
 ACROSS_UNITS_ZH = {
     "sum": "下级相加",
@@ -447,9 +450,11 @@ def _page_setup(
     ws: Worksheet, title: str, repeat_from: int | None, repeat_to: int, footer_left: str
 ) -> None:
     """Print as agencies do: A4 landscape, one page wide, the header rows on every page,
-    the title in the page header, the compiling unit and 第 N 页 共 M 页 in the footer."""
+    the title in the page header, the compiling unit, the sheet and its 第 N 页 in the
+    footer: each sheet's pages are numbered from 1, never across the whole workbook."""
     ws.set_paper(9)  # A4: at most 14 numeric columns per sheet stay legible one page wide
     ws.set_landscape()
+    ws.set_start_page(1)
     ws.fit_to_pages(1, 0)
     if repeat_from is not None:
         ws.repeat_rows(repeat_from, repeat_to)
@@ -598,7 +603,8 @@ def _table_sheet(
             ws.set_row(r, max(wrapped_height(t, w) for t, w in texts))
     ws.freeze_panes(1, freeze_cols)
     if empty is not None and table.empty:
-        ws.merge_range(1, 0, 1, len(columns) - 1, empty, fmt.cell)
+        ws.set_row(1, 30)
+        ws.merge_range(1, 0, 1, len(columns) - 1, empty, fmt.title)  # plain to see
     else:
         ws.autofilter(0, 0, max(len(table), 1), len(columns) - 1)
 
