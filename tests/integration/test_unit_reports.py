@@ -349,7 +349,6 @@ def test_a_county_workbook_prints_legibly(demo, tmp_path):
     assert "沧县疫情防控工作日报表（2020年1月28日）" in pages[0] and "表号：汇综1表" in pages[0]
     assert all("第 " in p and " 页" in p for p in pages if p.strip())
     assert all(" 共 " not in p for p in pages)  # each sheet counts its own pages from 1
-    assert "无隔离记录 / no quarantined rows" in text or "文件名" in text  # 隔离区 printed
     village = next(n for n, p in enumerate(pages) if "村民委员会" in p)
     artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
