@@ -108,8 +108,6 @@ def load_unit_tables(
         cons = _period_table(url, "period_consolidated", period, aggregated)
         comp = _period_table(url, "period_completeness", period, aggregated)
         comp = comp.rename(columns=_PERIOD_COMPLETENESS)
-        for col in ("on_time_units", "late_units", "missing_list"):
-            comp[col] = pd.NA
         cons["period"] = cons["through"]
     if not (cons["unit_code"] == unit).any():
         raise FileNotFoundError(
