@@ -397,8 +397,11 @@ def progress_context(
     """The template's variables, every figure already written out; the cut-off is the
     workbook's (:func:`cutoff_text`)."""
     settings = settings or Settings.from_env()
-    names = registry.names()
     unit = tables.unit
+    u = registry.units
+    above = u.loc[(u["code"] == unit).to_numpy(), "parent_code"].dropna()
+    parent = str(above.iloc[0]) if len(above) else None
+    names = registry.names_of([unit, *([parent] if parent else [])])
     own = tables.consolidated[tables.consolidated["unit_code"] == unit].set_index("indicator")
     comp = tables.completeness[tables.completeness["unit_code"] == unit]
     sections = []
@@ -427,7 +430,6 @@ def progress_context(
     reported = int(comp["reported_units"].iloc[0]) if len(comp) else 0
     rate = comp["reporting_rate"].iloc[0] if len(comp) else None
     days = _period_days(comp, tables) if tables.period.type != "day" else None
-    parent = registry.units.set_index("code")["parent_code"].get(unit)
     return {
         "unit_code": unit,
         "unit_name": str(names.get(unit, unit)),
