@@ -469,7 +469,6 @@ def test_a_period_workbook_marks_carried_values_and_fills_its_completeness(next_
     Now each carried cell is styled and explained under its table, and 完整性 shows the
     period's days and reporter-days, every cell filled."""
     from huizong.publish.warehouse import read_period_table
-    from huizong.publish.workbook import CARRIED_LEGEND
 
     town = "130921100"
     tables, registry = _tables(next_day, town, "2020-W05")
@@ -482,6 +481,8 @@ def test_a_period_workbook_marks_carried_values_and_fills_its_completeness(next_
     assert expected, "the demo's second day leaves some village stock blank"
     marked = _carried_cells(book)
     assert set().union(*marked.values()) == expected
+    from huizong.publish.workbook import CARRIED_LEGEND
+
     for name, cells in marked.items():  # the legend under each sheet with a carried cell
         texts = [r[0] for r in book[name].iter_rows(values_only=True)]
         assert (CARRIED_LEGEND in texts) == bool(cells), name
