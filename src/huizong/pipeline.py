@@ -22,6 +22,8 @@ from huizong.settings import Settings
 
 if TYPE_CHECKING:
     from huizong.publish.warehouse import DayTables
+    from huizong.registry import Registry
+    from huizong.rollup import RollupResult
 
 
 def _read(settings: Settings, day: date, name: str) -> pd.DataFrame:
@@ -41,6 +43,7 @@ class EarlierVerdict:
     accepted: pd.DataFrame
     quarantine: pd.DataFrame
     warnings: pd.DataFrame  # WARNINGS: validation's and the quality warnings
+    totals: pd.DataFrame | None = None  # TOTALS (None: every total row counts as new)
 
 
 class EmptyInbox(ValueError):
@@ -154,11 +157,20 @@ def route_late_day(day: date, settings: Settings) -> dict[str, Any]:
     Runs between ingest and validation: their rows are accounted here as superseded
     (“迟报，已转入该日汇总”), and :func:`republish_late_days` re-publishes those days.
     """
-    from huizong import handover
+    received, ledger, summary = _route_late(
+        day, settings, _read(settings, day, frames.RECEIVED), _read(settings, day, frames.LEDGER)
+    )
+    _write(settings, day, frames.RECEIVED, received)
+    _write(settings, day, frames.LEDGER, ledger)
+    return summary
+
+
+def _route_late(
+    day: date, settings: Settings, received: pd.DataFrame, ledger: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """:func:`route_late_day` on frames in memory: (RECEIVED, LEDGER, summary)."""
     from huizong.ingest.late import deliver, late_routes, mark_routed
 
-    received = _read(settings, day, frames.RECEIVED)
-    ledger = _read(settings, day, frames.LEDGER)
     routes = late_routes(received, ledger, day, settings.late_window_days)
     for route in routes:
         stored = handover.fetch_stored(settings, route.file_id)
@@ -166,11 +178,9 @@ def route_late_day(day: date, settings: Settings) -> dict[str, Any]:
             raise FileNotFoundError(f"received file {route.file_id} is not in the store")
         deliver(route, stored, settings.inbox_for(route.day), settings.inbox_for(day))
     received, ledger = mark_routed(received, ledger, routes)
-    _write(settings, day, frames.RECEIVED, received)
-    _write(settings, day, frames.LEDGER, ledger)
     days = sorted({r.day.isoformat() for r in routes})
     handover.write_json(settings, day, LATE_ROUTES, days)
-    return {"day": day.isoformat(), "late_files": len(routes), "late_days": days}
+    return received, ledger, {"day": day.isoformat(), "late_files": len(routes), "late_days": days}
 
 
 def republish_late_days(day: date, settings: Settings) -> dict[str, Any]:
@@ -201,8 +211,60 @@ def validate_day(
 
     ``earlier`` (the correction's fast path): the day's previous RECEIVED and verdict;
     only the rows that changed since are validated again (:mod:`huizong.validate.partial`),
-    the same way; the quality warnings are always computed over the whole day.
+    and the quality warnings computed again only in the changed units' cities
+    (:mod:`huizong.quality.partial`), the same way.
     """
+    verdict = _validate(
+        day,
+        settings,
+        _read(settings, day, frames.RECEIVED),
+        _read(settings, day, frames.LEDGER),
+        _read(settings, day, frames.TOTALS),
+        registry_for(settings),
+        earlier,
+    )
+    for name, frame in verdict.frames.items():
+        _write(settings, day, name, frame)
+    return verdict.summary
+
+
+def _changed_units(
+    received: pd.DataFrame,
+    touched: Any,
+    totals: pd.DataFrame,
+    earlier: pd.DataFrame | None,
+) -> set[str]:
+    """The units a correction changed: those of the re-validated rows, and the townships
+    of total rows (合计) that were not there before (a file may hold only a total row)."""
+    units = set(received.loc[touched, "unit_code"].dropna().astype("str"))
+    if len(totals):
+        new = totals
+        if earlier is not None and len(earlier):
+            seen = pd.MultiIndex.from_frame(earlier.reindex(columns=frames.ROW_KEY).astype("str"))
+            key = pd.MultiIndex.from_frame(totals.reindex(columns=frames.ROW_KEY).astype("str"))
+            new = totals[~key.isin(seen)]
+        units |= set(new["unit_code"].dropna().astype("str"))
+    return units
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """Validation's outputs in memory: the hand-over frames by name, and the summary."""
+
+    frames: dict[str, pd.DataFrame]
+    summary: dict[str, Any]
+
+
+def _validate(
+    day: date,
+    settings: Settings,
+    received: pd.DataFrame,
+    ledger: pd.DataFrame,
+    totals: pd.DataFrame,
+    registry: Registry,
+    earlier: EarlierVerdict | None,
+) -> _Verdict:
+    """:func:`validate_day` on frames in memory (the fast path passes them on)."""
     from huizong.quality import (
         DEFAULT_DAYS,
         QUALITY_RULES,
@@ -210,22 +272,35 @@ def validate_day(
         numeric_codes,
         quality_warnings,
     )
+    from huizong.quality.partial import requality
     from huizong.validate import ValidationResult, account, validate_rows
     from huizong.validate.partial import revalidate, touched_rows
     from huizong.validate.waivers import WAIVED, apply_keeps, apply_waivers
 
     catalogue = load_catalogue(settings.form)
-    registry = registry_for(settings)
     waivers = warehouse.day_waivers(settings, day)
     # a duplicate a steward resolved: the rows not kept are superseded before validation
-    received = apply_keeps(_read(settings, day, frames.RECEIVED), waivers)
+    received = apply_keeps(received, waivers)
 
     def validate(rows: pd.DataFrame) -> ValidationResult:
         return apply_waivers(validate_rows(rows, day, catalogue, registry, settings), rows, waivers)
 
+    def history_of(units: list[str] | None) -> pd.DataFrame:
+        codes = numeric_codes(catalogue)
+        got = warehouse.report_history(settings, day, DEFAULT_DAYS, codes, units=units)
+        return history_frame(got, catalogue)
+
     revalidated = None
     if earlier is None:
         result = validate(received)
+        quality = quality_warnings(
+            result.accepted,
+            day,
+            catalogue,
+            registry,
+            history=history_of(None),
+            totals=totals,
+        )
     else:
         own = earlier.warnings[~earlier.warnings["rule"].str.startswith(QUALITY_RULES)]
         before = apply_keeps(earlier.received, waivers)
@@ -233,24 +308,19 @@ def validate_day(
         previous = ValidationResult(earlier.accepted, earlier.quarantine, own)
         result = revalidate(received, previous, touched, validate)
         revalidated = int(touched.sum())
-    ledger = account(_read(settings, day, frames.LEDGER), received, result)
-    quality = quality_warnings(
-        result.accepted,
-        day,
-        catalogue,
-        registry,
-        history=history_frame(
-            warehouse.report_history(settings, day, DEFAULT_DAYS, numeric_codes(catalogue)),
+        quality = requality(
+            result.accepted,
+            day,
             catalogue,
-        ),
-        totals=_read(settings, day, frames.TOTALS),
-    )
+            registry,
+            earlier=earlier.warnings,
+            changed=_changed_units(received, touched, totals, earlier.totals),
+            history_of=history_of,
+            totals=totals,
+        )
+    ledger = account(ledger, received, result)
     warnings = pd.concat([result.warnings, quality], ignore_index=True)
-    _write(settings, day, frames.ACCEPTED, result.accepted)
-    _write(settings, day, frames.QUARANTINE, result.quarantine)
-    _write(settings, day, frames.WARNINGS, warnings)
-    _write(settings, day, frames.ACCOUNTED_LEDGER, ledger)
-    return {
+    summary = {
         "day": day.isoformat(),
         "accepted": len(result.accepted),
         "quarantined_rows": int(ledger["rows_quarantined"].sum()) if len(ledger) else 0,
@@ -259,18 +329,34 @@ def validate_day(
         "waived": int(result.warnings["rule"].str.startswith(WAIVED).sum()),
         **({} if revalidated is None else {"rows_validated": revalidated}),
     }
+    out = {
+        frames.ACCEPTED: result.accepted,
+        frames.QUARANTINE: result.quarantine,
+        frames.WARNINGS: warnings,
+        frames.ACCOUNTED_LEDGER: ledger,
+    }
+    return _Verdict(out, summary)
 
 
 def rollup_day(day: date, settings: Settings) -> dict[str, Any]:
-    from huizong.rollup import roll_up
-
-    catalogue = load_catalogue(settings.form)
     registry = registry_for(settings)
-    accepted = _read(settings, day, frames.ACCEPTED)
-    result = roll_up(accepted, day, catalogue, registry, settings)
+    result = _rollup(day, settings, _read(settings, day, frames.ACCEPTED), registry)
     _write(settings, day, frames.CONSOLIDATED, result.consolidated)
     _write(settings, day, frames.COMPLETENESS, result.completeness)
     _write(settings, day, frames.MISSING, result.missing)
+    return _rolled(day, result, registry)
+
+
+def _rollup(
+    day: date, settings: Settings, accepted: pd.DataFrame, registry: Registry
+) -> RollupResult:
+    from huizong.rollup import roll_up
+
+    return roll_up(accepted, day, load_catalogue(settings.form), registry, settings)
+
+
+def _rolled(day: date, result: RollupResult, registry: Registry) -> dict[str, Any]:
+    """The roll-up step's summary."""
     root = result.completeness[result.completeness["unit_code"] == registry.root]
     return {
         "day": day.isoformat(),
@@ -461,8 +547,9 @@ def correct_day(day: date, settings: Settings, trigger: str) -> dict[str, Any] |
     """The fast path of a correction or late file: ingest → publish reading only the files
     added since the day's last complete run and writing only the rows that changed.
 
-    Validation and the roll-up run on the whole day, as at night (one verdict; the
-    roll-up of a national day takes seconds). Returns the steps' summaries, or ``None``
+    Only the changed rows are validated again and their cities' quality warnings
+    recomputed; the roll-up runs on the whole day. The frames pass from step to step in
+    memory and the registry is read once. Returns the steps' summaries, or ``None``
     (nothing changed anywhere) when the full run must be done instead: the trigger is not
     a correction or late file, the day has no complete earlier run in the hand-over
     (``INBOX_LISTING``), that run routed late files away, an earlier file changed or
@@ -472,6 +559,7 @@ def correct_day(day: date, settings: Settings, trigger: str) -> dict[str, Any] |
     from huizong.ingest.added import inbox_listing, ingest_added
     from huizong.publish.incremental import publish_changed
     from huizong.publish.versions import Provenance
+    from huizong.publish.warehouse import DayTables
 
     if trigger not in CORRECTING:
         return None
@@ -495,10 +583,29 @@ def correct_day(day: date, settings: Settings, trigger: str) -> dict[str, Any] |
         return None
     handover.write_json(settings, day, INBOX_LISTING, None)  # stale until published
     handover.clear_step_files(settings, day)  # as run_day: no step file of the last run stays
+    # the frames go from step to step in memory (each still written to the hand-over, as
+    # the night's steps leave them), and the registry is read once
     received, ledger, totals = got
+    received, ledger, late = _route_late(day, settings, received, ledger)
     _write(settings, day, frames.RECEIVED, received)
     _write(settings, day, frames.TOTALS, totals)
     _write(settings, day, frames.LEDGER, ledger)
+    registry = registry_for(settings)
+    verdict = _validate(
+        day,
+        settings,
+        received,
+        ledger,
+        totals,
+        registry,
+        EarlierVerdict(before[0], old.report, old.quarantine, old.warnings, before[2]),
+    )
+    for name, frame in verdict.frames.items():
+        _write(settings, day, name, frame)
+    rolled = _rollup(day, settings, verdict.frames[frames.ACCEPTED], registry)
+    _write(settings, day, frames.CONSOLIDATED, rolled.consolidated)
+    _write(settings, day, frames.COMPLETENESS, rolled.completeness)
+    _write(settings, day, frames.MISSING, rolled.missing)
     summary: dict[str, Any] = {
         "ingest": {
             "day": day.isoformat(),
@@ -506,20 +613,25 @@ def correct_day(day: date, settings: Settings, trigger: str) -> dict[str, Any] |
             "rows_received": int(ledger["rows_received"].sum()) if len(ledger) else 0,
             "files_read": len(set(now) - set(listing)),
         },
-        "late": route_late_day(day, settings),
-        "validate": validate_day(
-            day,
-            settings,
-            EarlierVerdict(before[0], old.report, old.quarantine, old.warnings),
-        ),
-        "rollup": rollup_day(day, settings),
+        "late": late,
+        "validate": verdict.summary,
+        "rollup": _rolled(day, rolled, registry),
     }
+    new = DayTables(
+        consolidated=rolled.consolidated,
+        completeness=rolled.completeness,
+        missing=rolled.missing,
+        quarantine=verdict.frames[frames.QUARANTINE],
+        warnings=verdict.frames[frames.WARNINGS],
+        ledger=verdict.frames[frames.ACCOUNTED_LEDGER],
+        report=verdict.frames[frames.ACCEPTED],
+    )
     done = publish_changed(
         settings.warehouse,
         day,
         old,
-        day_tables(day, settings),
-        registry_for(settings),
+        new,
+        registry,
         load_catalogue(settings.form),
         provenance=Provenance(trigger=trigger),
         retries=settings.publish_retries,

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Date, Engine, bindparam, create_engine, inspect, text
@@ -109,30 +110,56 @@ def engine(target: Target, application: str = "huizong") -> Iterator[Engine]:
         made.dispose()
 
 
+#: Unit codes bound per history query when only some units are wanted (well under the
+#: bound-parameter limits of SQLite, 32766, and PostgreSQL, 65535).
+_UNITS_PER_QUERY = 10_000
+
+
 def report_history(
-    target: Target, day: date, days: int, columns: Sequence[str] | None = None
+    target: Target,
+    day: date,
+    days: int,
+    columns: Sequence[str] | None = None,
+    units: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Published ``report`` rows of the ``days`` days before ``day`` (``day`` excluded).
 
     ``columns``: the indicator columns wanted (``period`` and ``unit_code`` always come
-    first); None = every column. Raw values as the driver returns them; no ``report``
-    table yet gives an empty frame.
+    first); None = every column. ``units``: only these reporters' rows (a correction's
+    quality checks need a few units, not 14 national days); None = all. Raw values as the
+    driver returns them; no ``report`` table yet gives an empty frame.
     """
     if days < 1:
         raise ValueError("days must be at least 1")
     wanted = None if columns is None else ["period", "unit_code", *columns]
     if not exists(target):
         return pd.DataFrame(columns=wanted or ["period", "unit_code"])
-    sql = load_sql("quality/select_report_history.sql")
+    name = "select_report_history" if units is None else "select_report_history_units"
+    sql = load_sql(f"quality/{name}.sql")
     listed = "*" if wanted is None else ", ".join(quote_identifier(c) for c in wanted)
-    stmt = text(sql.format(columns=listed)).bindparams(
-        bindparam("since", type_=Date), bindparam("day", type_=Date)
+    params = [bindparam("since", type_=Date), bindparam("day", type_=Date)]
+    if units is not None:
+        params.append(bindparam("units", expanding=True))
+    stmt = text(sql.format(columns=listed)).bindparams(*params)
+    bounds = {"since": day - timedelta(days=days), "day": day}
+    codes = sorted(set(units)) if units is not None else []
+    chunks = (
+        [None]
+        if units is None
+        else [codes[i : i + _UNITS_PER_QUERY] for i in range(0, len(codes), _UNITS_PER_QUERY)]
     )
     with engine(target) as eng, eng.connect() as conn:
         if not inspect(conn).has_table("report"):
             return pd.DataFrame(columns=wanted or ["period", "unit_code"])
-        result = conn.execute(stmt, {"since": day - timedelta(days=days), "day": day})
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        rows: list[Any] = []
+        keys: list[str] = list(wanted or [])
+        for chunk in chunks:
+            result = conn.execute(stmt, bounds if chunk is None else {**bounds, "units": chunk})
+            keys = list(result.keys())
+            rows.extend(result.fetchall())
+        if units is not None and len(chunks) > 1:
+            rows.sort(key=lambda r: (str(r[0]), str(r[1])))  # as one query orders them
+        return pd.DataFrame(rows, columns=keys or None)
 
 
 def day_waivers(target: Target, day: date) -> pd.DataFrame:

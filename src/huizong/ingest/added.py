@@ -55,9 +55,17 @@ def ingest_added(
     ``None`` when the earlier files are not exactly as they were then."""
     old_received, old_ledger, old_totals = before
     entries = _scan(Path(inbox))
-    known = old_ledger.set_index("source")
-    if not set(known.index) <= {e.source for e in entries} or set(known.index) != set(listing):
+    sources = old_ledger["source"].astype("str").tolist()
+    if not set(sources) <= {e.source for e in entries} or set(sources) != set(listing):
         return None
+    # one dict, not a ``.loc`` per entry (39 k entries on a national day: seconds)
+    known = dict(
+        zip(
+            sources,
+            zip(old_ledger["received_at"], old_ledger["file_id"].astype("str"), strict=True),
+            strict=True,
+        )
+    )
     old_ids: set[str] = set(old_ledger["file_id"].astype("str")) | set(
         old_ledger["duplicate_of"].dropna().astype("str")
     )
@@ -66,8 +74,7 @@ def ingest_added(
         if e.source in listing:
             if listing[e.source] != [e.size, int(e.mtime.value)]:
                 return None  # changed in place since it was read
-            row = known.loc[e.source]
-            e.received_at, e.file_id = row["received_at"], str(row["file_id"])
+            e.received_at, e.file_id = known[e.source]
         else:
             added.append(e)
     if not _store_added(added, Path(inbox), settings, old_ids):
@@ -85,7 +92,8 @@ def ingest_added(
             at, last = at + 1, (e.received_at, e.mtime)
         arrival[e.file_id] = at
     received = _supersede(received, [e.file_id for e in entries], arrival)
-    new_ledger = _ledger(added, received, day, catalogue)
+    ids = {e.file_id for e in added}  # the ledger of the added files needs their rows only
+    new_ledger = _ledger(added, received[received["file_id"].isin(ids)], day, catalogue)
     ledger = pd.concat([_recount(old_ledger, received), new_ledger], ignore_index=True)
     ledger = ledger.iloc[np.argsort(ledger["file_id"].map(rank).to_numpy(), kind="stable")]
     total_rows = _in_file_order(pd.concat([old_totals, new_totals], ignore_index=True), rank)

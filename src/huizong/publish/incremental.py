@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Date, bindparam, text
 
@@ -77,18 +78,38 @@ class Delta:
     rows: pd.DataFrame  # the new rows of every touched key
 
 
-def table_delta(table: str, old: pd.DataFrame, new: pd.DataFrame) -> Delta:
+@dataclass(frozen=True)
+class Hashed:
+    """A load frame's row hashes and key hashes, computed once (the delta and the
+    day's digest both need the row hashes of the whole day)."""
+
+    rows: np.ndarray  # uint64 per row (``hash_pandas_object``, no index)
+    keys: np.ndarray  # uint64 per row, of its ROW_KEYS columns
+
+    @classmethod
+    def of(cls, table: str, frame: pd.DataFrame) -> Hashed:
+        rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+        return cls(rows=rows, keys=_key_hash(frame, ROW_KEYS[table]).to_numpy())
+
+
+def table_delta(
+    table: str,
+    old: pd.DataFrame,
+    new: pd.DataFrame,
+    hashed: tuple[Hashed, Hashed] | None = None,
+) -> Delta:
     """The keys whose rows differ between ``old`` and ``new`` (load frames of ``table``).
 
     Rows are compared as a multiset per key (the sum of their row hashes), so the order
-    rows come in never counts as a change.
+    rows come in never counts as a change. ``hashed``: both frames' hashes, if known.
     """
     key = ROW_KEYS[table]
-    sigs = [_signatures(frame, key) for frame in (old, new)]
+    h_old, h_new = hashed or (Hashed.of(table, old), Hashed.of(table, new))
+    sigs = [_signatures(h) for h in (h_old, h_new)]
     both = sigs[0].to_frame("old").join(sigs[1].to_frame("new"), how="outer")
     touched = both.index[~(both["old"] == both["new"]).fillna(False).to_numpy(dtype=bool)]
-    old_hit = _key_hash(old, key).isin(touched).to_numpy()
-    new_hit = _key_hash(new, key).isin(touched).to_numpy()
+    old_hit = np.isin(h_old.keys, touched)
+    new_hit = np.isin(h_new.keys, touched)
     keys = old.loc[old_hit, key].drop_duplicates().reset_index(drop=True)
     return Delta(keys=keys, rows=new.loc[new_hit].reset_index(drop=True))
 
@@ -97,10 +118,9 @@ def _key_hash(frame: pd.DataFrame, key: list[str]) -> pd.Series:
     return pd.util.hash_pandas_object(frame[key], index=False)
 
 
-def _signatures(frame: pd.DataFrame, key: list[str]) -> pd.Series:
+def _signatures(hashed: Hashed) -> pd.Series:
     """Per key hash: the sum of its rows' hashes (mod 2**64) plus their count."""
-    rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    keyed = pd.DataFrame({"key": _key_hash(frame, key).to_numpy(), "row": rows})
+    keyed = pd.DataFrame({"key": hashed.keys, "row": hashed.rows})
     grouped = keyed.groupby("key", sort=False)["row"]
     return grouped.sum().astype("uint64") + grouped.size().astype("uint64")
 
@@ -124,13 +144,15 @@ def publish_changed(
     :func:`publish_tables` retries them (``HUIZONG_PUBLISH_RETRIES`` / ``_BACKOFF``)."""
     old_loads = day_frames(day, old, registry, catalogue)
     new_loads = day_frames(day, new, registry, catalogue)
-    deltas = {t: table_delta(t, old_loads[t], new_loads[t]) for t in TABLES}
+    hashed = {t: (Hashed.of(t, old_loads[t]), Hashed.of(t, new_loads[t])) for t in TABLES}
+    deltas = {t: table_delta(t, old_loads[t], new_loads[t], hashed[t]) for t in TABLES}
     if any(
         d.keys.isna().any().any() or d.rows[ROW_KEYS[t]].isna().any().any()
         for t, d in deltas.items()
     ):
         return None
-    base, digest = versions.tables_digest(old_loads), versions.tables_digest(new_loads)
+    base = versions.tables_digest(old_loads, {t: h[0].rows for t, h in hashed.items()})
+    digest = versions.tables_digest(new_loads, {t: h[1].rows for t, h in hashed.items()})
     attempts = int(_env_number("HUIZONG_PUBLISH_RETRIES", DEFAULT_RETRIES, retries)) + 1
     backoff = _env_number("HUIZONG_PUBLISH_BACKOFF", DEFAULT_BACKOFF_SECONDS, backoff)
     for attempt in range(1, attempts + 1):

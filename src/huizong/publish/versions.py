@@ -79,15 +79,22 @@ class VersionPlan:
     backfill_first: dict[str, object] | None  # version 1 row for a day published before
 
 
-def tables_digest(loads: Mapping[str, pd.DataFrame]) -> str:
-    """sha256 over every table's rows as they will be written (names, order and values)."""
+def tables_digest(
+    loads: Mapping[str, pd.DataFrame], row_hashes: Mapping[str, np.ndarray] | None = None
+) -> str:
+    """sha256 over every table's rows as they will be written (names, order and values).
+
+    ``row_hashes``: each table's ``hash_pandas_object`` rows, when the caller has them."""
     h = hashlib.sha256()
     for table in sorted(loads):
         frame = loads[table]
         h.update(table.encode())
         h.update("\x1f".join(map(str, frame.columns)).encode())
         if len(frame):
-            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+            rows = row_hashes.get(table) if row_hashes is not None else None
+            if rows is None:
+                rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+            h.update(rows.tobytes())
     return h.hexdigest()
 
 

@@ -1,0 +1,110 @@
+"""The demo city's day end to end through Airflow (issue 11's goal: ≤ 15 s), against
+``huizong run`` of the same day in the same run.
+
+Airflow: ``airflow dags test huizong_nightly`` of the demo day, every task of the real DAG
+(ingest partitions, validate, roll-up, publish, workbook, periods, Data Docs) in one
+process on a migrated SQLite metadata database of its own (migrated beforehand, untimed).
+Beside it, ``huizong run`` of the same inbox into a fresh home: the same steps without the
+scheduler, so the difference is what Airflow adds. Each is run ``--repeat`` times, each
+time into a fresh home (a first publish of the day); reported: wall, CPU of the process
+and its children, CPU share (well below 1 means the shared machine was busy), and the
+ratio Airflow / ``huizong run``.
+
+    .venv/bin/python bench/bench_airflow_day.py [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+DAY = "2020-01-28"
+
+
+def _env(home: Path, airflow_home: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "HUIZONG_HOME": str(home),
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "GX_ANALYTICS_ENABLED": "false",
+    }
+
+
+def _timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU (user + system of the finished children) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{args[0]} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def _fresh_home(root: Path, name: str, inbox: Path) -> Path:
+    home = root / name
+    if home.exists():
+        shutil.rmtree(home)
+    shutil.copytree(inbox, home / "inbox" / DAY)
+    return home
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=2)
+    repeat = parser.parse_args().repeat
+    rows: list[tuple[str, float, float]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-airflow-") as tmp:
+        root = Path(tmp)
+        airflow_home = root / "airflow"
+        airflow_home.mkdir()
+        seed = root / "seed"
+        env = _env(seed, airflow_home)
+        _timed([str(BIN / "huizong"), "demo-data", "--date", DAY], env)
+        _timed([str(BIN / "airflow"), "db", "migrate"], env)
+        inbox = seed / "inbox" / DAY
+        for i in range(repeat):
+            home = _fresh_home(root, f"airflow{i}", inbox)
+            conf = json.dumps({"day": DAY})
+            dag = [str(BIN / "airflow"), "dags", "test", "huizong_nightly", "-c", conf]
+            rows.append(
+                ("airflow dags test huizong_nightly", *_timed(dag, _env(home, airflow_home)))
+            )
+            home = _fresh_home(root, f"run{i}", inbox)
+            run = [str(BIN / "huizong"), "run", "--date", DAY]
+            rows.append(("huizong run (no scheduler)", *_timed(run, _env(home, airflow_home))))
+            print(
+                f"  round {i + 1}: airflow {rows[-2][1]:.1f} s, run {rows[-1][1]:.1f} s", flush=True
+            )
+    print("\n| demo city day (210 files) | wall | CPU | CPU share |\n|---|---|---|---|")
+    for what, wall, cpu in rows:
+        print(f"| {what} | {wall:.1f} s | {cpu:.1f} s | {cpu / wall:.2f} |")
+    best = {w: min(r[1] for r in rows if r[0] == w) for w, _, _ in rows}
+    cpus = {w: min(r[2] for r in rows if r[0] == w) for w, _, _ in rows}
+    (a, ra), (b, rb) = best.items()
+    print(
+        f"\nbest of {repeat}: {a} {ra:.1f} s / {b} {rb:.1f} s = {ra / rb:.2f}× wall; CPU "
+        f"{cpus[a] / cpus[b]:.2f}×; load average {os.getloadavg()[0]:.1f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
