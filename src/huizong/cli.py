@@ -232,25 +232,28 @@ def _timestamp(text: str) -> datetime:
 
 
 def _cmd_versions(args: argparse.Namespace) -> int:
+    from huizong.display import local_time
     from huizong.publish.warehouse import read_versions
 
     frame = read_versions(Settings.resolve().warehouse, args.date)
     if frame.empty:
         raise FileNotFoundError(f"{args.date} 尚未发布 / {args.date} was never published")
     cols = ["version", "published_at", "trigger", "run_id", "inputs", "changed_values"]
-    print(frame[cols].to_string(index=False))
+    shown = frame[cols].assign(published_at=frame["published_at"].map(local_time))
+    print(shown.to_string(index=False))
     return 0
 
 
 def _cmd_asof(args: argparse.Namespace) -> int:
+    from huizong.display import local_time
     from huizong.publish.warehouse import read_asof, version_at
 
     url = Settings.resolve().warehouse
     version = version_at(url, args.date, args.at)
     if version is None:
+        at = local_time(args.at)
         raise FileNotFoundError(
-            f"{args.date} 在 {args.at.isoformat()} 时尚未发布 / {args.date} was not yet "
-            f"published at {args.at.isoformat()}"
+            f"{args.date} 在 {at} 时尚未发布 / {args.date} was not yet published at {at}"
         )
     frame = read_asof(url, args.table, args.date, version)
     print(f"{args.date} 第{version}版 version {version}: {len(frame)} rows", file=sys.stderr)

@@ -141,6 +141,7 @@ def test_cli_prints_the_trace_and_exits_zero_when_it_re_adds(demo, monkeypatch, 
     out = capsys.readouterr().out
     assert code == 0
     assert "沧县" in out and "一致 re-adds" in out and "sha256" in out
+    assert "北京时间" in out and "+00:00" not in out  # receipt times as the pages show them
     code = main(["trace", "--unit", "130921", "--indicator", "nope", "--period", "2020-01-28"])
     assert code == 2
     assert "指标代码“nope”不在指标目录中" in capsys.readouterr().err

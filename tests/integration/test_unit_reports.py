@@ -347,7 +347,8 @@ def test_a_county_workbook_prints_legibly(demo, tmp_path):
     ).stdout
     pages = text.split("\f")
     assert "沧县疫情防控工作日报表（2020年1月28日）" in pages[0] and "表号：汇综1表" in pages[0]
-    assert all("第 " in p and " 页 共 " in p for p in pages if p.strip())
+    assert all("第 " in p and " 页" in p for p in pages if p.strip())
+    assert all(" 共 " not in p for p in pages)  # each sheet counts its own pages from 1
     village = next(n for n, p in enumerate(pages) if "村民委员会" in p)
     artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
@@ -443,6 +444,61 @@ def test_a_township_period_workbook_has_its_villages(next_day, tmp_path, period)
                 summed_over_two_days += ind.across_time == "sum" and values_on == 2
     assert seen == villages and totals == len(NUMERIC)
     assert summed_over_two_days > 0  # the sums really span both published days
+
+
+def _carried_cells(book) -> dict[str, set[tuple[str, str]]]:
+    """Level sheet → (unit, indicator) of its cells in the carried style (italic)."""
+    found: dict[str, set[tuple[str, str]]] = {}
+    for ws in book.worksheets:
+        header = _code_row(ws)
+        if header is None:
+            continue
+        codes = [c.value for c in ws[header]]
+        found[ws.title] = {
+            (str(row[0].value), codes[n])
+            for row in ws.iter_rows(min_row=header + 1)
+            for n, cell in enumerate(row)
+            if codes[n] in NUMERIC and cell.font.i
+        }
+    return found
+
+
+def test_a_period_workbook_marks_carried_values_and_fills_its_completeness(next_day, tmp_path):
+    """Trial defects: a village's stock carried from an earlier day of the week looked like
+    that day's report, and 完整性 printed blank per-day columns (按时, 迟报, 名单) for a week.
+    Now each carried cell is styled and explained under its table, and 完整性 shows the
+    period's days and reporter-days, every cell filled."""
+    from huizong.publish.warehouse import read_period_table
+
+    town = "130921100"
+    tables, registry = _tables(next_day, town, "2020-W05")
+    book = openpyxl.load_workbook(
+        unit_report.write_unit_workbook(tmp_path / "w.xlsx", tables, registry, CAT)
+    )
+    cons = tables.consolidated
+    carried = cons[(cons["carried_units"] > 0) & (cons["kind"] == "village")]
+    expected = set(zip(carried["unit_code"], carried["indicator"], strict=True))
+    assert expected, "the demo's second day leaves some village stock blank"
+    marked = _carried_cells(book)
+    assert set().union(*marked.values()) == expected
+    from huizong.publish.workbook import CARRIED_LEGEND
+
+    for name, cells in marked.items():  # the legend under each sheet with a carried cell
+        texts = [r[0] for r in book[name].iter_rows(values_only=True)]
+        assert (CARRIED_LEGEND in texts) == bool(cells), name
+    comp = book["完整性"]
+    header = [c.value for c in comp[1]]
+    assert {"已发布天数", "应报单位·日", "已报单位·日", "单位·日报送率"} <= set(header)
+    assert "按时报送" not in header and "未报单位名单" not in header
+    row = dict(zip(header, [c.value for c in comp[2]], strict=True))
+    assert all(v is not None for v in row.values()), row
+    p = parse_period("2020-W05")
+    own = read_period_table(
+        next_day.warehouse, "period_completeness", p.type, p.start, units=[town]
+    ).iloc[0]
+    assert (row["单位代码"], row["已发布天数"]) == (town, own["days_published"])
+    assert row["已报单位·日"] == own["reporter_days_received"]
+    assert row["单位·日报送率"] == pytest.approx(own["reporter_days_rate"])
 
 
 def test_a_county_week_workbook_has_townships_and_villages(demo, tmp_path):

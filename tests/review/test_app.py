@@ -589,6 +589,25 @@ def test_totals_show_the_change_from_the_previous_published_day(env: Env) -> Non
     assert {r["unit_code"]: r["change"] for r in got}["130903001"] is None
 
 
+def test_big_totals_read_with_thousands_separators_as_in_the_workbook(env: Env) -> None:
+    """The workbook prints #,##0: the page's 1,234,567 and +1,234,477 must read the same
+    (a trial saw 1234567 beside the printed 1,234,567); the JSON answer stays a number."""
+    with env.wh.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE consolidated SET value = 1234567 WHERE unit_code = '1309'"
+                " AND period = :p AND indicator = 'persons_screened'"
+            ),
+            {"p": PERIOD},
+        )
+    h = env.as_("city")
+    page = env.client.get(f"/runs/{PERIOD}/totals", headers=h).text
+    assert '<span class="total" id="total-1309">1,234,567</span>' in page
+    assert '<td class="num">+1,234,477</td>' in page  # the day before: 90
+    got = env.client.get(f"/api/runs/{PERIOD}/totals", headers=h).json()
+    assert got[0]["value"] == 1234567.0
+
+
 def test_pages_link_the_bundled_stylesheet(env: Env) -> None:
     """One stylesheet from the app (CSP style-src 'self'), with a print style without forms;
     numbers in right-aligned cells."""

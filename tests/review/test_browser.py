@@ -364,7 +364,7 @@ def test_steward_corrects_reruns_and_sees_the_new_totals(server: Server, tmp_pat
 
     def totals(page: Page, column: str, codes: list[str]) -> dict[str, int]:
         page.goto(f"{base}/runs/{PERIOD}/totals?indicator={column}")
-        return {code: int(page.inner_text(f"#total-{code}")) for code in codes}
+        return {code: int(page.inner_text(f"#total-{code}").replace(",", "")) for code in codes}
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

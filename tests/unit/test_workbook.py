@@ -16,6 +16,7 @@ from huizong.publish.workbook import (
     CHANGE_LABEL,
     LEGEND,
     MAX_SHEET_COLUMNS,
+    NO_QUARANTINE,
     NOT_APPLICABLE,
     PREVIOUS_LABEL,
     TOTALS_LABEL,
@@ -295,6 +296,8 @@ def test_totals_row_is_the_roots_own_value(book, day_frames, registry):
             checked += 1
         # the filter stops above the totals row
         assert ws.auto_filter.ref.endswith(str(total[0].row - 1))
+        # 上级单位 of the totals row: the root's own parent, never the root again
+        assert total[2].value == "河北省", ws.title
     assert checked == 2 * len(CAT.numeric)
     assert "市" not in {n.split("·")[0] for n in book.sheetnames}
     for ws in level_sheets(book, "部门"):
@@ -330,6 +333,18 @@ def test_completeness_and_quarantine_sheets(book, day_frames):
     assert {r[qh.index("行号")] for r in body} == {7, 3}
 
 
+def test_an_empty_quarantine_sheet_says_so_in_one_line(tmp_path, registry, day_frames):
+    """A day without quarantined rows printed a 隔离区 page of headers only: a clerk could
+    not tell "none" from "page lost". The sheet now says so under its headers."""
+    cons, comp, quarantine = day_frames
+    book = written(tmp_path / "b.xlsx", (cons, comp, quarantine.iloc[0:0]), registry)
+    q = book["隔离区"]
+    assert [c.value for c in q[1]][:3] == ["文件名", "工作表", "行号"]
+    assert q.max_row == 2 and q["A2"].value == NO_QUARANTINE
+    assert "A2:L2" in {str(r) for r in q.merged_cells.ranges}  # one line across the page
+    assert q.auto_filter.ref is None  # nothing to filter
+
+
 def test_atomic_write_keeps_the_previous_file_on_failure(tmp_path, registry, day_frames):
     cons, comp, quarantine = day_frames
     path = tmp_path / "book.xlsx"
@@ -350,7 +365,11 @@ def test_print_settings_on_the_saved_file(book):
         # one page wide (1 is the OOXML default, so an absent attribute means 1), any height
         assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0)
         assert "沧州市" in ws.oddHeader.center.text and zh_date(DAY) in ws.oddHeader.center.text
-        assert ws.oddFooter.right.text == "第 &P 页 共 &N 页"
+        assert ws.oddFooter.right.text == "&A  第 &P 页"  # the sheet, its own page
+        # each sheet's pages count from 1 (a trial saw 第 5 页 on a sheet's first page);
+        # firstPageNumber absent means 1 (the OOXML default), as fitToWidth above
+        assert ws.page_setup.useFirstPageNumber is True
+        assert (ws.page_setup.firstPageNumber or 1) == 1
         assert ws.oddFooter.left.text.startswith(HEAD.compiled_by)
     ws = level_sheets(book, "县区")[0]
     codes = code_row(ws)
@@ -504,12 +523,32 @@ def test_printed_pages_render_to_png(tmp_path, book_path):
         text=True,
     ).stdout
     assert "表号：汇综1表" in first and "制表机关：沧州市疫情防控指挥部" in first
-    assert f"第 1 页 共 {pages} 页" in first
+    assert first_page_of_each_sheet(pdf) == openpyxl.load_workbook(book_path).sheetnames
     assert "排查登记人数" in first and "合计/上级汇总" in first
     whole = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
     ).stdout
     assert "单位负责人：张卫国" in whole and "较上期增减" in whole
+    assert " 共 " not in whole and pages > len(openpyxl.load_workbook(book_path).sheetnames)
+
+
+def first_page_of_each_sheet(pdf) -> list[str]:
+    """The sheets whose pages read 第 1 页 in the footer, in print order: every sheet once
+    when each sheet counts its own pages (a trial saw 第 5 页 on a sheet's first page)."""
+    import re
+    import subprocess
+
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    found = []
+    for page in text.split("\f"):
+        footer = [line for line in page.splitlines() if re.search(r"第 \d+ 页\s*$", line)]
+        if footer:
+            sheet, number = re.search(r"(\S+) 第 (\d+) 页\s*$", footer[-1]).groups()
+            if number == "1":
+                found.append(sheet)
+    return found
 
 
 def _cells(book) -> dict[str, list[tuple]]:

@@ -67,7 +67,8 @@ def missing_at(
     arrived = received.loc[(at <= pd.Timestamp(deadline)).to_numpy(), "unit_code"]
     want = expected(registry, level)
     gone = want[~want["code"].isin(set(arrived.dropna().astype(str)))]
-    names = registry.names()
+    above = pd.concat([gone["township_code"], gone["county_code"], gone["parent_code"]])
+    names = registry.names_of(above)
     missing = pd.DataFrame(
         {
             "code": gone["code"].astype(str),

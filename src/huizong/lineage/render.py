@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from huizong.display import grouped, local_time
 from huizong.lineage.trace import (
     STATUS_BLANK,
     STATUS_NOT_APPLICABLE,
@@ -31,8 +32,7 @@ _TIME = {"sum": "期内逐日求和 summed over the days", "last": "期内最后
 def _number(value: object) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "未报 (none)"
-    number = float(value)
-    return f"{number:,.0f}" if number.is_integer() else f"{number:,.4f}"
+    return grouped(value, 4)
 
 
 def summary_lines(trace: Trace) -> list[str]:
@@ -70,14 +70,14 @@ def render_text(trace: Trace, *, limit: int = 200) -> str:
     for e in trace.evidence.head(limit).itertuples():
         lines.append(
             f"{e.unit_code} {e.period}: {e.file_name} {str(e.file_id)[:12]}… "
-            f"{e.received_at} {e.channel} 第{e.row_number}行 row {e.row_number}"
+            f"{local_time(e.received_at)} {e.channel} 第{e.row_number}行 row {e.row_number}"
             + (f" {e.coercion}" if e.coercion else "")
         )
     if len(trace.actions):
         lines += ["", "审核操作 steward actions"]
         for a in trace.actions.itertuples():
             lines.append(
-                f"{a.at} {a.username} {a.action} {a.unit_code} {a.old_value} → {a.new_value}"
-                f"：{a.justification or ''}"
+                f"{local_time(a.at)} {a.username} {a.action} {a.unit_code} "
+                f"{a.old_value} → {a.new_value}：{a.justification or ''}"
             )
     return "\n".join(lines) + "\n"

@@ -167,7 +167,7 @@ def build_trace(
         reports["unit_code"].isin(expected["code"]) & reports["period"].astype("str").isin(days)
     ]
     contributors = _contributors(expected, rows, indicator, catalogue, through)
-    name = registry.names().get(unit, unit)
+    name = registry.names_of([unit]).get(unit, unit)
     return Trace(
         unit_code=unit,
         unit_name=str(name),

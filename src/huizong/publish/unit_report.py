@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from huizong.catalogue import Catalogue, Indicator
+from huizong.display import grouped, local_time
 from huizong.periods import PERIOD_NAMES_ZH, Period, period_of
 from huizong.publish.contacts import load_contacts
 from huizong.publish.workbook import Letterhead, Previous, zh_date
@@ -107,8 +108,6 @@ def load_unit_tables(
         cons = _period_table(url, "period_consolidated", period, aggregated)
         comp = _period_table(url, "period_completeness", period, aggregated)
         comp = comp.rename(columns=_PERIOD_COMPLETENESS)
-        for col in ("on_time_units", "late_units", "missing_list"):
-            comp[col] = pd.NA
         cons["period"] = cons["through"]
     if not (cons["unit_code"] == unit).any():
         raise FileNotFoundError(
@@ -167,9 +166,9 @@ def published_versions(url: str, start: date, end: date) -> list[tuple[str, str]
         versions = read_versions(url, day)
         if len(versions):
             v = versions.iloc[-1]
-            at = pd.Timestamp(v["published_at"]).tz_convert("Asia/Shanghai")
+            at = local_time(v["published_at"])
             run = f"，运行 {v['run_id']}" if pd.notna(v["run_id"]) else ""
-            text = f"第{int(v['version'])}版，{at:%Y-%m-%d %H:%M}发布（{v['trigger']}{run}）"
+            text = f"第{int(v['version'])}版，{at}发布（{v['trigger']}{run}）"
             out.append((day.isoformat(), text))
     return out
 
@@ -378,9 +377,7 @@ def figure_text(value: object, status: str, unit: str) -> str:
         return NOT_APPLICABLE
     if status != "reported" or value is None or pd.isna(value):
         return NOT_REPORTED
-    number = float(value)
-    shown = f"{int(number):,}" if number.is_integer() else f"{number:,.1f}"
-    return f"{shown}{unit}"
+    return f"{grouped(value)}{unit}"
 
 
 def _lines(text: object) -> list[str]:
@@ -400,8 +397,11 @@ def progress_context(
     """The template's variables, every figure already written out; the cut-off is the
     workbook's (:func:`cutoff_text`)."""
     settings = settings or Settings.from_env()
-    names = registry.names()
     unit = tables.unit
+    u = registry.units
+    above = u.loc[(u["code"] == unit).to_numpy(), "parent_code"].dropna()
+    parent = str(above.iloc[0]) if len(above) else None
+    names = registry.names_of([unit, *([parent] if parent else [])])
     own = tables.consolidated[tables.consolidated["unit_code"] == unit].set_index("indicator")
     comp = tables.completeness[tables.completeness["unit_code"] == unit]
     sections = []
@@ -430,7 +430,6 @@ def progress_context(
     reported = int(comp["reported_units"].iloc[0]) if len(comp) else 0
     rate = comp["reporting_rate"].iloc[0] if len(comp) else None
     days = _period_days(comp, tables) if tables.period.type != "day" else None
-    parent = registry.units.set_index("code")["parent_code"].get(unit)
     return {
         "unit_code": unit,
         "unit_name": str(names.get(unit, unit)),

@@ -39,16 +39,28 @@ QUARANTINE_SHEET = "隔离区"
 CORRECTIONS_SHEET = "更正说明"
 ISSUES_SHEET = "问题与建议"
 NOTES_SHEET = "说明"
+#: The one line of a 隔离区 sheet without rows (a header-only page reads as a page lost).
+NO_QUARANTINE = "无隔离记录 / no quarantined rows"
 LEGEND = (
     "图例：空白 = 未报；0 = 零报告；不适用 = 不适用。"
     "Legend: blank = not reported; 0 = zero report; 不适用 = not applicable."
 )
+#: Under a period sheet whose village or department cells carry a stock forward.
+CARRIED_LEGEND = (
+    "斜体浅蓝底 = 结转值：该单位期末一日未报，沿用其期内最后一次报告值。"
+    "Italic on light blue = carried: the unit's last value reported earlier in the period."
+)
+#: The units that report themselves: their own cells can be carried values.
+REPORTER_KINDS = ("village", "department")
 #: Rows under a level sheet's totals row: the previous period and the change from it.
 PREVIOUS_LABEL = "上期"
 CHANGE_LABEL = "较上期增减"
 #: Numeric columns on one printed sheet: legible on A4 landscape, one page wide.
 MAX_SHEET_COLUMNS = 14
-PAGE_NUMBER = "第 &P 页 共 &N 页"
+#: The footer's page number: the sheet's name and its own page, from 1 on each sheet
+#: (``set_start_page``). No 共 N 页: LibreOffice counts N over the whole workbook, and a
+#: one-page sheet read 第 1 页 共 9 页.
+PAGE_NUMBER = "&A  第 &P 页"
 ACROSS_TIME_ZH = {"sum": "期内各日相加（流量）", "last": "期内最后一次报告值（存量、累计）"}
 ACROSS_UNITS_ZH = {
     "sum": "下级相加",
@@ -91,6 +103,8 @@ class _Formats:
     signature: Format
     change_count: Format
     change_mean: Format
+    carried_count: Format
+    carried_mean: Format
 
 
 def _formats(wb: xlsxwriter.Workbook) -> _Formats:
@@ -98,6 +112,7 @@ def _formats(wb: xlsxwriter.Workbook) -> _Formats:
     ruled = {**base, "border": 1}
     head = {**base, "bold": True, "border": 1, "align": "center", "text_wrap": True}
     tot = {**base, "bold": True, "border": 1, "top": 2, "bg_color": "#FFF2CC"}
+    carried = {**ruled, "italic": True, "bg_color": "#BDD7EE"}
     return _Formats(
         title=wb.add_format({**base, "bold": True, "font_size": 14, "align": "center"}),
         section=wb.add_format({**head, "bg_color": "#D9E1F2"}),
@@ -120,6 +135,8 @@ def _formats(wb: xlsxwriter.Workbook) -> _Formats:
         signature=wb.add_format({**base, "font_size": 11}),
         change_count=wb.add_format({**ruled, "num_format": "+#,##0;-#,##0;0"}),
         change_mean=wb.add_format({**ruled, "num_format": "+#,##0.0;-#,##0.0;0"}),
+        carried_count=wb.add_format({**carried, "num_format": "#,##0"}),
+        carried_mean=wb.add_format({**carried, "num_format": "#,##0.0"}),
     )
 
 
@@ -149,6 +166,21 @@ def display_matrix(consolidated: pd.DataFrame, indicators: list[Indicator]) -> p
         .pivot(index="unit_code", columns="indicator", values="v")
     )
     return wide.reindex(columns=codes)
+
+
+def carried_cells(consolidated: pd.DataFrame) -> dict[str, frozenset[str]]:
+    """unit_code → the indicators whose value the unit (a village or department) carried
+    from an earlier day of the period (``carried_units``); empty for a day."""
+    if "carried_units" not in consolidated.columns:
+        return {}
+    cons = consolidated
+    mine = (cons["carried_units"].fillna(0) > 0) & (cons["status"] == "reported")
+    mine &= cons["kind"].isin(REPORTER_KINDS)
+    found = cons.loc[mine.to_numpy(), ["unit_code", "indicator"]]
+    return {
+        str(code): frozenset(group.tolist())
+        for code, group in found.groupby("unit_code")["indicator"]
+    }
 
 
 def _clean(value: object) -> object:
@@ -299,9 +331,15 @@ class _UnitRows:
     cells: dict[str, list[object]]  # indicator code → one cell per unit
     position: dict[str, int]  # indicator code → its column in the display matrix
     name_width: float  # the 单位名称 column's width
+    carried: dict[int, frozenset[str]]  # row number (from 0) → its carried indicators
 
 
-def _unit_rows(units: pd.DataFrame, wide: pd.DataFrame, indicators: list[Indicator]) -> _UnitRows:
+def _unit_rows(
+    units: pd.DataFrame,
+    wide: pd.DataFrame,
+    indicators: list[Indicator],
+    carried: dict[str, frozenset[str]],
+) -> _UnitRows:
     codes = [i.code for i in indicators if i.is_numeric]
     matrix = wide.reindex(index=units["code"], columns=codes).to_numpy(dtype=object)
     blank = pd.isna(matrix)
@@ -326,24 +364,35 @@ def _unit_rows(units: pd.DataFrame, wide: pd.DataFrame, indicators: list[Indicat
     )
     width = max(10, min(24, int(units["name"].str.len().max() or 0) * 2 + 1))
     position = {c: n for n, c in enumerate(wide.columns)}
-    return _UnitRows(meta=meta, cells=cells, position=position, name_width=width)
+    marks = {n: carried[c] for n, (c, _, _) in enumerate(meta) if c in carried}
+    return _UnitRows(meta=meta, cells=cells, position=position, name_width=width, carried=marks)
 
 
 def _write_unit_rows(
     ws: Worksheet, rows: _UnitRows, indicators: list[Indicator], fmt: _Formats
 ) -> int:
     """A row per unit from ``_HEADER_ROWS`` on (what ``_write_values`` writes, without its
-    per-cell checks); returns the row after the last."""
+    per-cell checks); a carried value in its own style. Returns the row after the last."""
     first = len(_META_HEADERS)
-    styles = [fmt.mean if i.across_units == "mean" else fmt.count for i in indicators]
+    means = [i.across_units == "mean" for i in indicators]
+    plain = [fmt.mean if m else fmt.count for m in means]
     columns = [rows.cells[i.code] for i in indicators]
     cell, not_applicable = fmt.cell, fmt.not_applicable
     write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
     row = _HEADER_ROWS
-    for (code, uname, parent), values in zip(rows.meta, zip(*columns, strict=True), strict=True):
+    for n, ((code, uname, parent), values) in enumerate(
+        zip(rows.meta, zip(*columns, strict=True), strict=True)
+    ):
         write_string(row, 0, code, cell)
         write_string(row, 1, uname, cell)
         write_string(row, 2, parent, cell)
+        styles = plain
+        if n in rows.carried:  # rare, and only in a period's workbook
+            marks = rows.carried[n]
+            styles = [
+                (fmt.carried_mean if m else fmt.carried_count) if i.code in marks else s
+                for i, m, s in zip(indicators, means, plain, strict=True)
+            ]
         for col, (value, style) in enumerate(zip(values, styles, strict=True), start=first):
             if value is None:  # not reported: an empty cell (ruled, no value)
                 write_blank(row, col, None, cell)
@@ -360,7 +409,7 @@ def _level_sheet(
     name: str,
     title: str,
     rows: _UnitRows,
-    totals: tuple[str, str, list[object]] | None,
+    totals: tuple[str, str, list[object]] | None,  # root code, its parent's name, values
     group: SheetGroup,
     catalogue: Catalogue,
     head: Letterhead,
@@ -416,17 +465,17 @@ def _level_sheet(
     row = _write_unit_rows(ws, rows, indicators, fmt)
     last_data = row - 1
     if totals is not None:
-        code, tname, values = totals
+        code, parent, values = totals
         mine = [values[rows.position[i.code]] for i in indicators]
         ws.write_string(row, 0, code, fmt.totals_label)
         ws.write_string(row, 1, TOTALS_LABEL, fmt.totals_label)
-        ws.write_string(row, 2, tname, fmt.totals_label)
+        ws.write_string(row, 2, parent, fmt.totals_label)
         _write_values(ws, row, mine, indicators, fmt, totals=True)
         if previous is not None:
             before, change = _changes(mine, previous, indicators)
             shown = previous.label if previous.published else f"{previous.label} 未发布"
-            rows = ((f"{PREVIOUS_LABEL}（{shown}）", before, False), (CHANGE_LABEL, change, True))
-            for label, vals, signed in rows:
+            below = ((f"{PREVIOUS_LABEL}（{shown}）", before, False), (CHANGE_LABEL, change, True))
+            for label, vals, signed in below:
                 row += 1
                 ws.write_string(row, 0, code, fmt.cell)
                 ws.merge_range(row, 1, row, 2, label, fmt.cell)
@@ -435,19 +484,26 @@ def _level_sheet(
     ws.freeze_panes(_HEADER_ROWS, 2)
     # the filter covers the unit rows only: the totals row below stays put
     ws.autofilter(label_row, 0, max(last_data, label_row), ncols - 1)
-    # below the table: the legend, then the signature block
-    ws.merge_range(row + 1, 0, row + 1, ncols - 1, LEGEND, fmt.note)
-    ws.set_row(row + 2, 24)
-    ws.merge_range(row + 2, 0, row + 2, ncols - 1, signature_line(head.contact), fmt.signature)
+    # below the table: the legend (and what a carried value looks like), the signatures
+    row += 1
+    ws.merge_range(row, 0, row, ncols - 1, LEGEND, fmt.note)
+    codes = {i.code for i in indicators}
+    if any(marks & codes for marks in rows.carried.values()):
+        row += 1
+        ws.merge_range(row, 0, row, ncols - 1, CARRIED_LEGEND, fmt.note)
+    ws.set_row(row + 1, 24)
+    ws.merge_range(row + 1, 0, row + 1, ncols - 1, signature_line(head.contact), fmt.signature)
 
 
 def _page_setup(
     ws: Worksheet, title: str, repeat_from: int | None, repeat_to: int, footer_left: str
 ) -> None:
     """Print as agencies do: A4 landscape, one page wide, the header rows on every page,
-    the title in the page header, the compiling unit and 第 N 页 共 M 页 in the footer."""
+    the title in the page header, the compiling unit, the sheet and its 第 N 页 in the
+    footer: each sheet's pages are numbered from 1, never across the whole workbook."""
     ws.set_paper(9)  # A4: at most 14 numeric columns per sheet stay legible one page wide
     ws.set_landscape()
+    ws.set_start_page(1)
     ws.fit_to_pages(1, 0)
     if repeat_from is not None:
         ws.repeat_rows(repeat_from, repeat_to)
@@ -495,7 +551,8 @@ def _notes_sheet(
         ],
         [
             "存量结转 Carried",
-            "存量与累计指标取期内最后一次报告值；期末一日未报的单位沿用其期内最后一次报告值，并计入“结转单位数”",
+            "存量与累计指标取期内最后一次报告值；期末一日未报的单位沿用其期内最后一次报告值，"
+            "并计入“结转单位数”；村、部门的结转值以斜体浅蓝底标出",
         ],
     ]
     rows += [[k, v] for k, v in source]
@@ -568,8 +625,10 @@ def _table_sheet(
     title: str,
     footer: str,
     fmt: _Formats,
+    empty: str | None = None,
 ) -> None:
-    """A plain table: one header row, then rows; columns = (field, header, width, format)."""
+    """A plain table: one header row, then rows; columns = (field, header, width, format).
+    ``empty``: the line written across the page under the headers when there is no row."""
     ws = wb.add_worksheet(name)
     _page_setup(ws, title, 0, 0, footer)
     for n, (_, _, width, _) in enumerate(columns):
@@ -593,7 +652,11 @@ def _table_sheet(
         if texts:  # a long list wraps inside its own row, never over the next ones
             ws.set_row(r, max(wrapped_height(t, w) for t, w in texts))
     ws.freeze_panes(1, freeze_cols)
-    ws.autofilter(0, 0, max(len(table), 1), len(columns) - 1)
+    if empty is not None and table.empty:
+        ws.set_row(1, 30)
+        ws.merge_range(1, 0, 1, len(columns) - 1, empty, fmt.title)  # plain to see
+    else:
+        ws.autofilter(0, 0, max(len(table), 1), len(columns) - 1)
 
 
 #: Points per printed line of 宋体 at the sheets' size, and Excel's highest row.
@@ -674,6 +737,40 @@ def _corrections_sheet(
     )
 
 
+def _completeness_columns(
+    comp: pd.DataFrame, fmt: _Formats
+) -> list[tuple[str, str, float, Format]]:
+    """完整性's columns: a day's on time, late and missing list; a week's, 旬's or month's
+    days and reporter-days instead (it has no per-day columns: they printed blank)."""
+    head = [
+        ("unit_code", "单位代码", 14, fmt.text),
+        ("unit_name", "单位名称", 20, fmt.text),
+        ("level_name", "层级", 10, fmt.text),
+        ("expected_units", "应报单位数", 10, fmt.count),
+    ]
+    if "reporter_days_expected" in comp.columns:  # period_completeness
+        return [
+            *head,
+            ("reported_units", "期内已报单位数", 10, fmt.count),
+            ("missing_units", "期内未报单位数", 10, fmt.count),
+            ("reporting_rate", "报送率", 9, fmt.rate),
+            ("days", "计算天数", 8, fmt.count),
+            ("days_published", "已发布天数", 8, fmt.count),
+            ("reporter_days_expected", "应报单位·日", 11, fmt.count),
+            ("reporter_days_received", "已报单位·日", 11, fmt.count),
+            ("reporter_days_rate", "单位·日报送率", 11, fmt.rate),
+        ]
+    return [
+        *head,
+        ("reported_units", "已报单位数", 10, fmt.count),
+        ("missing_units", "未报单位数", 10, fmt.count),
+        ("reporting_rate", "报送率", 9, fmt.rate),
+        ("on_time_units", "按时报送", 9, fmt.count),
+        ("late_units", "迟报", 9, fmt.count),
+        ("missing_list", "未报单位名单", 60, fmt.wrap),
+    ]
+
+
 def _level_name(level: int, kind: str) -> str:
     return DEPARTMENT_SHEET if kind == "department" else LEVEL_NAMES_ZH.get(int(level), str(level))
 
@@ -738,8 +835,12 @@ def write_workbook(
     units["name"] = units["name"].fillna(units["code"].map(names)).fillna("").astype(str)
     units["parent_name"] = units["parent_code"].map(names)
     wide = display_matrix(consolidated, indicators)
+    carried = carried_cells(consolidated)
     root_values = wide.reindex([root]).iloc[0].tolist() if root in wide.index else None
     root_level = int(units.loc[units["code"] == root, "level"].iloc[0]) if root_values else None
+    # the totals row's 上级单位 is the root's own parent (blank at the top), never the root
+    above = units.loc[units["code"] == root, "parent_name"].dropna()
+    root_parent = str(above.iloc[0]) if len(above) else ""
 
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     cells = len(units) * (len(_META_HEADERS) + len(indicators)) + len(completeness) * 10
@@ -763,8 +864,10 @@ def write_workbook(
         sheets: list[tuple[str, str]] = []
         # the root's own level is its totals row on the sheets below; alone, it is a sheet
         for level in below or levels:
-            at = _unit_rows(geo[geo["level"] == level].sort_values("code"), wide, indicators)
-            totals = (root, root_name, root_values) if level in below and root_values else None
+            at = _unit_rows(
+                geo[geo["level"] == level].sort_values("code"), wide, indicators, carried
+            )
+            totals = (root, root_parent, root_values) if level in below and root_values else None
             level_name = LEVEL_NAMES_ZH.get(level, f"L{level}")
             for group in groups:
                 name = _sheet_name(level_name, group)
@@ -772,7 +875,7 @@ def write_workbook(
                 _level_sheet(wb, name, title, at, totals, group, catalogue, head, previous, fmt)
         deps = units[units["kind"] == "department"].sort_values("code")
         if len(deps):
-            dep_rows = _unit_rows(deps, wide, indicators)
+            dep_rows = _unit_rows(deps, wide, indicators, carried)
             for group in groups:
                 name = _sheet_name(DEPARTMENT_SHEET, group)
                 sheets.append((name, f"部门报表：{group.name}"))
@@ -788,25 +891,7 @@ def write_workbook(
         ]
         comp = comp.sort_values(["level", "unit_code"])
         _table_sheet(
-            wb,
-            COMPLETENESS_SHEET,
-            comp,
-            [
-                ("unit_code", "单位代码", 14, fmt.text),
-                ("unit_name", "单位名称", 20, fmt.text),
-                ("level_name", "层级", 10, fmt.text),
-                ("expected_units", "应报单位数", 10, fmt.count),
-                ("reported_units", "已报单位数", 10, fmt.count),
-                ("missing_units", "未报单位数", 10, fmt.count),
-                ("reporting_rate", "报送率", 9, fmt.rate),
-                ("on_time_units", "按时报送", 9, fmt.count),
-                ("late_units", "迟报", 9, fmt.count),
-                ("missing_list", "未报单位名单", 60, fmt.wrap),
-            ],
-            2,
-            title,
-            footer,
-            fmt,
+            wb, COMPLETENESS_SHEET, comp, _completeness_columns(comp, fmt), 2, title, footer, fmt
         )
         quar = quarantine.reindex(columns=frames.ISSUE_COLUMNS).sort_values(
             ["file_name", "sheet", "row_number"], kind="stable"
@@ -833,6 +918,7 @@ def write_workbook(
             title,
             footer,
             fmt,
+            empty=NO_QUARANTINE,
         )
         _notes_sheet(
             wb,

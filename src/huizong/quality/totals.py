@@ -102,5 +102,5 @@ def township_total_warnings(
     )  # fmt: skip
     rows = t.iloc[h["_pos"].to_numpy()].reset_index(drop=True)
     if "unit_name" not in rows.columns:
-        rows["unit_name"] = rows["unit_code"].map(registry.names())
+        rows["unit_name"] = rows["unit_code"].map(registry.names_of(rows["unit_code"]))
     return issues.build(rows, day.isoformat(), h["column"], total, RULE + ":" + h["column"], zh, en)

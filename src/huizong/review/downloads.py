@@ -27,10 +27,11 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from huizong.catalogue import Catalogue
+from huizong.display import local_time
 from huizong.periods import PERIOD_NAMES_ZH, PERIOD_TYPES, Period, parse_period
 from huizong.registry import Registry
 from huizong.review import store
-from huizong.settings import TIMEZONE, Settings
+from huizong.settings import Settings
 
 #: format → (media type, what the file is called in Chinese)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -89,11 +90,7 @@ class Published:
     def published_text(self) -> str:
         """The version and the time in Beijing time (what an agency reads), or 未记录."""
         at = self.publication.published_at
-        shown = (
-            "未记录 not recorded"
-            if at is None
-            else f"{at.tz_convert(TIMEZONE):%Y-%m-%d %H:%M} 北京时间"
-        )
+        shown = "未记录 not recorded" if at is None else local_time(at)
         version = self.publication.version
         return shown if version is None else f"第{version}版 v{version} · {shown}"
 

@@ -7,7 +7,7 @@ from html import escape
 
 import pandas as pd
 
-from huizong.settings import TIMEZONE
+from huizong.display import local_time
 
 
 def e(value: object) -> str:
@@ -84,19 +84,6 @@ def table(
         cls = f' class="{e(classes[i])}"' if classes[i] else ""
         rows.append(f"<tr{cls}>{''.join(tds)}</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
-
-
-def local_time(value: object) -> str:
-    """A stored time as a clerk reads it: Beijing time (the receipts' zone), to the second,
-    marked; a time without a zone is UTC, as the warehouse stores it. Blank if unknown."""
-    try:
-        stamp = pd.Timestamp(str(value)) if not isinstance(value, pd.Timestamp) else value
-    except ValueError:
-        return ""
-    if pd.isna(stamp):
-        return ""
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-    return stamp.tz_convert(TIMEZONE).strftime("%Y-%m-%d %H:%M:%S 北京时间")
 
 
 def hidden(fields: Mapping[str, object]) -> str:

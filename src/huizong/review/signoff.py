@@ -14,6 +14,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from huizong.display import grouped
 from huizong.review import store
 from huizong.review.actions import ActionError, NotFound
 from huizong.review.scopes import check_scope, unit_in_scope
@@ -118,8 +119,7 @@ def restatement_notice(
 def _shown(value: object) -> str:
     if value is None or pd.isna(value):
         return "未报"
-    number = float(value)
-    return f"{number:,.0f}" if number.is_integer() else f"{number:,.2f}"
+    return grouped(value, 2)
 
 
 def notify_restated(

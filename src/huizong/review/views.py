@@ -11,6 +11,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from huizong.catalogue import Catalogue
+from huizong.display import grouped
 from huizong.review.deps import View, wants_json
 from huizong.review.html import e, local_time, table
 from huizong.review.labels import rule_label
@@ -136,17 +137,15 @@ def indicator_code(catalogue: Catalogue, indicator: str | None) -> str:
 
 
 def number(value: object) -> str:
-    """A total as the clerk writes it: integers without ``.0``; blank when not reported."""
-    if value is None or pd.isna(value):
-        return ""
-    n = float(value)  # type: ignore[arg-type]
-    return str(int(n)) if n.is_integer() else f"{n:g}"
+    """A total as the workbook prints it: ``1,234``, ``12.5``; blank when not reported."""
+    return grouped(value)
 
 
 def signed(value: object) -> str:
-    """A change as a clerk writes it: ``+3``, ``-2``, ``0``; blank when not comparable."""
-    text = number(value)
-    return "+" + text if text and float(text) > 0 else text
+    """A change as the workbook prints it: ``+1,234``, ``-2``, ``0``; blank when not
+    comparable."""
+    text = grouped(value)
+    return "+" + text if text and float(value) > 0 else text  # type: ignore[arg-type]
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

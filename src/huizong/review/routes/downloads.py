@@ -124,7 +124,7 @@ def _unit_section(
 
 @router.get("/downloads/", response_class=HTMLResponse)
 def downloads_page(reader: ReaderDep, backend: BackendDep, v: ViewDep) -> HTMLResponse:
-    names = backend_names(backend)
+    names = backend_names(backend, list(reader.scopes))
     week_start = week_start_of(backend.settings)
     parts = []
     for unit in reader.scopes:
@@ -140,7 +140,7 @@ def unit_downloads_page(
 ) -> HTMLResponse:
     """One unit in the reader's scope (e.g. a township of their county) with its units below."""
     check_scope(unit_code, reader.scopes)
-    names = backend_names(backend)
+    names = backend_names(backend, [unit_code])
     if unit_code not in names:
         raise HTTPException(404, "没有这个单位 / no such unit")
     body = _unit_section(
@@ -149,10 +149,11 @@ def unit_downloads_page(
     return _page(f"{TITLE} · {names[unit_code]}", reader, body, v)
 
 
-def backend_names(backend: BackendDep) -> dict[str, str]:
+def backend_names(backend: BackendDep, codes: list[str]) -> dict[str, str]:
+    """The names of ``codes`` in the deployment's registry (absent: not in it)."""
     from huizong.registry import registry_for
 
-    return {str(k): str(n) for k, n in registry_for(backend.settings).names().items()}
+    return registry_for(backend.settings).names_of(codes)
 
 
 @router.get("/downloads/{unit_code}/{period}/{fmt}")
@@ -191,7 +192,7 @@ def download_file(
     downloads.record_download(
         engine, username=reader.username, unit_code=unit_code, period=p, fmt=fmt, versions=current
     )
-    name = str(registry.names().get(unit_code, unit_code))
+    name = registry.names_of([unit_code]).get(unit_code, unit_code)
     zh, fallback = downloads.file_names(name, unit_code, p, fmt)
     return FileResponse(
         path,

@@ -47,7 +47,7 @@ def upload_form(
         return RedirectResponse(v.url(f"/upload/{store_day(day)}"), status_code=303)
     from huizong.registry import registry_for
 
-    names = registry_for(backend.settings).names()
+    names = registry_for(backend.settings).names_of(steward.scopes)
     units = "，".join(f"{u} {names.get(u, '')}".strip() for u in steward.scopes) or "无 none"
     own = steward.scopes[0] if len(steward.scopes) == 1 else ""
     choose = (

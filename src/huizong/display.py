@@ -1,0 +1,44 @@
+"""How a person reads a number or a time, the same on the pages, in the CLI and in reports.
+
+One formatter each, so a total reads ``348,383`` on the review app as it does in the
+workbook (``#,##0``), and a time reads ``2020-01-28 18:00:05 北京时间`` wherever it is
+printed, never UTC with microseconds.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from huizong.settings import TIMEZONE
+
+#: Decimals of a non-integer figure: the workbooks' ``#,##0.0``.
+DECIMALS = 1
+
+
+def grouped(value: object, decimals: int = DECIMALS) -> str:
+    """A figure with thousands separators, as the workbooks print it: ``1,234`` for a
+    whole number, else ``decimals`` places (``1,234.5``); blank when there is none."""
+    if value is None or value == "":
+        return ""
+    try:
+        if pd.isna(value):  # type: ignore[arg-type]
+            return ""
+    except (TypeError, ValueError):
+        pass
+    number = float(value)  # type: ignore[arg-type]
+    return f"{number:,.0f}" if number.is_integer() else f"{number:,.{decimals}f}"
+
+
+def local_time(value: object) -> str:
+    """A stored time as a clerk reads it: Beijing time (the receipts' zone), to the second,
+    marked; a time without a zone is UTC, as the warehouse stores it. Blank if unknown."""
+    if value is None:
+        return ""
+    try:
+        stamp = pd.Timestamp(str(value)) if not isinstance(value, pd.Timestamp) else value
+    except ValueError:
+        return ""
+    if pd.isna(stamp):
+        return ""
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+    return stamp.tz_convert(TIMEZONE).strftime("%Y-%m-%d %H:%M:%S 北京时间")
