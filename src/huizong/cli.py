@@ -274,13 +274,31 @@ def _cmd_changes(args: argparse.Namespace) -> int:
     if known.empty:
         raise FileNotFoundError(f"{args.date} 尚未发布 / {args.date} was never published")
     version = args.version or int(known["version"].max())
+    if version not in set(known["version"].astype(int)):
+        raise FileNotFoundError(
+            f"{args.date} 没有第{version}版（已有 {known['version'].min()}–"
+            f"{known['version'].max()}）/ {args.date} has no version {version}"
+        )
     frame = read_changes(url, args.date, version, args.table)
     print(
-        f"{args.date} 第{version}版 version {version}: {len(frame)} 项变化 changes", file=sys.stderr
+        f"{args.date} 第{version}版 version {version}: {_change_counts(frame, args.table)}",
+        file=sys.stderr,
     )
     if len(frame):
         _write_csv(frame, args.output)
     return 0
+
+
+def _change_counts(frame: pd.DataFrame, table: str) -> str:
+    """The rows listed and, for consolidated, how many change an indicator value: the
+    figure ``huizong versions`` and the pages call "values changed" (one rule, shared)."""
+    from huizong.publish.change_report import value_changed
+
+    rows = f"{len(frame)} 项变化 changes"
+    if table != "consolidated":
+        return rows
+    values = int(value_changed(frame).sum())
+    return f"{rows}，其中指标值变化 {values} 项 / of which {values} indicator values changed"
 
 
 def _cmd_trace(args: argparse.Namespace) -> int:

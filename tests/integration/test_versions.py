@@ -118,3 +118,21 @@ def test_cli_asof_and_changes(demo: Settings, monkeypatch, capsys, tmp_path) -> 
     assert "尚未发布" in capsys.readouterr().err
     assert main(["versions", "--date", "2020-01-28"]) == 0
     assert "manual" in capsys.readouterr().out
+
+
+def test_cli_changes_counts_as_versions_and_refuses_unknown_version(
+    demo: Settings, monkeypatch, capsys
+) -> None:
+    """``changes`` says how many indicator values changed by the rule ``versions`` counts
+    by (one figure for one version), and a version that does not exist is an error."""
+    run_day(DAY, demo, trigger="nightly")
+    correct_planted_value(demo, DAY)
+    run_day(DAY, demo, trigger="correction")
+    monkeypatch.setenv("HUIZONG_HOME", str(demo.home))
+    monkeypatch.setenv("HUIZONG_WAREHOUSE_URL", demo.warehouse)
+    capsys.readouterr()
+    assert main(["changes", "--date", "2020-01-28", "--version", "2"]) == 0
+    counted = int(read_versions(demo.warehouse, DAY)["changed_values"].iloc[1])
+    assert f"of which {counted} indicator values changed" in capsys.readouterr().err
+    assert main(["changes", "--date", "2020-01-28", "--version", "3"]) == 2
+    assert "没有第3版" in capsys.readouterr().err
