@@ -239,7 +239,10 @@ def _cmd_versions(args: argparse.Namespace) -> int:
     if frame.empty:
         raise FileNotFoundError(f"{args.date} 尚未发布 / {args.date} was never published")
     cols = ["version", "published_at", "trigger", "run_id", "inputs", "changed_values"]
-    shown = frame[cols].assign(published_at=frame["published_at"].map(local_time))
+    shown = frame[cols].assign(
+        published_at=frame["published_at"].map(local_time),
+        run_id=frame["run_id"].astype("object").where(frame["run_id"].notna(), "—"),  # CLI runs
+    )
     print(shown.to_string(index=False))
     return 0
 

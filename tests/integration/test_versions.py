@@ -117,7 +117,8 @@ def test_cli_asof_and_changes(demo: Settings, monkeypatch, capsys, tmp_path) -> 
     assert main(["asof", "--date", "2020-01-28", "--at", "2000-01-01T08:00+08:00"]) == 2
     assert "尚未发布" in capsys.readouterr().err
     assert main(["versions", "--date", "2020-01-28"]) == 0
-    assert "manual" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "manual" in listed and "NaN" not in listed and "None" not in listed
 
 
 def test_cli_changes_counts_as_versions_and_refuses_unknown_version(
