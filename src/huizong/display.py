@@ -18,10 +18,10 @@ DECIMALS = 1
 def grouped(value: object, decimals: int = DECIMALS) -> str:
     """A figure with thousands separators, as the workbooks print it: ``1,234`` for a
     whole number, else ``decimals`` places (``1,234.5``); blank when there is none."""
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not value.strip()):
         return ""
     try:
-        if pd.isna(value):  # type: ignore[arg-type]
+        if pd.isna(value):  # type: ignore[arg-type]  # NaN, NaT, pd.NA
             return ""
     except (TypeError, ValueError):
         pass

@@ -27,3 +27,11 @@ def test_a_time_stored_as_text_reads_in_beijing_time_too() -> None:
     frame = pd.DataFrame({"at": ["2026-12-02 05:52:35.728266+00:00"], "username": ["s"]})
     html = table(frame, {"at": "时间 At (北京时间)", "username": "用户 User"})
     assert "2026-12-02 13:52:35 北京时间" in html and "+00:00" not in html
+
+
+def test_a_missing_figure_reads_blank_and_a_big_one_grouped() -> None:
+    """pd.NA (a trace's unreported value) once raised 'boolean value of NA is ambiguous'."""
+    from huizong.display import grouped
+
+    assert grouped(pd.NA) == grouped(None) == grouped(float("nan")) == grouped("") == ""
+    assert grouped(1234567.0) == "1,234,567" and grouped(1234.56) == "1,234.6"
