@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers.nightly import FULL_PATH
+
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 
 HEAVY_MODULES = ("pandas", "great_expectations", "huizong.pipeline", "openpyxl")
@@ -75,17 +77,6 @@ def test_no_cycles_and_expected_order(dagbag) -> None:
     assert receipts.downstream_task_ids == set()
 
 
-#: The full path: skipped, task after task, when the fast path published the day.
-FULL_PATH = [
-    "ingest_plan",
-    "ingest_part",
-    "ingest_merge",
-    "route_late",
-    "validate",
-    "roll_up",
-    "publish",
-    "mail_receipts",
-]
 #: What both paths lead to: they run after the fast path when the full path was skipped.
 JOINS = ["data_docs", "workbook", "periods"]
 
