@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import national_day as nd
+from peak import peak_rss_bytes
 
 VARIANTS = ("floor", "pg_plain", "pg_part", "sqlite_plain", "sqlite", "sqlite_wal")
 DEFAULT_PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -117,7 +117,7 @@ def child(variant: str, size: str, url: str) -> None:
         assert not outcome[0].unchanged and outcome[0].version == 2
         out["plan_replace"] = planned[-1]
         out["rows"] = sum(outcome[0].rows.values())
-    out["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    out["rss"] = peak_rss_bytes()
     print(json.dumps(out))
 
 

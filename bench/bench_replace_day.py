@@ -21,7 +21,6 @@ the floor of the same dialect measured in the same run, and the CPU share this p
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ from sqlalchemy import Connection, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_publish import DAY, consolidated
+from peak import peak_rss_bytes
 
 from huizong import warehouse
 from huizong.catalogue import load_catalogue
@@ -153,7 +153,7 @@ def main() -> int:
         ref, ref_label = (floor, "pg floor") if label.startswith("pg") else (lite, "no pragmas")
         ratio = f"{r['op'] / ref:.2f}× ({ref_label})" if ref else "–"
         print(f"| {label} | {r['op']:.2f} s | {ratio} | {r['cpu'] / r['op']:.0%} |")
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    rss = peak_rss_bytes() / 2**30
     print(f"\npeak RSS {rss:.2f} GB")
     return 0
 
