@@ -31,7 +31,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from huizong.catalogue import Catalogue
+from huizong.catalogue import Catalogue, Indicator
 from huizong.registry import Registry
 from huizong.settings import Settings
 
@@ -138,58 +138,104 @@ class ReporterPeriod:
     carried: pd.DataFrame  # unit_code + one 0/1 column per numeric ``last`` indicator
 
 
+def _typed(col: pd.Series, numeric: bool) -> pd.Series:
+    """A numeric indicator as Int64, a text one with blanks as missing: "given" is notna."""
+    if numeric:
+        return pd.to_numeric(col, errors="coerce").astype("Int64")
+    text = col.astype("str")
+    return text.where(text.str.strip().str.len() > 0)
+
+
+@dataclass(frozen=True)
+class _ByReporter:
+    """The period's rows sorted by reporter, then day; ``key`` and ``day`` are integer codes
+    (positions in ``units`` and ``days``), so every reduction groups on integers."""
+
+    rows: pd.DataFrame
+    key: np.ndarray
+    day: np.ndarray
+    units: pd.Index
+    days: pd.Index
+
+    @classmethod
+    def of(cls, reports: pd.DataFrame) -> _ByReporter:
+        unit_ids, units = pd.factorize(reports["unit_code"].astype("str"), sort=True)
+        day_ids, days = pd.factorize(reports["period"].astype("str"), sort=True)
+        order = np.lexsort((day_ids, unit_ids))  # stable, as a sort by unit then day
+        rows = reports.take(order).reset_index(drop=True)
+        return cls(rows, unit_ids[order], day_ids[order], pd.Index(units, dtype="str"), days)
+
+
 def reporter_values(reports: pd.DataFrame, catalogue: Catalogue, through: date) -> ReporterPeriod:
     """Each reporter's period value per indicator from its daily ``report`` rows.
 
     ``reports`` holds the published rows of the period's days (``period`` ISO strings);
-    ``through`` is the period's last day taken into account.
+    ``through`` is the period's last day taken into account. All indicators are reduced
+    in one grouped pass (a pass per indicator cost a minute per period at nation size).
     """
-    last_iso = through.isoformat()
-    rep = reports.sort_values(["unit_code", "period"], kind="stable").reset_index(drop=True)
-    groups = rep.groupby("unit_code", sort=True)
-    out = pd.DataFrame({"unit_code": groups["unit_code"].first().index.astype("str")})
-    out["unit_name"] = groups["unit_name"].last().to_numpy()
-    out["received_at"] = groups["received_at"].max().to_numpy()
-    marks = rep["not_applicable"].fillna("").astype(str)
-    carried = pd.DataFrame({"unit_code": out["unit_code"]})
-    na_codes: list[list[str]] = []
-    for ind in catalogue.indicators:
-        if ind.code not in rep.columns:
-            out[ind.code] = pd.NA
-            continue
-        col = rep[ind.code]
-        if ind.is_numeric:
-            col = pd.to_numeric(col, errors="coerce").astype("Int64")
-        else:
-            col = col.astype("str").where(col.astype("str").str.strip().str.len() > 0)
-        given = col.notna()
-        if ind.is_numeric and ind.across_time == "sum":
-            summed = col.groupby(rep["unit_code"], sort=True).sum(min_count=1)
-            out[ind.code] = summed.to_numpy()
-        else:
-            latest = rep[given].groupby("unit_code", sort=True).tail(1)
-            value = col[given].groupby(rep.loc[given, "unit_code"]).last()
-            out[ind.code] = value.reindex(out["unit_code"]).to_numpy()
-            if ind.is_numeric:
-                day_of = latest.set_index("unit_code")["period"].reindex(out["unit_code"])
-                flag = day_of.notna() & (day_of.astype("str") != last_iso)
-                carried[ind.code] = flag.astype("int64").to_numpy()
-        if ind.is_numeric:
-            out[ind.code] = pd.array(out[ind.code], dtype="Int64")
-        # 不适用 for the period: marked on some day and no value on any day
-        marked = marks.str.contains(rf"(?:^|,)\s*{re.escape(ind.code)}\s*(?:,|$)", regex=True)
-        any_marked = marked.groupby(rep["unit_code"], sort=True).any().to_numpy()
-        any_given = given.groupby(rep["unit_code"], sort=True).any().to_numpy()
-        na_codes.append(np.where(any_marked & ~any_given, ind.code, "").tolist())
-    out["not_applicable"] = pd.Series(
-        [",".join(c for c in row if c) for row in zip(*na_codes, strict=True)]
-        if na_codes
-        else [""] * len(out),
-        dtype="str",
-        index=out.index,
+    by = _ByReporter.of(reports)
+    present = [i for i in catalogue.indicators if i.code in by.rows.columns]
+    typed = pd.DataFrame(
+        {i.code: _typed(by.rows[i.code], i.is_numeric) for i in present}, index=by.rows.index
     )
-    out["period"] = last_iso
+    given = typed.notna().to_numpy()
+    any_given = pd.DataFrame(given).groupby(by.key, sort=True).any().to_numpy()
+    summed = [i.code for i in present if i.is_numeric and i.across_time == "sum"]
+    latest = [i.code for i in present if i.code not in summed]
+    per_unit = typed.groupby(by.key, sort=True)
+    reduced = pd.concat(
+        [per_unit[summed].sum(min_count=1), per_unit[latest].last()], axis=1
+    ).reset_index(drop=True)
+    heads = by.rows[["unit_name", "received_at"]].groupby(by.key, sort=True)
+    columns: dict[str, object] = {
+        "unit_code": by.units,
+        "unit_name": heads["unit_name"].last().to_numpy(),
+        "received_at": heads["received_at"].max().array,
+    }
+    for ind in catalogue.indicators:
+        columns[ind.code] = reduced[ind.code].array if ind.code in reduced else pd.NA
+    out = pd.DataFrame(columns)
+    out["not_applicable"] = _not_applicable(by, present, any_given)
+    out["period"] = through.isoformat()
+    stocks = [n for n, i in enumerate(present) if i.is_numeric and i.code not in summed]
+    carried = _carried(by, given[:, stocks], [present[n].code for n in stocks], through)
     return ReporterPeriod(rows=out, carried=carried)
+
+
+def _carried(by: _ByReporter, given: np.ndarray, codes: list[str], through: date) -> pd.DataFrame:
+    """1 where the reporter's latest value of a ``last`` indicator is from before
+    ``through`` (carried forward), per reporter and indicator."""
+    out: dict[str, object] = {"unit_code": by.units}
+    if codes:
+        last_day = by.days.get_loc(through.isoformat()) if through.isoformat() in by.days else -2
+        latest = (
+            pd.DataFrame(np.where(given, by.day[:, None], -1))
+            .groupby(by.key, sort=True)
+            .max()
+            .to_numpy()
+        )
+        for n, code in enumerate(codes):
+            out[code] = ((latest[:, n] >= 0) & (latest[:, n] != last_day)).astype("int64")
+    return pd.DataFrame(out)
+
+
+def _not_applicable(by: _ByReporter, present: list[Indicator], any_given: np.ndarray) -> pd.Series:
+    """不适用 for the period: an indicator marked on some day and given on none, per
+    reporter, codes in catalogue order. Marks are rare: only marked rows are looked at."""
+    result = np.full(len(by.units), "", dtype=object)
+    if "not_applicable" in by.rows.columns and present:
+        marks = by.rows["not_applicable"].fillna("").astype("str")
+        marked_rows = np.flatnonzero(marks.str.len().to_numpy() > 0)
+        position = {i.code: n for n, i in enumerate(present)}
+        marked: dict[int, set[int]] = {}
+        for unit, text in zip(by.key[marked_rows], marks.to_numpy()[marked_rows], strict=True):
+            for token in text.split(","):
+                n = position.get(token.strip())
+                if n is not None and not any_given[unit, n]:
+                    marked.setdefault(unit, set()).add(n)
+        for unit, found in marked.items():
+            result[unit] = ",".join(present[n].code for n in sorted(found))
+    return pd.Series(result, dtype="str")
 
 
 def _counting_catalogue(catalogue: Catalogue, codes: list[str]) -> Catalogue:
