@@ -466,17 +466,17 @@ def periods_day(day: date, settings: Settings, run_id: str | None = None) -> dic
     registry = registry_for(settings)
     out: dict[str, Any] = {"day": day.isoformat()}
     url = settings.warehouse
-    for period in periods_containing(day, week_start=week_start_of(settings)):
-        # a late day re-published must not cut its week back to itself
-        through = max(day, last_published_day(url, period.start, period.end) or day)
+    periods = periods_containing(day, week_start=week_start_of(settings))
+    # a late day re-published must not cut its week back to itself
+    throughs = [max(day, last_published_day(url, p.start, p.end) or day) for p in periods]
+    # the days of all three periods read once (each period keeps only its own days): a
+    # national day is 578 k report rows, and reading them was most of this step
+    first, last = min(p.start for p in periods), max(throughs)
+    reports = read_day_range(url, "report", first, last, catalogue=catalogue)
+    completeness = read_day_range(url, "completeness", first, last)
+    for period, through in zip(periods, throughs, strict=True):
         tables = consolidate_period(
-            period,
-            read_day_range(url, "report", period.start, through, catalogue=catalogue),
-            read_day_range(url, "completeness", period.start, through),
-            catalogue,
-            registry,
-            settings,
-            through=through,
+            period, reports, completeness, catalogue, registry, settings, through=through
         )
         publish_period(
             url,

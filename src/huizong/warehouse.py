@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Date, Engine, bindparam, create_engine, inspect, text
+from sqlalchemy import CursorResult, Date, Engine, bindparam, create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
@@ -156,10 +156,18 @@ def report_history(
         for chunk in chunks:
             result = conn.execute(stmt, bounds if chunk is None else {**bounds, "units": chunk})
             keys = list(result.keys())
-            rows.extend(result.fetchall())
+            rows.extend(result.cursor.fetchall())  # plain tuples, see rows_frame
         if units is not None and len(chunks) > 1:
             rows.sort(key=lambda r: (str(r[0]), str(r[1])))  # as one query orders them
-        return pd.DataFrame(rows, columns=keys or None)
+        return pd.DataFrame.from_records(rows, columns=keys or None)
+
+
+def rows_frame(result: CursorResult) -> pd.DataFrame:
+    """A query's rows as a frame, fetched from the DBAPI cursor as plain tuples: a frame
+    built from SQLAlchemy Rows probes each Row's attributes (a KeyError apiece), which
+    doubled the read of a national day. ``text()`` queries have no result processors, so
+    the values are the same."""
+    return pd.DataFrame.from_records(result.cursor.fetchall(), columns=list(result.keys()))
 
 
 def day_waivers(target: Target, day: date) -> pd.DataFrame:
@@ -173,7 +181,7 @@ def day_waivers(target: Target, day: date) -> pd.DataFrame:
                 result = conn.execute(
                     statement("review/select_waivers_period.sql"), {"period": day.isoformat()}
                 )
-                frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+                frame = rows_frame(result)
                 if len(frame):
                     return _typed_waivers(frame.reindex(columns=WAIVER_COLUMNS))
     return _typed_waivers(pd.DataFrame(columns=WAIVER_COLUMNS))
@@ -191,7 +199,7 @@ def actions_between(target: Target, start: date, end: date) -> pd.DataFrame:
                     bindparam("start", type_=Date), bindparam("end", type_=Date)
                 )
                 result = conn.execute(stmt, {"start": start, "end": end})
-                return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+                return rows_frame(result)
     return pd.DataFrame(columns=ACTION_COLUMNS)
 
 
@@ -293,9 +301,9 @@ def deadline_lists(target: Target, day: date) -> tuple[pd.DataFrame, pd.DataFram
         if not inspect(conn).has_table("deadline_check"):
             return checks, missing
         found = conn.execute(statement("intake/select_deadline_check_period.sql"), params)
-        checks = pd.DataFrame(found.fetchall(), columns=list(found.keys()))
+        checks = rows_frame(found)
         found = conn.execute(statement("intake/select_deadline_missing_period.sql"), params)
-        missing = pd.DataFrame(found.fetchall(), columns=list(found.keys()))
+        missing = rows_frame(found)
     checks["deadline"] = pd.to_datetime(checks["deadline"], utc=True, format="ISO8601")
     checks["listed_at"] = pd.to_datetime(checks["listed_at"], utc=True, format="ISO8601")
     return checks.reindex(columns=DEADLINE_CHECK_COLUMNS), missing.reindex(

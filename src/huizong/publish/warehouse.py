@@ -45,6 +45,7 @@ from huizong.sqlfiles import load_sql, sql_dir
 from huizong.warehouse import engine as _engine
 from huizong.warehouse import normalise_url as normalise_url  # old home; review imports it
 from huizong.warehouse import quote_identifier as _q
+from huizong.warehouse import rows_frame
 
 Kind = Literal["date", "text", "int", "float", "ts"]
 
@@ -832,7 +833,7 @@ def _day_signoffs(conn: Connection, day: date) -> pd.DataFrame:
         return pd.DataFrame(columns=["unit_code", "version", "username"])
     stmt = text(load_sql("review/select_signoffs_period.sql"))
     result = conn.execute(stmt.bindparams(bindparam("period", type_=Date)), {"period": day})
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return rows_frame(result)
 
 
 def _ts_param(conn: Connection, at: datetime) -> datetime | str:
@@ -923,7 +924,7 @@ def read_table(
         if period is None:
             stmt = text(load_sql("read/select_all.sql").format(table=_q(table)))
             result = conn.execute(stmt)
-            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            frame = rows_frame(result)
         elif units is not None:
             stmt = text(load_sql("read/select_period_units.sql").format(table=_q(table)))
             stmt = stmt.bindparams(
@@ -934,7 +935,7 @@ def read_table(
             stmt = text(load_sql("read/select_period.sql").format(table=_q(table)))
             stmt = stmt.bindparams(bindparam("period", type_=Date))
             result = conn.execute(stmt, {"period": period})
-            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            frame = rows_frame(result)
     if table == "report":
         spec = report_spec(catalogue) if catalogue else REPORT_META
     else:
@@ -960,13 +961,10 @@ def _chunked(
 ) -> pd.DataFrame:
     """``stmt`` run for ``units`` in bounded batches (``:units`` an expanding parameter)."""
     codes = sorted(set(units))
-    frames, columns = [], None
+    frames = []
     for k in range(0, max(len(codes), 1), _UNITS_PER_STATEMENT):
         batch = codes[k : k + _UNITS_PER_STATEMENT]
-        result = conn.execute(stmt, {**params, "units": batch})
-        columns = list(result.keys())
-        # plain tuples: pandas probes each Row's attributes, a KeyError apiece
-        frames.append(pd.DataFrame([tuple(r) for r in result], columns=columns))
+        frames.append(rows_frame(conn.execute(stmt, {**params, "units": batch})))
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
@@ -1106,7 +1104,7 @@ def read_period_table(
                 stmt = text(load_sql(f"periods/select_{table}.sql"))
                 stmt = stmt.bindparams(bindparam("period_start", type_=Date))
                 result = conn.execute(stmt, params)
-                frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+                frame = rows_frame(result)
             else:
                 stmt = text(load_sql("periods/select_period_units.sql").format(table=_q(table)))
                 stmt = stmt.bindparams(
@@ -1154,7 +1152,7 @@ def read_day_range(
         stmt = text(load_sql(sql).format(table=_q(table)))
         stmt = stmt.bindparams(bindparam("start", type_=Date), bindparam("end", type_=Date))
         result = conn.execute(stmt, params)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        frame = rows_frame(result)
     return _typed_day_rows(frame, table, catalogue)
 
 
@@ -1203,7 +1201,7 @@ def _query(url: str, sql: str, params: dict[str, object], **fmt: str) -> pd.Data
         if isinstance(params.get("at"), datetime):
             params = {**params, "at": _ts_param(conn, params["at"])}
         result = conn.execute(stmt, params)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return rows_frame(result)
 
 
 def read_versions(url: str, day: date) -> pd.DataFrame:
