@@ -326,3 +326,34 @@ def test_a_duplicate_file_is_listed_for_its_county(
     assert dup["file_id"] in set(queries.ledger(engine, DAY, ["1309"])["file_id"])
     other = next(c for c in ("130921", "130922", "130981") if c != county)
     assert dup["file_id"] not in set(queries.ledger(engine, DAY, [other])["file_id"])
+
+
+def test_the_change_report_names_the_steward_who_accepted_the_row(
+    day_state: tuple[Settings, sa.Engine],
+) -> None:
+    """A trial found the change report blaming an inbox file for a row a steward accepted
+    (放行): the cause of every changed total above the unit names the steward's action,
+    who and when, and the row; the 更正说明 sheet's source says the same."""
+    from huizong.pipeline import run_day
+    from huizong.publish.warehouse import read_changes
+
+    settings, engine = day_state
+    quarantine = queries.issues(engine, DAY, ["1309"], "quarantine")
+    per_row = quarantine.groupby(["file_id", "sheet", "row_number"])["rule"].transform("size")
+    issue = quarantine[(per_row == 1) & quarantine["rule"].map(is_waivable)].iloc[0]
+    unit, rule = str(issue["unit_code"]), str(issue["rule"])
+    done = _act_as_steward(actions.accept, settings, engine, issue, rule=rule, justification="核实")
+    run_day(DAY, settings, trigger="correction")
+
+    changes = read_changes(settings.warehouse, DAY, 2)
+    mine = changes[changes["unit_code"].isin([unit[:9], unit[:6], unit[:4]])]
+    assert len(mine) and set(mine["unit_code"]) == {unit[:9], unit[:6], unit[:4]}
+    row = int(issue["row_number"])
+    from huizong.display import local_time
+
+    for cause in mine["cause"]:
+        assert f"{unit}" in cause
+        assert "管理员放行 / steward accepted" in cause
+        assert "steward" in cause and local_time(done["at"]) in cause
+        assert f"第{row}行 row {row}" in cause and str(issue["file_name"]) in cause
+        assert "收件箱文件" not in cause and "inbox file" not in cause
