@@ -58,11 +58,12 @@ Every night at 02:00 Asia/Shanghai, for the **previous day**:
 
 Trigger manually with the param `day` (YYYY-MM-DD) to (re)run a given reporting day;
 re-running a day replaces it and gives identical tables. A day whose inbox folder is
-missing or empty fails at **ingest** (nothing is published) unless the param
-`allow_empty` is true.
+missing or empty fails at **ingest_plan** at once, without retries (nothing is published;
+a re-run queued behind it starts right after), unless the param `allow_empty` is true.
 """
 
 LOCAL_TZ = "Asia/Shanghai"
+NOT_RETRIED = "收件箱为空是确定的结果，不重试 / an empty inbox is a definite answer: not retried"
 
 
 def _settings() -> Any:
@@ -159,9 +160,18 @@ def huizong_nightly() -> None:
     @task
     def ingest_plan(day: str, **context: Any) -> list[int]:
         """Store and time every file; the partitions to read. Refuses a day without files
-        unless the param ``allow_empty`` is set."""
+        unless the param ``allow_empty`` is set: at once and without retries, since an
+        empty inbox is an answer, not a fault a retry could cure (its retries held every
+        re-run queued behind it for minutes, ``max_active_runs=1``)."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from huizong.pipeline import EmptyInbox
+
         allow_empty = bool(context["params"].get("allow_empty"))
-        return _step("ingest_plan_day", day, allow_empty=allow_empty)["parts"]
+        try:
+            return _step("ingest_plan_day", day, allow_empty=allow_empty)["parts"]
+        except EmptyInbox as exc:
+            raise AirflowFailException(f"{exc} [{NOT_RETRIED}]") from None
 
     @task
     def ingest_part(day: str, part: int) -> dict[str, Any]:

@@ -883,6 +883,35 @@ def test_rerun_page_follows_the_run_to_completion(
     assert client.get(f"/runs/{PERIOD}/reruns/invented", headers=h).status_code == 404
 
 
+def test_a_queued_rerun_says_which_run_it_waits_for(
+    warehouse: Warehouse, airflow_token: Callable[[str], str]
+) -> None:
+    """A trial found a re-run "queued" for six minutes with no word why: the scheduled
+    run of another day held the DAG's one slot. The page names that run: its day, that it
+    is the scheduled run, its state and since when; once it is gone, the scheduler."""
+    fake = InMemoryAirflow()
+    app = create_app(warehouse.settings, engine=warehouse.engine, airflow=fake)
+    client = TestClient(app)
+    h = {"Authorization": f"Bearer {airflow_token('steward_a')}"}
+    ahead = fake.start_scheduled("2026-12-01", "2026-12-01T18:00:05+00:00")
+    started = client.post(
+        f"/runs/{PERIOD}/rerun", data={"justification": "重算"}, headers=h, follow_redirects=False
+    )
+    progress = started.headers["location"]
+    waiting = client.get(progress, headers=h).text
+    section = waiting[waiting.index('id="rerun-waiting"') :]
+    assert f'data-run-id="{ahead.run_id}"' in section
+    assert "2026-12-01" in section and "定时运行 scheduled nightly run" in section
+    assert "运行中 running" in section and "2026-12-02 02:00:05 北京时间" in section
+    assert "一次只运行一个" in section and "one at a time" in section
+    fake.finish(ahead.run_id, "failed")
+    alone = client.get(progress, headers=h).text
+    assert ahead.run_id not in alone and "等待调度器启动" in alone and "scheduler" in alone
+    (mine,) = (r for r in fake.runs if r != ahead.run_id)
+    fake.finish(mine)
+    assert 'id="rerun-waiting"' not in client.get(progress, headers=h).text
+
+
 def test_rules_are_shown_in_words_with_the_code_beside(shared_env: Env) -> None:
     env = shared_env
     label = next(i.zh for i in env.wh.catalogue.numeric if i.code == "persons_screened")

@@ -326,3 +326,106 @@ def test_a_duplicate_file_is_listed_for_its_county(
     assert dup["file_id"] in set(queries.ledger(engine, DAY, ["1309"])["file_id"])
     other = next(c for c in ("130921", "130922", "130981") if c != county)
     assert dup["file_id"] not in set(queries.ledger(engine, DAY, [other])["file_id"])
+
+
+def test_the_change_report_names_the_steward_who_accepted_the_row(
+    day_state: tuple[Settings, sa.Engine],
+) -> None:
+    """A trial found the change report blaming an inbox file for a row a steward accepted
+    (放行): the cause of every changed total above the unit names the steward's action,
+    who and when, and the row; the 更正说明 sheet's source says the same."""
+    from huizong.pipeline import run_day
+    from huizong.publish.warehouse import read_changes
+
+    settings, engine = day_state
+    quarantine = queries.issues(engine, DAY, ["1309"], "quarantine")
+    per_row = quarantine.groupby(["file_id", "sheet", "row_number"])["rule"].transform("size")
+    issue = quarantine[(per_row == 1) & quarantine["rule"].map(is_waivable)].iloc[0]
+    unit, rule = str(issue["unit_code"]), str(issue["rule"])
+    done = _act_as_steward(actions.accept, settings, engine, issue, rule=rule, justification="核实")
+    run_day(DAY, settings, trigger="correction")
+
+    changes = read_changes(settings.warehouse, DAY, 2)
+    mine = changes[changes["unit_code"].isin([unit[:9], unit[:6], unit[:4]])]
+    assert len(mine) and set(mine["unit_code"]) == {unit[:9], unit[:6], unit[:4]}
+    row = int(issue["row_number"])
+    from huizong.display import local_time
+
+    for cause in mine["cause"]:
+        assert f"{unit}" in cause
+        assert "管理员放行 / steward accepted" in cause
+        assert "steward" in cause and local_time(done["at"]) in cause
+        assert f"第{row}行 row {row}" in cause and str(issue["file_name"]) in cause
+        assert "收件箱文件" not in cause and "inbox file" not in cause
+
+
+def _timeliness(engine: sa.Engine, codes: list[str]) -> dict[str, tuple[int, int]]:
+    done = store.read_frame(engine, "select_completeness_period", {"period": DAY.isoformat()})
+    done = done[done["unit_code"].isin(codes)]
+    return {
+        str(r["unit_code"]): (int(r["on_time_units"]), int(r["late_units"]))
+        for _, r in done.iterrows()
+    }
+
+
+def _received_at(engine: sa.Engine, unit: str) -> pd.Timestamp:
+    """When the unit's published report counts as received (UTC)."""
+    report = store.read_frame(
+        engine, "select_report_unit", {"period": DAY.isoformat(), "unit_code": unit}
+    )
+    at = pd.Timestamp(str(report.iloc[0]["received_at"]))
+    return at if at.tzinfo else at.tz_localize("UTC")
+
+
+def test_a_stewards_correction_never_makes_an_on_time_village_late(
+    day_state: tuple[Settings, sa.Engine],
+) -> None:
+    """A trial found a village that reported on time counted late after a steward corrected
+    one of its values (the correction was timed when the re-run read it). The unit's 及时
+    comes from its own submission; the correction file is the steward's, timed when the
+    steward acted, and ordered after the original it revises."""
+    from huizong.pipeline import run_day
+
+    settings, engine = day_state
+    warnings = queries.issues(engine, DAY, ["1309"], "warning")
+    village = warnings["unit_code"].astype("str").str.fullmatch(r"\d{12}")
+    candidates = warnings[warnings["rule"].str.startswith("warn_above:") & village]
+    deadline = pd.Timestamp(DAY.isoformat(), tz="Asia/Shanghai") + pd.Timedelta(
+        hours=settings.deadline_hours
+    )
+    on_time = [
+        i for _, i in candidates.iterrows() if _received_at(engine, str(i["unit_code"])) <= deadline
+    ]
+    assert on_time, "the demo day plants a too-high value in a village that reported on time"
+    issue = on_time[0]
+    unit = str(issue["unit_code"])
+    chain = [unit[:9], unit[:6], unit[:4]]
+    before = _timeliness(engine, chain)
+    assert set(before) == set(chain)
+    original_at = _received_at(engine, unit)
+
+    done = _act_as_steward(
+        actions.correct,
+        settings,
+        engine,
+        issue,
+        column=str(issue["column"]),
+        new_value=str(int(issue["value"]) // 10),
+        justification="多打了一位",
+    )
+    run_day(DAY, settings, trigger="correction")
+
+    assert _timeliness(engine, chain) == before
+    report = store.read_frame(
+        engine, "select_report_unit", {"period": DAY.isoformat(), "unit_code": unit}
+    )
+    assert str(report.iloc[0]["file_name"]).endswith(".csv")  # the correction is published
+    assert _received_at(engine, unit) == original_at
+    led = store.read_frame(engine, "select_ledger_period", {"period": DAY.isoformat()})
+    mine = led[led["source"].astype("str") == f"_corrections/{Path(done['file']).name}"]
+    assert mine[["channel", "sender"]].values.tolist() == [["review", "steward"]]
+    acted = pd.Timestamp(str(done["at"]))
+    acted = acted if acted.tzinfo else acted.tz_localize("UTC")
+    filed = pd.Timestamp(str(mine["received_at"].iloc[0]))
+    filed = filed if filed.tzinfo else filed.tz_localize("UTC")
+    assert filed == acted  # the steward's action, not the moment the re-run read it

@@ -7,6 +7,9 @@ Rules that make re-runs and audits boring:
   (:mod:`huizong.ingest.receipts`): the mail server's receipt time, the upload time, or,
   for a file put in the folder by hand, the moment the ledger first saw it (recorded, so
   a re-run keeps it). Never the file's mtime, which any copy tool keeps or changes.
+  A row's ``received_at`` is the same, except in a steward's correction: its rows keep
+  the time of the reporter's submission it revises (the book's ``reported_at``), so a
+  correction never changes whether the unit reported on time.
 * Files are visited in a fixed order (by ``received_at``, then mtime, then path relative
   to the inbox), so the same inbox always gives the same result. The mtime only orders
   files first seen in the same scan (a township batch and its correction copied in
@@ -74,6 +77,7 @@ class Entry:
     mtime: pd.Timestamp
     kind: str = "file"  # file | symlink | special
     received_at: pd.Timestamp | None = None  # from the receipt book
+    reported_at: pd.Timestamp | None = None  # its rows' time (a correction: the original's)
     channel: str = receipts.FOLDER
     sender: str = ""
     sender_unit: str = ""
@@ -211,8 +215,9 @@ def _stamp_receipts(entries: list[Entry], book: Path) -> None:
                 source=e.source, sha256=e.sha256, received_at=now, channel=_channel_of(e.source)
             )
             new.append(r)
-        e.received_at, e.channel, e.sender, e.sender_unit = (
+        e.received_at, e.reported_at, e.channel, e.sender, e.sender_unit = (
             r.timestamp,
+            r.reported,
             r.channel,
             r.sender,
             r.sender_unit,
@@ -308,7 +313,7 @@ def _read_one(e: Entry, stored: Path, catalogue: Catalogue) -> RawSubmission | N
             catalogue,
             file_id=e.file_id,
             file_name=name,
-            received_at=e.received_at,
+            received_at=e.reported_at if e.reported_at is not None else e.received_at,
             suffix=suffix,
         )
     except SubmissionRejected as exc:

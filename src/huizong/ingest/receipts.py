@@ -42,6 +42,10 @@ class Receipt:
     sender: str = ""  # mail address, user name, or "" when unknown
     ref: str = ""  # Message-ID for mail, upload id for the upload page
     sender_unit: str = ""  # the unit the sources file maps the sender to ("" if unlisted)
+    #: A steward's correction only: when the reporter's own submission it revises arrived
+    #: (ISO 8601, UTC). Its rows are timed by it, so a correction never makes a unit late;
+    #: ``received_at`` stays the steward's action (and orders it after what it revises).
+    reported_at: str = ""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -50,6 +54,13 @@ class Receipt:
     @property
     def timestamp(self) -> pd.Timestamp:
         return pd.Timestamp(self.received_at).tz_convert("UTC").as_unit("us")
+
+    @property
+    def reported(self) -> pd.Timestamp:
+        """When the unit's report counts as received (timeliness): the reporter's own
+        submission for a steward's correction, else the arrival itself."""
+        at = self.reported_at or self.received_at
+        return pd.Timestamp(at).tz_convert("UTC").as_unit("us")
 
 
 def book_path(inbox: Path) -> Path:
@@ -85,6 +96,13 @@ def append(path: Path, receipts: Iterable[Receipt]) -> None:
             os.fsync(fh.fileno())
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def reported_at_of(book: dict[tuple[str, str], Receipt], sha256: str) -> str:
+    """When the report in the file ``sha256`` counts as received, from the day's book
+    ("" when the book does not know the file)."""
+    found = [r for r in book.values() if r.sha256 == sha256]
+    return iso_utc(min(r.reported for r in found)) if found else ""
 
 
 def iso_utc(at: pd.Timestamp) -> str:

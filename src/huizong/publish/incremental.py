@@ -51,6 +51,7 @@ from huizong.publish.warehouse import (
     _lock,
     _write_version,
     day_frames,
+    day_waivers,
     ensure_schema,
     is_disconnect,
     period_lock_key,
@@ -243,6 +244,7 @@ def _plan(
         touched("report", old_loads["report"]),
         touched("report", new_loads["report"]),
         new_loads["submission_ledger"],
+        day_waivers(conn, day),
     )
     return versions.plan_version(
         day=day.isoformat(),

@@ -31,7 +31,9 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
+from huizong.display import local_time
 from huizong.publish.change_report import value_changed
+from huizong.validate.waivers import KEEP
 
 #: Tables with a history, and their key besides ``period``.
 VERSIONED: dict[str, list[str]] = {
@@ -142,12 +144,18 @@ def diff_rows(old: pd.DataFrame, new: pd.DataFrame, key: list[str]) -> pd.DataFr
 
 
 def reporter_causes(
-    old_report: pd.DataFrame, new_report: pd.DataFrame, ledger: pd.DataFrame
+    old_report: pd.DataFrame,
+    new_report: pd.DataFrame,
+    ledger: pd.DataFrame,
+    waivers: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per reporter whose published row changed: a cause line a steward can read.
 
     Columns ``unit_code``, ``cause``. A new file (its channel says how it came: a
     steward's correction, a mailed or uploaded file) or a row gone (rejected, superseded).
+    A row published now because a steward accepted (放行) or kept it (``waivers``: the
+    day's ``review_waiver`` rows naming it) is the steward's doing, not its file's: the
+    cause names the steward, when, and the row.
     """
     meta = {"period", "unit_name", "received_at", "sheet", "row_number"}
     compare = [c for c in new_report.columns if c not in meta]
@@ -166,6 +174,7 @@ def reporter_causes(
     name_of = names[~names.index.duplicated(keep="last")].to_dict()
     channel_of = files["channel"].to_dict() if "channel" in files else None
     file_name_of = files["file_name"].to_dict() if "file_name" in files else None
+    by_steward = _steward_rows(new_report, waivers)
     lines = []
     for code, change, old_file, new_file in zip(
         changed["unit_code"].tolist(),
@@ -183,8 +192,47 @@ def reporter_causes(
         how = CHANNEL_CAUSES.get(channel, "新报送 new file")
         name = file_name_of.get(file_id, file_id[:12]) if file_name_of is not None else file_id
         same_file = change == "changed" and old_file == new_file
+        if code in by_steward and not same_file:
+            lines.append(f"{who}：{by_steward[code]}")
+            continue
         lines.append(f"{who}：{'数值变化 values changed' if same_file else how} {name}")
     return pd.DataFrame({"unit_code": changed["unit_code"].to_numpy(), "cause": lines})
+
+
+STEWARD_CAUSES = {
+    KEEP: "管理员保留此行 / steward kept this row",
+    "": "管理员放行 / steward accepted",
+}
+
+
+def _steward_rows(report: pd.DataFrame, waivers: pd.DataFrame | None) -> dict[str, str]:
+    """Reporter code → the steward's action that let its published row through (the
+    newest waiver naming the row: who, when in Beijing time, which file, sheet and row)."""
+    need = {"file_id", "sheet", "row_number", "file_name"}
+    if waivers is None or waivers.empty or report.empty or not need <= set(report.columns):
+        return {}
+    rows = report.assign(
+        file_id=report["file_id"].astype("str"),
+        sheet=report["sheet"].fillna("").astype("str"),
+        row_number=pd.to_numeric(report["row_number"]).astype("int64"),
+    )
+    w = waivers.assign(
+        file_id=waivers["file_id"].astype("str"),
+        sheet=waivers["sheet"].fillna("").astype("str"),
+        row_number=pd.to_numeric(waivers["row_number"]).astype("int64"),
+        _at=pd.to_datetime(waivers["at"], utc=True, format="ISO8601"),
+    ).sort_values("_at", kind="stable")
+    hit = rows.merge(w, on=["file_id", "sheet", "row_number"], how="inner")
+    out: dict[str, str] = {}
+    for rec in hit.drop_duplicates("unit_code", keep="last").to_dict("records"):
+        what = STEWARD_CAUSES[KEEP if rec["rule"] == KEEP else ""]
+        sheet = f" {rec['sheet']}" if rec["sheet"] else ""
+        row = int(rec["row_number"])
+        out[str(rec["unit_code"])] = (
+            f"{what}（{rec['username']}，{local_time(rec['_at'])}）"
+            f" {rec['file_name']}{sheet} 第{row}行 row {row}"
+        )
+    return out
 
 
 def unit_causes(reporters: pd.DataFrame, units: pd.DataFrame) -> pd.Series:

@@ -809,7 +809,9 @@ def _plan_version(
         )
     old = {t: _day_rows(conn, t, day, SPECS[t]) for t in versions.VERSIONED}
     old_report = _day_rows(conn, "report", day, report_spec(catalogue))
-    changed = versions.reporter_causes(old_report, loads["report"], loads["submission_ledger"])
+    changed = versions.reporter_causes(
+        old_report, loads["report"], loads["submission_ledger"], day_waivers(conn, day)
+    )
     signoffs = _day_signoffs(conn, day)
     return versions.plan_version(
         day=day.isoformat(),
@@ -823,6 +825,18 @@ def _plan_version(
         causes=versions.unit_causes(changed, loads["org_unit"]),
         signoffs=signoffs,
     )
+
+
+def day_waivers(conn: Connection, day: date) -> pd.DataFrame:
+    """The stewards' waivers of ``day`` (accepted values, kept rows), read in the publish's
+    own transaction: a row they let through is the steward's change, not its file's."""
+    from sqlalchemy import inspect
+
+    if not inspect(conn).has_table("review_waiver"):
+        return pd.DataFrame(columns=["file_id", "sheet", "row_number", "rule", "username", "at"])
+    stmt = text(load_sql("review/select_waivers_period.sql"))
+    result = conn.execute(stmt.bindparams(bindparam("period", type_=Date)), {"period": day})
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def _day_signoffs(conn: Connection, day: date) -> pd.DataFrame:

@@ -11,6 +11,7 @@ prefers because it arrived later.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import re
@@ -24,6 +25,7 @@ import pandas as pd
 from sqlalchemy.engine import Connection, Engine
 
 from huizong.catalogue import Catalogue, load_catalogue
+from huizong.ingest import receipts
 from huizong.review import queries, store
 from huizong.review.original import original_row
 from huizong.review.scopes import ScopeError, check_scope
@@ -410,6 +412,25 @@ def _base_cells(
     )
 
 
+def _reported_at(engine: Engine, inbox: Path, ref: RowRef) -> str:
+    """When the report the corrected row came in counts as received: its file's time in
+    the day's receipt book (a correction of a correction: the first report's), else the
+    published ledger's; "" when neither knows (the re-run then times it by the book)."""
+    known = receipts.reported_at_of(receipts.read_book(receipts.book_path(inbox)), ref.file_id)
+    if known:
+        return known
+    ledger = store.read_frame(
+        engine,
+        "select_ledger_file",
+        {"period": ref.period, "file_id": ref.file_id},
+        table="submission_ledger",
+    )
+    if ledger.empty or pd.isna(ledger.iloc[0]["received_at"]):
+        return ""
+    at = pd.Timestamp(str(ledger.iloc[0]["received_at"]))
+    return receipts.iso_utc(at if at.tzinfo else at.tz_localize("UTC"))
+
+
 def correct(
     engine: Engine,
     settings: Settings,
@@ -449,7 +470,9 @@ def correct(
 
     folder = _corrections_folder(settings, ref)
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    reported = _reported_at(engine, folder.parent, ref)
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
     target = folder / f"{unit}-{stamp}.csv"
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -457,7 +480,8 @@ def correct(
     writer.writerow(header)
     writer.writerow([cells.get(c, "") for c in header])
     tmp = folder / f".{target.name}.tmp"
-    tmp.write_text(buf.getvalue(), encoding="utf-8")
+    content = buf.getvalue().encode("utf-8")
+    tmp.write_bytes(content)
     try:
         with engine.begin() as conn:
             row = _audit(
@@ -471,7 +495,22 @@ def correct(
                 old_value=old,
                 new_value=new,
                 justification=why,
-                at=store.now_utc(),
+                at=now.isoformat(sep=" "),
+            )
+            receipts.append(  # timed now, by the steward; its rows by the original's time
+                receipts.book_path(folder.parent),
+                [
+                    receipts.Receipt(
+                        source=f"{CORRECTIONS}/{target.name}",
+                        sha256=hashlib.sha256(content).hexdigest(),
+                        received_at=receipts.iso_utc(pd.Timestamp(now)),
+                        channel=receipts.REVIEW,
+                        sender=username,
+                        ref=row["id"],
+                        sender_unit=unit,
+                        reported_at=reported,
+                    )
+                ],
             )
             os.replace(tmp, target)
     finally:

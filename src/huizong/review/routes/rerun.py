@@ -8,9 +8,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from huizong.display import local_time
 from huizong.review import queries, store
 from huizong.review.actions import ActionError, NotFound
-from huizong.review.airflow_api import DAG_ID
+from huizong.review.airflow_api import DAG_ID, Airflow, AirflowError, RunState, ahead_of
 from huizong.review.deps import (
     AirflowDep,
     BackendDep,
@@ -100,6 +101,8 @@ def rerun_page(
             " The run failed; the totals did not change: see its log in Airflow.</p>"
         )
     else:
+        if run.state == "queued":
+            parts.append(_waiting_for(run, airflow, session_token(request)))
         parts.append(
             f'<p class="note">本页每 {REFRESH_SECONDS} 秒刷新一次 This page reloads every'
             f" {REFRESH_SECONDS} s until the run has finished.</p>"
@@ -112,6 +115,48 @@ def rerun_page(
             root=v.root,
             refresh=None if run.finished else REFRESH_SECONDS,
         )
+    )
+
+
+#: How a run was started (Airflow's DagRunType), in both languages.
+RUN_TYPES = {
+    "scheduled": "定时运行 scheduled nightly run",
+    "manual": "手动运行 manual run",
+    "backfill": "补跑 backfill",
+    "asset_triggered": "数据触发 asset-triggered run",
+}
+
+
+def _waiting_for(run: RunState, airflow: Airflow, token: str) -> str:
+    """What a queued re-run waits for: the runs ahead of it (the DAG runs one at a time,
+    whatever their day), each with its day, state and since when; or, with none ahead,
+    the scheduler. A refusal to list the runs leaves just the state."""
+    try:
+        ahead = ahead_of(run, airflow.active(token))
+    except AirflowError:
+        return ""
+    if not ahead:
+        return (
+            '<p class="note" id="rerun-waiting">前面没有其他运行，等待调度器启动本次运行'
+            "（若长时间不动，请确认 Airflow 调度器在运行且 huizong_nightly 未暂停）。"
+            " No other run is ahead: waiting for the scheduler to start this one (if it"
+            " does not, check that the Airflow scheduler is running and huizong_nightly is"
+            " not paused).</p>"
+        )
+    rows = "".join(
+        f'<li class="ahead" data-run-id="{e(r.run_id)}">'
+        f"日期 day <b>{e(r.day or '?')}</b> · "
+        f"{e(RUN_TYPES.get(r.run_type or '', r.run_type or ''))} · "
+        f"{e(STATES.get(r.state, r.state))} · "
+        f"{'开始于 started' if r.state == 'running' else '排队自 queued since'} "
+        f"{e(local_time(r.since) or '?')} · <code>{e(r.run_id)}</code></li>"
+        for r in ahead
+    )
+    return (
+        '<div class="note" id="rerun-waiting"><p>排队中：huizong_nightly 一次只运行一个，'
+        f"本次重新运行在以下 {len(ahead)} 个运行结束后开始 / Queued: huizong_nightly runs one"
+        f" at a time; this re-run starts once the {len(ahead)} run(s) ahead of it have"
+        f" finished:</p><ul>{rows}</ul></div>"
     )
 
 
