@@ -13,6 +13,7 @@ the same run:
 | roll-up | polars, townships first, then counties/cities/provinces/nation from the townships |
 | publish PostgreSQL | COPY of the same load frames into unindexed tables (LIKE) |
 | workbook | xlsxwriter (constant_memory) writing the same consolidated values, one row per unit |
+| periods | none: the week, 旬 and month brought up to date from the published day |
 
 "op" is the step function alone (imports and process start excluded); peak RSS is the
 process's; CPU share is CPU time / op time (below 100 % means the machine was busy).
@@ -55,6 +56,7 @@ STEPS = (
     "publish_sqlite",
     "publish_pg",
     "workbook",
+    "periods",
     "data_docs_all",
     "data_docs",
     "run",
@@ -84,6 +86,7 @@ LABEL = {
     "publish_sqlite": "publish SQLite",
     "publish_pg": "publish PostgreSQL",
     "workbook": "workbook",
+    "periods": "periods: week, 旬 and month from the published day (SQLite)",
     "data_docs_all": "data docs, every row validated (before)",
     "data_docs": "data docs, failures + bounded sample",
     "run": "whole day in one process: workbooks → published tables (SQLite)",
@@ -132,6 +135,8 @@ def _step(step: str, settings) -> Callable[[], object]:
         return lambda: pipeline.publish_day(day, settings)
     if step == "workbook":
         return lambda: pipeline.workbook_day(day, settings)
+    if step == "periods":  # reads the day publish_sqlite published
+        return lambda: pipeline.periods_day(day, settings)
     if step == "run":
         return lambda: _whole_day(settings)
     if step in ("data_docs", "data_docs_all"):
