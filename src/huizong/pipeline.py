@@ -278,9 +278,9 @@ def _validate(
         quality_warnings,
     )
     from huizong.quality.partial import requality
-    from huizong.validate import ValidationResult, account, validate_rows
+    from huizong.validate import ValidationResult, account, validate_received
     from huizong.validate.partial import revalidate, touched_rows
-    from huizong.validate.waivers import WAIVED, apply_keeps, apply_waivers
+    from huizong.validate.waivers import WAIVED, apply_keeps
 
     catalogue = load_catalogue(settings.form)
     waivers = warehouse.day_waivers(settings, day)
@@ -288,7 +288,7 @@ def _validate(
     received = apply_keeps(received, waivers)
 
     def validate(rows: pd.DataFrame) -> ValidationResult:
-        return apply_waivers(validate_rows(rows, day, catalogue, registry, settings), rows, waivers)
+        return validate_received(rows, day, catalogue, registry, settings, waivers)
 
     def history_of(units: list[str] | None) -> pd.DataFrame:
         codes = numeric_codes(catalogue)
