@@ -355,9 +355,11 @@ def rollup_day(day: date, settings: Settings) -> dict[str, Any]:
 def _rollup(
     day: date, settings: Settings, accepted: pd.DataFrame, registry: Registry
 ) -> RollupResult:
+    from huizong.intake.config import deadlines_of
     from huizong.rollup import roll_up
 
-    return roll_up(accepted, day, load_catalogue(settings.form), registry, settings)
+    catalogue = load_catalogue(settings.form)
+    return roll_up(accepted, day, catalogue, registry, settings, deadlines_of(settings))
 
 
 def _rolled(day: date, result: RollupResult, registry: Registry) -> dict[str, Any]:

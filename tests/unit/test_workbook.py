@@ -416,7 +416,7 @@ def test_signature_block_from_the_contacts_and_lines_to_sign(book, tmp_path, reg
     last = ws.cell(ws.max_row, 1).value
     assert "单位负责人：__________" in last and "联系电话：__________" in last
     made = " ".join(str(c.value) for c in ws[3] if c.value)
-    assert f"制表日期：{zh_date(date.today())}" in made and "2026年11月26日24:00" in made
+    assert f"制表日期：{zh_date(date.today())}" in made and "2026年11月26日20:00" in made
 
 
 def test_previous_period_and_change_under_the_totals_row(book, day_frames, registry, previous):

@@ -99,16 +99,17 @@ def receipt_text(
 
 
 def deadline_level(units: list[str], registry: Registry | None = None) -> str:
-    """Whose deadline a submission is judged by: a department's, a township's batch (more
-    than one unit in the file), or a village's."""
-    departments = (
-        set(registry.reporters.loc[registry.reporters["kind"] == "department", "code"])
-        if registry is not None
-        else set()
-    )
-    if any(u in departments or "D" in u.upper() for u in units):
-        return "department"
-    return "township" if len(units) > 1 else "village"
+    """Whose deadline a submission is judged by (:func:`huizong.schedule.deadline_level`,
+    with the registry's departments)."""
+    from huizong.schedule import deadline_level as level_of
+
+    return level_of(units, department_codes(registry))
+
+
+def department_codes(registry: Registry | None) -> set[str]:
+    if registry is None:
+        return set()
+    return set(registry.reporters.loc[registry.reporters["kind"] == "department", "code"])
 
 
 def upload_receipt(

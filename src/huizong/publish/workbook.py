@@ -30,6 +30,7 @@ from huizong.catalogue import Catalogue, Indicator
 from huizong.publish.contacts import Contact
 from huizong.registry import Registry
 from huizong.registry.divisions import LEVEL_NAMES_ZH
+from huizong.schedule import DEFAULT_DEADLINES, cutoff_level
 
 NOT_APPLICABLE = "不适用"
 TOTALS_LABEL = "合计/上级汇总"
@@ -780,9 +781,13 @@ def _sheet_name(level_name: str, group: SheetGroup) -> str:
     return f"{level_name}·{group.name}"[:31]
 
 
-def default_letterhead(root_name: str, day: date) -> Letterhead:
-    """The nightly workbook's header block: compiled by the root, cut off at day's end."""
-    return Letterhead(compiled_by=root_name, cutoff=f"{zh_date(day)}24:00", made_on=date.today())
+def default_letterhead(root_name: str, day: date, root_level: int = 2) -> Letterhead:
+    """The header block when the caller gives none: compiled by the root, cut off at the
+    default deadline of the level reporting into it (the night's workbooks pass
+    ``unit_report.letterhead_for``, which reads the deployment's deadlines)."""
+    deadline = DEFAULT_DEADLINES[cutoff_level(root_level)]
+    cutoff = f"{zh_date(day)}{deadline:%H:%M}"
+    return Letterhead(compiled_by=root_name, cutoff=cutoff, made_on=date.today())
 
 
 def write_workbook(
@@ -824,7 +829,7 @@ def write_workbook(
     root_name = str(names.get(root, root))
     form_title = catalogue.title_zh.replace("日报", report_name)
     title = f"{root_name}{form_title}（{period_title or zh_date(day)}）"
-    head = letterhead or default_letterhead(root_name, day)
+    head = letterhead or default_letterhead(root_name, day, registry.level_of(root) or 2)
     footer = head.compiled_by
 
     units = (
