@@ -43,6 +43,16 @@ def file_levels(files: pd.Series, units: pd.Series, departments: Iterable[str] =
     return np.where(any_dep, "department", np.where(many, "township", "village"))
 
 
+def ledger_levels(ledger: pd.DataFrame, departments: Iterable[str] = ()) -> dict[str, str]:
+    """file_id → :func:`deadline_level` of the file's units as the ledger lists them (every
+    row received, whatever validation made of it): what its receipt judged it by."""
+    deps = set(departments)
+    return {
+        str(fid): deadline_level(str(units or "").split(","), deps)
+        for fid, units in zip(ledger["file_id"], ledger["units"].fillna(""), strict=True)
+    }
+
+
 def deadline_at(day: date, level: str, deadlines: Mapping[str, time]) -> datetime:
     """The level's deadline on the reporting day, in local time (Asia/Shanghai)."""
     return datetime.combine(day, deadlines[level], tzinfo=ZoneInfo(TIMEZONE))
