@@ -256,7 +256,7 @@ def test_cli_workbook_carries_the_contacts_and_the_cut_off(demo, tmp_path, monke
     assert main(["report", "--unit", town, "--period", DAY.isoformat(), "-o", str(out)]) == 0
     ws = openpyxl.load_workbook(out).worksheets[0]
     block = " ".join(str(c.value) for r in ws.iter_rows(max_row=3) for c in r if c.value)
-    assert "统计截止时间：2020年1月28日20:00" in block  # villages report into a township
+    assert "统计截止时间：2020年1月28日18:00" in block  # villages report into a township
     assert "单位负责人：__________" in ws.cell(ws.max_row, 1).value  # no entry: a line
     txt = tmp_path / "county.txt"
     assert main(["report", "--unit", COUNTY, "--period", DAY.isoformat(), "-o", str(txt)]) == 0
