@@ -278,9 +278,9 @@ def _validate(
         quality_warnings,
     )
     from huizong.quality.partial import requality
-    from huizong.validate import ValidationResult, account, validate_rows
+    from huizong.validate import ValidationResult, account, validate_received
     from huizong.validate.partial import revalidate, touched_rows
-    from huizong.validate.waivers import WAIVED, apply_keeps, apply_waivers
+    from huizong.validate.waivers import WAIVED, apply_keeps
 
     catalogue = load_catalogue(settings.form)
     waivers = warehouse.day_waivers(settings, day)
@@ -288,7 +288,7 @@ def _validate(
     received = apply_keeps(received, waivers)
 
     def validate(rows: pd.DataFrame) -> ValidationResult:
-        return apply_waivers(validate_rows(rows, day, catalogue, registry, settings), rows, waivers)
+        return validate_received(rows, day, catalogue, registry, settings, waivers)
 
     def history_of(units: list[str] | None) -> pd.DataFrame:
         codes = numeric_codes(catalogue)
@@ -345,7 +345,9 @@ def _validate(
 
 def rollup_day(day: date, settings: Settings) -> dict[str, Any]:
     registry = registry_for(settings)
-    result = _rollup(day, settings, _read(settings, day, frames.ACCEPTED), registry)
+    accepted = _read(settings, day, frames.ACCEPTED)
+    ledger = _read(settings, day, frames.ACCOUNTED_LEDGER)
+    result = _rollup(day, settings, accepted, registry, ledger)
     _write(settings, day, frames.CONSOLIDATED, result.consolidated)
     _write(settings, day, frames.COMPLETENESS, result.completeness)
     _write(settings, day, frames.MISSING, result.missing)
@@ -353,11 +355,22 @@ def rollup_day(day: date, settings: Settings) -> dict[str, Any]:
 
 
 def _rollup(
-    day: date, settings: Settings, accepted: pd.DataFrame, registry: Registry
+    day: date,
+    settings: Settings,
+    accepted: pd.DataFrame,
+    registry: Registry,
+    ledger: pd.DataFrame,
 ) -> RollupResult:
+    """The roll-up, with each file judged on time by its level's deadline from all the
+    rows it brought (the ledger's units), as its receipt was."""
+    from huizong.intake.config import deadlines_of
     from huizong.rollup import roll_up
+    from huizong.schedule import ledger_levels
 
-    return roll_up(accepted, day, load_catalogue(settings.form), registry, settings)
+    catalogue = load_catalogue(settings.form)
+    deps = registry.reporters.loc[registry.reporters["kind"] == "department", "code"]
+    levels = ledger_levels(ledger, deps) if "units" in ledger.columns else None
+    return roll_up(accepted, day, catalogue, registry, settings, deadlines_of(settings), levels)
 
 
 def _rolled(day: date, result: RollupResult, registry: Registry) -> dict[str, Any]:
@@ -646,7 +659,13 @@ def correct_day(
     )
     for name, frame in verdict.frames.items():
         _write(settings, day, name, frame)
-    rolled = _rollup(day, settings, verdict.frames[frames.ACCEPTED], registry)
+    rolled = _rollup(
+        day,
+        settings,
+        verdict.frames[frames.ACCEPTED],
+        registry,
+        verdict.frames[frames.ACCOUNTED_LEDGER],
+    )
     _write(settings, day, frames.CONSOLIDATED, rolled.consolidated)
     _write(settings, day, frames.COMPLETENESS, rolled.completeness)
     _write(settings, day, frames.MISSING, rolled.missing)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
 
 from huizong.settings import TIMEZONE
 
@@ -16,6 +20,48 @@ NIGHT_HOUR = 2
 #: (their batch of villages) and departments later. The night (02:00 the next day) always
 #: runs after the last of them, since a deadline is a time of the reporting day itself.
 DEFAULT_DEADLINES = {"village": time(18, 0), "department": time(18, 0), "township": time(20, 0)}
+
+
+def deadline_level(units: Iterable[str], departments: Iterable[str] = ()) -> str:
+    """Whose deadline a submission file is judged by: a department's, a township's batch
+    (more than one unit in the file), or a village's. The receipt, the night's timeliness
+    and the deadline lists all ask this one function."""
+    codes = pd.Series([u for u in units if u], dtype="str")
+    if codes.empty:
+        return "village"
+    return str(file_levels(pd.Series("", index=codes.index, dtype="str"), codes, departments)[0])
+
+
+def file_levels(files: pd.Series, units: pd.Series, departments: Iterable[str] = ()) -> np.ndarray:
+    """Per row, :func:`deadline_level` of its file (``files``: the row's file, ``units``:
+    its unit code), in one vectorised pass over a day of rows."""
+    codes = units.astype("str").fillna("")
+    dep = codes.isin(set(departments)) | codes.str.upper().str.contains("D", regex=False)
+    given = codes.where(codes != "")
+    many = given.groupby(files.to_numpy()).transform("nunique").to_numpy() > 1
+    any_dep = dep.groupby(files.to_numpy()).transform("any").to_numpy(dtype=bool)
+    return np.where(any_dep, "department", np.where(many, "township", "village"))
+
+
+def ledger_levels(ledger: pd.DataFrame, departments: Iterable[str] = ()) -> dict[str, str]:
+    """file_id → :func:`deadline_level` of the file's units as the ledger lists them (every
+    row received, whatever validation made of it): what its receipt judged it by."""
+    deps = set(departments)
+    return {
+        str(fid): deadline_level(str(units or "").split(","), deps)
+        for fid, units in zip(ledger["file_id"], ledger["units"].fillna(""), strict=True)
+    }
+
+
+def deadline_at(day: date, level: str, deadlines: Mapping[str, time]) -> datetime:
+    """The level's deadline on the reporting day, in local time (Asia/Shanghai)."""
+    return datetime.combine(day, deadlines[level], tzinfo=ZoneInfo(TIMEZONE))
+
+
+def cutoff_level(unit_level: int) -> str:
+    """The level whose deadline closes a unit's workbook: its reporters' (villages report
+    into a township, townships' batches into a county or city)."""
+    return "village" if unit_level >= 4 else "township"
 
 
 def reporting_day_for(param: str | None, run_after: datetime | None) -> str:

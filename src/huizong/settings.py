@@ -37,9 +37,6 @@ class Settings:
     divisions: Path | None = None
     #: Department config (TOML); None = the shipped one.
     departments: Path | None = None
-    #: Hours after the start of the reporting day (Asia/Shanghai) by which a report is on
-    #: time. 24 = by midnight at the end of the day.
-    deadline_hours: float = 24.0
     #: Files above this size are refused with a clear message instead of being read.
     max_file_bytes: int = 200 * 1024 * 1024
     form: str = "epidemic_daily"
@@ -87,6 +84,13 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """The environment's ``HUIZONG_*`` values (see :data:`ENV`), then ``overrides``."""
+        if os.environ.get(REMOVED_DEADLINE_HOURS, "").strip():
+            raise ValueError(
+                f"{REMOVED_DEADLINE_HOURS} 已取消：截止时间在来源文件的 [deadlines] 按级别设置 / "
+                f"{REMOVED_DEADLINE_HOURS} is gone: set each level's deadline in the sources "
+                "file's [deadlines] (village, township, department), the one setting the "
+                "receipt, the night and the workbooks read"
+            )
         found: dict[str, object] = {}
         for name, (fld, parse) in ENV.items():
             raw = os.environ.get(name, "").strip()
@@ -201,6 +205,10 @@ def _handover_url(raw: str) -> str:
     return f"file://{Path(raw).resolve()}"
 
 
+#: The old second deadline setting (hours after the day's start): refused, never ignored,
+#: so a deployment that set it learns where deadlines live now.
+REMOVED_DEADLINE_HOURS = "HUIZONG_DEADLINE_HOURS"
+
 #: Every environment variable the package reads: name -> (Settings field, parser).
 #: ``HUIZONG_HOME`` is read by the ``home`` field's default.
 ENV: dict[str, tuple[str, Callable[[str], object]]] = {
@@ -209,7 +217,6 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "HUIZONG_INBOX": ("inbox_root", Path),
     "HUIZONG_DIVISIONS": ("divisions", Path),
     "HUIZONG_DEPARTMENTS": ("departments", Path),
-    "HUIZONG_DEADLINE_HOURS": ("deadline_hours", float),
     "HUIZONG_MAX_FILE_BYTES": ("max_file_bytes", int),
     "HUIZONG_AIRFLOW_API_URL": ("airflow_api_url", str),
     "HUIZONG_MAX_UNPACKED_BYTES": ("max_unpacked_bytes", int),

@@ -241,7 +241,7 @@ def test_cli_workbook_carries_the_contacts_and_the_cut_off(demo, tmp_path, monke
     assert main(["report", "--unit", COUNTY, "--period", DAY.isoformat(), "-o", str(out)]) == 0
     ws = openpyxl.load_workbook(out).worksheets[0]
     block = " ".join(str(c.value) for r in ws.iter_rows(max_row=3) for c in r if c.value)
-    assert "制表机关：沧县" in block and "统计截止时间：2020年1月28日24:00" in block
+    assert "制表机关：沧县" in block and "统计截止时间：2020年1月28日20:00" in block
     assert f"制表日期：{date.today().year}年" in block
     signed = ws.cell(ws.max_row, 1).value
     assert "单位负责人：张县长" in signed and "联系电话：0317-5551234" in signed
@@ -587,3 +587,59 @@ def test_a_period_counts_all_its_days_and_those_published(demo, period, wording)
         unit_report.progress_context(tables, registry, CAT, DAY)
     )
     assert wording in text
+
+
+def _sheet_rows(ws) -> tuple[list[str], list[tuple]]:
+    """(indicator codes by column, the rows below the header up to the legend)."""
+    header = _code_row(ws)
+    codes = [c.value for c in ws[header]]
+    rows = []
+    for row in ws.iter_rows(min_row=header + 1, values_only=True):
+        if str(row[1] or "").startswith((PREVIOUS_LABEL, CHANGE_LABEL)):
+            continue
+        if not row[1]:
+            break  # the note, legend and signature lines sit in merged cells of column A
+        rows.append(row)
+    return codes, rows
+
+
+def _number(value) -> float:
+    return 0.0 if value in (None, "不适用", "—") else float(value)
+
+
+def test_the_city_workbook_adds_up_to_its_totals(demo):
+    """Read back from the demo city's workbook: on every level sheet the listed units plus
+    部门合计 (departments reporting straight to the city) give 合计 for every summed
+    indicator, and each 部门 sheet has a totals row that is the sum of its departments."""
+    from huizong.pipeline import workbook_day
+    from huizong.publish.workbook import DEPARTMENT_TOTALS_LABEL, DEPARTMENTS_LABEL
+
+    book = openpyxl.load_workbook(workbook_day(DAY, demo)["workbook"])
+    summed = {i.code for i in CAT.numeric if i.across_units == "sum"}
+    level_sheets = dep_sheets = 0
+    for name in book.sheetnames:
+        ws = book[name]
+        if _code_row(ws) is None:
+            continue
+        codes, rows = _sheet_rows(ws)
+        labels = [str(r[1]) for r in rows]
+        if name.startswith("部门"):
+            dep_sheets += 1
+            assert labels[-1] == DEPARTMENT_TOTALS_LABEL, name
+            listed, total = rows[:-1], rows[-1]
+            assert len(listed) == len(registry_for(demo).reporters.query("kind == 'department'"))
+        else:
+            level_sheets += 1
+            assert labels[-2:] == [DEPARTMENTS_LABEL, TOTALS_LABEL], (name, labels[-3:])
+            listed, total = rows[:-1], rows[-1]
+            notes = [c.value for c in ws["A"] if str(c.value or "").startswith("注：合计")]
+            assert notes, name  # the sheet says what 合计 is made of
+        checked = 0
+        for n, code in enumerate(codes):
+            if code not in summed:
+                continue
+            parts = sum(_number(r[n]) for r in listed)
+            assert parts == pytest.approx(_number(total[n])), (name, code)
+            checked += 1
+        assert checked, name
+    assert level_sheets and dep_sheets

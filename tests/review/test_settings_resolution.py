@@ -39,6 +39,7 @@ def test_every_huizong_variable_is_a_settings_field() -> None:
     names = {f.name for f in fields(Settings)}
     read = _variables_read()
     assert "HUIZONG_WAREHOUSE_URL" in read and "HUIZONG_AIRFLOW_API_URL" in read
+    read -= {settings_module.REMOVED_DEADLINE_HOURS}  # named only to be refused
     assert read <= set(ENV), sorted(read - set(ENV))
     assert {field for field, _ in ENV.values()} <= names
 
@@ -53,8 +54,13 @@ def test_environment_values_are_parsed_once_and_named_when_wrong(
     got = Settings.from_env()
     assert (got.publish_retries, got.max_ratio) == (2, 99.5)
     assert got.airflow_api_url == "http://airflow:8080" and got.sql_dir == tmp_path
-    monkeypatch.setenv("HUIZONG_DEADLINE_HOURS", "soon")
-    with pytest.raises(ValueError, match="HUIZONG_DEADLINE_HOURS"):
+    monkeypatch.setenv("HUIZONG_MAX_FILE_BYTES", "soon")
+    with pytest.raises(ValueError, match="HUIZONG_MAX_FILE_BYTES"):
+        Settings.from_env()
+    monkeypatch.delenv("HUIZONG_MAX_FILE_BYTES")
+    # the old second deadline setting is refused, naming where deadlines live now
+    monkeypatch.setenv("HUIZONG_DEADLINE_HOURS", "24")
+    with pytest.raises(ValueError, match=r"HUIZONG_DEADLINE_HOURS is gone.*\[deadlines\]"):
         Settings.from_env()
     assert settings_module.Settings is Settings
 

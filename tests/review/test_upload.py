@@ -142,3 +142,30 @@ def test_the_day_chooser_goes_to_the_chosen_day(clerk) -> None:
     assert client.get(f"/upload/{DAY.isoformat()}?day=昨天", headers=headers).status_code == 400
     form = client.get(f"/upload/{DAY.isoformat()}", headers=headers)
     assert f'value="{UNIT}"' in form.text  # one unit assigned: filled in
+
+
+def test_a_failing_reupload_keeps_the_earlier_report_and_the_receipt_says_so(clerk) -> None:
+    client, headers, settings = clerk
+    good = _upload(client, headers, UNIT, "建北.csv", _csv(UNIT, "4"))
+    assert good.status_code == 200 and "passed the checks" in good.text
+    bad = _upload(client, headers, UNIT, "建北(错).csv", _csv(UNIT, "-4"))
+    shown = _receipt_on(bad.text)
+    assert "文件 / file: 建北(错).csv" in shown and "建北.csv）" in shown
+    assert "文件 / file: 建北.csv\n" not in shown  # the receipt is the new file's alone
+    assert (
+        f"建北社区（{UNIT}） 未通过校验，沿用先前已接收的报表（建北.csv） / "
+        f"建北社区（{UNIT}）: failed checks; your earlier report (建北.csv) stays in use"
+    ) in shown
+
+    # the night gives the same verdict on the same inbox
+    ingest_day(DAY, settings)
+    validate_day(DAY, settings)
+    run = settings.run_dir(DAY)
+    ledger = pd.read_parquet(run / frames.ACCOUNTED_LEDGER).set_index("file_name")
+    assert ledger.loc["建北.csv", "status"] == "accepted"
+    assert ledger.loc["建北(错).csv", "status"] == "quarantined"
+    accepted = pd.read_parquet(run / frames.ACCEPTED)
+    assert accepted["file_name"].tolist() == ["建北.csv"]
+    assert int(accepted["persons_screened"].iloc[0]) == 4
+    night = pd.read_parquet(run / frames.QUARANTINE)
+    assert "earlier_report_kept" in set(night["rule"])

@@ -28,6 +28,7 @@ from huizong.demo import (
 )
 from huizong.demo.values import PROBLEMS, SUGGESTIONS
 from huizong.registry import load_registry
+from huizong.schedule import DEFAULT_DEADLINES
 
 DAY = date(2020, 1, 28)
 TZ = ZoneInfo("Asia/Shanghai")
@@ -151,15 +152,20 @@ def test_file_counts_and_coverage(day, rows, registry):
 
 def test_received_times(day):
     inbox, _, manifest = day
-    deadline = datetime.combine(DAY + timedelta(days=1), datetime.min.time(), tzinfo=TZ)
+    # the default deadlines of each level (the receipt's and the night's): 18:00 for a
+    # village's or department's own file, 20:00 for a township's batch (or its copy)
+    deadlines = {k: datetime.combine(DAY, t, tzinfo=TZ) for k, t in DEFAULT_DEADLINES.items()}
+    assert manifest["deadlines"] == {k: v.isoformat() for k, v in deadlines.items()}
+    midnight = datetime.combine(DAY + timedelta(days=1), datetime.min.time(), tzinfo=TZ)
     for e in manifest["files"]:
         got = datetime.fromtimestamp((inbox / e["name"]).stat().st_mtime, TZ)
         assert got == datetime.fromisoformat(e["received_at"]), e["name"]
-        assert e["late"] == (got >= deadline)
+        deadline = deadlines.get(e["kind"], deadlines["township"])
+        assert e["late"] == (got > deadline)
         if e["kind"] == "township" and not e["late"]:
-            assert got.date() == DAY and 18 <= got.hour < 23, e["name"]
+            assert got.date() == DAY and 15 <= got.hour < 20, e["name"]
         if e["late"]:
-            assert deadline < got < deadline + timedelta(hours=3)
+            assert midnight < got < midnight + timedelta(hours=3)
     late = [e for e in manifest["files"] if e["late"]]
     assert 1 <= len(late) <= 0.1 * len(manifest["files"])
 

@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from huizong import frames
 from huizong.ingest import receipts
 from huizong.intake.arrivals import Arrival, deposit, reporting_day_of, safe_file_name
+from huizong.intake.config import load_sources
+from huizong.intake.deadlines import deadline_of
 from huizong.pipeline import ingest_day, rollup_day, validate_day
 from huizong.settings import Settings
 
@@ -67,7 +69,7 @@ def test_a_file_copied_with_an_old_mtime_is_late_and_counts_match_receipts(tmp_p
     assert ledger.loc["建北.csv", "channel"] == "mail"
 
     # the counts equal a computation from the receipt times alone
-    deadline = pd.Timestamp(DAY.isoformat(), tz=TZ) + pd.Timedelta(hours=settings.deadline_hours)
+    deadline = pd.Timestamp(deadline_of(DAY, "village", load_sources(settings.sources)))
     book = receipts.read_book(receipts.book_path(inbox))
     on_time_by_book = sum(r.timestamp <= deadline for r in book.values())
     done = pd.read_parquet(run / frames.COMPLETENESS).set_index("unit_code").loc[TOWNSHIP]

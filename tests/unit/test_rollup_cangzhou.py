@@ -14,6 +14,7 @@ from huizong import frames
 from huizong.catalogue import load_catalogue
 from huizong.registry import load_registry
 from huizong.rollup import RollupResult, roll_up
+from huizong.schedule import DEFAULT_DEADLINES
 from huizong.settings import Settings
 
 DAY = date(2020, 1, 28)
@@ -87,7 +88,10 @@ def test_completeness_of_the_city(day) -> None:
     assert city["expected_units"] == expected == 6094 + 5
     assert city["reported_units"] == len(acc)
     assert city["missing_units"] == len(result.missing) == expected - len(acc)
-    deadline = pd.Timestamp("2020-01-29 00:00", tz="Asia/Shanghai")
+    # each row its own file: a village's or a department's, both due by 18:00 by default
+    assert DEFAULT_DEADLINES["village"] == DEFAULT_DEADLINES["department"]
+    at = DEFAULT_DEADLINES["village"].isoformat()
+    deadline = pd.Timestamp(f"{DAY.isoformat()} {at}", tz="Asia/Shanghai")
     assert city["on_time_units"] == int((acc["received_at"] <= deadline).sum())
     assert city["late_units"] == int((acc["received_at"] > deadline).sum())
     assert city["missing_list"].endswith(f"…等共{expected - len(acc)}个（见 missing 表）")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +22,14 @@ from huizong import frames
 from huizong.catalogue import parse_catalogue
 from huizong.registry import Registry
 from huizong.rollup import RollupResult, roll_up
+from huizong.schedule import DEFAULT_DEADLINES
 from huizong.settings import Settings
 
 DAY = date(2020, 1, 28)
 # 2020-01-28 00:00 Asia/Shanghai is 2020-01-27 16:00 UTC; default deadline 24 h later
-DEADLINE_UTC = pd.Timestamp("2020-01-28 16:00", tz="UTC")
+TOWN = "130902001"
+#: A village's default deadline on DAY: 18:00 Beijing time (schedule.DEFAULT_DEADLINES).
+DEADLINE_UTC = pd.Timestamp("2020-01-28 10:00", tz="UTC")
 
 # ---- a small division folder -------------------------------------------------------------
 
@@ -131,6 +134,8 @@ def accepted_frame(rows: list[dict]) -> pd.DataFrame:
             "not_applicable": pd.Series([",".join(r.get("na", [])) for r in rows], dtype="str"),
         }
     )
+    if any("file_id" in r for r in rows):
+        frame["file_id"] = pd.Series([r.get("file_id", r["unit_code"]) for r in rows], dtype="str")
     for code in NUMERIC:
         frame[code] = pd.array([r.get(code) for r in rows], dtype="Int64")
     for code in TEXT:
@@ -138,8 +143,8 @@ def accepted_frame(rows: list[dict]) -> pd.DataFrame:
     return frame
 
 
-def run(registry: Registry, rows: list[dict], **kw: float) -> RollupResult:
-    return roll_up(accepted_frame(rows), DAY, CATALOGUE, registry, Settings(**kw))
+def run(registry: Registry, rows: list[dict], deadlines: dict | None = None) -> RollupResult:
+    return roll_up(accepted_frame(rows), DAY, CATALOGUE, registry, Settings(), deadlines)
 
 
 def cell(result: RollupResult, unit: str, indicator: str) -> pd.Series:
@@ -454,9 +459,21 @@ def test_on_time_and_late_around_the_deadline(two_cities: Registry) -> None:
     assert (town["on_time_units"], town["late_units"]) == (2, 1)
     assert (town["expected_units"], town["reported_units"], town["missing_units"]) == (3, 3, 0)
     assert town["reporting_rate"] == 1.0
-    # a 20-hour deadline (20:00 Beijing time on the day) makes the first two late
-    early = completeness(run(two_cities, rows, deadline_hours=20.0), "130902001")
+    # an earlier village deadline (17:00 Beijing time) makes the first two late
+    early = completeness(run(two_cities, rows, {**DEFAULT_DEADLINES, "village": time(17)}), TOWN)
     assert (early["on_time_units"], early["late_units"]) == (1, 2)
+
+
+def test_a_township_batch_is_on_time_by_the_township_deadline(two_cities: Registry) -> None:
+    # 19:00 Beijing time: after the villages' 18:00, before the townships' batch 20:00
+    at = DEADLINE_UTC + pd.Timedelta(hours=1)
+    rows = [
+        {"unit_code": "130902001001", "file_id": "batch", "received_at": at, "sum_add": 1},
+        {"unit_code": "130902001002", "file_id": "batch", "received_at": at, "sum_add": 1},
+        {"unit_code": "130902001003", "file_id": "alone", "received_at": at, "sum_add": 1},
+    ]
+    town = completeness(run(two_cities, rows), TOWN)
+    assert (town["on_time_units"], town["late_units"]) == (2, 1)
 
 
 def test_reporting_rate_never_exceeds_one(two_cities: Registry) -> None:

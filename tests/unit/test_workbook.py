@@ -14,6 +14,7 @@ from huizong.catalogue import load_catalogue
 from huizong.publish.contacts import Contact
 from huizong.publish.workbook import (
     CHANGE_LABEL,
+    DEPARTMENTS_LABEL,
     LEGEND,
     MAX_SHEET_COLUMNS,
     NO_QUARANTINE,
@@ -294,8 +295,10 @@ def test_totals_row_is_the_roots_own_value(book, day_frames, registry):
             expected = {"not_reported": None, "not_applicable": NOT_APPLICABLE}.get(status, value)
             assert total[n].value == expected, (ws.title, code)
             checked += 1
-        # the filter stops above the totals row
-        assert ws.auto_filter.ref.endswith(str(total[0].row - 1))
+        # the filter stops above the totals row (and the 部门合计 row just above it)
+        above = ws.cell(total[0].row - 1, 2).value
+        last_unit = total[0].row - (2 if above == DEPARTMENTS_LABEL else 1)
+        assert ws.auto_filter.ref.endswith(str(last_unit))
         # 上级单位 of the totals row: the root's own parent, never the root again
         assert total[2].value == "河北省", ws.title
     assert checked == 2 * len(CAT.numeric)
@@ -416,7 +419,7 @@ def test_signature_block_from_the_contacts_and_lines_to_sign(book, tmp_path, reg
     last = ws.cell(ws.max_row, 1).value
     assert "单位负责人：__________" in last and "联系电话：__________" in last
     made = " ".join(str(c.value) for c in ws[3] if c.value)
-    assert f"制表日期：{zh_date(date.today())}" in made and "2026年11月26日24:00" in made
+    assert f"制表日期：{zh_date(date.today())}" in made and "2026年11月26日20:00" in made
 
 
 def test_previous_period_and_change_under_the_totals_row(book, day_frames, registry, previous):

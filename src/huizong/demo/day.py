@@ -36,6 +36,7 @@ from huizong.demo.values import (
 from huizong.ingest import receipts
 from huizong.ingest.headers import META_LABELS_ZH
 from huizong.registry import Registry, load_registry
+from huizong.schedule import DEFAULT_DEADLINES
 from huizong.settings import TIMEZONE
 
 DEFAULT_SEED = 20200128
@@ -389,13 +390,15 @@ def plan_demo_day(
     # ---- township batches ----------------------------------------
     files: list[DemoFile] = []
     by_township: dict[int, DemoFile] = {}
-    arrival = rng.integers(18 * 3600, 23 * 3600, nt)
+    # on time by the default deadlines (schedule.DEFAULT_DEADLINES): batches before the
+    # townships' 20:00, villages' and departments' own files before 18:00
+    arrival = rng.integers(15 * 3600, 20 * 3600, nt)
     late_arrival = rng.integers(24 * 3600 + 300, 26 * 3600 + 1800, nt)
     for t in reporting_t:
         code, name = townships.at[t, "code"], townships.at[t, "name"]
         secs = late_arrival[t] if t in late_t else arrival[t]
         if t in (t_rev, t_dupfile):
-            secs = min(secs, 21 * 3600)  # leaves room for a later revision / second copy
+            secs = min(secs, 16 * 3600)  # leaves room for a later revision / second copy
         period = period_cell()
         f = DemoFile(
             name=f"{code}_{name}_疫情防控日报_{stamp}.xlsx",
@@ -539,7 +542,7 @@ def plan_demo_day(
                 kind="village",
                 unit_code=code,
                 unit_name=name,
-                received_at=_local(day, int(rng.integers(19 * 3600, 23 * 3600))),
+                received_at=_local(day, int(rng.integers(14 * 3600, 18 * 3600))),
                 title=f"{name}{catalogue.title_zh}",
                 rows=[row(i, iso)],
             )
@@ -568,7 +571,7 @@ def plan_demo_day(
                 kind="department",
                 unit_code=code,
                 unit_name=name,
-                received_at=_local(day, int(rng.integers(16 * 3600, 21 * 3600))),
+                received_at=_local(day, int(rng.integers(14 * 3600, 18 * 3600))),
                 fmt="csv" if is_csv else "xlsx",
                 header_style="code" if is_csv else ("zh_code" if d == 0 else "zh"),
                 title=None if is_csv else f"{name}{catalogue.title_zh}",
@@ -601,7 +604,15 @@ def plan_demo_day(
     mistakes.append({"kind": "duplicate_file", "file": copy.name, "copy_of": orig.name})
 
     files.sort(key=lambda f: (f.received_at, f.name))
-    deadline = _local(day, 24 * 3600)
+    deadlines = {
+        kind: datetime.combine(day, at, tzinfo=ZoneInfo(TIMEZONE))
+        for kind, at in DEFAULT_DEADLINES.items()
+    }
+    deadline = deadlines["township"]
+
+    def deadline_of_file(f: DemoFile) -> datetime:  # a second copy is a township's batch
+        return deadlines.get(f.kind, deadline)
+
     covered = sorted(
         {r[0] for f in files for r in f.rows if f.kind in ("township", "village")} - {wrong}
     )
@@ -611,6 +622,7 @@ def plan_demo_day(
         "seed": seed,
         "root": registry.root,
         "deadline": deadline.isoformat(),
+        "deadlines": {k: v.isoformat() for k, v in deadlines.items()},
         "files": [
             {
                 "name": f.name,
@@ -622,7 +634,7 @@ def plan_demo_day(
                 "header_row": f.header_row,
                 "rows": len(f.rows) if f.copy_of is None else 0,
                 "received_at": f.received_at.isoformat(),
-                "late": f.received_at >= deadline,
+                "late": f.received_at > deadline_of_file(f),
                 "copy_of": f.copy_of,
             }
             for f in files

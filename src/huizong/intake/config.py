@@ -15,6 +15,7 @@ from pathlib import Path
 from huizong.intake.mailbox import TAKEN_FLAG, MailboxConfig
 from huizong.intake.objectstore import StoreConfig
 from huizong.schedule import DEFAULT_DEADLINES
+from huizong.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,13 @@ class SourcesConfig:
     @property
     def last_deadline(self) -> time:
         return max(self.deadlines.values())
+
+
+def deadlines_of(settings: Settings) -> dict[str, time]:
+    """Every level's deadline: the one setting (the sources file's ``[deadlines]``, else
+    ``schedule.DEFAULT_DEADLINES``) that the receipt, the deadline lists, the night's
+    timeliness and the workbooks' 统计截止时间 all read."""
+    return dict(load_sources(settings.sources).deadlines)
 
 
 def load_sources(path: Path | None) -> SourcesConfig:

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -24,7 +23,8 @@ from huizong import warehouse
 from huizong.intake.config import SourcesConfig, Steward
 from huizong.intake.notify import Notifier
 from huizong.registry import Registry
-from huizong.settings import TIMEZONE, Settings
+from huizong.schedule import deadline_at
+from huizong.settings import Settings
 
 LEVEL_ZH = {"village": "村（社区）", "township": "乡镇（街道）汇总", "department": "部门"}
 
@@ -47,8 +47,9 @@ class Chase:
 
 
 def deadline_of(day: date, level: str, config: SourcesConfig) -> datetime:
-    """The level's deadline on the reporting day, in local time (Asia/Shanghai)."""
-    return datetime.combine(day, config.deadlines[level], tzinfo=ZoneInfo(TIMEZONE))
+    """The level's deadline on the reporting day, in local time (Asia/Shanghai), from the
+    sources file's ``[deadlines]`` (the one setting; defaults in ``schedule``)."""
+    return deadline_at(day, level, config.deadlines)
 
 
 def expected(registry: Registry, level: str) -> pd.DataFrame:

@@ -99,16 +99,17 @@ def receipt_text(
 
 
 def deadline_level(units: list[str], registry: Registry | None = None) -> str:
-    """Whose deadline a submission is judged by: a department's, a township's batch (more
-    than one unit in the file), or a village's."""
-    departments = (
-        set(registry.reporters.loc[registry.reporters["kind"] == "department", "code"])
-        if registry is not None
-        else set()
-    )
-    if any(u in departments or "D" in u.upper() for u in units):
-        return "department"
-    return "township" if len(units) > 1 else "village"
+    """Whose deadline a submission is judged by (:func:`huizong.schedule.deadline_level`,
+    with the registry's departments)."""
+    from huizong.schedule import deadline_level as level_of
+
+    return level_of(units, department_codes(registry))
+
+
+def department_codes(registry: Registry | None) -> set[str]:
+    if registry is None:
+        return set()
+    return set(registry.reporters.loc[registry.reporters["kind"] == "department", "code"])
 
 
 def upload_receipt(
@@ -116,16 +117,17 @@ def upload_receipt(
 ) -> str:
     """The receipt of one file just deposited in the day's inbox (the upload page's).
 
-    The night's own steps — ingest (with the file's receipt: its upload time, channel and
-    sender), validation and row accounting — run on that file alone in a scratch inbox, so
-    the clerk reads at once what the night will do with it (a later upload for the same
-    units supersedes it then)."""
+    The night's own steps — ingest (with the receipts: upload time, channel and sender),
+    validation and row accounting — run in a scratch inbox on that file and the day's
+    files that arrived before it, so the clerk reads at once what the night will do with
+    it: a file whose rows fail does not replace the unit's earlier accepted report (the
+    receipt says so per unit), and a later upload for the same units supersedes it then."""
     from huizong.catalogue import load_catalogue
     from huizong.ingest import ingest_inbox
     from huizong.intake.config import load_sources
     from huizong.intake.deadlines import deadline_of
     from huizong.registry.loaded import registry_for
-    from huizong.validate import account, validate_rows
+    from huizong.validate import account, validate_received
 
     inbox = settings.inbox_for(day)
     source = deposited.relative_to(inbox).as_posix()
@@ -135,18 +137,41 @@ def upload_receipt(
     registry = registry_for(settings)
     with tempfile.TemporaryDirectory(prefix="huizong-receipt-") as tmp:
         scratch = Path(tmp) / day.isoformat()
-        copy = scratch / source
-        copy.parent.mkdir(parents=True)
-        shutil.copyfile(deposited, copy)
-        receipts.append(receipts.book_path(scratch), [receipt])
+        kept = [receipt, *_earlier_files(inbox, book, receipt)]
+        for r in kept:
+            copy = scratch / r.source
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(inbox / r.source, copy)
+        receipts.append(receipts.book_path(scratch), kept)
         received, ledger, _ = ingest_inbox(scratch, day, catalogue, registry, settings)
-    result = validate_rows(received, day, catalogue, registry, settings)
+    result = validate_received(received, day, catalogue, registry, settings)
     ledger = account(ledger, received, result)
+    ledger = ledger[ledger["source"] == source].reset_index(drop=True)
     units = [u for u in str(ledger["units"].iloc[0] or "").split(",") if u.strip()]
     if receipt.sender_unit and not units:
         units = [receipt.sender_unit]
     deadline = deadline_of(day, deadline_level(units, registry), load_sources(settings.sources))
     return receipt_text(ledger, result.quarantine, deadline, now=now)
+
+
+def _earlier_files(
+    inbox: Path, book: dict[tuple[str, str], receipts.Receipt], receipt: receipts.Receipt
+) -> list[receipts.Receipt]:
+    """The receipts of the day's other files that arrived no later than ``receipt`` and are
+    still in the inbox with the bytes their receipt names (what the night will weigh the
+    new file against)."""
+    import hashlib
+
+    out = []
+    for (src, sha), r in sorted(book.items()):
+        if src == receipt.source or r.timestamp > receipt.timestamp:
+            continue
+        path = inbox / src
+        if path.is_symlink() or not path.is_file():
+            continue
+        if hashlib.sha256(path.read_bytes()).hexdigest() == sha:
+            out.append(r)
+    return out
 
 
 def mail_receipts(day: date, settings: Settings, notifier: Notifier) -> dict[str, Any]:

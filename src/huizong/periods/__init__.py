@@ -276,6 +276,7 @@ def consolidate_period(
     ``completeness`` rows of the period's days; ``through`` (default the period's end)
     cuts a period still under way at the last day published.
     """
+    from huizong.intake.config import deadlines_of
     from huizong.rollup import roll_up
 
     through = min(through or period.end, period.end)
@@ -284,7 +285,7 @@ def consolidate_period(
     iso = {d.isoformat() for d in period.days if d <= through}
     reports = reports[reports["period"].astype("str").isin(iso)]
     per = reporter_values(reports, catalogue, through)
-    main = roll_up(per.rows, through, catalogue, registry, settings)
+    main = roll_up(per.rows, through, catalogue, registry, settings, deadlines_of(settings))
     flag_codes = [c for c in per.carried.columns if c != "unit_code"]
     cons = main.consolidated.drop(columns=["period"])
     cons["carried_units"] = 0

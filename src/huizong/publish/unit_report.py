@@ -343,19 +343,14 @@ def _level(registry: Registry, unit: str) -> int:
 
 def cutoff_text(through: date, level: int, settings: Settings) -> str:
     """统计截止时间 of the last day covered: the deadline of the level reporting into the
-    unit (villages into a township, townships into a county or city) when the sources
-    file sets deadlines, else the day's start + ``HUIZONG_DEADLINE_HOURS``."""
-    from datetime import datetime
+    unit (villages into a township, townships into a county or city), from the one
+    deadline setting (:func:`huizong.intake.config.deadlines_of`) the receipt and the
+    night's timeliness read."""
+    from huizong.intake.config import deadlines_of
+    from huizong.schedule import cutoff_level
 
-    if settings.sources.is_file():
-        from huizong.intake.config import load_sources
-
-        deadline = load_sources(settings.sources).deadlines["village" if level >= 4 else "township"]
-        return f"{zh_date(through)}{deadline:%H:%M}"
-    at = datetime.combine(through, datetime.min.time()) + timedelta(hours=settings.deadline_hours)
-    if at.time() == datetime.min.time() and at.date() > through:  # midnight: the day's 24:00
-        return f"{zh_date(at.date() - timedelta(1))}24:00"
-    return f"{zh_date(at.date())}{at:%H:%M}"
+    deadline = deadlines_of(settings)[cutoff_level(level)]
+    return f"{zh_date(through)}{deadline:%H:%M}"
 
 
 # ---- 情况汇报 -----------------------------------------------------------------------------

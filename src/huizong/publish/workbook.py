@@ -30,10 +30,31 @@ from huizong.catalogue import Catalogue, Indicator
 from huizong.publish.contacts import Contact
 from huizong.registry import Registry
 from huizong.registry.divisions import LEVEL_NAMES_ZH
+from huizong.schedule import DEFAULT_DEADLINES, cutoff_level
 
 NOT_APPLICABLE = "不适用"
 TOTALS_LABEL = "合计/上级汇总"
 DEPARTMENT_SHEET = "部门"
+#: The row of the departments that report straight to a unit above the sheet's level:
+#: in 合计 but in none of the sheet's rows, so the printed sheet adds up with it.
+DEPARTMENTS_LABEL = "部门合计/departments"
+#: The totals row of the 部门 sheet itself.
+DEPARTMENT_TOTALS_LABEL = "部门合计/all departments"
+#: Printed in a 部门合计 cell that adds nothing: the departments' figures of that
+#: indicator are not part of 合计 (catalogue ``department = "beside"``) or it is an average.
+NOT_ADDED = "—"
+SUBTOTAL_NOTE = (
+    "注：合计 = 上列各单位 + 部门合计（直接向上级报送的部门，明细见“部门”表）；"
+    "“—” = 该指标的部门数不计入合计，或为平均值。"
+    "Note: 合计 = the units listed + 部门合计 (departments reporting straight to a unit "
+    "above; see the 部门 sheet); “—” = departments' figures of that indicator are not "
+    "added into 合计, or it is an average."
+)
+DEPARTMENT_NOTE = (
+    "注：部门合计为本表各部门之和（最大/最小值指标取其最大/最小；“—” = 平均值，不相加）。"
+    "Note: 部门合计 adds the departments above (max/min indicators take the max/min; "
+    "“—” = an average, not added)."
+)
 COMPLETENESS_SHEET = "完整性"
 QUARANTINE_SHEET = "隔离区"
 CORRECTIONS_SHEET = "更正说明"
@@ -100,6 +121,7 @@ class _Formats:
     block: Format
     block_right: Format
     note: Format
+    note_wrap: Format
     signature: Format
     change_count: Format
     change_mean: Format
@@ -132,6 +154,9 @@ def _formats(wb: xlsxwriter.Workbook) -> _Formats:
         block=wb.add_format({**base, "font_size": 10}),
         block_right=wb.add_format({**base, "font_size": 10, "align": "right"}),
         note=wb.add_format({**base, "font_size": 9, "font_color": "#404040"}),
+        note_wrap=wb.add_format(
+            {**base, "font_size": 9, "font_color": "#404040", "text_wrap": True, "valign": "top"}
+        ),
         signature=wb.add_format({**base, "font_size": 11}),
         change_count=wb.add_format({**ruled, "num_format": "+#,##0;-#,##0;0"}),
         change_mean=wb.add_format({**ruled, "num_format": "+#,##0.0;-#,##0.0;0"}),
@@ -183,6 +208,33 @@ def carried_cells(consolidated: pd.DataFrame) -> dict[str, frozenset[str]]:
     }
 
 
+def aggregate_rows(
+    wide: pd.DataFrame, codes: list[str], catalogue: Catalogue, *, adding_only: bool
+) -> list[object]:
+    """Per column of ``wide``: the units ``codes`` aggregated as their parent would (sum,
+    max or min over the numbers; blank when none reported, 不适用 when all are; NOT_ADDED
+    for averaged and text indicators). ``adding_only``: NOT_ADDED too for indicators
+    whose department values do not add to the geographic total (they are not in 合计)."""
+    by_code = {i.code: i for i in catalogue.indicators}
+    part = wide.reindex(index=codes)
+    out: list[object] = []
+    for col in wide.columns:
+        ind = by_code.get(col)
+        how = ind.across_units if ind is not None and ind.is_numeric else None
+        if how not in ("sum", "max", "min") or (adding_only and ind.department != "add"):
+            out.append(NOT_ADDED)
+            continue
+        cells = part[col].tolist()
+        values = [v for v in cells if isinstance(v, (int, float)) and v == v]
+        if not values:
+            out.append(_NA if cells and all(v is _NA for v in cells) else None)
+            continue
+        out.append(
+            float(sum(values) if how == "sum" else max(values) if how == "max" else min(values))
+        )
+    return out
+
+
 def _clean(value: object) -> object:
     """NaN/None/NA → None (blank); long text truncated to what Excel can hold."""
     if value is _NA:
@@ -211,6 +263,8 @@ def _write_values(
             continue
         if value is _NA:
             ws.write_string(row, col, NOT_APPLICABLE, fmt.not_applicable)
+        elif value is NOT_ADDED:
+            ws.write_string(row, col, NOT_ADDED, fmt.not_applicable)
         elif not ind.is_numeric:
             ws.write_string(row, col, str(value), fmt.totals_wrap if totals else fmt.wrap)
         else:
@@ -410,6 +464,7 @@ def _level_sheet(
     title: str,
     rows: _UnitRows,
     totals: tuple[str, str, list[object]] | None,  # root code, its parent's name, values
+    subtotal: tuple[str, list[object], str] | None,  # label, values, note: before the totals
     group: SheetGroup,
     catalogue: Catalogue,
     head: Letterhead,
@@ -464,6 +519,19 @@ def _level_sheet(
 
     row = _write_unit_rows(ws, rows, indicators, fmt)
     last_data = row - 1
+    if subtotal is not None:
+        label, values, _ = subtotal
+        ws.write_string(row, 0, "", fmt.totals_label)
+        ws.merge_range(row, 1, row, 2, label, fmt.totals_label)
+        _write_values(
+            ws,
+            row,
+            [values[rows.position[i.code]] for i in indicators],
+            indicators,
+            fmt,
+            totals=True,
+        )
+        row += 1
     if totals is not None:
         code, parent, values = totals
         mine = [values[rows.position[i.code]] for i in indicators]
@@ -486,6 +554,11 @@ def _level_sheet(
     ws.autofilter(label_row, 0, max(last_data, label_row), ncols - 1)
     # below the table: the legend (and what a carried value looks like), the signatures
     row += 1
+    if subtotal is not None:  # what 合计 is made of, wrapped over the table's width
+        width = 13 + rows.name_width + 11 + 10.5 * len(indicators)
+        ws.set_row(row, wrapped_height(subtotal[2], width * 1.1))
+        ws.merge_range(row, 0, row, ncols - 1, subtotal[2], fmt.note_wrap)
+        row += 1
     ws.merge_range(row, 0, row, ncols - 1, LEGEND, fmt.note)
     codes = {i.code for i in indicators}
     if any(marks & codes for marks in rows.carried.values()):
@@ -780,9 +853,13 @@ def _sheet_name(level_name: str, group: SheetGroup) -> str:
     return f"{level_name}·{group.name}"[:31]
 
 
-def default_letterhead(root_name: str, day: date) -> Letterhead:
-    """The nightly workbook's header block: compiled by the root, cut off at day's end."""
-    return Letterhead(compiled_by=root_name, cutoff=f"{zh_date(day)}24:00", made_on=date.today())
+def default_letterhead(root_name: str, day: date, root_level: int = 2) -> Letterhead:
+    """The header block when the caller gives none: compiled by the root, cut off at the
+    default deadline of the level reporting into it (the night's workbooks pass
+    ``unit_report.letterhead_for``, which reads the deployment's deadlines)."""
+    deadline = DEFAULT_DEADLINES[cutoff_level(root_level)]
+    cutoff = f"{zh_date(day)}{deadline:%H:%M}"
+    return Letterhead(compiled_by=root_name, cutoff=cutoff, made_on=date.today())
 
 
 def write_workbook(
@@ -824,7 +901,7 @@ def write_workbook(
     root_name = str(names.get(root, root))
     form_title = catalogue.title_zh.replace("日报", report_name)
     title = f"{root_name}{form_title}（{period_title or zh_date(day)}）"
-    head = letterhead or default_letterhead(root_name, day)
+    head = letterhead or default_letterhead(root_name, day, registry.level_of(root) or 2)
     footer = head.compiled_by
 
     units = (
@@ -863,23 +940,45 @@ def write_workbook(
         below = [lv for lv in levels if root_level is None or lv > root_level]
         sheets: list[tuple[str, str]] = []
         # the root's own level is its totals row on the sheets below; alone, it is a sheet
+        deps = units[units["kind"] == "department"].sort_values("code")
+        level_of = geo.set_index("code")["level"]
+        dep_parent_level = deps["parent_code"].map(level_of)
         for level in below or levels:
             at = _unit_rows(
                 geo[geo["level"] == level].sort_values("code"), wide, indicators, carried
             )
             totals = (root, root_parent, root_values) if level in below and root_values else None
+            # departments attached above this level add into 合计 through no listed row
+            straight = deps.loc[(dep_parent_level < level).to_numpy(), "code"].tolist()
+            subtotal = (
+                (
+                    DEPARTMENTS_LABEL,
+                    aggregate_rows(wide, straight, catalogue, adding_only=True),
+                    SUBTOTAL_NOTE,
+                )
+                if totals is not None and straight
+                else None
+            )
             level_name = LEVEL_NAMES_ZH.get(level, f"L{level}")
             for group in groups:
                 name = _sheet_name(level_name, group)
                 sheets.append((name, f"{level_name}每单位一行：{group.name}"))
-                _level_sheet(wb, name, title, at, totals, group, catalogue, head, previous, fmt)
-        deps = units[units["kind"] == "department"].sort_values("code")
+                _level_sheet(
+                    wb, name, title, at, totals, subtotal, group, catalogue, head, previous, fmt
+                )
         if len(deps):
             dep_rows = _unit_rows(deps, wide, indicators, carried)
+            dep_total = (
+                DEPARTMENT_TOTALS_LABEL,
+                aggregate_rows(wide, deps["code"].tolist(), catalogue, adding_only=False),
+                DEPARTMENT_NOTE,
+            )
             for group in groups:
                 name = _sheet_name(DEPARTMENT_SHEET, group)
                 sheets.append((name, f"部门报表：{group.name}"))
-                _level_sheet(wb, name, title, dep_rows, None, group, catalogue, head, None, fmt)
+                _level_sheet(
+                    wb, name, title, dep_rows, None, dep_total, group, catalogue, head, None, fmt
+                )
         if corrections is not None:
             sheets.append((CORRECTIONS_SHEET, f"自第{since_version}版以来的更正：原值→新值及原因"))
             _corrections_sheet(wb, corrections, since_version, title, footer, fmt)

@@ -9,6 +9,10 @@ from huizong.catalogue import Catalogue
 #: Rules without a column: what the check is about.
 WHOLE_ROW = {
     "unique_unit_day": ("同一单位同日重复上报", "the same unit reported twice for the day"),
+    "earlier_report_kept": (
+        "未通过校验，沿用先前已接收的报表",
+        "failed checks; the earlier report stays in use",
+    ),
     "unit_known": ("单位代码不存在", "unknown unit code"),
     "unit_in_file_township": ("该村不属于本乡镇", "the unit is not of this file's township"),
     "period_is_day": ("报告日期不是当日", "the report is not for this day"),

@@ -18,8 +18,9 @@ Blank is never turned into zero: a unit whose subtree gave no value publishes NA
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,9 @@ from huizong import frames
 from huizong.catalogue import Catalogue
 from huizong.given import values_given
 from huizong.registry import NATION_CODE, Registry
-from huizong.settings import TIMEZONE, Settings
+from huizong.schedule import DEFAULT_DEADLINES, deadline_at
+from huizong.schedule import file_levels as file_levels_of
+from huizong.settings import Settings
 
 #: Column of the org-unit frame holding each unit's ancestor at a level (0: the nation).
 _ANCESTOR = {1: "province_code", 2: "city_code", 3: "county_code", 4: "township_code"}
@@ -327,8 +330,16 @@ def roll_up(
     catalogue: Catalogue,
     registry: Registry,
     settings: Settings,
+    deadlines: Mapping[str, time] | None = None,
+    file_levels: Mapping[str, str] | None = None,
 ) -> RollupResult:
     """Consolidate one day's accepted rows for every unit of level <= 4 under the root.
+
+    A row is on time when it arrived by the deadline of its file's level (``deadlines``,
+    the sources file's ``[deadlines]``; None = their defaults), as its receipt said:
+    ``file_levels`` (file_id → level, :func:`huizong.schedule.ledger_levels`) gives each
+    file's level from all the rows it brought; a file missing there is judged by its
+    accepted rows.
 
     Units above ``registry.root`` are never published (an extract of one city must not
     claim a province total). Departments are published as units of their own; their
@@ -365,7 +376,9 @@ def roll_up(
     reported = np.zeros(len(reporters), dtype=bool)
     reported[rep_pos] = True
     on_time = np.zeros(len(reporters), dtype=bool)
-    on_time[rep_pos] = _on_time(acc, day, settings)
+    on_time[rep_pos] = _on_time(
+        acc, day, deadlines or DEFAULT_DEADLINES, deps["code"], file_levels or {}
+    )
 
     # rows ordered by township once (departments last): the township pass reads a view
     town = anc[4][rep_pos]
@@ -500,13 +513,24 @@ def _accepted_rows(accepted: pd.DataFrame, rep_codes: pd.Series) -> tuple[pd.Dat
     return acc.reset_index(drop=True), pos
 
 
-def _on_time(acc: pd.DataFrame, day: date, settings: Settings) -> np.ndarray:
-    """Received by day 00:00 Asia/Shanghai + deadline_hours. Unknown arrival = late."""
+def _on_time(
+    acc: pd.DataFrame,
+    day: date,
+    deadlines: Mapping[str, time],
+    departments: pd.Series,
+    file_levels: Mapping[str, str],
+) -> np.ndarray:
+    """Received by the deadline of the row's file (a village's, a township batch's, a
+    department's: :func:`huizong.schedule.deadline_level`). Unknown arrival = late."""
     if "received_at" not in acc.columns or acc.empty:
         return np.zeros(len(acc), dtype=bool)
-    deadline = pd.Timestamp(day.isoformat(), tz=TIMEZONE) + pd.Timedelta(
-        hours=settings.deadline_hours
-    )
+    codes = acc["unit_code"].astype("str")
+    files = acc["file_id"].astype("str") if "file_id" in acc.columns else codes
+    levels = pd.Series(file_levels_of(files, codes, departments.astype("str")), index=acc.index)
+    if file_levels:
+        levels = files.map(file_levels).fillna(levels)
+    at = {lv: pd.Timestamp(deadline_at(day, lv, deadlines)) for lv in deadlines}
+    deadline = levels.map(at)
     received = pd.to_datetime(acc["received_at"])
     if received.dt.tz is None:
         received = received.dt.tz_localize("UTC")

@@ -6,6 +6,7 @@ imported lazily, inside the functions that run it.
 """
 
 from huizong.validate.accounting import AccountingError, account
+from huizong.validate.day import validate_received
 from huizong.validate.rows import ValidationResult, suggest_unit_codes, validate_rows
 from huizong.validate.runner import ReceivedContractError
 
@@ -15,5 +16,6 @@ __all__ = [
     "ValidationResult",
     "account",
     "suggest_unit_codes",
+    "validate_received",
     "validate_rows",
 ]

@@ -1,5 +1,9 @@
 """Row accounting per file: every row received is accepted, quarantined or superseded.
 
+A row ingest marked superseded but that validation accepted or quarantined is counted
+as such, not superseded: the later report that replaced it failed the checks, so it is
+back in use (:mod:`huizong.validate.day`).
+
 The invariant ``rows_received == rows_accepted + rows_quarantined + rows_superseded``
 is checked for every file; breaking it raises :class:`AccountingError` instead of
 publishing a total that silently lost rows.
@@ -40,6 +44,16 @@ def account(ledger: pd.DataFrame, received: pd.DataFrame, result: ValidationResu
     in_received = received.groupby(received["file_id"].astype("str")).size()
     in_received = in_received.reindex(files, fill_value=0).astype("int64")
     superseded = received[received["disposition"] == "superseded"]
+    # a superseded row validation gave a verdict to is back in use (a later report failed)
+    judged = pd.MultiIndex.from_frame(
+        pd.concat([accepted_keys, quarantined_keys])[frames.ROW_KEY].astype(
+            {"file_id": "str", "sheet": "str", "row_number": "int64"}
+        )
+    )
+    sup_keys = superseded[frames.ROW_KEY].astype(
+        {"file_id": "str", "sheet": "str", "row_number": "int64"}
+    )
+    superseded = superseded[~pd.MultiIndex.from_frame(sup_keys).isin(judged)]
     n_acc = _per_file(accepted_keys.astype({"file_id": "str"}), files)
     n_quar = _per_file(quarantined_keys.astype({"file_id": "str"}), files)
     n_sup = _per_file(superseded[frames.ROW_KEY].astype({"file_id": "str"}), files)

@@ -69,7 +69,7 @@ def validate_files(paths: list[Path], day: date | None, settings: Settings, out:
     from huizong.ingest.inbox import display_name
     from huizong.ingest.safety import sniff
     from huizong.registry import registry_for
-    from huizong.validate.rows import validate_rows
+    from huizong.validate.day import validate_received
 
     catalogue = load_catalogue(settings.form)
     # the column as the clerk sees it in the template header
@@ -113,7 +113,7 @@ def validate_files(paths: list[Path], day: date | None, settings: Settings, out:
             failed = True
             continue
         file_day = day or _day_of(rows) or date.today()
-        result = validate_rows(rows, file_day, catalogue, registry, settings)
+        result = validate_received(rows, file_day, catalogue, registry, settings)
         for _, issue in result.quarantine.iterrows():  # printing: per-row is fine here
             print(_line(issue, "错误 error", headers), file=out)
         for _, issue in result.warnings.iterrows():

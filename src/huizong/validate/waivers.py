@@ -148,6 +148,10 @@ def _accept(
     return both.astype(accepted.dtypes.to_dict())
 
 
+#: How the reason of a row a steward did not keep begins (that choice is never undone).
+STEWARD_KEPT = "审核员 "
+
+
 def apply_keeps(received: pd.DataFrame, waivers: pd.DataFrame) -> pd.DataFrame:
     """Supersede the rows a steward did not keep when resolving a duplicate.
 
@@ -190,7 +194,7 @@ def apply_keeps(received: pd.DataFrame, waivers: pd.DataFrame) -> pd.DataFrame:
     out.loc[at, "disposition"] = "superseded"
     out.loc[at, "superseded_by"] = others["_by"].astype("str").to_numpy()
     out.loc[at, "superseded_reason"] = [
-        f"审核员 {w} 处理重复上报时保留了另一行（{y}） / "
+        f"{STEWARD_KEPT}{w} 处理重复上报时保留了另一行（{y}） / "
         f"steward {w} resolved the duplicate by keeping another row ({y})"
         for w, y in zip(who, why, strict=True)
     ]
