@@ -384,15 +384,16 @@ def test_a_stewards_correction_never_makes_an_on_time_village_late(
     one of its values (the correction was timed when the re-run read it). The unit's 及时
     comes from its own submission; the correction file is the steward's, timed when the
     steward acted, and ordered after the original it revises."""
+    from huizong.intake.config import load_sources
+    from huizong.intake.deadlines import deadline_of
     from huizong.pipeline import run_day
 
     settings, engine = day_state
     warnings = queries.issues(engine, DAY, ["1309"], "warning")
     village = warnings["unit_code"].astype("str").str.fullmatch(r"\d{12}")
     candidates = warnings[warnings["rule"].str.startswith("warn_above:") & village]
-    deadline = pd.Timestamp(DAY.isoformat(), tz="Asia/Shanghai") + pd.Timedelta(
-        hours=settings.deadline_hours
-    )
+    # before the earliest level deadline (a village's own file): on time under every level
+    deadline = pd.Timestamp(deadline_of(DAY, "village", load_sources(settings.sources)))
     on_time = [
         i for _, i in candidates.iterrows() if _received_at(engine, str(i["unit_code"])) <= deadline
     ]
