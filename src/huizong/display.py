@@ -29,6 +29,21 @@ def grouped(value: object, decimals: int = DECIMALS) -> str:
     return f"{number:,.0f}" if number.is_integer() else f"{number:,.{decimals}f}"
 
 
+def figure(value: object, decimals: int, unit: str = "", *, sign: bool = False) -> str:
+    """An indicator's figure to the catalogue's precision (``Indicator.decimals``): a
+    count ``1,234``, a rate ``97.1%`` (never ``97.0749``); ``sign`` marks a difference
+    ``+0.2%``. Blank when there is none."""
+    if not grouped(value):
+        return ""
+    number = round(float(value), decimals)  # type: ignore[arg-type]
+    text = f"{number:,.{decimals}f}"
+    if sign and number > 0:
+        text = "+" + text
+    elif number == 0:
+        text = text.lstrip("-")  # -0.0 reads 0.0
+    return text + ("%" if unit == "%" else "")
+
+
 def local_time(value: object) -> str:
     """A stored time as a clerk reads it: Beijing time (the receipts' zone), to the second,
     marked; a time without a zone is UTC, as the warehouse stores it. Blank if unknown."""
