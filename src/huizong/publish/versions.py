@@ -43,6 +43,7 @@ TRIGGERS = ("nightly", "correction", "late", "backfill", "manual")
 FIRST_VERSION = 1
 #: How many changed reporters a cause names before it says how many more there are.
 CAUSE_CAP = 5
+UNNAMED_FILE = "（文件名未记录 / file name not recorded）"
 CHANNEL_CAUSES = {
     "review": "审核更正 steward correction",
     "mail": "邮件报送 mailed file",
@@ -183,7 +184,7 @@ def reporter_causes(
         how = CHANNEL_CAUSES.get(channel, "新报送 new file")
         # the file's name as its sender gave it; its sha256 belongs in lineage, not here
         name = file_name_of.get(file_id) if file_name_of is not None else None
-        name = name if isinstance(name, str) and name else "（文件名未记录 / file name not recorded）"
+        name = name if isinstance(name, str) and name else UNNAMED_FILE
         same_file = change == "changed" and old_file == new_file
         lines.append(f"{who}：{'数值变化 values changed' if same_file else how} {name}")
     return pd.DataFrame({"unit_code": changed["unit_code"].to_numpy(), "cause": lines})
