@@ -7,6 +7,8 @@ printed, never UTC with microseconds.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from huizong.settings import TIMEZONE
@@ -57,3 +59,21 @@ def local_time(value: object) -> str:
         return ""
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
     return stamp.tz_convert(TIMEZONE).strftime("%Y-%m-%d %H:%M:%S 北京时间")
+
+
+#: An ISO time inside an identifier, as Airflow writes run ids
+#: (``manual__2020-01-28T10:00:00.123+00:00``).
+_ISO_IN_ID = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)?")
+
+
+def run_label(run_id: object) -> str:
+    """A run id as a person reads it: the id's UTC time in Beijing time, the id kept beside
+    it for whoever looks it up (``manual（2020-01-28 18:00:00 北京时间） manual__…+00:00``).
+    Blank or ``—`` ids are returned as they are."""
+    missing = run_id is None or (not isinstance(run_id, str) and pd.isna(run_id))
+    text = "" if missing else str(run_id)
+    found = _ISO_IN_ID.search(text)
+    if not found:
+        return text
+    kind = text[: found.start()].rstrip("_") or "run"
+    return f"{kind}（{local_time(found.group(0))}） {text}"

@@ -38,3 +38,14 @@ def test_the_change_page_shows_a_rate_change_to_its_precision() -> None:
     count = rec.copy()
     count[["indicator", "old_value", "new_value", "difference"]] = ["persons_screened", 55, 60, 5]
     assert (_shown(count, "new", precision), _difference(count, precision)) == ("60", "+5")
+
+
+def test_a_run_id_shows_its_time_in_beijing_beside_the_id() -> None:
+    """Trial: run ids read ``+00:00`` (UTC) where a steward looks for when a run was."""
+    from huizong.display import local_time, run_label
+
+    run = "manual__2020-01-28T10:30:05.123456+00:00"
+    shown = run_label(run)
+    assert shown.startswith(f"manual（{local_time('2020-01-28T10:30:05+00:00')}）")
+    assert "2020-01-28 18:30:05 北京时间" in shown and shown.endswith(run)
+    assert run_label(None) == "" and run_label("huizong run") == "huizong run"
