@@ -132,8 +132,8 @@ def changes_page(
                 rows,
                 _COLUMNS,
                 cells={
-                    "old": lambda r: e(_shown(r, "old", precision)),
-                    "new": lambda r: e(_shown(r, "new", precision)),
+                    "old": lambda r: f'<span class="num">{e(_shown(r, "old", precision))}</span>',
+                    "new": lambda r: f'<span class="num">{e(_shown(r, "new", precision))}</span>',
                     "difference": lambda r: e(_difference(r, precision)),
                 },
             )
