@@ -232,7 +232,7 @@ def _timestamp(text: str) -> datetime:
 
 
 def _cmd_versions(args: argparse.Namespace) -> int:
-    from huizong.display import local_time
+    from huizong.display import local_time, run_label
     from huizong.publish.warehouse import read_versions
 
     frame = read_versions(Settings.resolve().warehouse, args.date)
@@ -241,7 +241,7 @@ def _cmd_versions(args: argparse.Namespace) -> int:
     cols = ["version", "published_at", "trigger", "run_id", "inputs", "changed_values"]
     shown = frame[cols].assign(
         published_at=frame["published_at"].map(local_time),
-        run_id=frame["run_id"].astype("object").where(frame["run_id"].notna(), "—"),  # CLI runs
+        run_id=[run_label(r) or "—" for r in frame["run_id"].astype("object")],  # CLI runs
     )
     print(shown.to_string(index=False))
     return 0

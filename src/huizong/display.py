@@ -7,6 +7,8 @@ printed, never UTC with microseconds.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from huizong.settings import TIMEZONE
@@ -29,6 +31,21 @@ def grouped(value: object, decimals: int = DECIMALS) -> str:
     return f"{number:,.0f}" if number.is_integer() else f"{number:,.{decimals}f}"
 
 
+def figure(value: object, decimals: int, unit: str = "", *, sign: bool = False) -> str:
+    """An indicator's figure to the catalogue's precision (``Indicator.decimals``): a
+    count ``1,234``, a rate ``97.1%`` (never ``97.0749``); ``sign`` marks a difference
+    ``+0.2%``. Blank when there is none."""
+    if not grouped(value):
+        return ""
+    number = round(float(value), decimals)  # type: ignore[arg-type]
+    text = f"{number:,.{decimals}f}"
+    if sign and number > 0:
+        text = "+" + text
+    elif number == 0:
+        text = text.lstrip("-")  # -0.0 reads 0.0
+    return text + ("%" if unit == "%" else "")
+
+
 def local_time(value: object) -> str:
     """A stored time as a clerk reads it: Beijing time (the receipts' zone), to the second,
     marked; a time without a zone is UTC, as the warehouse stores it. Blank if unknown."""
@@ -42,3 +59,21 @@ def local_time(value: object) -> str:
         return ""
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
     return stamp.tz_convert(TIMEZONE).strftime("%Y-%m-%d %H:%M:%S 北京时间")
+
+
+#: An ISO time inside an identifier, as Airflow writes run ids
+#: (``manual__2020-01-28T10:00:00.123+00:00``).
+_ISO_IN_ID = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)?")
+
+
+def run_label(run_id: object) -> str:
+    """A run id as a person reads it: the id's UTC time in Beijing time, the id kept beside
+    it for whoever looks it up (``manual（2020-01-28 18:00:00 北京时间） manual__…+00:00``).
+    Blank or ``—`` ids are returned as they are."""
+    missing = run_id is None or (not isinstance(run_id, str) and pd.isna(run_id))
+    text = "" if missing else str(run_id)
+    found = _ISO_IN_ID.search(text)
+    if not found:
+        return text
+    kind = text[: found.start()].rstrip("_") or "run"
+    return f"{kind}（{local_time(found.group(0))}） {text}"

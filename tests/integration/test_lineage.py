@@ -20,6 +20,7 @@ from huizong.catalogue import load_catalogue
 from huizong.cli import main
 from huizong.demo import generate_demo_day
 from huizong.lineage import Published, build_trace, load_trace
+from huizong.lineage.render import render_text
 from huizong.lineage.trace import STATUS_NOT_REPORTED, STATUS_REPORTED
 from huizong.periods import parse_period
 from huizong.pipeline import registry_for, run_day
@@ -121,6 +122,22 @@ def test_missing_reporters_are_listed_as_not_reported(demo: Settings, day: dict)
     missing = trace.contributors[trace.contributors["status"] == STATUS_NOT_REPORTED]
     listed = {entry.split(" ")[0] for entry in str(town["missing_list"]).split("; ")}
     assert set(missing["unit_code"]) == listed
+
+
+def test_a_reporter_without_a_value_reads_naturally(demo: Settings, day: dict) -> None:
+    """Trial: a blank cell printed ``空白 blank | 未报 (none)``, as if it were not reported."""
+    comp = read_table(demo.warehouse, "completeness", DAY)
+    town = comp[(comp["level"] == 4) & (comp["missing_units"] > 0)].iloc[0]
+    trace = _trace(day, town["unit_code"], "persons_screened")
+    lines = render_text(trace, limit=10_000).splitlines()
+    for r in trace.contributors.itertuples():
+        line = next(x for x in lines if x.startswith(f"{r.unit_code} "))
+        status, value = line.split(" | ")[1:3]
+        if r.status == STATUS_NOT_REPORTED:
+            assert (status, value) == ("未报 / not reported", "—")
+        elif r.status == STATUS_REPORTED:
+            assert status == "已报 / reported" and value != "—"
+    assert "(none)" not in "\n".join(lines)
 
 
 def test_the_week_traces_to_its_days(demo: Settings) -> None:

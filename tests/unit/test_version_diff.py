@@ -125,7 +125,7 @@ def test_unit_causes_name_the_changed_reporters_below_each_unit() -> None:
     )
     causes = versions.unit_causes(reporters, units)
     assert set(causes.index) == {"13", "1309", "130921", "130921100", "130921100201"}
-    assert causes["130921"] == "130921100201 东关村：更正"
+    assert causes["130921"] == "更正：东关村"
 
 
 @settings(max_examples=60, deadline=None)
@@ -140,8 +140,9 @@ def test_unit_causes_name_the_changed_reporters_below_each_unit() -> None:
 def test_unit_causes_are_the_first_sorted_causes_of_each_subtree(
     reporters_of: dict[tuple[str, int, int], str],
 ) -> None:
-    """Each unit (and reporter) gets its subtree's distinct causes sorted, the first
-    CAUSE_CAP of them, then how many in all — whatever the order the reporters come in."""
+    """Each unit (and reporter) names each distinct cause of its subtree once, with the
+    first CAUSE_CAP reporters it concerns, then how many in all — whatever the order the
+    reporters come in (trial: one file's cause repeated 5× in a cell)."""
     codes = {k: f"13{k[0]}{k[1]:02d}{k[2]:03d}" for k in reporters_of}
     units = pd.DataFrame(
         {
@@ -162,10 +163,16 @@ def test_unit_causes_are_the_first_sorted_causes_of_each_subtree(
             below.setdefault(unit, set()).add(line)
     assert set(causes.index) == set(below)
     for unit, found in below.items():
-        ordered = sorted(found)
-        head = "; ".join(ordered[: versions.CAUSE_CAP])
-        want = head if len(ordered) <= versions.CAUSE_CAP else f"{head}; …等共{len(ordered)}个单位"
-        assert causes[unit] == want
+        by_cause: dict[str, list[str]] = {}
+        for line in sorted(found):  # each cause once, its reporters in code order
+            who, _, what = line.partition("：")
+            by_cause.setdefault(what, []).append(who)
+        parts = []
+        for what, whos in by_cause.items():
+            more = f"等共{len(whos)}个单位" if len(whos) > versions.CAUSE_CAP else ""
+            parts.append(f"{what}：{'、'.join(whos[: versions.CAUSE_CAP])}{more}")
+        assert causes[unit] == "; ".join(parts)
+        assert len(causes[unit].split("; ")) == len(by_cause)  # never a cause twice
 
 
 reporting = st.dictionaries(

@@ -44,6 +44,8 @@ class Indicator:
     warn_above: int | None = None
     #: Labels older template versions used for this indicator (headers still accepted).
     aliases: tuple[str, ...] = ()
+    #: Decimals a person reads the figure to (a rate ``97.1%``); counts are whole numbers.
+    decimals: int = 0
 
     @property
     def is_numeric(self) -> bool:

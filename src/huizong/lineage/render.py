@@ -14,11 +14,13 @@ from huizong.lineage.trace import (
 )
 
 STATUS_LABELS = {
-    STATUS_REPORTED: "已报 reported",
-    STATUS_BLANK: "空白 blank",
-    STATUS_NOT_APPLICABLE: "不适用 not applicable",
-    STATUS_NOT_REPORTED: "未报 not reported",
+    STATUS_REPORTED: "已报 / reported",
+    STATUS_BLANK: "已报，此项空白 / reported, left blank",
+    STATUS_NOT_APPLICABLE: "不适用 / not applicable",
+    STATUS_NOT_REPORTED: "未报 / not reported",
 }
+#: The value of a reporter that gave none: the status beside it says why.
+NO_VALUE = "—"
 _RULES = {
     "sum": "求和 sum",
     "mean": "平均（按报告单位） mean over reporters",
@@ -31,7 +33,7 @@ _TIME = {"sum": "期内逐日求和 summed over the days", "last": "期内最后
 
 def _number(value: object) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return "未报 (none)"
+        return NO_VALUE
     return grouped(value, 4)
 
 
@@ -40,6 +42,8 @@ def summary_lines(trace: Trace) -> list[str]:
     (the same lines in ``huizong trace`` and on the review app's lineage page)."""
     ind, pub = trace.indicator, trace.published
     shown = pub.value_text if not ind.is_numeric else _number(pub.value)
+    if shown == NO_VALUE:
+        shown = "未报 / not reported"
     return [
         f"{trace.unit_name}（{trace.unit_code}） {ind.zh} / {ind.en}",
         f"报告期 period: {trace.period.label}（截至 through {trace.through.isoformat()}）",

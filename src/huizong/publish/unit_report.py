@@ -356,23 +356,24 @@ def cutoff_text(through: date, level: int, settings: Settings) -> str:
 # ---- 情况汇报 -----------------------------------------------------------------------------
 
 
-#: How a figure that is not a total was taken from the units below, said beside its name.
-_NOT_A_TOTAL = {"min": "（各单位最少）", "max": "（各单位最多）", "mean": "（各单位平均）"}
+#: How a figure that is not a total was taken from the units below, said after it.
+_NOT_A_TOTAL = {"min": "（各单位最低）", "max": "（各单位最高）", "mean": "（各单位平均）"}
 
 
 def figure_label(ind: Indicator) -> str:
-    """An indicator's name in the report: 口罩可保障天数（各单位最少）, so that the weakest
-    village's 0 days never reads as the jurisdiction's total."""
-    return ind.zh + _NOT_A_TOTAL.get(ind.across_units, "")
+    """An indicator's name in the report (what the figure was taken as follows it)."""
+    return ind.zh
 
 
-def figure_text(value: object, status: str, unit: str) -> str:
-    """A figure as the report writes it: ``1,234人``, ``未报`` or ``不适用`` (never a 0)."""
+def figure_text(value: object, status: str, unit: str, across_units: str = "sum") -> str:
+    """A figure as the report writes it: ``1,234人``, ``未报`` or ``不适用`` (never a 0); a
+    figure that is not a total says so after it, ``0天（各单位最低）`` or ``3级（各单位最高）``,
+    so that the weakest village's 0 days never reads as the jurisdiction's total."""
     if status == "not_applicable":
         return NOT_APPLICABLE
     if status != "reported" or value is None or pd.isna(value):
         return NOT_REPORTED
-    return f"{grouped(value)}{unit}"
+    return f"{grouped(value)}{unit}{_NOT_A_TOTAL.get(across_units, '')}"
 
 
 def _lines(text: object) -> list[str]:
@@ -412,7 +413,7 @@ def progress_context(
                 {
                     "code": ind.code,
                     "zh": figure_label(ind),
-                    "text": figure_text(value, status, ind.unit),
+                    "text": figure_text(value, status, ind.unit, ind.across_units),
                 }
             )
         if figures:

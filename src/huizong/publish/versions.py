@@ -45,6 +45,7 @@ TRIGGERS = ("nightly", "correction", "late", "backfill", "manual")
 FIRST_VERSION = 1
 #: How many changed reporters a cause names before it says how many more there are.
 CAUSE_CAP = 5
+UNNAMED_FILE = "（文件名未记录 / file name not recorded）"
 CHANNEL_CAUSES = {
     "review": "审核更正 steward correction",
     "mail": "邮件报送 mailed file",
@@ -190,7 +191,9 @@ def reporter_causes(
         file_id = str(new_file)
         channel = str(channel_of.get(file_id, "")) if channel_of is not None else ""
         how = CHANNEL_CAUSES.get(channel, "新报送 new file")
-        name = file_name_of.get(file_id, file_id[:12]) if file_name_of is not None else file_id
+        # the file's name as its sender gave it; its sha256 belongs in lineage, not here
+        name = file_name_of.get(file_id) if file_name_of is not None else None
+        name = name if isinstance(name, str) and name else UNNAMED_FILE
         same_file = change == "changed" and old_file == new_file
         if code in by_steward and not same_file:
             lines.append(f"{who}：{by_steward[code]}")
@@ -235,6 +238,26 @@ def _steward_rows(report: pd.DataFrame, waivers: pd.DataFrame | None) -> dict[st
     return out
 
 
+def collapse_causes(lines: list[str]) -> str:
+    """Reporter cause lines (``who：what``) said once per what: one re-sent file that
+    changed 15 villages reads ``收件箱文件 inbox file X：东关村、北关村…等共15个单位``, not
+    the same file named 15 times."""
+    whos: dict[str, list[str]] = {}
+    for line in lines:
+        who, sep, what = line.partition("：")
+        whos.setdefault(what if sep else line, []).append(who if sep else "")
+    parts = []
+    for what, names in whos.items():
+        names = [n for n in names if n]
+        if not names:
+            parts.append(what)
+            continue
+        head = "、".join(n.split(" ", 1)[-1] for n in names[:CAUSE_CAP])
+        more = f"等共{len(names)}个单位" if len(names) > CAUSE_CAP else ""
+        parts.append(f"{what}：{head}{more}")
+    return "; ".join(parts)
+
+
 def unit_causes(reporters: pd.DataFrame, units: pd.DataFrame) -> pd.Series:
     """Cause per aggregated unit: the changed reporters of its subtree (first few, then
     how many in all); index unit code. ``units``: the registry's units."""
@@ -256,9 +279,7 @@ def unit_causes(reporters: pd.DataFrame, units: pd.DataFrame) -> pd.Series:
         sorted(zip(long["unit"].tolist(), long["cause"].tolist(), strict=True)),
         key=operator.itemgetter(0),
     ):
-        lines = [cause for _, cause in group]
-        head = "; ".join(lines[:CAUSE_CAP])
-        out[unit] = head if len(lines) <= CAUSE_CAP else f"{head}; …等共{len(lines)}个单位"
+        out[unit] = collapse_causes([cause for _, cause in group])
     if not out:
         return pd.Series(dtype="str")
     return pd.Series(out, dtype="str").rename_axis("unit").rename("cause")

@@ -59,6 +59,21 @@ def rule_cell(catalogue: Catalogue | None) -> object:
     return cell
 
 
+def field_cell(catalogue: Catalogue | None) -> object:
+    """A field by its Chinese indicator name, the code small beside it (trial: a steward
+    read ``screened``)."""
+    names = {i.code: i.zh for i in catalogue.indicators} if catalogue is not None else {}
+
+    def cell(rec: pd.Series) -> str:
+        code = rec["column"]
+        if code is None or (not isinstance(code, str) and pd.isna(code)) or code == "":
+            return ""
+        zh = names.get(str(code))
+        return f'{e(zh)} <code class="note">{e(code)}</code>' if zh else e(code)
+
+    return cell
+
+
 def issue_table(
     found: pd.DataFrame,
     base: str,
@@ -114,7 +129,13 @@ def issue_table(
                 "message_en": "Message",
                 "status": "状态 Status",
             },
-            cells={"row": row_link, "status": status, "rule": rule_cell(catalogue)},
+            cells={
+                "row": row_link,
+                "status": status,
+                "rule": rule_cell(catalogue),
+                "column": field_cell(catalogue),
+                "value": lambda rec: f'<span class="num">{e(rec["value"])}</span>',
+            },
         )
         + more
     )
@@ -296,12 +317,18 @@ def duplicates_section(
             ),
         ]
         rows = [
-            {"what": label, "_cls": "", **dict(zip(cols, cells, strict=True))}
+            {"what": e(label), "_cls": "", **dict(zip(cols, cells, strict=True))}
             for _, label, cells in meta
         ]
         for code in catalogue.codes:
             values = [
-                "" if o is None else e(number(o.get(code)) if code in numeric else o.get(code))
+                ""
+                if o is None
+                else (
+                    f'<span class="num">{e(number(o.get(code)))}</span>'
+                    if code in numeric
+                    else e(o.get(code))
+                )
                 for o in group["_orig"]
             ]
             if not any(values):
@@ -309,7 +336,7 @@ def duplicates_section(
             differ = len(set(values)) > 1
             rows.append(
                 {
-                    "what": f"{labels.get(code, code)} ({code})",
+                    "what": f'{e(labels.get(code, code))} <code class="note">{e(code)}</code>',
                     "_cls": "bad" if differ else "",
                     **dict(zip(cols, values, strict=True)),
                 }
@@ -327,11 +354,11 @@ def duplicates_section(
                     id=f"keep-{i}-{unit}",
                 )
             )
-        rows.append({"what": "操作 Action", "_cls": "", **dict(zip(cols, forms, strict=True))})
+        rows.append({"what": e("操作 Action"), "_cls": "", **dict(zip(cols, forms, strict=True))})
         frame = pd.DataFrame(rows)
         headers = {"what": "", **{c: f"第 {i + 1} 行 Row {i + 1}" for i, c in enumerate(cols)}}
         cells = {c: (lambda rec, c=c: rec[c]) for c in cols}
-        cells["what"] = lambda rec: e(rec["what"])
+        cells["what"] = lambda rec: rec["what"]  # built escaped above
         name = group["unit_name"].iloc[0]
         parts.append(f'<h3 class="duplicate">{e(name)} ({e(unit)})</h3>')
         parts.append(

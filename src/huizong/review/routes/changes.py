@@ -13,6 +13,7 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from huizong.display import figure
 from huizong.publish.change_report import (
     CHANGE_LABELS,
     change_report,
@@ -120,6 +121,7 @@ def changes_page(
         )
     names = store.unit_names(backend.engine, {*report["county_code"], *completeness["county_code"]})
     shown = report.assign(change=report["change"].map(CHANGE_LABELS))
+    precision = {i.code: (i.decimals, i.unit) for i in backend.catalogue.indicators}
     for county, rows in shown.groupby("county_code", sort=True):
         body.append(
             f'<h2 id="county-{e(county)}">{e(names.get(str(county), ""))} {e(county)}'
@@ -130,9 +132,9 @@ def changes_page(
                 rows,
                 _COLUMNS,
                 cells={
-                    "old": lambda r: e(_shown(r, "old")),
-                    "new": lambda r: e(_shown(r, "new")),
-                    "difference": lambda r: e(signed(r["difference"])),
+                    "old": lambda r: f'<span class="num">{e(_shown(r, "old", precision))}</span>',
+                    "new": lambda r: f'<span class="num">{e(_shown(r, "new", precision))}</span>',
+                    "difference": lambda r: e(_difference(r, precision)),
                 },
             )
         )
@@ -178,6 +180,14 @@ def _completeness_section(rows: pd.DataFrame, names: dict[str, str]) -> str:
     return "".join(parts)
 
 
+def _difference(rec: object, precision: dict[str, tuple[int, str]]) -> str:
+    """new − old to the indicator's precision: ``+0.2%``, ``+1,234``."""
+    decimals, unit = precision.get(rec["indicator"], (0, ""))  # type: ignore[index]
+    if decimals:
+        return figure(rec["difference"], decimals, unit, sign=True)  # type: ignore[index]
+    return signed(rec["difference"])  # type: ignore[index]
+
+
 def _field(rec: object, side: str) -> str:
     """A completeness field: a rate as a percentage, a count as a number, none as 无."""
     value = rec[side]  # type: ignore[index]
@@ -188,10 +198,12 @@ def _field(rec: object, side: str) -> str:
     return number(value)
 
 
-def _shown(rec: object, side: str) -> str:
-    """A cell's old or new value: its number, else its text, else 未报 (not reported)."""
+def _shown(rec: object, side: str, precision: dict[str, tuple[int, str]]) -> str:
+    """A cell's old or new value: its number to the indicator's precision, else its text,
+    else 未报 (not reported)."""
     value = rec[f"{side}_value"]  # type: ignore[index]
     if not pd.isna(value):
-        return number(value)
+        decimals, unit = precision.get(rec["indicator"], (0, ""))  # type: ignore[index]
+        return figure(value, decimals, unit) if decimals else number(value)
     text = rec[f"{side}_value_text"]  # type: ignore[index]
     return str(text) if isinstance(text, str) and text else "未报 none"

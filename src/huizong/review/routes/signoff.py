@@ -9,6 +9,7 @@ import pandas as pd
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from huizong.display import run_label
 from huizong.publish.warehouse import read_versions
 from huizong.review import signoff, store
 from huizong.review.deps import BackendDep, CsrfDep, DayDep, StewardDep, ViewDep, wants_json
@@ -65,9 +66,10 @@ def versions_page(
                 "report": "更正说明 change report",
             },
             cells={
+                "run_id": lambda r: e(run_label(r["run_id"])),
                 "report": lambda r: (
                     f'<a href="{e(v.url(_changes_path(p, r)))}">更正说明 changes</a>'
-                )
+                ),
             },
         ),
         "<h2>确认上报 Sign-off</h2>",
