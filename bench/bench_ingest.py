@@ -11,7 +11,8 @@ day's inbox (the copy is not timed):
   first on ``sys.path``, so that a change is measured against its base in the same run.
 
 Wall time, CPU time and the CPU share the process got (the machine is shared: compare the
-ratios of one run, and the CPU-time ratio when the share is low), peak RSS, ms per file.
+ratios of one run, and the CPU-time ratio when the share is low), peak RSS (the child's own
+``VmHWM``, :func:`peak.peak_rss_bytes`), ms per file.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import national_day as nd
+from peak import peak_rss_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,7 +63,7 @@ def child(kind: str, size: str) -> None:
         run()
         wall = time.perf_counter() - wall0
         cpu = time.process_time() - cpu0
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    rss = peak_rss_bytes()  # VmHWM: ru_maxrss carries the parent's peak across fork/exec
     print(json.dumps({"op": wall, "cpu": cpu, "rss": rss, "files": files}))
 
 

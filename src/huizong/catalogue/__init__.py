@@ -181,8 +181,11 @@ def normalise_label(text: object) -> str:
     """A label as headers are compared: NFKC (full-width → half-width), no whitespace,
     lower case, no required-marks (*)."""
     s = unicodedata.normalize("NFKC", str(text))
-    s = re.sub(r"\s+", "", s).lower()
+    s = _WHITESPACE.sub("", s).lower()  # compiled once: every header cell of a day comes here
     return s.strip("*＊")
+
+
+_WHITESPACE = re.compile(r"\s+")
 
 
 def resemblance(alias: str, label: str, renamed_terms: tuple[tuple[str, str], ...] = ()) -> float:
