@@ -600,7 +600,7 @@ def correct_day(
     the warehouse does not hold that run's tables. The caller holds the day's lock.
     ``run_id`` and ``in_task`` as for :func:`publish_day` (the DAG's ``fast_path`` task).
     """
-    from huizong.ingest.added import inbox_listing, ingest_added
+    from huizong.ingest.added import ingest_added, listing_of, scan_inbox
     from huizong.publish.incremental import publish_changed
     from huizong.publish.versions import Provenance
     from huizong.publish.warehouse import DayTables
@@ -621,8 +621,11 @@ def correct_day(
     if not listing or routed:
         return None
     inbox = settings.inbox_for(day)
-    now = inbox_listing(inbox)
-    got = ingest_added(inbox, day, load_catalogue(settings.form), settings, before, listing)
+    entries = scan_inbox(inbox)  # once: the listing to keep and the files to read
+    now = listing_of(entries)
+    got = ingest_added(
+        inbox, day, load_catalogue(settings.form), settings, before, listing, entries
+    )
     if got is None:
         return None
     handover.write_json(settings, day, INBOX_LISTING, None)  # stale until published
