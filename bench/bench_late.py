@@ -128,11 +128,13 @@ def warm_up(settings: Settings) -> None:
         "huizong.quality.partial",
         "huizong.rollup",
         "huizong.validate.partial",
+        "pyarrow.dataset",
+        "pyarrow.pandas_compat",
         "pyarrow.parquet",
         "sqlalchemy.orm",
     ):
         importlib.import_module(name)
-    handover.run_path(settings, DAY).exists()  # its first call loads Airflow's plugins
+    handover.read_frame(settings, DAY, "ledger.parquet")  # a first open loads Airflow's plugins
 
 
 def published_home(size: str, root: Path, fresh: bool) -> Settings | None:
