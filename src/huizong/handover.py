@@ -87,12 +87,23 @@ def frame_names(settings: Settings, day: date) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".parquet"))
 
 
-def clear_step_files(settings: Settings, day: date) -> None:
-    """Remove the step outputs (and temp files of killed writers) of an earlier run."""
+def delete_frame(settings: Settings, day: date, name: str) -> None:
+    """Remove one step output, if present."""
+    path = run_path(settings, day) / name
+    if path.exists():
+        path.unlink()
+
+
+def clear_step_files(settings: Settings, day: date, keep: frozenset[str] = frozenset()) -> None:
+    """Remove the step outputs (and temp files of killed writers) of an earlier run.
+
+    ``keep``: frames left in place (the fast path rewrites only those that changed)."""
     folder = run_path(settings, day)
     if not folder.exists():
         return
     for path in folder.iterdir():
+        if path.name in keep:
+            continue
         if path.name.endswith((".parquet", TMP_SUFFIX)) and path.is_file():
             path.unlink()
 

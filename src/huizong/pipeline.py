@@ -613,7 +613,7 @@ def correct_day(
     the warehouse does not hold that run's tables. The caller holds the day's lock.
     ``run_id`` and ``in_task`` as for :func:`publish_day` (the DAG's ``fast_path`` task).
     """
-    from huizong.ingest.added import inbox_listing, ingest_added
+    from huizong.ingest.added import ingest_added, listing_of, scan_inbox
     from huizong.publish.incremental import publish_changed
     from huizong.publish.versions import Provenance
     from huizong.publish.warehouse import DayTables
@@ -634,19 +634,43 @@ def correct_day(
     if not listing or routed:
         return None
     inbox = settings.inbox_for(day)
-    now = inbox_listing(inbox)
-    got = ingest_added(inbox, day, load_catalogue(settings.form), settings, before, listing)
+    entries = scan_inbox(inbox)  # once: the listing to keep and the files to read
+    now = listing_of(entries)
+    got = ingest_added(
+        inbox, day, load_catalogue(settings.form), settings, before, listing, entries
+    )
     if got is None:
         return None
     handover.write_json(settings, day, INBOX_LISTING, None)  # stale until published
-    handover.clear_step_files(settings, day)  # as run_day: no step file of the last run stays
     # the frames go from step to step in memory (each still written to the hand-over, as
-    # the night's steps leave them), and the registry is read once
+    # the night's steps leave them), and the registry is read once; the last run's frames
+    # this run rewrites stay in place, and one that did not change is not written again
+    # (as run_day: no other step file of the last run stays)
+    earlier = {
+        frames.RECEIVED: before[0],
+        frames.LEDGER: before[1],
+        frames.TOTALS: before[2],
+        frames.CONSOLIDATED: old.consolidated,
+        frames.COMPLETENESS: old.completeness,
+        frames.MISSING: old.missing,
+        frames.QUARANTINE: old.quarantine,
+        frames.WARNINGS: old.warnings,
+        frames.ACCOUNTED_LEDGER: old.ledger,
+        frames.ACCEPTED: old.report,
+    }
+    handover.clear_step_files(settings, day, keep=frozenset(earlier))
+    written: set[str] = set()
+
+    def write(name: str, frame: pd.DataFrame) -> None:
+        written.add(name)
+        if name not in earlier or not _same_frame(earlier[name], frame):
+            _write(settings, day, name, frame)
+
     received, ledger, totals = got
     received, ledger, late = _route_late(day, settings, received, ledger)
-    _write(settings, day, frames.RECEIVED, received)
-    _write(settings, day, frames.TOTALS, totals)
-    _write(settings, day, frames.LEDGER, ledger)
+    write(frames.RECEIVED, received)
+    write(frames.TOTALS, totals)
+    write(frames.LEDGER, ledger)
     registry = registry_for(settings)
     verdict = _validate(
         day,
@@ -658,7 +682,7 @@ def correct_day(
         EarlierVerdict(before[0], old.report, old.quarantine, old.warnings, before[2]),
     )
     for name, frame in verdict.frames.items():
-        _write(settings, day, name, frame)
+        write(name, frame)
     rolled = _rollup(
         day,
         settings,
@@ -666,9 +690,11 @@ def correct_day(
         registry,
         verdict.frames[frames.ACCOUNTED_LEDGER],
     )
-    _write(settings, day, frames.CONSOLIDATED, rolled.consolidated)
-    _write(settings, day, frames.COMPLETENESS, rolled.completeness)
-    _write(settings, day, frames.MISSING, rolled.missing)
+    write(frames.CONSOLIDATED, rolled.consolidated)
+    write(frames.COMPLETENESS, rolled.completeness)
+    write(frames.MISSING, rolled.missing)
+    for name in set(earlier) - written:  # a frame this run does not make: not left over
+        handover.delete_frame(settings, day, name)
     summary: dict[str, Any] = {
         "ingest": {
             "day": day.isoformat(),
@@ -710,6 +736,15 @@ def correct_day(
         summary["publish"].update(path="changed rows", written=done[1])
     handover.write_json(settings, day, INBOX_LISTING, now)
     return summary
+
+
+def _same_frame(before: pd.DataFrame, after: pd.DataFrame) -> bool:
+    """Whether ``after`` would be written as the file ``before`` was read from."""
+    return (
+        list(before.columns) == list(after.columns)
+        and before.dtypes.equals(after.dtypes)
+        and before.reset_index(drop=True).equals(after.reset_index(drop=True))
+    )
 
 
 def _redact(url: str) -> str:

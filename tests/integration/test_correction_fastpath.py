@@ -21,6 +21,7 @@ import pytest
 from helpers.corrections import correct_planted_value, published_tables
 from huizong import handover
 from huizong.demo import generate_demo_day
+from huizong.ingest import added
 from huizong.pipeline import INBOX_LISTING, run_day
 from huizong.settings import Settings
 
@@ -40,7 +41,7 @@ def two_warehouses(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[t
 
 
 def test_fast_path_publishes_what_the_full_run_publishes(
-    tmp_path: Path, two_warehouses: tuple[str, str]
+    tmp_path: Path, two_warehouses: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     inbox = tmp_path / "inbox"
     generate_demo_day(DAY, inbox / DAY.isoformat())
@@ -53,9 +54,36 @@ def test_fast_path_publishes_what_the_full_run_publishes(
     issue = correct_planted_value(fast, DAY)
     handover.write_json(full, DAY, INBOX_LISTING, None)  # no listing: the full path
 
+    scans: list[Path] = []  # the real scan, counted: a national inbox takes a second
+
+    def counted_scan(inbox: Path) -> list:
+        scans.append(Path(inbox))
+        return scan(inbox)
+
+    scan = added._scan
+    monkeypatch.setattr(added, "_scan", counted_scan)
+    run_files = fast.run_dir(DAY)
+    stat_before = {p.name: os.stat(p) for p in run_files.glob("*.parquet")}
+    frames_before = {name: handover.read_frame(fast, DAY, name) for name in stat_before}
     quick = run_day(DAY, fast, trigger="correction")
+    monkeypatch.undo()
     slow = run_day(DAY, full, trigger="correction")
 
+    assert scans == [fast.inbox_for(DAY)]  # listed once, for the listing and the reading
+    # a frame the correction did not change is left as it was, a changed one rewritten
+    stat_after = {p.name: os.stat(p) for p in run_files.glob("*.parquet")}
+    kept = set()
+    for name in set(stat_after) & set(stat_before):
+        a, b = stat_after[name], stat_before[name]
+        if (a.st_ino, a.st_mtime_ns) == (b.st_ino, b.st_mtime_ns):
+            kept.add(name)
+    unchanged = {
+        name
+        for name in set(stat_after) & set(stat_before)
+        if handover.read_frame(fast, DAY, name).equals(frames_before[name])
+    }
+    assert kept == unchanged and kept and "consolidated.parquet" not in kept
+    assert not any(name.startswith("ingest_part_") for name in stat_after)
     assert quick["publish"]["path"] == "changed rows"
     assert quick["ingest"]["files_read"] == 1
     # the corrected village's rows and its township file's, not the day's

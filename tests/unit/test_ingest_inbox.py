@@ -246,3 +246,37 @@ def test_pipeline_ingest_step_refuses_a_missing_or_empty_inbox(tmp_path: Path) -
     assert not settings.run_dir(DAY).exists()
     summary = ingest_day(DAY, settings, allow_empty=True)
     assert summary == {"day": "2026-11-26", "files": 0, "parts": 1, "rows_received": 0}
+
+
+def test_scan_lists_nested_entries_links_and_odd_names_as_lstat_sees_them(
+    tmp_path: Path,
+) -> None:
+    """The scan (plain ``os`` strings since it was sped up) names each entry by its path
+    under the inbox, with '/' between folders, a GBK name decoded, links not followed."""
+    from huizong.ingest.inbox import _scan
+
+    inbox = tmp_path / "inbox"
+    (inbox / "县" / "乡").mkdir(parents=True)
+    (inbox / "a.xlsx").write_bytes(b"a")
+    (inbox / "县" / "乡" / "b.xlsx").write_bytes(b"bb")
+    gbk = os.fsdecode("村报表.xlsx".encode("gb18030"))
+    (inbox / gbk).write_bytes(b"ccc")
+    (inbox / "to_file").symlink_to(inbox / "a.xlsx")
+    (inbox / "to_dir").symlink_to(inbox / "县")
+    os.mkfifo(inbox / "县" / "pipe")
+    os.utime(inbox / "a.xlsx", ns=(0, 1_600_000_000_123_456_789))
+
+    got = {e.source: e for e in _scan(inbox)}
+
+    assert set(got) == {"a.xlsx", "县/乡/b.xlsx", "村报表.xlsx", "to_file", "to_dir", "县/pipe"}
+    kinds = {s: e.kind for s, e in got.items()}
+    assert kinds["to_file"] == kinds["to_dir"] == "symlink"
+    assert kinds["县/pipe"] == "special"
+    assert kinds["县/乡/b.xlsx"] == "file"
+    for entry in got.values():
+        st = os.lstat(entry.path)
+        assert entry.size == st.st_size
+        assert entry.mtime == pd.Timestamp(st.st_mtime_ns, unit="ns", tz="UTC").as_unit("us")
+        assert entry.mtime.unit == "us"
+    assert got["村报表.xlsx"].path == inbox / gbk
+    assert _scan(tmp_path / "absent") == []

@@ -39,7 +39,18 @@ def inbox_listing(inbox: Path) -> Listing:
     """Every entry of the inbox with its size and mtime (what the next run compares)."""
     if not Path(inbox).is_dir():
         return {}
-    return {e.source: [e.size, int(e.mtime.value)] for e in _scan(Path(inbox))}
+    return listing_of(_scan(Path(inbox)))
+
+
+def listing_of(entries: list[Entry]) -> Listing:
+    """The listing of entries already scanned (the fast path scans its inbox once)."""
+    return {e.source: [e.size, int(e.mtime.value)] for e in entries}
+
+
+def scan_inbox(inbox: Path) -> list[Entry]:
+    """The inbox's entries, for :func:`listing_of` and :func:`ingest_added` (one scan:
+    39 k files take seconds)."""
+    return _scan(Path(inbox)) if Path(inbox).is_dir() else []
 
 
 def ingest_added(
@@ -49,12 +60,14 @@ def ingest_added(
     settings: Settings,
     before: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
     listing: Listing,
+    entries: list[Entry] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
     """(RECEIVED, LEDGER, TOTALS) of the whole inbox, reading only the files not in
     ``before`` (the earlier full ingest's frames) and ``listing`` (its inbox listing);
-    ``None`` when the earlier files are not exactly as they were then."""
+    ``None`` when the earlier files are not exactly as they were then. ``entries``: the
+    inbox as :func:`scan_inbox` found it (scanned here when not given; they are updated)."""
     old_received, old_ledger, old_totals = before
-    entries = _scan(Path(inbox))
+    entries = scan_inbox(inbox) if entries is None else entries
     sources = old_ledger["source"].astype("str").tolist()
     if not set(sources) <= {e.source for e in entries} or set(sources) != set(listing):
         return None
@@ -151,4 +164,4 @@ def _recount(ledger: pd.DataFrame, received: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-__all__ = ["Listing", "inbox_listing", "ingest_added"]
+__all__ = ["Listing", "inbox_listing", "ingest_added", "listing_of", "scan_inbox"]

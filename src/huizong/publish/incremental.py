@@ -115,6 +115,11 @@ def table_delta(
     return Delta(keys=keys, rows=new.loc[new_hit].reset_index(drop=True))
 
 
+def unchanged_delta(table: str, frame: pd.DataFrame) -> Delta:
+    """The delta of a table whose rows are the same on both sides: nothing touched."""
+    return Delta(keys=frame[ROW_KEYS[table]].iloc[:0], rows=frame.iloc[:0])
+
+
 def _key_hash(frame: pd.DataFrame, key: list[str]) -> pd.Series:
     return pd.util.hash_pandas_object(frame[key], index=False)
 
@@ -144,9 +149,22 @@ def publish_changed(
     when the warehouse does not hold ``old``. Lost connections are retried as
     :func:`publish_tables` retries them (``HUIZONG_PUBLISH_RETRIES`` / ``_BACKOFF``)."""
     old_loads = day_frames(day, old, registry, catalogue)
-    new_loads = day_frames(day, new, registry, catalogue)
-    hashed = {t: (Hashed.of(t, old_loads[t]), Hashed.of(t, new_loads[t])) for t in TABLES}
-    deltas = {t: table_delta(t, old_loads[t], new_loads[t], hashed[t]) for t in TABLES}
+    # both days' org_unit rows come from the one registry: built and hashed once, and
+    # never a change (665 k of a national day's 3.25 M rows)
+    new_loads = day_frames(day, new, registry, catalogue, org_unit=old_loads["org_unit"])
+    hashed = {}
+    for t in TABLES:
+        if t == "org_unit":  # rows only: the digest needs them, no delta does
+            rows = pd.util.hash_pandas_object(old_loads[t], index=False).to_numpy()
+            hashed[t] = (Hashed(rows, rows[:0]),) * 2
+        else:
+            hashed[t] = (Hashed.of(t, old_loads[t]), Hashed.of(t, new_loads[t]))
+    deltas = {
+        t: unchanged_delta(t, old_loads[t])
+        if t == "org_unit"
+        else table_delta(t, old_loads[t], new_loads[t], hashed[t])
+        for t in TABLES
+    }
     if any(
         d.keys.isna().any().any() or d.rows[ROW_KEYS[t]].isna().any().any()
         for t, d in deltas.items()
