@@ -179,8 +179,10 @@ def test_a_queued_rerun_names_the_run_ahead_and_the_change_page_the_steward(site
             page.goto(f"{base}/runs/{PERIOD}/changes")
             body = page.inner_text("body")
             page.screenshot(path=str(ARTEFACTS / "review-changes-accepted.png"), full_page=True)
-            unit = str(site.accepted["unit_code"])
+            # the cause names the accepted village after the file and row (causes list
+            # their units by name, once per cause)
+            name = str(site.accepted["unit_name"])
             assert "管理员放行 / steward accepted" in body and STEWARD in body
-            assert unit in body
+            assert f"第{int(site.accepted['row_number'])}行" in body and f"：{name}" in body
         finally:
             browser.close()
