@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import numpy as np
-import pandas as pd
-
 from huizong.settings import TIMEZONE
+
+if TYPE_CHECKING:  # the DAG files import this module at parse time: stdlib only there
+    import numpy as np
+    import pandas as pd
 
 #: The night's run starts at this local hour (Asia/Shanghai) for the day before; the DAG's
 #: schedule is built from it, and arrivals before it still belong to the day before.
@@ -26,6 +28,8 @@ def deadline_level(units: Iterable[str], departments: Iterable[str] = ()) -> str
     """Whose deadline a submission file is judged by: a department's, a township's batch
     (more than one unit in the file), or a village's. The receipt, the night's timeliness
     and the deadline lists all ask this one function."""
+    import pandas as pd
+
     codes = pd.Series([u for u in units if u], dtype="str")
     if codes.empty:
         return "village"
@@ -35,6 +39,8 @@ def deadline_level(units: Iterable[str], departments: Iterable[str] = ()) -> str
 def file_levels(files: pd.Series, units: pd.Series, departments: Iterable[str] = ()) -> np.ndarray:
     """Per row, :func:`deadline_level` of its file (``files``: the row's file, ``units``:
     its unit code), in one vectorised pass over a day of rows."""
+    import numpy as np
+
     codes = units.astype("str").fillna("")
     dep = codes.isin(set(departments)) | codes.str.upper().str.contains("D", regex=False)
     given = codes.where(codes != "")
