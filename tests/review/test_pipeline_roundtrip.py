@@ -352,7 +352,7 @@ def test_the_change_report_names_the_steward_who_accepted_the_row(
     from huizong.display import local_time
 
     for cause in mine["cause"]:
-        assert f"{unit}" in cause
+        assert f"：{issue['unit_name']}" in cause  # the accepted village, by name
         assert "管理员放行 / steward accepted" in cause
         assert "steward" in cause and local_time(done["at"]) in cause
         assert f"第{row}行 row {row}" in cause and str(issue["file_name"]) in cause
