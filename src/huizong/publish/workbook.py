@@ -56,6 +56,11 @@ DEPARTMENT_NOTE = (
     "“—” = an average, not added)."
 )
 COMPLETENESS_SHEET = "完整性"
+#: One row per reporter that did not report (the 完整性 sheet keeps the counts): a list
+#: in one cell printed as a wall of text clipped at Excel's highest row.
+MISSING_SHEET = "未报名单"
+#: The one line of a 未报名单 sheet without rows.
+NO_MISSING = "无未报单位 / every unit reported"
 QUARANTINE_SHEET = "隔离区"
 CORRECTIONS_SHEET = "更正说明"
 ISSUES_SHEET = "问题与建议"
@@ -844,6 +849,35 @@ def _completeness_columns(
     ]
 
 
+def missing_rows(missing: pd.DataFrame, registry: Registry, root_level: int) -> pd.DataFrame:
+    """未报名单's rows: each missing reporter with the names of its county (when the
+    workbook's root is above the counties) and township, in code order (so a township's
+    villages print together and the clerk can sort by any column)."""
+    rows = missing.sort_values("unit_code").reset_index(drop=True)
+    places = pd.concat([rows["township_code"], rows["county_code"], rows["parent_code"]])
+    names = registry.names_of(places.dropna().astype(str).unique())
+    out = pd.DataFrame({"unit_code": rows["unit_code"].astype(str)})
+    if root_level < 3:
+        out["county_name"] = rows["county_code"].map(names)
+    town = rows["township_code"].map(names)
+    # a department has no township: the unit it reports to stands in its place
+    out["township_name"] = town.where(town.notna(), rows["parent_code"].map(names))
+    out["unit_name"] = rows["unit_name"].astype(str)
+    out["kind_name"] = rows["kind"].map({"department": "部门"}).fillna("村社区")
+    return out
+
+
+def _missing_columns(rows: pd.DataFrame, fmt: _Formats) -> list[tuple[str, str, float, Format]]:
+    county = [("county_name", "县区", 14, fmt.cell)] if "county_name" in rows.columns else []
+    return [
+        *county,
+        ("township_name", "乡镇街道（部门的上级单位）", 22, fmt.cell),
+        ("unit_name", "未报单位名称", 26, fmt.cell),
+        ("unit_code", "单位代码", 16, fmt.cell),
+        ("kind_name", "类别", 8, fmt.cell),
+    ]
+
+
 def _level_name(level: int, kind: str) -> str:
     return DEPARTMENT_SHEET if kind == "department" else LEVEL_NAMES_ZH.get(int(level), str(level))
 
@@ -878,6 +912,7 @@ def write_workbook(
     previous: Previous | None = None,
     corrections: pd.DataFrame | None = None,
     since_version: int = 1,
+    missing: pd.DataFrame | None = None,
 ) -> Path:
     """Write the consolidated workbook for ``registry.root`` atomically; return its path.
 
@@ -889,6 +924,8 @@ def write_workbook(
     lines (published version, run) go to the 说明 sheet; ``letterhead`` fills the header
     and signature blocks (default: the root, the day's end, today, lines to sign);
     ``previous`` adds the previous period's figures and 较上期增减 under each totals row.
+    ``missing`` (the day's ``missing_reporter`` rows of the subtree) adds 未报名单, one row
+    per unit that did not report, instead of 完整性's one-cell list per unit.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -989,9 +1026,24 @@ def write_workbook(
             _level_name(lv, k) for lv, k in zip(comp["level"], comp["kind"], strict=True)
         ]
         comp = comp.sort_values(["level", "unit_code"])
-        _table_sheet(
-            wb, COMPLETENESS_SHEET, comp, _completeness_columns(comp, fmt), 2, title, footer, fmt
-        )
+        columns = _completeness_columns(comp, fmt)
+        if missing is not None:
+            columns = [c for c in columns if c[0] != "missing_list"]
+        _table_sheet(wb, COMPLETENESS_SHEET, comp, columns, 2, title, footer, fmt)
+        if missing is not None:
+            sheets.append((MISSING_SHEET, "未报单位：每个单位一行（所属乡镇街道、县区，单位代码）"))
+            listed = missing_rows(missing, registry, root_level or 2)
+            _table_sheet(
+                wb,
+                MISSING_SHEET,
+                listed,
+                _missing_columns(listed, fmt),
+                0,
+                title,
+                footer,
+                fmt,
+                empty=NO_MISSING,
+            )
         quar = quarantine.reindex(columns=frames.ISSUE_COLUMNS).sort_values(
             ["file_name", "sheet", "row_number"], kind="stable"
         )
