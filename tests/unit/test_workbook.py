@@ -670,3 +670,46 @@ def test_missing_units_are_one_row_each_with_county_and_township(tmp_path, day_f
     none = written(tmp_path / "n.xlsx", day_frames, registry, missing=missing.iloc[:0])
     assert none["未报名单"].cell(2, 1).value == "无未报单位 / every unit reported"
 
+
+def test_corrections_print_each_indicator_in_its_own_number_format(tmp_path, day_frames, registry):
+    """更正说明 printed a corrected follow-up rate 97.5 → 98.25 as 98 and 98: each row's
+    values take the format its indicator has on the level sheets (a rate, catalogue
+    ``decimals`` 1, to one decimal; a count whole), the difference signed."""
+    from huizong.publish.change_report import REPORT_COLUMNS
+
+    rate = next(i for i in CAT.numeric if i.decimals)
+    count = next(i for i in CAT.numeric if not i.decimals and i.across_units == "sum")
+    corrections = pd.DataFrame(
+        {
+            "county_code": "130903",
+            "unit_code": "130903",
+            "unit_name": "运河区",
+            "level": 3,
+            "indicator": [rate.code, count.code],
+            "indicator_label": [rate.zh, count.zh],
+            "old_value": [97.5, 12.0],
+            "new_value": [98.25, 15.0],
+            "difference": [0.75, 3.0],
+            "change": "changed",
+            "versions": "2",
+            "cause": "审核更正",
+        },
+        columns=REPORT_COLUMNS,
+    )
+    book = written(tmp_path / "c.xlsx", day_frames, registry, corrections=corrections)
+    ws = book["更正说明"]
+    header = [c.value for c in ws[1]]
+    cols = [header.index(h) + 1 for h in ("原值（第1版）", "新值（现版）", "增减")]
+    rate_row, count_row = 2, 3
+    assert ws.cell(rate_row, 3).value == rate.zh
+    assert [ws.cell(rate_row, c).number_format for c in cols] == [
+        "#,##0.0",
+        "#,##0.0",
+        "+#,##0.0;-#,##0.0;0",
+    ]
+    assert [ws.cell(count_row, c).number_format for c in cols] == [
+        "#,##0",
+        "#,##0",
+        "+#,##0;-#,##0;0",
+    ]
+    assert ws.cell(rate_row, cols[1]).value == pytest.approx(98.25)

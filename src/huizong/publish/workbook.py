@@ -273,13 +273,10 @@ def _write_values(
         elif not ind.is_numeric:
             ws.write_string(row, col, str(value), fmt.totals_wrap if totals else fmt.wrap)
         else:
-            mean = ind.across_units == "mean"
-            if change:  # a signed difference
-                style = fmt.change_mean if mean else fmt.change_count
-            elif totals:
-                style = fmt.totals_mean if mean else fmt.totals_count
+            if totals and not change:
+                style = fmt.totals_mean if ind.across_units == "mean" else fmt.totals_count
             else:
-                style = fmt.mean if mean else fmt.count
+                style = number_format(ind, fmt, change=change)
             ws.write_number(row, col, float(value), style)
 
 
@@ -434,7 +431,7 @@ def _write_unit_rows(
     per-cell checks); a carried value in its own style. Returns the row after the last."""
     first = len(_META_HEADERS)
     means = [i.across_units == "mean" for i in indicators]
-    plain = [fmt.mean if m else fmt.count for m in means]
+    plain = [number_format(i, fmt) for i in indicators]
     columns = [rows.cells[i.code] for i in indicators]
     cell, not_applicable = fmt.cell, fmt.not_applicable
     write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
@@ -704,9 +701,12 @@ def _table_sheet(
     footer: str,
     fmt: _Formats,
     empty: str | None = None,
+    row_formats: dict[str, list[Format]] | None = None,
 ) -> None:
     """A plain table: one header row, then rows; columns = (field, header, width, format).
-    ``empty``: the line written across the page under the headers when there is no row."""
+    ``empty``: the line written across the page under the headers when there is no row.
+    ``row_formats``: field → one format per row, for a column whose rows are different
+    indicators (a count, a rate to one decimal)."""
     ws = wb.add_worksheet(name)
     _page_setup(ws, title, 0, 0, footer)
     for n, (_, _, width, _) in enumerate(columns):
@@ -716,6 +716,11 @@ def _table_sheet(
     table = frame.reindex(columns=[f for f, _, _, _ in columns])
     cells = [_table_column(table[f]) for f, _, _, _ in columns]
     formats = [f for _, _, _, f in columns]
+    per_row = {
+        c: (row_formats or {})[f]
+        for c, (f, _, _, _) in enumerate(columns)
+        if f in (row_formats or {})
+    }
     write_string, write_number = ws.write_string, ws.write_number
     wrapped = [c for c, f in enumerate(formats) if f is fmt.wrap]
     for r, values in enumerate(zip(*cells, strict=True), start=1):
@@ -723,7 +728,7 @@ def _table_sheet(
             if value is None:
                 continue
             if type(value) is float:
-                write_number(r, c, value, formats[c])
+                write_number(r, c, value, per_row[c][r - 1] if c in per_row else formats[c])
             else:
                 write_string(r, c, value, formats[c])
         texts = [(values[c], columns[c][2]) for c in wrapped if isinstance(values[c], str)]
@@ -772,9 +777,20 @@ def _table_column(values: pd.Series) -> list[object]:
     return cells
 
 
+def number_format(ind: Indicator | None, fmt: _Formats, *, change: bool = False) -> Format:
+    """The number format of ``ind``'s cells on every sheet: an averaged indicator (a rate
+    read to one decimal, catalogue ``decimals``) to one decimal, a count whole; ``change``:
+    signed, as 较上期增减 and 增减 print."""
+    mean = ind is not None and ind.across_units == "mean"
+    if change:
+        return fmt.change_mean if mean else fmt.change_count
+    return fmt.mean if mean else fmt.count
+
+
 def _corrections_sheet(
     wb: xlsxwriter.Workbook,
     corrections: pd.DataFrame,
+    catalogue: Catalogue,
     since: int,
     title: str,
     footer: str,
@@ -794,6 +810,10 @@ def _corrections_sheet(
                 ]
             }
         )
+    # each row's indicator in the format its column has on the level sheets
+    by_code = {i.code: i for i in catalogue.indicators}
+    inds = [by_code.get(c) for c in rows.reindex(columns=["indicator"])["indicator"]]
+    value_formats = [number_format(i, fmt) for i in inds]
     _table_sheet(
         wb,
         CORRECTIONS_SHEET,
@@ -804,7 +824,7 @@ def _corrections_sheet(
             ("indicator_label", "指标", 22, fmt.text),
             ("old_shown", f"原值（第{since}版）", 12, fmt.count),
             ("new_shown", "新值（现版）", 12, fmt.count),
-            ("difference", "增减", 10, fmt.count),
+            ("difference", "增减", 10, fmt.change_count),
             ("versions", "更正版本", 10, fmt.text),
             ("cause", "原因", 60, fmt.wrap),
         ],
@@ -812,6 +832,11 @@ def _corrections_sheet(
         title,
         footer,
         fmt,
+        row_formats={
+            "old_shown": value_formats,
+            "new_shown": value_formats,
+            "difference": [number_format(i, fmt, change=True) for i in inds],
+        },
     )
 
 
@@ -1018,7 +1043,7 @@ def write_workbook(
                 )
         if corrections is not None:
             sheets.append((CORRECTIONS_SHEET, f"自第{since_version}版以来的更正：原值→新值及原因"))
-            _corrections_sheet(wb, corrections, since_version, title, footer, fmt)
+            _corrections_sheet(wb, corrections, catalogue, since_version, title, footer, fmt)
         lowest = geo[geo["level"] == geo["level"].max()].sort_values("code")
         _issues_sheet(wb, pd.concat([lowest, deps]), wide, catalogue, title, footer, fmt)
         comp = completeness.copy()
