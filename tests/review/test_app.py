@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from fastapi.routing import APIRoute
@@ -370,6 +371,26 @@ def test_day_page_groups_and_links(env: Env) -> None:
     city = env.client.get(f"/runs/{PERIOD}", headers=env.as_("city"))
     assert f"/runs/{PERIOD}/data-docs/" in city.text
     assert "http://" not in resp.text and "https://" not in resp.text  # no external host
+
+
+def test_the_files_table_says_when_each_file_arrived_and_whether_late(env: Env) -> None:
+    """A trial's stewards could not tell from 文件 Files when a file came nor whether it
+    was late: each row gives its arrival in Beijing time and 及时/迟报 by the deadline of
+    its level (a village's 18:00 by default), as its receipt told the sender."""
+    wh = env.wh
+    late = pd.Timestamp("2026-11-26 10:30:01", tz="UTC")  # 18:30:01 in Beijing
+    with wh.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE submission_ledger SET received_at = :at WHERE file_id = :f"),
+            {"at": late.to_pydatetime(), "f": wh.a_error.file_id},
+        )
+    resp = env.client.get(f"/runs/{PERIOD}", headers=env.as_("steward_a"))
+    files = resp.text.split("<h2>文件 Files</h2>")[1]
+    assert "收到时间 Received (北京时间)" in files and "及时/迟报 On time" in files
+    rows = {r.split("</td>")[0]: r for r in files.split("<tr><td>")[1:]}
+    late_row, on_time_row = rows[wh.a_error.file_name], rows[wh.a_warning.file_name]
+    assert "2026-11-26 18:30:01 北京时间" in late_row and "迟报 late" in late_row
+    assert "2026-11-26 18:00:00 北京时间" in on_time_row and "及时 on time" in on_time_row
 
 
 def test_day_page_shows_completeness_first_and_missing_units_collapsed_after_actions(
