@@ -669,3 +669,26 @@ def test_a_county_workbook_lists_each_missing_unit_on_its_own_row(demo, tmp_path
     county = next(r for r in book["完整性"].iter_rows(min_row=2, values_only=True))
     assert county[0] == COUNTY and county[5] == len(mine)  # 未报单位数
     assert "未报单位名单" not in [c.value for c in book["完整性"][1]]
+
+
+def test_the_summary_and_the_totals_page_count_expected_reporters_differently_and_say_why(
+    demo,
+):
+    """The run summary read 6099 expected reporters for 沧州市 and the totals page 6094:
+    the day's reporters are villages/communities and departments; an indicator whose
+    department figures are kept beside the total (catalogue ``department = "beside"``)
+    expects the villages only. The summary names both parts, so 6094 is on the page."""
+    from huizong.report import summarise
+
+    registry = registry_for(demo)
+    reporters = registry.reporters
+    villages = int((reporters["kind"] != "department").sum())
+    departments = int((reporters["kind"] == "department").sum())
+    cons = read_table(demo.warehouse, "consolidated", DAY)
+    root = cons[cons["unit_code"] == registry.root].set_index("indicator")["expected_units"]
+    beside = next(i.code for i in CAT.numeric if i.department == "beside")
+    added = next(i.code for i in CAT.numeric if i.department == "add")
+    assert root[beside] == villages and root[added] == villages + departments
+    text = summarise(DAY, demo)
+    assert f"/{villages + departments} reporters" in text
+    assert f"{villages} villages/communities + {departments} departments" in text

@@ -570,6 +570,8 @@ def test_totals_show_the_stewards_subtree_and_the_units_above(shared_env: Env) -
     assert '<span class="total" id="total-130903001">60</span>' in page.text
     assert '<span class="total" id="total-1309">100</span>' in page.text
     assert "130902" not in page.text and "新华区" not in page.text
+    # 应报 here is the indicator's: it says so, and why it can be fewer than 完整性's
+    assert "应报（本指标）Expected" in page.text and 'id="expected-note"' in page.text
     city = env.client.get(f"/api/runs/{PERIOD}/totals", headers=env.as_("city")).json()
     # grouped by county: each county followed by its townships
     assert [r["unit_code"] for r in city] == ["1309", "130902", "130902001", "130903", "130903001"]
