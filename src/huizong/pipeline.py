@@ -461,6 +461,7 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
         registry=registry,
         letterhead=letterhead_for(registry.root, day, registry, settings),
         previous=load_previous(settings.warehouse, registry.root, period_of(day, "day")),
+        missing=_read(settings, day, frames.MISSING),
     )
     return {
         "day": day.isoformat(),

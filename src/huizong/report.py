@@ -21,6 +21,7 @@ def summarise(day: date, settings: Settings) -> str:
             statement("report/ledger_totals.sql"), params
         ).one()
         root = conn.execute(statement("report/root_completeness.sql"), params).first()
+        departments = conn.execute(statement("report/root_departments.sql"), params).scalar()
         reasons = conn.execute(statement("report/quarantine_by_rule.sql"), params).all()
     lines = [f"汇总 Huizong — reporting day {day.isoformat()}"]
     lines.append(
@@ -29,7 +30,13 @@ def summarise(day: date, settings: Settings) -> str:
     )
     if root is not None:
         name, expected, reported, rate, late = root
-        lines.append(f"  {name}: {reported}/{expected} reporters ({float(rate):.1%}), {late} late")
+        # the reporters are villages/communities AND departments: an indicator's 应报 on
+        # the totals page leaves out departments whose figures it does not add
+        deps = int(departments or 0)
+        lines.append(
+            f"  {name}: {reported}/{expected} reporters ({float(rate):.1%}), {late} late"
+            f" — {expected - deps} villages/communities + {deps} departments"
+        )
     for rule, n in reasons:
         lines.append(f"  quarantined: {n:5d} × {rule}")
     out = settings.out_dir(day)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from helpers.smtp import smtp_receiver
 from huizong import frames
+from huizong.catalogue import load_catalogue
 from huizong.ingest import receipts
 from huizong.intake.arrivals import Arrival, deposit
 from huizong.intake.notify import SmtpNotifier
@@ -19,6 +20,7 @@ from huizong.settings import Settings
 
 DAY = date(2026, 11, 26)
 TZ = ZoneInfo("Asia/Shanghai")
+CAT = load_catalogue()
 HEADER = "单位代码,单位名称,日期,排查登记人数,入户走访户数,新增返乡人员"
 
 
@@ -42,7 +44,8 @@ def test_each_sender_gets_what_was_accepted_and_quarantined_and_why(tmp_path) ->
     text = by_to["a@x.example"]
     assert "建北.csv" in text and "2026-11-26 16:30:00（按时 / on time）" in text
     assert "收到 received 2，通过 accepted 1，隔离 quarantined 1" in text
-    assert f"第2行 row 2，列 column {q['column']}：{q['message_zh']} / {q['message_en']}" in text
+    label = f"{CAT.indicator(q['column']).zh}({q['column']})"  # as `huizong validate` says
+    assert f"第2行 row 2，列 column {label}：{q['message_zh']} / {q['message_en']}" in text
     assert "报送截止时间 / deadline: 2026-11-26 20:00" in text  # a batch: the township's
     assert "已接收，部分数据未通过校验" in text
     assert "院东" not in by_to["b@x.example"] and "全部数据通过校验" in by_to["b@x.example"]

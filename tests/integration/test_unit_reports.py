@@ -645,3 +645,50 @@ def test_the_city_workbook_adds_up_to_its_totals(demo):
             checked += 1
         assert checked, name
     assert level_sheets and dep_sheets
+
+
+def test_a_county_workbook_lists_each_missing_unit_on_its_own_row(demo, tmp_path):
+    """A trial's county printed its 59 missing villages as one cell clipped at Excel's
+    highest row; 未报名单 has one row per missing reporter of the warehouse, under a
+    header repeated on every printed page, and 完整性 keeps only the counts."""
+    tables, registry = _tables(demo, COUNTY)
+    path = unit_report.write_unit_workbook(tmp_path / "county.xlsx", tables, registry, CAT)
+    book = openpyxl.load_workbook(path)
+    ws = book["未报名单"]
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["乡镇街道（部门的上级单位）", "未报单位名称", "单位代码"]
+    assert ws.print_title_rows == "$1:$1"
+    rows = [dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)]
+    missing = read_table(demo.warehouse, "missing_reporter", DAY)
+    mine = missing[missing["county_code"] == COUNTY]
+    assert len(mine) > 1
+    assert sorted(r["单位代码"] for r in rows) == sorted(mine["unit_code"])
+    names = registry.names_of(mine["township_code"])
+    town_of = dict(zip(mine["unit_code"], mine["township_code"].map(names), strict=True))
+    assert all(r["乡镇街道（部门的上级单位）"] == town_of[r["单位代码"]] for r in rows)
+    county = next(r for r in book["完整性"].iter_rows(min_row=2, values_only=True))
+    assert county[0] == COUNTY and county[5] == len(mine)  # 未报单位数
+    assert "未报单位名单" not in [c.value for c in book["完整性"][1]]
+
+
+def test_the_summary_and_the_totals_page_count_expected_reporters_differently_and_say_why(
+    demo,
+):
+    """The run summary read 6099 expected reporters for 沧州市 and the totals page 6094:
+    the day's reporters are villages/communities and departments; an indicator whose
+    department figures are kept beside the total (catalogue ``department = "beside"``)
+    expects the villages only. The summary names both parts, so 6094 is on the page."""
+    from huizong.report import summarise
+
+    registry = registry_for(demo)
+    reporters = registry.reporters
+    villages = int((reporters["kind"] != "department").sum())
+    departments = int((reporters["kind"] == "department").sum())
+    cons = read_table(demo.warehouse, "consolidated", DAY)
+    root = cons[cons["unit_code"] == registry.root].set_index("indicator")["expected_units"]
+    beside = next(i.code for i in CAT.numeric if i.department == "beside")
+    added = next(i.code for i in CAT.numeric if i.department == "add")
+    assert root[beside] == villages and root[added] == villages + departments
+    text = summarise(DAY, demo)
+    assert f"/{villages + departments} reporters" in text
+    assert f"{villages} villages/communities + {departments} departments" in text

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from fastapi.routing import APIRoute
@@ -372,6 +373,26 @@ def test_day_page_groups_and_links(env: Env) -> None:
     assert "http://" not in resp.text and "https://" not in resp.text  # no external host
 
 
+def test_the_files_table_says_when_each_file_arrived_and_whether_late(env: Env) -> None:
+    """A trial's stewards could not tell from 文件 Files when a file came nor whether it
+    was late: each row gives its arrival in Beijing time and 及时/迟报 by the deadline of
+    its level (a village's 18:00 by default), as its receipt told the sender."""
+    wh = env.wh
+    late = pd.Timestamp("2026-11-26 10:30:01", tz="UTC")  # 18:30:01 in Beijing
+    with wh.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE submission_ledger SET received_at = :at WHERE file_id = :f"),
+            {"at": late.to_pydatetime(), "f": wh.a_error.file_id},
+        )
+    resp = env.client.get(f"/runs/{PERIOD}", headers=env.as_("steward_a"))
+    files = resp.text.split("<h2>文件 Files</h2>")[1]
+    assert "收到时间 Received (北京时间)" in files and "及时/迟报 On time" in files
+    rows = {r.split("</td>")[0]: r for r in files.split("<tr><td>")[1:]}
+    late_row, on_time_row = rows[wh.a_error.file_name], rows[wh.a_warning.file_name]
+    assert "2026-11-26 18:30:01 北京时间" in late_row and "迟报 late" in late_row
+    assert "2026-11-26 18:00:00 北京时间" in on_time_row and "及时 on time" in on_time_row
+
+
 def test_day_page_shows_completeness_first_and_missing_units_collapsed_after_actions(
     env: Env,
 ) -> None:
@@ -549,6 +570,8 @@ def test_totals_show_the_stewards_subtree_and_the_units_above(shared_env: Env) -
     assert '<span class="total" id="total-130903001">60</span>' in page.text
     assert '<span class="total" id="total-1309">100</span>' in page.text
     assert "130902" not in page.text and "新华区" not in page.text
+    # 应报 here is the indicator's: it says so, and why it can be fewer than 完整性's
+    assert "应报（本指标）Expected" in page.text and 'id="expected-note"' in page.text
     city = env.client.get(f"/api/runs/{PERIOD}/totals", headers=env.as_("city")).json()
     # grouped by county: each county followed by its townships
     assert [r["unit_code"] for r in city] == ["1309", "130902", "130902001", "130903", "130903001"]

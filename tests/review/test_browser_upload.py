@@ -198,7 +198,7 @@ def test_clerk_uploads_an_error_sees_it_uploads_the_fix_and_the_night_counts_the
         # the planted error, at once, in both languages with row and column
         verdict, receipt = _send(page, bad)
         assert "有错误" in verdict
-        assert "第3行 row 3，列 column persons_screened" in receipt
+        assert "第3行 row 3，列 column 排查登记人数(persons_screened)" in receipt
         assert "填报为 -4，不能为负数" in receipt and "it cannot be negative" in receipt
         uploaded = datetime.now(TZ)
         timely = "（按时 / on time）" if uploaded.time() <= clock(18, 0) else "（晚于截止时间"

@@ -108,7 +108,10 @@ def test_the_receipt_on_the_page_is_the_one_the_night_writes(clerk) -> None:
     [arrival] = receipts.read_book(receipts.book_path(settings.inbox_for(DAY))).values()
     at = arrival.timestamp.tz_convert(TZ)
     assert f"收到时间 / received: {at.strftime('%Y-%m-%d %H:%M:%S')}" in shown
-    assert "隔离 quarantined 1" in shown and "第2行 row 2，列 column persons_screened" in shown
+    assert "隔离 quarantined 1" in shown
+    # the column named as `huizong validate` (the page's line above) names it, 中文(code)
+    assert "第2行 row 2，列 column 排查登记人数(persons_screened)：" in shown
+    assert "列 排查登记人数(persons_screened)" in bad.text
     assert "报送截止时间 / deadline: 2026-11-26 18:00" in shown  # one village: its deadline
     assert "晚于截止时间 / after the deadline" in shown  # uploaded days after 26 Nov 18:00
 

@@ -253,3 +253,31 @@ def test_a_frame_breaking_the_contract_stops_validation(catalogue, registry, eng
     rows = received_frame(catalogue, [{}]).drop(columns=["masks_in_stock"])
     with pytest.raises(ReceivedContractError, match="masks_in_stock"):
         validate_rows(rows, DAY, catalogue, registry, engine)
+
+
+def test_the_rows_the_day_and_a_partial_validation_order_issues_with_one_function() -> None:
+    """validate.day kept its own copy of the rows' issue ordering (``_sorted`` beside
+    ``_finish``): two copies drift. One function orders them for all three, and it orders
+    by row key, rule, column with the issue dtypes whatever order it is given."""
+    from huizong.validate import day, partial, rows
+
+    assert day.sorted_issues is rows.sorted_issues is partial.sorted_issues
+    assert not hasattr(day, "_sorted") and not hasattr(rows, "_finish")
+    base = {c: "x" for c in frames.ISSUE_COLUMNS}
+    given = pd.DataFrame(
+        [
+            {**base, "file_id": "b", "row_number": 2, "rule": "min:a"},
+            {**base, "file_id": "a", "row_number": 9, "rule": "max:a"},
+            {**base, "file_id": "a", "row_number": 3, "rule": "min:a"},
+            {**base, "file_id": "a", "row_number": 3, "rule": "max:a"},
+        ]
+    )
+    out = rows.sorted_issues(given)
+    assert list(zip(out["file_id"], out["row_number"], out["rule"], strict=True)) == [
+        ("a", 3, "max:a"),
+        ("a", 3, "min:a"),
+        ("a", 9, "max:a"),
+        ("b", 2, "min:a"),
+    ]
+    assert out.columns.tolist() == frames.ISSUE_COLUMNS
+    assert out.dtypes.to_dict() == rows.empty_issues().dtypes.to_dict()

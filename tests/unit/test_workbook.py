@@ -629,3 +629,87 @@ def test_notes_name_the_department_sheet_only_when_there_is_one(
     without = written(tmp_path / "geo.xlsx", geo, registry)
     assert not any(n.startswith("部门") for n in without.sheetnames)
     assert "部门" not in sheets_note(without)
+
+
+def test_missing_units_are_one_row_each_with_county_and_township(tmp_path, day_frames, registry):
+    """Given the day's missing reporters, 未报名单 lists each on its own row (a city's
+    workbook names the county too); without any, it says so instead of an empty page."""
+    reporters = registry.reporters
+    villages = reporters[reporters["code"].str.startswith("130903")].head(3)
+    dep = reporters[reporters["kind"] == "department"].head(1)
+    gone = pd.concat([villages, dep])
+    missing = pd.DataFrame(
+        {
+            "period": DAY.isoformat(),
+            "unit_code": gone["code"],
+            "unit_name": gone["name"],
+            "kind": gone["kind"],
+            "parent_code": gone["parent_code"],
+            "township_code": [*villages["parent_code"], ""],
+            "county_code": [*villages["code"].str[:6], dep["parent_code"].iloc[0][:6]],
+            "city_code": "1309",
+        },
+        columns=frames.MISSING_COLUMNS,
+    )
+    book = written(tmp_path / "m.xlsx", day_frames, registry, missing=missing)
+    ws = book["未报名单"]
+    header = [c.value for c in ws[1]]
+    assert header[0] == "县区" and ws.print_title_rows == "$1:$1"
+    rows = [dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert [r["单位代码"] for r in rows] == sorted(gone["code"])
+    names = registry.names_of([*villages["parent_code"], "130903", dep["parent_code"].iloc[0]])
+    for r in rows:
+        if r["单位代码"] in set(villages["code"]):
+            code = r["单位代码"]
+            assert r["县区"] == names["130903"] and r["类别"] == "村社区"
+            assert r["乡镇街道（部门的上级单位）"] == names[code[:9]]
+        else:
+            assert r["类别"] == "部门"
+            assert r["乡镇街道（部门的上级单位）"] == names[dep["parent_code"].iloc[0]]
+    assert "未报单位名单" not in [c.value for c in book["完整性"][1]]
+    none = written(tmp_path / "n.xlsx", day_frames, registry, missing=missing.iloc[:0])
+    assert none["未报名单"].cell(2, 1).value == "无未报单位 / every unit reported"
+
+
+def test_corrections_print_each_indicator_in_its_own_number_format(tmp_path, day_frames, registry):
+    """更正说明 printed a corrected follow-up rate 97.5 → 98.25 as 98 and 98: each row's
+    values take the format its indicator has on the level sheets (a rate, catalogue
+    ``decimals`` 1, to one decimal; a count whole), the difference signed."""
+    from huizong.publish.change_report import REPORT_COLUMNS
+
+    rate = next(i for i in CAT.numeric if i.decimals)
+    count = next(i for i in CAT.numeric if not i.decimals and i.across_units == "sum")
+    corrections = pd.DataFrame(
+        {
+            "county_code": "130903",
+            "unit_code": "130903",
+            "unit_name": "运河区",
+            "level": 3,
+            "indicator": [rate.code, count.code],
+            "indicator_label": [rate.zh, count.zh],
+            "old_value": [97.5, 12.0],
+            "new_value": [98.25, 15.0],
+            "difference": [0.75, 3.0],
+            "change": "changed",
+            "versions": "2",
+            "cause": "审核更正",
+        },
+        columns=REPORT_COLUMNS,
+    )
+    book = written(tmp_path / "c.xlsx", day_frames, registry, corrections=corrections)
+    ws = book["更正说明"]
+    header = [c.value for c in ws[1]]
+    cols = [header.index(h) + 1 for h in ("原值（第1版）", "新值（现版）", "增减")]
+    rate_row, count_row = 2, 3
+    assert ws.cell(rate_row, 3).value == rate.zh
+    assert [ws.cell(rate_row, c).number_format for c in cols] == [
+        "#,##0.0",
+        "#,##0.0",
+        "+#,##0.0;-#,##0.0;0",
+    ]
+    assert [ws.cell(count_row, c).number_format for c in cols] == [
+        "#,##0",
+        "#,##0",
+        "+#,##0;-#,##0;0",
+    ]
+    assert ws.cell(rate_row, cols[1]).value == pytest.approx(98.25)

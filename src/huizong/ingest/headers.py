@@ -27,6 +27,15 @@ META_NAMES: dict[str, tuple[str, ...]] = {
 REQUIRED_META = ("unit_code", "unit_name", "period")
 META_LABELS_ZH = {"unit_code": "单位代码", "unit_name": "单位名称", "period": "日期"}
 
+
+def column_labels(catalogue: Catalogue) -> dict[str, str]:
+    """field code → ``中文(code)``, the column as the clerk sees it in the template header:
+    the one naming of a column for ``huizong validate`` and the upload receipt alike."""
+    labels = {i.code: f"{i.zh}({i.code})" for i in catalogue.indicators}
+    labels.update({code: f"{zh}({code})" for code, zh in META_LABELS_ZH.items()})
+    return labels
+
+
 #: A header row needs at least this many recognised cells (so a title row never is one).
 MIN_KNOWN = 3
 #: Rows searched for the header, from the top of the sheet.

@@ -23,6 +23,7 @@ from huizong.intake.notify import Notifier
 from huizong.settings import TIMEZONE, Settings
 
 if TYPE_CHECKING:
+    from huizong.catalogue import Catalogue
     from huizong.registry import Registry
 
 STATUS_TEXT = {
@@ -49,9 +50,15 @@ def receipt_text(
     deadline: datetime,
     *,
     now: datetime | None = None,
+    catalogue: Catalogue | None = None,
 ) -> str:
     """The receipt for the ledger rows ``files`` (accounted), with each quarantined row's
-    row, column and reason in Chinese and English, and the deadline."""
+    row, column (``中文(code)``, as ``huizong validate`` names it; ``catalogue``: the
+    form's, default the shipped one) and reason in Chinese and English, and the deadline."""
+    from huizong.catalogue import load_catalogue
+    from huizong.ingest.headers import column_labels
+
+    headers = column_labels(catalogue or load_catalogue())
     tz = ZoneInfo(TIMEZONE)
     when = deadline.astimezone(tz).strftime("%Y-%m-%d %H:%M")
     lines = ["【汇总 回执 / Huizong receipt】", ""]
@@ -75,7 +82,7 @@ def receipt_text(
         for _, q in mine.head(_MAX_LISTED).iterrows():
             where = f"第{int(q['row_number'])}行 row {int(q['row_number'])}"
             if pd.notna(q.get("column")) and str(q["column"]):
-                where += f"，列 column {q['column']}"
+                where += f"，列 column {headers.get(q['column'], q['column'])}"
             if str(q.get("sheet") or ""):
                 where = f"工作表 sheet {q['sheet']}，" + where
             lines.append(f"  - {where}：{q['message_zh']} / {q['message_en']}")
@@ -151,7 +158,7 @@ def upload_receipt(
     if receipt.sender_unit and not units:
         units = [receipt.sender_unit]
     deadline = deadline_of(day, deadline_level(units, registry), load_sources(settings.sources))
-    return receipt_text(ledger, result.quarantine, deadline, now=now)
+    return receipt_text(ledger, result.quarantine, deadline, now=now, catalogue=catalogue)
 
 
 def _earlier_files(
@@ -177,12 +184,14 @@ def _earlier_files(
 def mail_receipts(day: date, settings: Settings, notifier: Notifier) -> dict[str, Any]:
     """After validation: one receipt per mail sender for the files they sent that day."""
     from huizong import frames, handover
+    from huizong.catalogue import load_catalogue
     from huizong.intake.config import load_sources
     from huizong.intake.deadlines import deadline_of
     from huizong.registry.loaded import registry_for
 
     config = load_sources(settings.sources)
     registry = registry_for(settings)
+    catalogue = load_catalogue(settings.form)
     ledger = handover.read_frame(settings, day, frames.ACCOUNTED_LEDGER)
     quarantine = handover.read_frame(settings, day, frames.QUARANTINE)
     if "channel" not in ledger.columns:
@@ -193,7 +202,9 @@ def mail_receipts(day: date, settings: Settings, notifier: Notifier) -> dict[str
         level = deadline_level(_units(files["units"]), registry)
         deadline = deadline_of(day, level, config)
         subject = f"【汇总】{day.isoformat()} 报表回执 / receipt of your report"
-        notifier.send(str(sender), subject, receipt_text(files, quarantine, deadline))
+        notifier.send(
+            str(sender), subject, receipt_text(files, quarantine, deadline, catalogue=catalogue)
+        )
         sent.append(str(sender))
     return {"sent": sent}
 

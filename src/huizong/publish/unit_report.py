@@ -53,6 +53,9 @@ class UnitTables:
     corrections: pd.DataFrame | None = None
     #: The version ``corrections`` are counted from.
     since_version: int = 1
+    #: A day's ``missing_reporter`` rows of the subtree (the workbook's 未报名单); None
+    #: for a week, 旬 or month (its completeness counts reporter-days, not names).
+    missing: pd.DataFrame | None = None
 
 
 def subtree(registry: Registry, unit: str) -> pd.DataFrame:
@@ -133,6 +136,7 @@ def load_unit_tables(
         versions=published_versions(url, period.start, end),
         corrections=_corrections(url, period, codes, catalogue, since_version),
         since_version=since_version,
+        missing=_missing(url, period, subtree(registry, unit)),
     )
 
 
@@ -250,6 +254,17 @@ def village_rows(
     )
 
 
+def _missing(url: str, period: Period, units: pd.DataFrame) -> pd.DataFrame | None:
+    """A day's missing reporters among ``units`` (all of the subtree's villages and
+    departments, not only the levels shown: a city's 未报名单 names its villages)."""
+    from huizong.publish.warehouse import read_table
+
+    if period.type != "day":
+        return None
+    reporters = ((units["level"] == 5) | (units["kind"] == "department")).to_numpy()
+    return read_table(url, "missing_reporter", period.start, units=units.loc[reporters, "code"])
+
+
 def period_village_rows(
     url: str,
     period: Period,
@@ -322,6 +337,7 @@ def write_unit_workbook(
         previous=tables.previous,
         corrections=tables.corrections,
         since_version=tables.since_version,
+        missing=tables.missing,
     )
 
 

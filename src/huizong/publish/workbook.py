@@ -56,6 +56,11 @@ DEPARTMENT_NOTE = (
     "“—” = an average, not added)."
 )
 COMPLETENESS_SHEET = "完整性"
+#: One row per reporter that did not report (the 完整性 sheet keeps the counts): a list
+#: in one cell printed as a wall of text clipped at Excel's highest row.
+MISSING_SHEET = "未报名单"
+#: The one line of a 未报名单 sheet without rows.
+NO_MISSING = "无未报单位 / every unit reported"
 QUARANTINE_SHEET = "隔离区"
 CORRECTIONS_SHEET = "更正说明"
 ISSUES_SHEET = "问题与建议"
@@ -268,13 +273,10 @@ def _write_values(
         elif not ind.is_numeric:
             ws.write_string(row, col, str(value), fmt.totals_wrap if totals else fmt.wrap)
         else:
-            mean = ind.across_units == "mean"
-            if change:  # a signed difference
-                style = fmt.change_mean if mean else fmt.change_count
-            elif totals:
-                style = fmt.totals_mean if mean else fmt.totals_count
+            if totals and not change:
+                style = fmt.totals_mean if ind.across_units == "mean" else fmt.totals_count
             else:
-                style = fmt.mean if mean else fmt.count
+                style = number_format(ind, fmt, change=change)
             ws.write_number(row, col, float(value), style)
 
 
@@ -429,7 +431,7 @@ def _write_unit_rows(
     per-cell checks); a carried value in its own style. Returns the row after the last."""
     first = len(_META_HEADERS)
     means = [i.across_units == "mean" for i in indicators]
-    plain = [fmt.mean if m else fmt.count for m in means]
+    plain = [number_format(i, fmt) for i in indicators]
     columns = [rows.cells[i.code] for i in indicators]
     cell, not_applicable = fmt.cell, fmt.not_applicable
     write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
@@ -699,9 +701,12 @@ def _table_sheet(
     footer: str,
     fmt: _Formats,
     empty: str | None = None,
+    row_formats: dict[str, list[Format]] | None = None,
 ) -> None:
     """A plain table: one header row, then rows; columns = (field, header, width, format).
-    ``empty``: the line written across the page under the headers when there is no row."""
+    ``empty``: the line written across the page under the headers when there is no row.
+    ``row_formats``: field → one format per row, for a column whose rows are different
+    indicators (a count, a rate to one decimal)."""
     ws = wb.add_worksheet(name)
     _page_setup(ws, title, 0, 0, footer)
     for n, (_, _, width, _) in enumerate(columns):
@@ -711,6 +716,11 @@ def _table_sheet(
     table = frame.reindex(columns=[f for f, _, _, _ in columns])
     cells = [_table_column(table[f]) for f, _, _, _ in columns]
     formats = [f for _, _, _, f in columns]
+    per_row = {
+        c: (row_formats or {})[f]
+        for c, (f, _, _, _) in enumerate(columns)
+        if f in (row_formats or {})
+    }
     write_string, write_number = ws.write_string, ws.write_number
     wrapped = [c for c, f in enumerate(formats) if f is fmt.wrap]
     for r, values in enumerate(zip(*cells, strict=True), start=1):
@@ -718,7 +728,7 @@ def _table_sheet(
             if value is None:
                 continue
             if type(value) is float:
-                write_number(r, c, value, formats[c])
+                write_number(r, c, value, per_row[c][r - 1] if c in per_row else formats[c])
             else:
                 write_string(r, c, value, formats[c])
         texts = [(values[c], columns[c][2]) for c in wrapped if isinstance(values[c], str)]
@@ -767,9 +777,20 @@ def _table_column(values: pd.Series) -> list[object]:
     return cells
 
 
+def number_format(ind: Indicator | None, fmt: _Formats, *, change: bool = False) -> Format:
+    """The number format of ``ind``'s cells on every sheet: an averaged indicator (a rate
+    read to one decimal, catalogue ``decimals``) to one decimal, a count whole; ``change``:
+    signed, as 较上期增减 and 增减 print."""
+    mean = ind is not None and ind.across_units == "mean"
+    if change:
+        return fmt.change_mean if mean else fmt.change_count
+    return fmt.mean if mean else fmt.count
+
+
 def _corrections_sheet(
     wb: xlsxwriter.Workbook,
     corrections: pd.DataFrame,
+    catalogue: Catalogue,
     since: int,
     title: str,
     footer: str,
@@ -789,6 +810,10 @@ def _corrections_sheet(
                 ]
             }
         )
+    # each row's indicator in the format its column has on the level sheets
+    by_code = {i.code: i for i in catalogue.indicators}
+    inds = [by_code.get(c) for c in rows.reindex(columns=["indicator"])["indicator"]]
+    value_formats = [number_format(i, fmt) for i in inds]
     _table_sheet(
         wb,
         CORRECTIONS_SHEET,
@@ -799,7 +824,7 @@ def _corrections_sheet(
             ("indicator_label", "指标", 22, fmt.text),
             ("old_shown", f"原值（第{since}版）", 12, fmt.count),
             ("new_shown", "新值（现版）", 12, fmt.count),
-            ("difference", "增减", 10, fmt.count),
+            ("difference", "增减", 10, fmt.change_count),
             ("versions", "更正版本", 10, fmt.text),
             ("cause", "原因", 60, fmt.wrap),
         ],
@@ -807,6 +832,11 @@ def _corrections_sheet(
         title,
         footer,
         fmt,
+        row_formats={
+            "old_shown": value_formats,
+            "new_shown": value_formats,
+            "difference": [number_format(i, fmt, change=True) for i in inds],
+        },
     )
 
 
@@ -844,6 +874,35 @@ def _completeness_columns(
     ]
 
 
+def missing_rows(missing: pd.DataFrame, registry: Registry, root_level: int) -> pd.DataFrame:
+    """未报名单's rows: each missing reporter with the names of its county (when the
+    workbook's root is above the counties) and township, in code order (so a township's
+    villages print together and the clerk can sort by any column)."""
+    rows = missing.sort_values("unit_code").reset_index(drop=True)
+    places = pd.concat([rows["township_code"], rows["county_code"], rows["parent_code"]])
+    names = registry.names_of(places.dropna().astype(str).unique())
+    out = pd.DataFrame({"unit_code": rows["unit_code"].astype(str)})
+    if root_level < 3:
+        out["county_name"] = rows["county_code"].map(names)
+    town = rows["township_code"].map(names)
+    # a department has no township: the unit it reports to stands in its place
+    out["township_name"] = town.where(town.notna(), rows["parent_code"].map(names))
+    out["unit_name"] = rows["unit_name"].astype(str)
+    out["kind_name"] = rows["kind"].map({"department": "部门"}).fillna("村社区")
+    return out
+
+
+def _missing_columns(rows: pd.DataFrame, fmt: _Formats) -> list[tuple[str, str, float, Format]]:
+    county = [("county_name", "县区", 14, fmt.cell)] if "county_name" in rows.columns else []
+    return [
+        *county,
+        ("township_name", "乡镇街道（部门的上级单位）", 22, fmt.cell),
+        ("unit_name", "未报单位名称", 26, fmt.cell),
+        ("unit_code", "单位代码", 16, fmt.cell),
+        ("kind_name", "类别", 8, fmt.cell),
+    ]
+
+
 def _level_name(level: int, kind: str) -> str:
     return DEPARTMENT_SHEET if kind == "department" else LEVEL_NAMES_ZH.get(int(level), str(level))
 
@@ -878,6 +937,7 @@ def write_workbook(
     previous: Previous | None = None,
     corrections: pd.DataFrame | None = None,
     since_version: int = 1,
+    missing: pd.DataFrame | None = None,
 ) -> Path:
     """Write the consolidated workbook for ``registry.root`` atomically; return its path.
 
@@ -889,6 +949,8 @@ def write_workbook(
     lines (published version, run) go to the 说明 sheet; ``letterhead`` fills the header
     and signature blocks (default: the root, the day's end, today, lines to sign);
     ``previous`` adds the previous period's figures and 较上期增减 under each totals row.
+    ``missing`` (the day's ``missing_reporter`` rows of the subtree) adds 未报名单, one row
+    per unit that did not report, instead of 完整性's one-cell list per unit.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -981,7 +1043,7 @@ def write_workbook(
                 )
         if corrections is not None:
             sheets.append((CORRECTIONS_SHEET, f"自第{since_version}版以来的更正：原值→新值及原因"))
-            _corrections_sheet(wb, corrections, since_version, title, footer, fmt)
+            _corrections_sheet(wb, corrections, catalogue, since_version, title, footer, fmt)
         lowest = geo[geo["level"] == geo["level"].max()].sort_values("code")
         _issues_sheet(wb, pd.concat([lowest, deps]), wide, catalogue, title, footer, fmt)
         comp = completeness.copy()
@@ -989,9 +1051,24 @@ def write_workbook(
             _level_name(lv, k) for lv, k in zip(comp["level"], comp["kind"], strict=True)
         ]
         comp = comp.sort_values(["level", "unit_code"])
-        _table_sheet(
-            wb, COMPLETENESS_SHEET, comp, _completeness_columns(comp, fmt), 2, title, footer, fmt
-        )
+        columns = _completeness_columns(comp, fmt)
+        if missing is not None:
+            columns = [c for c in columns if c[0] != "missing_list"]
+        _table_sheet(wb, COMPLETENESS_SHEET, comp, columns, 2, title, footer, fmt)
+        if missing is not None:
+            sheets.append((MISSING_SHEET, "未报单位：每个单位一行（所属乡镇街道、县区，单位代码）"))
+            listed = missing_rows(missing, registry, root_level or 2)
+            _table_sheet(
+                wb,
+                MISSING_SHEET,
+                listed,
+                _missing_columns(listed, fmt),
+                0,
+                title,
+                footer,
+                fmt,
+                empty=NO_MISSING,
+            )
         quar = quarantine.reindex(columns=frames.ISSUE_COLUMNS).sort_values(
             ["file_name", "sheet", "row_number"], kind="stable"
         )

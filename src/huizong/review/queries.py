@@ -6,8 +6,8 @@ scope mask; a table that has not been published yet reads as empty.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Iterable, Mapping
+from datetime import date, time
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -248,6 +248,31 @@ def ledger(
     ).reindex(columns=["period", *frames.LEDGER_COLUMNS[1:]])
     units = file_units(frame, root)
     return frame[_any_unit_in_scope(units, scopes).to_numpy()].reset_index(drop=True)
+
+
+#: 及时/迟报 of a file, as its receipt told the sender; a steward's correction is timed by
+#: the report it revises (never late for the unit), so it is named for what it is.
+ON_TIME, LATE, CORRECTION = "及时 on time", "迟报 late", "审核更正 correction"
+
+
+def file_timeliness(
+    files: pd.DataFrame, day: date, deadlines: Mapping[str, time], departments: Iterable[str]
+) -> pd.Series:
+    """Per ledger row: received by the deadline of its file's level (a village's, a
+    township batch's, a department's: :func:`huizong.schedule.ledger_levels`, what the
+    receipt and the night's on-time count judge it by), else late; unknown arrival: late."""
+    from huizong.ingest.receipts import REVIEW
+    from huizong.schedule import deadline_at, ledger_levels
+
+    if files.empty:
+        return pd.Series([], index=files.index, dtype="str")
+    levels = pd.Series(ledger_levels(files, departments)).reindex(files["file_id"].astype("str"))
+    at = {lv: pd.Timestamp(deadline_at(day, lv, deadlines)) for lv in deadlines}
+    deadline = pd.Series(levels.map(at).to_numpy(), index=files.index)
+    received = pd.to_datetime(files["received_at"], utc=True, format="ISO8601")
+    late = ~(received <= deadline).fillna(False).astype(bool)
+    out = pd.Series(ON_TIME, index=files.index).where(~late, LATE)
+    return out.where(files.get("channel", pd.Series("", index=files.index)) != REVIEW, CORRECTION)
 
 
 #: A unit code at the start of a file name, as the template names files (130982102_吕公堡镇_…).

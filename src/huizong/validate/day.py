@@ -23,7 +23,13 @@ import pandas as pd
 from huizong import frames
 from huizong.catalogue import Catalogue
 from huizong.registry import Registry
-from huizong.validate.rows import ValidationResult, candidates_of, empty_issues, validate_rows
+from huizong.validate.rows import (
+    ValidationResult,
+    candidates_of,
+    empty_issues,
+    sorted_issues,
+    validate_rows,
+)
 from huizong.validate.waivers import STEWARD_KEPT, apply_waivers
 
 #: The quarantine rule of a failed row whose unit's earlier report stays in use.
@@ -154,8 +160,10 @@ def _settled(
         return pd.concat([f for f in (last, old) if len(f)] or [empty_issues()], ignore_index=True)
 
     note = _kept_notes(held[saved], in_use)
-    quarantine = _sorted(pd.concat([issues(result.quarantine, held_q), note], ignore_index=True))
-    warnings = _sorted(issues(result.warnings, held_w))
+    quarantine = sorted_issues(
+        pd.concat([issues(result.quarantine, held_q), note], ignore_index=True)
+    )
+    warnings = sorted_issues(issues(result.warnings, held_w))
     return ValidationResult(accepted=accepted, quarantine=quarantine, warnings=warnings)
 
 
@@ -190,12 +198,3 @@ def _kept_notes(held: pd.DataFrame, in_use: pd.DataFrame) -> pd.DataFrame:
         }
     )
     return out
-
-
-def _sorted(issues: pd.DataFrame) -> pd.DataFrame:
-    if issues.empty:
-        return empty_issues()
-    out = issues.sort_values([*frames.ROW_KEY, "rule", "column"], kind="stable")
-    out = out[frames.ISSUE_COLUMNS].reset_index(drop=True)
-    text = [c for c in frames.ISSUE_COLUMNS if c != "row_number"]
-    return out.astype({"row_number": "int64", **dict.fromkeys(text, "str")})

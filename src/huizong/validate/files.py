@@ -65,16 +65,14 @@ def _sha256(path: Path) -> str:
 def validate_files(paths: list[Path], day: date | None, settings: Settings, out: TextIO) -> int:
     """Print every problem of every file; 1 if any file has an error (or cannot be read)."""
     from huizong.ingest import SubmissionRejected, read_submission
-    from huizong.ingest.headers import META_LABELS_ZH
+    from huizong.ingest.headers import column_labels
     from huizong.ingest.inbox import display_name
     from huizong.ingest.safety import sniff
     from huizong.registry import registry_for
     from huizong.validate.day import validate_received
 
     catalogue = load_catalogue(settings.form)
-    # the column as the clerk sees it in the template header
-    headers = {i.code: f"{i.zh}({i.code})" for i in catalogue.indicators}
-    headers.update({code: f"{zh}({code})" for code, zh in META_LABELS_ZH.items()})
+    headers = column_labels(catalogue)
     registry = registry_for(settings)
     failed = False
     for path in paths:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from huizong import frames
-from huizong.validate.rows import ValidationResult, candidates_of, empty_issues
+from huizong.validate.rows import ValidationResult, candidates_of, empty_issues, sorted_issues
 
 #: The columns whose change makes a row touched (besides being new).
 _STATE = ["disposition", "superseded_by"]
@@ -82,13 +82,6 @@ def revalidate(
 
 
 def _issues(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """Issues in the order validation sorts them (``validate.rows._finish``)."""
-    both = (
-        pd.concat([f for f in (old, new) if len(f)], ignore_index=True)
-        if (len(old) or len(new))
-        else empty_issues()
-    )
-    if both.empty:
-        return empty_issues()
-    out = both.sort_values([*frames.ROW_KEY, "rule", "column"], kind="stable")
-    return out[frames.ISSUE_COLUMNS].reset_index(drop=True).astype(empty_issues().dtypes.to_dict())
+    """Issues in the order validation sorts them (``validate.rows.sorted_issues``)."""
+    parts = [f for f in (old, new) if len(f)]
+    return sorted_issues(pd.concat(parts, ignore_index=True) if parts else empty_issues())

@@ -182,12 +182,15 @@ def validate_rows(
     )
     return ValidationResult(
         accepted=accepted.reset_index(drop=True),
-        quarantine=_finish(errors),
-        warnings=_finish(warns),
+        quarantine=sorted_issues(errors),
+        warnings=sorted_issues(warns),
     )
 
 
-def _finish(issues: pd.DataFrame) -> pd.DataFrame:
+def sorted_issues(issues: pd.DataFrame) -> pd.DataFrame:
+    """Issues in the issue columns and dtypes, in row-key, rule, column order: the one
+    order the rows' validation, the day's (with its waivers and notes) and a partial
+    re-validation all hand on, so their parquet files and tables compare row for row."""
     if issues.empty:
         return empty_issues()
     out = issues.sort_values([*frames.ROW_KEY, "rule", "column"], kind="stable")

@@ -7,13 +7,15 @@ import mimetypes
 from datetime import date
 from typing import Any
 
+import pandas as pd
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from huizong.display import local_time
 from huizong.review import queries, store
 from huizong.review.datadocs import NoScopedDocs, scoped_docs
 from huizong.review.deadline_lists import deadline_section, lists_in_scope
-from huizong.review.deps import BackendDep, DayDep, StewardDep, ViewDep
+from huizong.review.deps import Backend, BackendDep, DayDep, StewardDep, ViewDep
 from huizong.review.html import e, page, table
 from huizong.review.original import shown_original
 from huizong.review.scopes import ScopeError, check_scope
@@ -149,9 +151,11 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
     parts.append("<h2>文件 Files</h2>")
     parts.append(
         table(
-            files.head(MAX_ROWS),
+            _timed(files.head(MAX_ROWS), p, backend),
             {
                 "file_name": "文件名 File",
+                "received": "收到时间 Received (北京时间)",
+                "timeliness": "及时/迟报 On time",
                 "status": "状态 Status",
                 "rows_received": "收到 Received",
                 "rows_accepted": "接受 Accepted",
@@ -163,6 +167,21 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
         )
     )
     return HTMLResponse(page(f"{p} 审核 Review", "".join(parts), root=v.root))
+
+
+def _timed(files: pd.DataFrame, p: str, backend: Backend) -> pd.DataFrame:
+    """The files with their arrival in Beijing time and 及时/迟报 by their level's deadline
+    (the sources file's ``[deadlines]``, as the receipt and the night read them)."""
+    from huizong.intake.config import load_sources
+    from huizong.intake.receipt import department_codes
+
+    deadlines = load_sources(backend.settings.sources).deadlines
+    out = files.copy()
+    out["received"] = [local_time(t) for t in out["received_at"]]
+    out["timeliness"] = queries.file_timeliness(
+        out, date.fromisoformat(p), deadlines, department_codes(backend.registry)
+    )
+    return out
 
 
 def _day_nav(p: str, v: ViewDep) -> str:

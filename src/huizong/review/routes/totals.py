@@ -16,6 +16,15 @@ from huizong.review.views import indicator_code, number, records, signed
 router = APIRouter()
 
 LEVELS = {2: "市 city", 3: "县区 county", 4: "乡镇 township"}
+#: Why 应报 here can be fewer than the day's reporters (完整性, the run summary): a
+#: department's figure of an indicator kept beside the total is not expected in it.
+EXPECTED_NOTE = (
+    "应报（本指标）= 下属村、社区，加上本指标数字计入合计的部门；"
+    "本指标的部门数不计入合计时不含部门，故可少于完整性中的应报单位数（村社区 + 全部部门）。"
+    " Expected for this indicator = the villages/communities below, plus the departments "
+    "whose figures this indicator adds; fewer than the day's reporters in completeness "
+    "(villages/communities + every department) when it keeps departments beside the total."
+)
 
 
 @router.get("/runs/{period}/totals", response_class=HTMLResponse)
@@ -44,8 +53,8 @@ def totals_page(
                 "unit_name": "名称 Name",
                 "value": "合计 Total",
                 "change": "较上日增减 Change",
-                "reporting_units": "已报 Reporting",
-                "expected_units": "应报 Expected",
+                "reporting_units": "已报（本指标）Reporting",
+                "expected_units": "应报（本指标）Expected",
             },
             cells={
                 "value": lambda rec: (
@@ -58,6 +67,7 @@ def totals_page(
             },
             row_class=[f"level-{int(x)}" for x in found["level"]],
         )
+        + f'<p class="note" id="expected-note">{EXPECTED_NOTE}</p>'
         + f'<p><a href="{e(v.url("/runs/" + p))}">返回 Back</a></p>'
     )
     return HTMLResponse(page(f"{p} 汇总 Totals", body, root=v.root))

@@ -1,0 +1,1 @@
+SELECT count(*) FROM completeness WHERE period = :p AND kind = 'department'
