@@ -180,22 +180,29 @@ class _Collector:
         numbers: np.ndarray,
         extra: np.ndarray,
     ) -> None:
+        """The kept rows of one sheet: one row selection, then a column view per field
+        (a file's ~15 rows; fancy-indexing every field separately cost more)."""
         n = int(keep.sum())
+        if n == 0:
+            return  # nothing to add: the concatenation of empty parts is the same
+        rows = grid if n == len(keep) else grid[keep]
         for f in self.fields:
-            col = grid[keep, taken[f]] if f in taken else np.full(n, None, dtype=object)
-            self.columns[f].append(col)
+            j = taken.get(f)
+            self.columns[f].append(rows[:, j] if j is not None else np.full(n, None, dtype=object))
         self.sheet.append(np.full(n, sheet, dtype=object))
-        self.numbers.append(numbers[keep])
+        self.numbers.append(numbers if n == len(keep) else numbers[keep])
         self.extra.append(extra)
         self.rows += n
 
     def arrays(self) -> dict[str, object]:
         def cat(parts: list[np.ndarray], dtype: str) -> np.ndarray:
+            if len(parts) == 1:
+                return parts[0]  # one sheet (almost every file): its arrays as they are
             return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
 
         return {
             "columns": {f: cat(v, "object") for f, v in self.columns.items()},
             "sheet": cat(self.sheet, "object"),
-            "row_number": cat(self.numbers, "int64").astype("int64"),
+            "row_number": cat(self.numbers, "int64").astype("int64", copy=False),
             "extra": cat(self.extra, "object"),
         }

@@ -19,6 +19,7 @@ Limits (environment, read at call time; see :class:`Limits`):
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 from dataclasses import dataclass
@@ -106,11 +107,16 @@ def _kind_of(head: bytes) -> str:
     return "text"
 
 
-def sniff(path: Path, declared: str) -> Sniffed:
-    """The file's real kind from its first bytes; ``declared`` is the name's suffix."""
+def sniff(path: Path, declared: str, *, data: bytes | None = None) -> Sniffed:
+    """The file's real kind from its first bytes; ``declared`` is the name's suffix.
+
+    ``data``: the file's bytes when the caller holds them already (read once)."""
     declared = declared.lower()
-    with Path(path).open("rb") as f:
-        head = f.read(_SNIFF_BYTES)
+    if data is not None:
+        head = data[:_SNIFF_BYTES]
+    else:
+        with Path(path).open("rb") as f:
+            head = f.read(_SNIFF_BYTES)
     kind = _kind_of(head)
     if kind == "text" and declared not in ("", ".csv") and b"," not in head:
         kind = "binary"  # a "workbook" of plain text without a single comma: not a CSV
@@ -250,23 +256,32 @@ def _bomb(name: str, limits: Limits, size: int) -> Exception:
     )
 
 
-def guard_file(path: Path, suffix: str, *, name: str = "", limits: Limits | None = None) -> str:
+def guard_file(
+    path: Path,
+    suffix: str,
+    *,
+    name: str = "",
+    limits: Limits | None = None,
+    data: bytes | None = None,
+) -> str:
     """The suffix to read ``path`` with, after checking it is safe; else SubmissionRejected.
 
     ``suffix`` is what the file's name says (".xlsx"/".csv"); the content decides: a zip
     is read as xlsx (and checked against the limits), text as csv; empty, HTML, XML,
     OLE2 (.xls / encrypted) and other binary files are refused with a message the clerk
-    can act on. ``name`` is the file name shown in messages (display only).
+    can act on. ``name`` is the file name shown in messages (display only); ``data``
+    the file's bytes when the caller has read them (then the file is not opened again).
     """
     path = Path(path)
     if suffix.lower() not in SNIFFED_SUFFIXES:
         return suffix  # not a spreadsheet name: the reader refuses it by its suffix
     name = name or path.name
-    found = sniff(path, suffix)
+    found = sniff(path, suffix, data=data)
     if found.suffix is None:
         raise _rejected(*_refusal(found.kind, suffix.lower(), name))
     if found.suffix == ".xlsx":
-        check_zip(path, limits or Limits.from_env(), name)
+        source = path if data is None else io.BytesIO(data)
+        check_zip(source, limits or Limits.from_env(), name)  # type: ignore[arg-type]
     return found.suffix
 
 
