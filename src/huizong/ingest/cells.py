@@ -40,13 +40,18 @@ def cell_text(cell: object) -> str:
 
 
 def xlsx_sheets(
-    path: Path, sheet_hint: str | None, *, data: bytes | None = None
+    path: Path,
+    sheet_hint: str | None,
+    *,
+    data: bytes | None = None,
+    zf: zipfile.ZipFile | None = None,
 ) -> tuple[list[Sheet], dict[str, str], list[str]]:
     """Visible worksheets as rows of cells (A1 = rows[0][0]), the template marker, and
     notes on the sheets skipped; formula cells without a cached value are marked.
 
     ``data``: the file's bytes, when the caller has read them already (calamine, the
-    formula check and openpyxl then read these, and the file is not opened again)."""
+    formula check and openpyxl then read these, and the file is not opened again);
+    ``zf``: the same file as a zip already opened (the formula check reads it)."""
     from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
     try:
@@ -78,7 +83,7 @@ def xlsx_sheets(
             sheets.append(
                 (meta.name, wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False))
             )
-        if sheets and _has_formulas(path if data is None else io.BytesIO(data)):
+        if sheets and _has_formulas(zf or (path if data is None else io.BytesIO(data))):
             _mark_formulas_without_value(path, sheets, data)
         return sheets, marker, notes
     except SubmissionRejected:
@@ -91,10 +96,11 @@ def xlsx_sheets(
         wb.close()
 
 
-def _has_formulas(path: Path | io.BytesIO) -> bool:
+def _has_formulas(source: Path | io.BytesIO | zipfile.ZipFile) -> bool:
     """Whether any worksheet XML holds a formula (cheap: no XML parsing)."""
     try:
-        with zipfile.ZipFile(path) as zf:
+        opened = source if isinstance(source, zipfile.ZipFile) else zipfile.ZipFile(source)
+        with opened as zf:
             for info in zf.infolist():
                 if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
                     with zf.open(info) as f:

@@ -34,7 +34,7 @@ from huizong.ingest.received import (
 )
 from huizong.ingest.rejected import SubmissionRejected
 from huizong.ingest.rows import RawSubmission, collect_rows
-from huizong.ingest.safety import guard_file
+from huizong.ingest.safety import guard_file_zip
 from huizong.ingest.text import csv_rows, decode_text
 
 __all__ = [
@@ -98,9 +98,13 @@ def read_raw(
             data = None  # each step below opens the path and reports it as it always has
     suffix = (suffix or path.suffix).lower() or _sniff(path, data)
     # content decides; bombs refused first
-    suffix = guard_file(path, suffix, name=file_name, data=data)
+    suffix, zf = guard_file_zip(path, suffix, name=file_name, data=data)
     if suffix == ".xlsx":
-        sheets, marker, notes = xlsx_sheets(path, sheet_hint, data=data)
+        try:
+            sheets, marker, notes = xlsx_sheets(path, sheet_hint, data=data, zf=zf)
+        finally:
+            if zf is not None:
+                zf.close()
     elif suffix == ".csv":
         rows, notes = csv_rows(path, data=data)
         sheets, marker = [("", rows)], {}
