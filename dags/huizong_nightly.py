@@ -145,17 +145,20 @@ def huizong_nightly() -> None:
         return pull(_settings(), in_task=True)
 
     @task
-    def fast_path(day: str, _pulled: dict[str, Any], **context: Any) -> dict[str, Any] | None:
+    def fast_path(day: str, _pulled: dict[str, Any], **context: Any) -> dict[str, Any]:
         """A correction or late file: the day re-published from only the added files; its
-        summary, or None when the full path must run (any other trigger, no complete
-        earlier run, an earlier file changed: ``correct_day`` says why)."""
+        summary, or ``{"taken": False}`` when the full path must run (any other trigger, no
+        complete earlier run, an earlier file changed: ``correct_day`` says why). Never
+        None: a task that returns None pushes no XCom, and each task downstream that reads
+        it logged "XCom not found" as an error on every nightly run."""
         run_id = context["dag_run"].run_id
-        return _step("correct_day", day, trigger=_trigger(context), run_id=run_id, in_task=True)
+        summary = _step("correct_day", day, trigger=_trigger(context), run_id=run_id, in_task=True)
+        return {"taken": False} if summary is None else {"taken": True, **summary}
 
     @task.branch
-    def choose_path(fast: dict[str, Any] | None) -> str | None:
+    def choose_path(fast: dict[str, Any]) -> str | None:
         """The full path from ``ingest_plan``, or none of it when the fast path published."""
-        return "ingest_plan" if fast is None else None
+        return None if fast["taken"] else "ingest_plan"
 
     @task
     def ingest_plan(day: str, **context: Any) -> list[int]:

@@ -95,6 +95,7 @@ def test_a_correction_run_takes_the_fast_path(
     assert all(fixed[t] == {"skipped"} for t in FULL_PATH), fixed
     assert all(fixed[t] == {"success"} for t in ALWAYS), fixed
     summary = _returned(dag.dag_id, fixed_id, "fast_path")
+    assert summary["taken"] is True
     assert summary["publish"]["path"] == "changed rows"
     assert summary["publish"]["version"] == 2
     assert summary["ingest"]["files_read"] == 1
@@ -118,7 +119,7 @@ def test_a_correction_run_takes_the_fast_path(
     stat = victim.stat()
     os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     again_id, again = _run(dag, "correction")
-    assert _returned(dag.dag_id, again_id, "fast_path") is None
+    assert _returned(dag.dag_id, again_id, "fast_path") == {"taken": False}
     assert all(again[t] == {"success"} for t in set(FULL_PATH) | ALWAYS), again
     assert (
         _returned(dag.dag_id, again_id, "publish")["unchanged"] is True

@@ -854,6 +854,35 @@ def test_accept_is_not_offered_for_a_negative_stock(env: Env) -> None:
     assert wh.actions().empty
 
 
+def test_a_row_held_back_by_its_earlier_report_can_still_be_accepted(env: Env) -> None:
+    """A failed re-upload carries ``earlier_report_kept`` beside its own errors. That note
+    is not a rule on a value: the page used to count it as one that cannot be accepted
+    ("a negative … cannot be accepted") although the row's own error could be. Now the
+    page says which report stays in use and offers Accept for the row's own error."""
+    import pandas as pd
+
+    from huizong import frames
+    from huizong.validate.day import EARLIER_KEPT
+
+    from .conftest import _issue
+
+    wh = env.wh
+    note = _issue(wh.a_error, "persons_screened", EARLIER_KEPT, "error")
+    note["column"], note["value"] = None, "早报表.xlsx"
+    frame = pd.DataFrame([note], columns=frames.ISSUE_COLUMNS)
+    frame["period"] = date.fromisoformat(PERIOD)
+    frame.to_sql("quarantine", wh.engine, index=False, if_exists="append")
+    page = env.client.get(
+        f"/runs/{PERIOD}/row", params=_row_form(wh.a_error), headers=env.as_("steward_a")
+    ).text
+    assert 'id="no-accept"' not in page
+    assert page.count('class="accept"') == 1  # max:persons_screened, the row's own error
+    assert f'name="rule" value="{EARLIER_KEPT}"' not in page
+    kept = page[page.index('id="earlier-kept"') :]
+    kept = kept[: kept.index("</p>")]
+    assert "早报表.xlsx" in kept and "仍在使用" in kept and "stays in use" in kept
+
+
 def test_rerun_page_follows_the_run_to_completion(
     warehouse: Warehouse, airflow_token: Callable[[str], str]
 ) -> None:

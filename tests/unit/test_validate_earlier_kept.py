@@ -133,3 +133,25 @@ def test_a_passing_reupload_still_supersedes(tmp_path: Path, registry) -> None:
     assert set(_in_use(result).values()) == {second}
     assert _counts(ledger, first) == [0, 0, 3, "superseded"]
     assert result.quarantine.empty
+
+
+def test_a_waiver_of_the_held_rows_own_error_puts_it_in_use(tmp_path: Path, registry) -> None:
+    """The steward accepts the later report's value (a waivable ``max:``): the later row is
+    then the unit's report, the earlier one superseded, and no ``earlier_report_kept``."""
+    inbox = tmp_path / "inbox"
+    code = VILLAGES[0][0]
+    _csv(inbox, "batch.csv", {code: 5}, at=10)
+    later = _csv(inbox, "again.csv", {code: 300_000}, at=50)  # above persons_screened's max
+    settings = Settings(home=tmp_path / "home")
+    received, ledger, _ = ingest_inbox(inbox, DAY, CAT, registry, settings)
+    before = validate_received(received, DAY, CAT, registry, settings)
+    assert set(before.quarantine["rule"]) >= {EARLIER_KEPT, "max:persons_screened"}
+    own = before.quarantine[before.quarantine["rule"].str.startswith("max:")]
+    waivers = own[["file_id", "sheet", "row_number", "rule"]].assign(
+        username="steward", justification="核实属实 checked"
+    )
+    after = validate_received(received, DAY, CAT, registry, settings, waivers=waivers)
+    assert _in_use(after) == {code: later}
+    assert after.quarantine.empty
+    counts = account(ledger, received, after).set_index("file_id")
+    assert _counts(counts, later)[:3] == [1, 0, 0]

@@ -245,9 +245,13 @@ def display_name(name: str) -> str:
 
     Names that are not UTF-8 (typically GBK names from a zip unpacked on Linux) arrive as
     surrogate escapes that parquet and PostgreSQL refuse: decode the raw bytes as UTF-8,
-    else GB18030, else with replacement characters.
+    else GB18030, else with replacement characters — one path component at a time, so a
+    GBK file in a UTF-8 folder keeps both readable (the byte ``/`` occurs inside no GBK
+    or GB18030 character).
     """
     raw = os.fsencode(name)
+    if b"/" in raw:
+        return "/".join(display_name(os.fsdecode(part)) for part in raw.split(b"/"))
     for encoding in ("utf-8", "gb18030"):
         try:
             return raw.decode(encoding)

@@ -27,6 +27,7 @@ from huizong.review.labels import rule_label
 from huizong.review.original import shown_original
 from huizong.review.scopes import check_scope
 from huizong.review.views import done, issue_table
+from huizong.validate.day import EARLIER_KEPT
 from huizong.validate.waivers import is_waivable
 
 router = APIRouter()
@@ -66,6 +67,18 @@ def _scoped_row(
     return found
 
 
+def _earlier_kept_note(kept_file: str) -> str:
+    """Why a row held back by ``earlier_report_kept`` has no Accept of its own: the note
+    is what the row's errors caused; once they are accepted or corrected, it goes too."""
+    return (
+        f'<p class="note" id="earlier-kept">这一行未通过校验，本单位先前已接收的报表'
+        f"（{e(kept_file)}）仍在使用。下面的问题全部接受或更正后，重新汇总时改用这一行。"
+        f" This row failed its checks, so the unit's earlier report ({e(kept_file)}) stays"
+        " in use; once every issue below is accepted or corrected, the next re-run uses"
+        " this row instead.</p>"
+    )
+
+
 @router.get("/runs/{period}/row", response_class=HTMLResponse)
 def row_page(
     p: DayDep,
@@ -91,6 +104,10 @@ def row_page(
         issue_table(found, base, v, mark_reviewed=True, link=False, catalogue=backend.catalogue)
     )
     errors = found[found["severity"] == "error"]
+    held = errors[errors["rule"] == EARLIER_KEPT]
+    errors = errors[errors["rule"] != EARLIER_KEPT]  # a consequence, not a rule on a value
+    if len(held):
+        parts.append(_earlier_kept_note(str(held.iloc[0]["value"])))
     waivable = errors["rule"].map(is_waivable).astype(bool)
     if (~waivable).any():
         parts.append(
