@@ -7,6 +7,7 @@ error later, never a silent blank. Also the cell predicates the other reader pie
 
 from __future__ import annotations
 
+import io
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -39,14 +40,25 @@ def cell_text(cell: object) -> str:
 
 
 def xlsx_sheets(
-    path: Path, sheet_hint: str | None
+    path: Path,
+    sheet_hint: str | None,
+    *,
+    data: bytes | None = None,
+    zf: zipfile.ZipFile | None = None,
 ) -> tuple[list[Sheet], dict[str, str], list[str]]:
     """Visible worksheets as rows of cells (A1 = rows[0][0]), the template marker, and
-    notes on the sheets skipped; formula cells without a cached value are marked."""
+    notes on the sheets skipped; formula cells without a cached value are marked.
+
+    ``data``: the file's bytes, when the caller has read them already (calamine, the
+    formula check and openpyxl then read these, and the file is not opened again);
+    ``zf``: the same file as a zip already opened (the formula check reads it)."""
     from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        if data is None:
+            wb = CalamineWorkbook.from_path(str(path))
+        else:
+            wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises several error types for broken files
         raise SubmissionRejected(
             f"无法打开Excel文件：{exc}", f"cannot open the Excel file: {exc}"
@@ -71,8 +83,8 @@ def xlsx_sheets(
             sheets.append(
                 (meta.name, wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False))
             )
-        if sheets and _has_formulas(path):
-            _mark_formulas_without_value(path, sheets)
+        if sheets and _has_formulas(zf or (path if data is None else io.BytesIO(data))):
+            _mark_formulas_without_value(path, sheets, data)
         return sheets, marker, notes
     except SubmissionRejected:
         raise
@@ -84,10 +96,11 @@ def xlsx_sheets(
         wb.close()
 
 
-def _has_formulas(path: Path) -> bool:
+def _has_formulas(source: Path | io.BytesIO | zipfile.ZipFile) -> bool:
     """Whether any worksheet XML holds a formula (cheap: no XML parsing)."""
     try:
-        with zipfile.ZipFile(path) as zf:
+        opened = source if isinstance(source, zipfile.ZipFile) else zipfile.ZipFile(source)
+        with opened as zf:
             for info in zf.infolist():
                 if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
                     with zf.open(info) as f:
@@ -102,7 +115,9 @@ def _has_formulas(path: Path) -> bool:
     return False
 
 
-def _mark_formulas_without_value(path: Path, sheets: list[Sheet]) -> None:
+def _mark_formulas_without_value(
+    path: Path, sheets: list[Sheet], data: bytes | None = None
+) -> None:
     """Cells that hold a formula but read blank (no cached result: files written by
     scripts, never opened in Excel) become :class:`NoCachedValue`, a cell error later.
 
@@ -111,7 +126,7 @@ def _mark_formulas_without_value(path: Path, sheets: list[Sheet]) -> None:
     workbook whose formulas cannot be checked is rejected rather than read as blanks."""
     import openpyxl
 
-    with path.open("rb") as fh:
+    with path.open("rb") if data is None else io.BytesIO(data) as fh:
         try:
             wb = openpyxl.load_workbook(fh, read_only=True, data_only=False)
         except Exception as exc:  # openpyxl raises several types for odd workbooks

@@ -42,6 +42,9 @@ MIN_KNOWN = 3
 HEADER_SEARCH_ROWS = 10
 
 _TRAILING_BRACKET = re.compile(r"^(.*)\(([^()]*)\)$")
+#: Every text ``str`` gives a float or an int, lower-cased (as names are): digits, sign,
+#: point, exponent, inf, nan (a superset is enough: it only decides whether to look).
+_NUMBER_TEXT = re.compile(r"[-+0-9.e]*|-?inf|nan")
 
 
 #: Header texts that map to nothing are remembered up to this many, then forgotten at
@@ -56,6 +59,11 @@ class _Matcher:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue  # held so that its id() is not reused
         self.names = _names(catalogue)
+        #: How many distinct fields a header can map at most (every meta and indicator).
+        self.n_fields = len(set(self.names.values()))
+        #: Whether any name could be the text of a number (``str`` of a float or int);
+        #: if none can, a number cell never maps (most cells of the first rows are data).
+        self.numbers_map = any(_NUMBER_TEXT.fullmatch(name) for name in self.names)
         self.found: dict[object, str] = {}
         self.missed: set[object] = set()
 
@@ -139,33 +147,64 @@ def find_header(rows: list[list[object]], catalogue: Catalogue) -> tuple[int, li
     cell by the label above (a meta label merged down over two rows keeps its text only
     in the top cell), a label such as "新增" by joining it with the section name above
     ("新增" under "返乡人员" → "新增返乡人员").
+
+    A row is not completed when even its best case cannot beat the row found so far
+    (:func:`_most`): once a template's header maps every field, the data rows under it
+    are not joined cell by cell with the rows above (the result is the same by
+    construction; most of a national day's reading time was spent there).
     """
     head = _Head(rows[:HEADER_SEARCH_ROWS], _matcher(catalogue))
     best, best_score, best_mapped = -1, MIN_KNOWN - 1, []
     for i in range(len(head.rows)):
+        if _most(head.mapped(i), head.matcher.n_fields) <= best_score:
+            continue
         mapped, score = _with_rows_above(head, i)
         if score > best_score:
             best, best_score, best_mapped = i, score, mapped
     return best, best_mapped
 
 
+def _most(mapped: list[str | None], n_fields: int) -> int:
+    """The highest score a row whose own cells map as ``mapped`` can reach.
+
+    Completing a row (:func:`_with_rows_above`) only adds fields the row does not map
+    yet, each once, so its score is at most the cells it maps itself plus the fields it
+    lacks."""
+    own = [f for f in mapped if f is not None]
+    return len(own) + n_fields - len(set(own))
+
+
 class _Head:
-    """The rows searched for a header, each row's cells mapped, blank and forward-filled
-    once (every row is looked at again as the row above the next two)."""
+    """The rows searched for a header; each row's cells mapped, blank and forward-filled
+    at most once, when first needed (every row is looked at again as the row above the
+    next two, and the rows a header cannot come from are never completed)."""
 
     def __init__(self, rows: list[list[object]], matcher: _Matcher) -> None:
         self.rows = rows
         self.matcher = matcher
-        self.mapped = [_map_row(row, matcher) for row in rows]
-        self.blank = [[_blank(c) for c in row] for row in rows]
+        self._mapped: dict[int, list[str | None]] = {}
+        self._blank: dict[int, list[bool]] = {}
         self._sections: dict[int, list[str]] = {}
+
+    def mapped(self, i: int) -> list[str | None]:
+        """The field each cell of row ``i`` maps to by itself."""
+        got = self._mapped.get(i)
+        if got is None:
+            got = self._mapped[i] = _map_row(self.rows[i], self.matcher)
+        return got
+
+    def blank(self, i: int) -> list[bool]:
+        got = self._blank.get(i)
+        if got is None:
+            got = self._blank[i] = [_blank(c) for c in self.rows[i]]
+        return got
 
     def section(self, i: int) -> list[str]:
         """Row ``i`` forward-filled: section names merged across columns (calamine gives
         the text in the first cell only)."""
         if i not in self._sections:
             out, last = [], ""
-            for cell, blank in zip(self.rows[i], self.blank[i], strict=True):
+            for cell, blank in zip(self.rows[i], self.blank(i), strict=True):
                 if not blank:
                     last = str(cell).strip()
                 out.append(last)
@@ -175,15 +214,24 @@ class _Head:
 
 def _map_row(row: list[object], matcher: _Matcher) -> list[str | None]:
     """``matcher.field`` of each cell, the memo read inline (every cell of the first ten
-    rows of every file comes here; almost all were seen in an earlier file)."""
-    found, missed, field = matcher.found, matcher.missed, matcher.field
+    rows of every file comes here; almost all were seen in an earlier file).
+
+    A number's text (``str`` of a float or int) has no space, bracket, star or character
+    NFKC would change, so it maps exactly when its lower-cased text is a name: never,
+    unless some name looks like a number (``numbers_map``); not remembered either way
+    (data values are many and rarely repeat; 1 == 1.0 == True would share a memo key)."""
+    found, missed, field, names = matcher.found, matcher.missed, matcher.field, matcher.names
+    numbers_map = matcher.numbers_map
     out: list[str | None] = []
     for cell in row:
-        if cell is None or cell.__class__ is not str:
+        cls = cell.__class__
+        if cls is str:
+            hit = found.get(cell)
+            out.append(hit if hit is not None or cell in missed else field(cell))
+        elif cls is float or cls is int:
+            out.append(names.get(str(cell).lower()) if numbers_map else None)
+        else:
             out.append(field(cell))
-            continue
-        hit = found.get(cell)
-        out.append(hit if hit is not None or cell in missed else field(cell))
     return out
 
 
@@ -192,15 +240,15 @@ def _with_rows_above(head: _Head, idx: int) -> tuple[list[str | None], int]:
 
     Blank cells take the label above only if the row maps something itself (directly or
     joined with its section), so that a data row under a header never scores."""
-    mapped = list(head.mapped[idx])
+    mapped = list(head.mapped(idx))
     own = sum(m is not None for m in mapped)
-    row, blank = head.rows[idx], head.blank[idx]
+    row, blank = head.rows[idx], head.blank(idx)
     seen = {f for f in mapped if f is not None}
     fills: list[tuple[int, str]] = []
     # the matcher's memo read inline: every data cell is joined with its section here
     found, missed, field = head.matcher.found, head.matcher.missed, head.matcher.field
     for up in range(idx - 1, max(idx - 3, -1), -1):
-        above_mapped, above_blank = head.mapped[up], head.blank[up]
+        above_mapped, above_blank = head.mapped(up), head.blank(up)
         section = head.section(up)
         for j in range(len(mapped)):
             if mapped[j] is not None:

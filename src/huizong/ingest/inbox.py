@@ -54,7 +54,7 @@ import pandas as pd
 from huizong import frames, handover
 from huizong.catalogue import Catalogue
 from huizong.ingest import receipts
-from huizong.ingest.reader import read_raw
+from huizong.ingest.reader import file_bytes, read_raw
 from huizong.ingest.received import empty_received, parse_raw
 from huizong.ingest.rejected import SubmissionRejected
 from huizong.ingest.rows import RawSubmission
@@ -311,7 +311,8 @@ def _read_one(e: Entry, stored: Path, catalogue: Catalogue) -> RawSubmission | N
         return None
     notes = []
     try:
-        found = sniff(stored, suffix)
+        data = file_bytes(stored)  # read once: sniffed, checked and parsed from memory
+        found = sniff(stored, suffix, data=data)
         raw = read_raw(
             stored,
             catalogue,
@@ -319,6 +320,7 @@ def _read_one(e: Entry, stored: Path, catalogue: Catalogue) -> RawSubmission | N
             file_name=name,
             received_at=e.reported_at if e.reported_at is not None else e.received_at,
             suffix=suffix,
+            data=data,
         )
     except SubmissionRejected as exc:
         e.status = "rejected"

@@ -111,7 +111,10 @@ def _cell_texts(values: Iterable[object]) -> list[str]:
             text = str(value).strip()
         if text.endswith(".0") and _WHOLE_FLOAT.fullmatch(text):
             text = text[:-2]
-        out.append(_SPACES.sub("", unicodedata.normalize("NFKC", text)))
+        if text.isalnum() and (text.isascii() or unicodedata.is_normalized("NFKC", text)):
+            out.append(text)  # no space (no alnum character is one), already NFKC: as is
+        else:
+            out.append(_SPACES.sub("", unicodedata.normalize("NFKC", text)))
     return out
 
 
@@ -201,6 +204,8 @@ def title_year(rows: list[list[object]]) -> int | None:
     """The year of a full date written above the header (填报日期：2020年1月28日)."""
     for row in rows:
         for cell in row:
+            if cell is None or (cell.__class__ is str and not cell):
+                continue  # most cells of title rows (merged across the sheet's width)
             if isinstance(cell, (datetime, date)):
                 return cell.year
             if isinstance(cell, str) and (

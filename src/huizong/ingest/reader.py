@@ -16,6 +16,7 @@ with whole-column operations. :func:`read_submission` is both, for one file (use
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from huizong.ingest.received import (
 )
 from huizong.ingest.rejected import SubmissionRejected
 from huizong.ingest.rows import RawSubmission, collect_rows
-from huizong.ingest.safety import guard_file
+from huizong.ingest.safety import guard_file_zip
 from huizong.ingest.text import csv_rows, decode_text
 
 __all__ = [
@@ -81,18 +82,31 @@ def read_raw(
     received_at: pd.Timestamp,
     sheet_hint: str | None = None,
     suffix: str | None = None,
+    data: bytes | None = None,
 ) -> RawSubmission:
     """Open one file and pick out its header and data cells (no value parsing).
 
     ``suffix`` overrides the path's (the inbox reads the content-addressed copy); a path
     without one (``store_dir/<sha256>``) is sniffed: a zip is xlsx, anything else csv.
+    The file is read once (:func:`file_bytes`; ``data`` if the caller has done so): the
+    sniffing, the zip checks, calamine and the formula check all read those bytes.
     """
-    suffix = (suffix or path.suffix).lower() or _sniff(path)
-    suffix = guard_file(path, suffix, name=file_name)  # content decides; bombs refused first
+    if data is None:
+        try:
+            data = file_bytes(path)
+        except OSError:
+            data = None  # each step below opens the path and reports it as it always has
+    suffix = (suffix or path.suffix).lower() or _sniff(path, data)
+    # content decides; bombs refused first
+    suffix, zf = guard_file_zip(path, suffix, name=file_name, data=data)
     if suffix == ".xlsx":
-        sheets, marker, notes = xlsx_sheets(path, sheet_hint)
+        try:
+            sheets, marker, notes = xlsx_sheets(path, sheet_hint, data=data, zf=zf)
+        finally:
+            if zf is not None:
+                zf.close()
     elif suffix == ".csv":
-        rows, notes = csv_rows(path)
+        rows, notes = csv_rows(path, data=data)
         sheets, marker = [("", rows)], {}
     else:
         raise SubmissionRejected(
@@ -111,12 +125,31 @@ def read_raw(
     )
 
 
-def _sniff(path: Path) -> str:
-    try:
-        with path.open("rb") as f:
-            magic = f.read(4)
-    except OSError as exc:
-        raise SubmissionRejected(f"无法读取文件：{exc}", f"cannot read the file: {exc}") from exc
+#: Files up to this size are read into memory once; larger ones (up to the size limit)
+#: are read from their path by each step, as before, so memory stays bounded.
+IN_MEMORY_BYTES = 64 * 1024 * 1024
+
+
+def file_bytes(path: Path) -> bytes | None:
+    """The file's bytes if it is small enough to hold (almost every submission), else
+    None (OSError if it cannot be opened)."""
+    with Path(path).open("rb") as f:
+        if os.fstat(f.fileno()).st_size > IN_MEMORY_BYTES:
+            return None
+        return f.read()
+
+
+def _sniff(path: Path, data: bytes | None) -> str:
+    if data is not None:
+        magic = data[:4]
+    else:
+        try:
+            with path.open("rb") as f:
+                magic = f.read(4)
+        except OSError as exc:
+            raise SubmissionRejected(
+                f"无法读取文件：{exc}", f"cannot read the file: {exc}"
+            ) from exc
     return ".xlsx" if magic == b"PK\x03\x04" else ".csv"
 
 

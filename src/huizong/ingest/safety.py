@@ -19,6 +19,7 @@ Limits (environment, read at call time; see :class:`Limits`):
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 from dataclasses import dataclass
@@ -106,11 +107,16 @@ def _kind_of(head: bytes) -> str:
     return "text"
 
 
-def sniff(path: Path, declared: str) -> Sniffed:
-    """The file's real kind from its first bytes; ``declared`` is the name's suffix."""
+def sniff(path: Path, declared: str, *, data: bytes | None = None) -> Sniffed:
+    """The file's real kind from its first bytes; ``declared`` is the name's suffix.
+
+    ``data``: the file's bytes when the caller holds them already (read once)."""
     declared = declared.lower()
-    with Path(path).open("rb") as f:
-        head = f.read(_SNIFF_BYTES)
+    if data is not None:
+        head = data[:_SNIFF_BYTES]
+    else:
+        with Path(path).open("rb") as f:
+            head = f.read(_SNIFF_BYTES)
     kind = _kind_of(head)
     if kind == "text" and declared not in ("", ".csv") and b"," not in head:
         kind = "binary"  # a "workbook" of plain text without a single comma: not a CSV
@@ -170,6 +176,12 @@ def check_zip(path: Path, limits: Limits, name: str = "") -> None:
     counting bytes: a directory that lies about sizes stops at the limit (or fails its
     CRC) instead of filling memory.
     """
+    checked_zip(path, limits, name).close()
+
+
+def checked_zip(path: Path, limits: Limits, name: str = "") -> zipfile.ZipFile:
+    """:func:`check_zip`, returning the zip it opened (the caller closes it): the reader
+    looks for formulas in it without parsing the zip's directory a second time."""
     name = name or Path(path).name
     corrupt = (
         f"文件已损坏：“{name}”无法作为Excel工作簿打开（可能下载或复制不完整），请重新导出后上报",
@@ -177,20 +189,13 @@ def check_zip(path: Path, limits: Limits, name: str = "") -> None:
         "incomplete download or copy); export it again",
     )
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            _check_directory(infos, limits, name)
-            if _bounded_by_deflate(infos, limits):
-                return
-            total = 0
-            for info in infos:
-                if info.is_dir():
-                    continue
-                with zf.open(info) as member:
-                    while chunk := member.read(_STREAM_CHUNK):
-                        total += len(chunk)
-                        if total > limits.max_unpacked_bytes:
-                            raise _bomb(name, limits, total)
+        zf = zipfile.ZipFile(path)
+        try:
+            _check_members(zf, limits, name)
+        except BaseException:
+            zf.close()
+            raise
+        return zf
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
         raise _rejected(*corrupt) from exc
     except (NotImplementedError, RuntimeError) as exc:  # odd compression, encryption
@@ -199,6 +204,22 @@ def check_zip(path: Path, limits: Limits, name: str = "") -> None:
             f"{name} uses an unsupported compression or encryption ({exc}); "
             "'Save As' .xlsx in Excel and resubmit",
         ) from exc
+
+
+def _check_members(zf: zipfile.ZipFile, limits: Limits, name: str) -> None:
+    infos = zf.infolist()
+    _check_directory(infos, limits, name)
+    if _bounded_by_deflate(infos, limits):
+        return
+    total = 0
+    for info in infos:
+        if info.is_dir():
+            continue
+        with zf.open(info) as member:
+            while chunk := member.read(_STREAM_CHUNK):
+                total += len(chunk)
+                if total > limits.max_unpacked_bytes:
+                    raise _bomb(name, limits, total)
 
 
 #: Deflate cannot expand data by more than about 1032:1 (RFC 1951 block limits).
@@ -250,24 +271,49 @@ def _bomb(name: str, limits: Limits, size: int) -> Exception:
     )
 
 
-def guard_file(path: Path, suffix: str, *, name: str = "", limits: Limits | None = None) -> str:
+def guard_file(
+    path: Path,
+    suffix: str,
+    *,
+    name: str = "",
+    limits: Limits | None = None,
+    data: bytes | None = None,
+) -> str:
     """The suffix to read ``path`` with, after checking it is safe; else SubmissionRejected.
 
     ``suffix`` is what the file's name says (".xlsx"/".csv"); the content decides: a zip
     is read as xlsx (and checked against the limits), text as csv; empty, HTML, XML,
     OLE2 (.xls / encrypted) and other binary files are refused with a message the clerk
-    can act on. ``name`` is the file name shown in messages (display only).
+    can act on. ``name`` is the file name shown in messages (display only); ``data``
+    the file's bytes when the caller has read them (then the file is not opened again).
     """
+    suffix, zf = guard_file_zip(path, suffix, name=name, limits=limits, data=data)
+    if zf is not None:
+        zf.close()
+    return suffix
+
+
+def guard_file_zip(
+    path: Path,
+    suffix: str,
+    *,
+    name: str = "",
+    limits: Limits | None = None,
+    data: bytes | None = None,
+) -> tuple[str, zipfile.ZipFile | None]:
+    """:func:`guard_file`, and for a workbook the checked zip, open (the caller closes
+    it); None for anything else."""
     path = Path(path)
     if suffix.lower() not in SNIFFED_SUFFIXES:
-        return suffix  # not a spreadsheet name: the reader refuses it by its suffix
+        return suffix, None  # not a spreadsheet name: the reader refuses it by its suffix
     name = name or path.name
-    found = sniff(path, suffix)
+    found = sniff(path, suffix, data=data)
     if found.suffix is None:
         raise _rejected(*_refusal(found.kind, suffix.lower(), name))
     if found.suffix == ".xlsx":
-        check_zip(path, limits or Limits.from_env(), name)
-    return found.suffix
+        source = path if data is None else io.BytesIO(data)
+        return found.suffix, checked_zip(source, limits or Limits.from_env(), name)  # type: ignore[arg-type]
+    return found.suffix, None
 
 
-__all__ = ["Limits", "Sniffed", "check_zip", "guard_file", "sniff"]
+__all__ = ["Limits", "Sniffed", "check_zip", "checked_zip", "guard_file", "guard_file_zip", "sniff"]

@@ -102,9 +102,12 @@ def _declaration_notes(text: str, used: str) -> list[str]:
     ]
 
 
-def csv_rows(path: Path) -> tuple[list[list[object]], list[str]]:
-    """A CSV file's lines as rows of cells (strings as written), and notes on its encoding."""
-    data = path.read_bytes()
+def csv_rows(path: Path, *, data: bytes | None = None) -> tuple[list[list[object]], list[str]]:
+    """A CSV file's lines as rows of cells (strings as written), and notes on its encoding.
+
+    ``data``: the file's bytes, when the caller has read them already."""
+    if data is None:
+        data = path.read_bytes()
     text, _, notes = decode_text(data)
     # Title lines have fewer fields than the header, which the C engine refuses unless it
     # is told the width: take it from the first lines (where the header must be), and only

@@ -338,6 +338,9 @@ def _raw_text(value: object) -> str:
     return str(value)
 
 
+_BOOL_TYPES = frozenset({bool, np.bool_})
+
+
 def parse_counts(raw: pd.Series, column: str, unit: str = "") -> ParsedColumn:
     """Parse one indicator column (any dtype) into Int64 with its events.
 
@@ -368,8 +371,10 @@ def parse_counts(raw: pd.Series, column: str, unit: str = "") -> ParsedColumn:
         # Booleans pass to_numeric as 0/1; a TRUE in a count cell is not a count.
         maybe_bool = np.flatnonzero((nums == 0) | (nums == 1))
         if len(maybe_bool):
+            # by exact type through C-level maps (bool cannot be subclassed): a national
+            # day has millions of 0/1 counts, one Python-level isinstance each cost seconds
             is_bool = np.fromiter(
-                (isinstance(arr[i], (bool, np.bool_)) for i in maybe_bool), bool, len(maybe_bool)
+                map(_BOOL_TYPES.__contains__, map(type, arr[maybe_bool])), bool, len(maybe_bool)
             )
             nums[maybe_bool[is_bool]] = np.nan
     pending = np.flatnonzero(np.isnan(nums) & ~missing)
