@@ -430,3 +430,42 @@ def test_a_stewards_correction_never_makes_an_on_time_village_late(
     filed = pd.Timestamp(str(mine["received_at"].iloc[0]))
     filed = filed if filed.tzinfo else filed.tz_localize("UTC")
     assert filed == acted  # the steward's action, not the moment the re-run read it
+
+
+def test_a_correction_file_reads_as_the_file_it_revises(
+    day_state: tuple[Settings, sa.Engine],
+) -> None:
+    """The stewards' files table showed a correction as its store name
+    (``130…-20200128T…Z.csv``); it reads as the reporter's file it revises, marked as a
+    correction, with the store name kept only where two corrections of one file would
+    otherwise read the same."""
+    from huizong.pipeline import run_day
+
+    settings, engine = day_state
+    warnings = queries.issues(engine, DAY, ["1309"], "warning")
+    village = warnings["unit_code"].astype("str").str.fullmatch(r"\d{12}")
+    issue = warnings[warnings["rule"].str.startswith("warn_above:") & village].iloc[0]
+    done = [
+        _act_as_steward(
+            actions.correct,
+            settings,
+            engine,
+            issue,
+            column=str(issue["column"]),
+            new_value=str(int(issue["value"]) // k),
+            justification="多打了一位",
+        )
+        for k in (10, 100)
+    ]
+    run_day(DAY, settings, trigger="correction")
+
+    led = store.read_frame(engine, "select_ledger_period", {"period": DAY.isoformat()})
+    shown = queries.shown_file_names(led, store.actions_for(engine, DAY))
+    original = led.loc[led["file_id"] == issue["file_id"], "file_name"].iloc[0]
+    stored = [Path(d["file"]).name for d in done]
+    mine = led["source"].astype("str").isin([f"_corrections/{n}" for n in stored])
+    assert sorted(shown[mine]) == sorted(
+        f"{original}{queries.CORRECTION_MARK}（{n}）" for n in stored
+    )  # two corrections of one file: told apart by their store names
+    others = ~mine & (led["channel"] != "review")
+    assert (shown[others] == led.loc[others, "file_name"]).all()  # what the reporter sent

@@ -170,13 +170,15 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
 
 
 def _timed(files: pd.DataFrame, p: str, backend: Backend) -> pd.DataFrame:
-    """The files with their arrival in Beijing time and 及时/迟报 by their level's deadline
+    """The files as the table shows them: the name the reporter sent (a correction: the
+    file it revises), the arrival in Beijing time and 及时/迟报 by the level's deadline
     (the sources file's ``[deadlines]``, as the receipt and the night read them)."""
     from huizong.intake.config import load_sources
     from huizong.intake.receipt import department_codes
 
     deadlines = load_sources(backend.settings.sources).deadlines
     out = files.copy()
+    out["file_name"] = queries.shown_file_names(out, store.actions_for(backend.engine, p))
     out["received"] = [local_time(t) for t in out["received_at"]]
     out["timeliness"] = queries.file_timeliness(
         out, date.fromisoformat(p), deadlines, department_codes(backend.registry)
