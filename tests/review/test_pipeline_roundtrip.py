@@ -8,6 +8,7 @@ re-runs the day once (about 10 s each), so marked e2e.
 
 from __future__ import annotations
 
+import html
 import shutil
 from collections.abc import Callable
 from datetime import date
@@ -433,7 +434,7 @@ def test_a_stewards_correction_never_makes_an_on_time_village_late(
 
 
 def test_a_correction_file_reads_as_the_file_it_revises(
-    day_state: tuple[Settings, sa.Engine],
+    day_state: tuple[Settings, sa.Engine], airflow_token: Callable[[str], str]
 ) -> None:
     """The stewards' files table showed a correction as its store name
     (``130…-20200128T…Z.csv``); it reads as the reporter's file it revises, marked as a
@@ -455,7 +456,7 @@ def test_a_correction_file_reads_as_the_file_it_revises(
             new_value=str(int(issue["value"]) // k),
             justification="多打了一位",
         )
-        for k in (10, 100)
+        for k in (10, 1)  # the second keeps the value: its row warns again
     ]
     run_day(DAY, settings, trigger="correction")
 
@@ -469,3 +470,22 @@ def test_a_correction_file_reads_as_the_file_it_revises(
     )  # two corrections of one file: told apart by their store names
     others = ~mine & (led["channel"] != "review")
     assert (shown[others] == led.loc[others, "file_name"]).all()  # what the reporter sent
+
+    from fastapi.testclient import TestClient
+
+    from huizong.review.airflow_api import InMemoryAirflow
+    from huizong.review.app import create_app
+
+    store.assign_scope(engine, "steward_a", ["1309"])  # a user the auth manager knows
+    app = create_app(settings, engine=engine, airflow=InMemoryAirflow())
+    with TestClient(app) as client:
+        page = client.get(
+            f"/runs/{DAY.isoformat()}",
+            headers={"Authorization": f"Bearer {airflow_token('steward_a')}"},
+        ).text
+    table = html.unescape(page.split("<h2>文件 Files</h2>")[1])
+    for name in stored:  # on the page as on the ledger's reading: original, mark, store name
+        assert f"{original}{queries.CORRECTION_MARK}（{name}）" in table
+    warned = html.unescape(page.split("<h2>警告 Warnings</h2>")[1].split("<h2>")[0])
+    assert f"{original}{queries.CORRECTION_MARK}（{stored[1]}） #" in warned  # its row too
+    assert stored[1] not in warned.replace(f"（{stored[1]}）", "")  # never the bare store name

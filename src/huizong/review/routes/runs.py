@@ -79,6 +79,11 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
     quarantine = queries.issues(eng, p, steward.scopes, "quarantine")
     warnings = queries.issues(eng, p, steward.scopes, "warning")
     files = queries.ledger(eng, p, steward.scopes, backend.registry.root)
+    # a correction's rows read by the name of the file it revises, as the files table does
+    files["file_name"] = queries.shown_file_names(files, store.actions_for(eng, p))
+    shown = dict(zip(files["file_id"], files["file_name"], strict=True))
+    for issues in (quarantine, warnings):
+        issues["file_name"] = issues["file_id"].map(shown).fillna(issues["file_name"])
     base = f"/runs/{p}"
     docs = backend.settings.data_docs_dir(date.fromisoformat(p))
     parts = []
@@ -170,15 +175,13 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
 
 
 def _timed(files: pd.DataFrame, p: str, backend: Backend) -> pd.DataFrame:
-    """The files as the table shows them: the name the reporter sent (a correction: the
-    file it revises), the arrival in Beijing time and 及时/迟报 by the level's deadline
+    """The files with their arrival in Beijing time and 及时/迟报 by their level's deadline
     (the sources file's ``[deadlines]``, as the receipt and the night read them)."""
     from huizong.intake.config import load_sources
     from huizong.intake.receipt import department_codes
 
     deadlines = load_sources(backend.settings.sources).deadlines
     out = files.copy()
-    out["file_name"] = queries.shown_file_names(out, store.actions_for(backend.engine, p))
     out["received"] = [local_time(t) for t in out["received_at"]]
     out["timeliness"] = queries.file_timeliness(
         out, date.fromisoformat(p), deadlines, department_codes(backend.registry)
