@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -467,6 +468,37 @@ def require_chromium() -> None:
     if os.environ.get("HUIZONG_REQUIRE_BROWSER") == "1":
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """The one headless Debian Chromium (Playwright) of a browser-test module; without it
+    the module is skipped (failed in CI, see :func:`require_chromium`). Ask for it before
+    the module's server fixture so a machine without Chromium starts no api-server."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def login(
+    browser: Any, base: str, username: str, password: str, timeout_ms: int = 30_000, **context: Any
+) -> Any:
+    """A new 1366x768 session (its own context: cookies, ``context`` options such as
+    ``accept_downloads``) logged in through Airflow's own login page at ``base``."""
+    page = browser.new_context(viewport={"width": 1366, "height": 768}, **context).new_page()
+    page.set_default_timeout(timeout_ms)
+    page.goto(f"{base}/auth/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/auth/login" not in url)
+    return page
 
 
 def free_port() -> int:

@@ -37,14 +37,7 @@ from huizong.registry import registry_for
 from huizong.review import queries, store
 from huizong.settings import Settings
 
-from .conftest import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    free_port,
-    require_chromium,
-    stop_group,
-    wait_healthy,
-)
+from .conftest import free_port, login, stop_group, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "steward-a-pass"
@@ -55,11 +48,6 @@ DAG_ID = "huizong_nightly"
 RUN_TIMEOUT = 240.0  # seconds for the triggered run to finish
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def chromium() -> None:
-    require_chromium()
 
 
 def _run(cmd: list[str], env: dict[str, str], timeout: float) -> None:
@@ -168,8 +156,9 @@ def _demo_day(tmp: Path) -> tuple[Settings, sa.Engine, Issue, Duplicate]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Airflow (api-server, scheduler, dag-processor) on the demo day, on a free port."""
+def server(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Airflow (api-server, scheduler, dag-processor) on the demo day, on a free port (after
+    ``browser``: without Chromium nothing is started)."""
     tmp = tmp_path_factory.mktemp("browser")
     settings, engine, issue, dup = _demo_day(tmp)
     home = tmp / "airflow"
@@ -292,15 +281,7 @@ def _attack_pages(folder: Path, day_url: str, issue: Issue) -> list[str]:
 
 
 def _login(browser: Any, srv: Server, username: str, password: str) -> Any:
-    """A new browser session logged in through Airflow's own login page."""
-    page = browser.new_page(viewport={"width": 1366, "height": 768})
-    page.set_default_timeout(30_000)
-    page.goto(f"{srv.base}/auth/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/auth/login" not in url)
-    return page
+    return login(browser, srv.base, username, password)
 
 
 def _other_counties(srv: Server, county: str) -> list[str]:
@@ -349,8 +330,10 @@ def _keep_the_duplicate(page: Any, srv: Server, base: str, artefacts: Path) -> N
     page.screenshot(path=str(artefacts / "review-duplicate-after-keep.png"), full_page=True)
 
 
-def test_steward_corrects_reruns_and_sees_the_new_totals(server: Server, tmp_path: Path) -> None:
-    from playwright.sync_api import Page, sync_playwright
+def test_steward_corrects_reruns_and_sees_the_new_totals(
+    browser: Any, server: Server, tmp_path: Path
+) -> None:
+    from playwright.sync_api import Page
 
     srv, issue, dup = server, server.issue, server.dup
     base = f"{srv.base}/huizong-review"
@@ -366,71 +349,66 @@ def test_steward_corrects_reruns_and_sees_the_new_totals(server: Server, tmp_pat
         page.goto(f"{base}/runs/{PERIOD}/totals?indicator={column}")
         return {code: int(page.inner_text(f"#total-{code}").replace(",", "")) for code in codes}
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = _login(browser, srv, "steward_a", PASSWORD)
-            before = totals(page, issue.column, issue.chain)
-            page.goto(f"{base}/")
-            page.click(f"text={PERIOD}")
-            county = issue.unit_code[:6]
-            theirs = queries.ledger(srv.engine, DAY, [county])["file_name"]
-            assert len(theirs) and str(theirs.iloc[0]) in page.content()  # its files
-            page.screenshot(path=str(artefacts / "review-day.png"), full_page=True)
-            attacker = tmp_path / "attacker"
-            with _attacker_site(attacker) as origin:
-                for attack in _attack_pages(attacker, f"{base}/runs/{PERIOD}", issue):
-                    page.goto(f"{origin}/{attack}")
-                    page.wait_for_load_state("load")
-                    page.wait_for_timeout(1500)  # the auto-submitted form's answer
-                    assert store.actions_for(srv.engine, PERIOD).empty, attack
-                    assert store.reruns_for(srv.engine, PERIOD).empty, attack
-            page.screenshot(path=str(artefacts / "review-cross-site-refused.png"))
-            assert "跨站" in page.content()
-            page.goto(f"{base}/runs/{PERIOD}")
-            page.click(f'a[href*="file_id={issue.file_id}"][href$="row_number={issue.row_number}"]')
-            assert str(issue.old) in page.content()
-            page.select_option("#correct select[name=column]", issue.column)
-            page.fill("#correct input[name=new_value]", str(new))
-            page.fill("#correct input[name=justification]", "多打了一位")
-            page.click("#correct button[type=submit]")
-            page.wait_for_selector(f"text={issue.old} → {new}")
-            page.goto(f"{base}/runs/{PERIOD}")
-            page.screenshot(path=str(artefacts / "review-corrected.png"), full_page=True)
+    page = _login(browser, srv, "steward_a", PASSWORD)
+    before = totals(page, issue.column, issue.chain)
+    page.goto(f"{base}/")
+    page.click(f"text={PERIOD}")
+    county = issue.unit_code[:6]
+    theirs = queries.ledger(srv.engine, DAY, [county])["file_name"]
+    assert len(theirs) and str(theirs.iloc[0]) in page.content()  # its files
+    page.screenshot(path=str(artefacts / "review-day.png"), full_page=True)
+    attacker = tmp_path / "attacker"
+    with _attacker_site(attacker) as origin:
+        for attack in _attack_pages(attacker, f"{base}/runs/{PERIOD}", issue):
+            page.goto(f"{origin}/{attack}")
+            page.wait_for_load_state("load")
+            page.wait_for_timeout(1500)  # the auto-submitted form's answer
+            assert store.actions_for(srv.engine, PERIOD).empty, attack
+            assert store.reruns_for(srv.engine, PERIOD).empty, attack
+    page.screenshot(path=str(artefacts / "review-cross-site-refused.png"))
+    assert "跨站" in page.content()
+    page.goto(f"{base}/runs/{PERIOD}")
+    page.click(f'a[href*="file_id={issue.file_id}"][href$="row_number={issue.row_number}"]')
+    assert str(issue.old) in page.content()
+    page.select_option("#correct select[name=column]", issue.column)
+    page.fill("#correct input[name=new_value]", str(new))
+    page.fill("#correct input[name=justification]", "多打了一位")
+    page.click("#correct button[type=submit]")
+    page.wait_for_selector(f"text={issue.old} → {new}")
+    page.goto(f"{base}/runs/{PERIOD}")
+    page.screenshot(path=str(artefacts / "review-corrected.png"), full_page=True)
 
-            # the duplicate's county: its steward sees its files, its Data Docs, keeps a row
-            q = _login(browser, srv, "steward_q", PASSWORD_Q)
-            q_before = totals(q, q_column, dup.chain)
-            q.goto(f"{base}/runs/{PERIOD}")
-            q_files = queries.ledger(srv.engine, DAY, [dup.county])["file_name"]
-            assert len(q_files) and all(str(f) in q.content() for f in q_files)
-            q.screenshot(path=str(artefacts / "review-county-day.png"), full_page=True)
-            docs = _county_data_docs(q, srv, base, artefacts)
-            assert dup.unit_code in docs  # its own duplicate is in its docs
-            leaked = [c for c in _other_counties(srv, dup.county) if c in docs]
-            assert not leaked, leaked
-            _keep_the_duplicate(q, srv, base, artefacts)
+    # the duplicate's county: its steward sees its files, its Data Docs, keeps a row
+    q = _login(browser, srv, "steward_q", PASSWORD_Q)
+    q_before = totals(q, q_column, dup.chain)
+    q.goto(f"{base}/runs/{PERIOD}")
+    q_files = queries.ledger(srv.engine, DAY, [dup.county])["file_name"]
+    assert len(q_files) and all(str(f) in q.content() for f in q_files)
+    q.screenshot(path=str(artefacts / "review-county-day.png"), full_page=True)
+    docs = _county_data_docs(q, srv, base, artefacts)
+    assert dup.unit_code in docs  # its own duplicate is in its docs
+    leaked = [c for c in _other_counties(srv, dup.county) if c in docs]
+    assert not leaked, leaked
+    _keep_the_duplicate(q, srv, base, artefacts)
 
-            page.goto(f"{base}/runs/{PERIOD}")
-            page.fill("#rerun-why", "更正后重算 totals after the correction")
-            page.click("#rerun")
-            page.wait_for_selector("#rerun-started")
-            run_text = page.inner_text("#rerun-started")
-            run_id = page.inner_text("#rerun-started b")
-            assert run_id in run_text
+    page.goto(f"{base}/runs/{PERIOD}")
+    page.fill("#rerun-why", "更正后重算 totals after the correction")
+    page.click("#rerun")
+    page.wait_for_selector("#rerun-started")
+    run_text = page.inner_text("#rerun-started")
+    run_id = page.inner_text("#rerun-started b")
+    assert run_id in run_text
 
-            states = _wait_for_run(srv, run_id)
-            page.reload()
-            page.wait_for_selector("#rerun-done", timeout=30_000)  # the page says it is done
-            link = page.get_attribute("#airflow-run", "href")
-            assert link == f"/dags/{DAG_ID}/runs/{quote(run_id)}"
-            page.screenshot(path=str(artefacts / "review-rerun-done.png"), full_page=True)
-            after = totals(page, issue.column, issue.chain)
-            page.screenshot(path=str(artefacts / "review-totals-after-rerun.png"), full_page=True)
-            q_after = totals(q, q_column, dup.chain)
-            q.screenshot(path=str(artefacts / "review-totals-after-keep.png"), full_page=True)
-        finally:
-            browser.close()
+    states = _wait_for_run(srv, run_id)
+    page.reload()
+    page.wait_for_selector("#rerun-done", timeout=30_000)  # the page says it is done
+    link = page.get_attribute("#airflow-run", "href")
+    assert link == f"/dags/{DAG_ID}/runs/{quote(run_id)}"
+    page.screenshot(path=str(artefacts / "review-rerun-done.png"), full_page=True)
+    after = totals(page, issue.column, issue.chain)
+    page.screenshot(path=str(artefacts / "review-totals-after-rerun.png"), full_page=True)
+    q_after = totals(q, q_column, dup.chain)
+    q.screenshot(path=str(artefacts / "review-totals-after-keep.png"), full_page=True)
 
     assert set(states) >= {
         "ingest_merge",

@@ -31,15 +31,7 @@ from huizong.review.airflow_api import DAG_ID
 from huizong.settings import Settings
 from huizong.validate.waivers import is_waivable
 
-from .conftest import (
-    ARTEFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    free_port,
-    require_chromium,
-    stop_group,
-    wait_healthy,
-)
+from .conftest import ARTEFACTS, free_port, login, stop_group, wait_healthy
 
 pytestmark = pytest.mark.e2e
 
@@ -66,12 +58,12 @@ def _airflow(args: list[str], env: dict[str, str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """The demo day published, a steward's acceptance re-run, and Airflow serving it."""
+def site(browser: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The demo day published, a steward's acceptance re-run, and Airflow serving it
+    (after ``browser``: without Chromium nothing is started)."""
     from huizong.demo import generate_demo_day
     from huizong.pipeline import run_day
 
-    require_chromium()
     tmp = tmp_path_factory.mktemp("browser_rerun_queue")
     settings = Settings(home=tmp / "var", inbox_root=tmp / "inbox")
     generate_demo_day(DAY, settings.inbox_for(DAY))
@@ -136,53 +128,41 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 def _login(browser: object, site: Site) -> object:
-    page = browser.new_page(viewport={"width": 1366, "height": 768})  # type: ignore[attr-defined]
-    page.set_default_timeout(30_000)
-    page.goto(f"{site.base}/auth/login")
-    page.fill("input[name=username]", STEWARD)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/auth/login" not in url)
-    return page
+    return login(browser, site.base, STEWARD, PASSWORD)
 
 
-def test_a_queued_rerun_names_the_run_ahead_and_the_change_page_the_steward(site: Site) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_a_queued_rerun_names_the_run_ahead_and_the_change_page_the_steward(
+    browser: object, site: Site
+) -> None:
     base = f"{site.base}/huizong-review"
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = _login(browser, site)
-            token = next(c["value"] for c in page.context.cookies() if c["name"] == "_token")
-            ahead = httpx.post(  # another day's run, started first (stays queued: no scheduler)
-                f"{site.base}/api/v2/dags/{DAG_ID}/dagRuns",
-                headers={"Authorization": f"Bearer {token}"},
-                json={"logical_date": None, "conf": {"day": OTHER_DAY}},
-                timeout=30,
-            )
-            assert ahead.status_code == 200, ahead.text
-            ahead_id = ahead.json()["dag_run_id"]
+    page = _login(browser, site)
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "_token")
+    ahead = httpx.post(  # another day's run, started first (stays queued: no scheduler)
+        f"{site.base}/api/v2/dags/{DAG_ID}/dagRuns",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"logical_date": None, "conf": {"day": OTHER_DAY}},
+        timeout=30,
+    )
+    assert ahead.status_code == 200, ahead.text
+    ahead_id = ahead.json()["dag_run_id"]
 
-            page.goto(f"{base}/runs/{PERIOD}")
-            page.fill("#rerun-why", "放行后重算 totals after the acceptance")
-            page.click("#rerun")
-            page.wait_for_selector("#rerun-started")
-            waiting = page.inner_text("#rerun-waiting")
-            page.screenshot(path=str(ARTEFACTS / "review-rerun-queued.png"), full_page=True)
-            assert "排队中 queued" in page.inner_text("#run-state")
-            assert OTHER_DAY in waiting and ahead_id in waiting, waiting
-            assert "手动运行 manual run" in waiting and "排队自 queued since" in waiting
-            assert "北京时间" in waiting and "one at a time" in waiting
+    page.goto(f"{base}/runs/{PERIOD}")
+    page.fill("#rerun-why", "放行后重算 totals after the acceptance")
+    page.click("#rerun")
+    page.wait_for_selector("#rerun-started")
+    waiting = page.inner_text("#rerun-waiting")
+    page.screenshot(path=str(ARTEFACTS / "review-rerun-queued.png"), full_page=True)
+    assert "排队中 queued" in page.inner_text("#run-state")
+    assert OTHER_DAY in waiting and ahead_id in waiting, waiting
+    assert "手动运行 manual run" in waiting and "排队自 queued since" in waiting
+    assert "北京时间" in waiting and "one at a time" in waiting
 
-            page.goto(f"{base}/runs/{PERIOD}/changes")
-            body = page.inner_text("body")
-            page.screenshot(path=str(ARTEFACTS / "review-changes-accepted.png"), full_page=True)
-            # the cause names the accepted village after the file and row (causes list
-            # their units by name, once per cause)
-            name = str(site.accepted["unit_name"])
-            assert "管理员放行 / steward accepted" in body and STEWARD in body
-            assert f"第{int(site.accepted['row_number'])}行" in body and f"：{name}" in body
-        finally:
-            browser.close()
+    page.goto(f"{base}/runs/{PERIOD}/changes")
+    body = page.inner_text("body")
+    page.screenshot(path=str(ARTEFACTS / "review-changes-accepted.png"), full_page=True)
+    # the cause names the accepted village after the file and row (causes list
+    # their units by name, once per cause)
+    name = str(site.accepted["unit_name"])
+    assert "管理员放行 / steward accepted" in body and STEWARD in body
+    assert f"第{int(site.accepted['row_number'])}行" in body and f"：{name}" in body

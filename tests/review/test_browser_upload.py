@@ -37,14 +37,10 @@ from huizong.ingest.template import write_template
 from huizong.registry import registry_for
 from huizong.review import store
 from huizong.settings import Settings
-from review.conftest import CHROMIUM, CHROMIUM_ARGS  # shared by the browser tests
 from review.conftest import free_port as _free_port
+from review.conftest import login
 from review.conftest import stop_group as _stop
-from review.test_browser import (  # the review browser test's own helpers
-    ROOT,
-    _run,
-    chromium,  # noqa: F401  (autouse: fail in CI, skip elsewhere, without Chromium)
-)
+from review.test_browser import ROOT, _run  # the review browser test's own helpers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -71,8 +67,9 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """An empty deployment (no night run yet) and Airflow's api-server on a free port."""
+def server(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """An empty deployment (no night run yet) and Airflow's api-server on a free port
+    (after ``browser``: without Chromium nothing is started)."""
     tmp = tmp_path_factory.mktemp("upload-browser")
     settings = Settings(home=tmp / "var", inbox_root=tmp / "inbox")
     settings.home.mkdir(parents=True)
@@ -132,23 +129,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @contextlib.contextmanager
-def _logged_in(base: str, user: str, password: str) -> Iterator[Any]:
-    """A 1366x768 Chromium page logged in through Airflow's own login page."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            page.set_default_timeout(60_000)
-            page.goto(f"{base}/auth/login")
-            page.fill("input[name=username]", user)
-            page.fill("input[name=password]", password)
-            page.click("button[type=submit]")
-            page.wait_for_url(lambda url: "/auth/login" not in url)
-            yield page
-        finally:
-            browser.close()
+def _logged_in(browser: Any, base: str, user: str, password: str) -> Iterator[Any]:
+    """A page of the module's Chromium logged in through Airflow's own login page."""
+    page = login(browser, base, user, password, timeout_ms=60_000)
+    try:
+        yield page
+    finally:
+        page.context.close()
 
 
 def _send(page: Any, path: Path) -> tuple[str, str]:
@@ -175,7 +162,7 @@ def _filled_template(path: Path, settings: Settings, day, screened: int) -> Path
 
 
 def test_clerk_uploads_an_error_sees_it_uploads_the_fix_and_the_night_counts_the_fix(
-    server: Server, tmp_path: Path
+    browser: Any, server: Server, tmp_path: Path
 ) -> None:
     srv, settings = server, server.settings
     today = datetime.now(TZ).date()
@@ -186,7 +173,7 @@ def test_clerk_uploads_an_error_sees_it_uploads_the_fix_and_the_night_counts_the
     good = _filled_template(tmp_path / "建北社区.xlsx", settings, today, GOOD)
     assert httpx.get(f"{base}/upload/{today}").status_code == 401  # no login, no page
 
-    with _logged_in(srv.base, CLERK, PASSWORD) as page:
+    with _logged_in(browser, srv.base, CLERK, PASSWORD) as page:
         # choose the day on the page (it opens on another day)
         page.goto(f"{base}/upload/2020-01-28")
         page.fill("#day", today.isoformat())
@@ -243,7 +230,7 @@ def test_clerk_uploads_an_error_sees_it_uploads_the_fix_and_the_night_counts_the
     # the clerk's unit arrived by the deadline only when the upload came before 18:00
     # Beijing time (the test runs at any hour: after it, the unit is rightly still missing)
     want = set(villages) - ({UNIT} if uploaded.time() <= clock(18, 0) else set())
-    with _logged_in(srv.base, STEWARD, STEWARD_PASSWORD) as page:
+    with _logged_in(browser, srv.base, STEWARD, STEWARD_PASSWORD) as page:
         page.goto(f"{base}/runs/{today}")
         heading = page.locator(f'h4[data-level="village"][data-township="{TOWNSHIP}"]')
         table = heading.locator("xpath=following-sibling::table[1]")

@@ -8,6 +8,7 @@ re-runs the day once (about 10 s each), so marked e2e.
 
 from __future__ import annotations
 
+import html
 import shutil
 from collections.abc import Callable
 from datetime import date
@@ -430,3 +431,61 @@ def test_a_stewards_correction_never_makes_an_on_time_village_late(
     filed = pd.Timestamp(str(mine["received_at"].iloc[0]))
     filed = filed if filed.tzinfo else filed.tz_localize("UTC")
     assert filed == acted  # the steward's action, not the moment the re-run read it
+
+
+def test_a_correction_file_reads_as_the_file_it_revises(
+    day_state: tuple[Settings, sa.Engine], airflow_token: Callable[[str], str]
+) -> None:
+    """The stewards' files table showed a correction as its store name
+    (``130…-20200128T…Z.csv``); it reads as the reporter's file it revises, marked as a
+    correction, with the store name kept only where two corrections of one file would
+    otherwise read the same."""
+    from huizong.pipeline import run_day
+
+    settings, engine = day_state
+    warnings = queries.issues(engine, DAY, ["1309"], "warning")
+    village = warnings["unit_code"].astype("str").str.fullmatch(r"\d{12}")
+    issue = warnings[warnings["rule"].str.startswith("warn_above:") & village].iloc[0]
+    done = [
+        _act_as_steward(
+            actions.correct,
+            settings,
+            engine,
+            issue,
+            column=str(issue["column"]),
+            new_value=str(int(issue["value"]) // k),
+            justification="多打了一位",
+        )
+        for k in (10, 1)  # the second keeps the value: its row warns again
+    ]
+    run_day(DAY, settings, trigger="correction")
+
+    led = store.read_frame(engine, "select_ledger_period", {"period": DAY.isoformat()})
+    shown = queries.shown_file_names(led, store.actions_for(engine, DAY))
+    original = led.loc[led["file_id"] == issue["file_id"], "file_name"].iloc[0]
+    stored = [Path(d["file"]).name for d in done]
+    mine = led["source"].astype("str").isin([f"_corrections/{n}" for n in stored])
+    assert sorted(shown[mine]) == sorted(
+        f"{original}{queries.CORRECTION_MARK}（{n}）" for n in stored
+    )  # two corrections of one file: told apart by their store names
+    others = ~mine & (led["channel"] != "review")
+    assert (shown[others] == led.loc[others, "file_name"]).all()  # what the reporter sent
+
+    from fastapi.testclient import TestClient
+
+    from huizong.review.airflow_api import InMemoryAirflow
+    from huizong.review.app import create_app
+
+    store.assign_scope(engine, "steward_a", ["1309"])  # a user the auth manager knows
+    app = create_app(settings, engine=engine, airflow=InMemoryAirflow())
+    with TestClient(app) as client:
+        page = client.get(
+            f"/runs/{DAY.isoformat()}",
+            headers={"Authorization": f"Bearer {airflow_token('steward_a')}"},
+        ).text
+    table = html.unescape(page.split("<h2>文件 Files</h2>")[1])
+    for name in stored:  # on the page as on the ledger's reading: original, mark, store name
+        assert f"{original}{queries.CORRECTION_MARK}（{name}）" in table
+    warned = html.unescape(page.split("<h2>警告 Warnings</h2>")[1].split("<h2>")[0])
+    assert f"{original}{queries.CORRECTION_MARK}（{stored[1]}） #" in warned  # its row too
+    assert stored[1] not in warned.replace(f"（{stored[1]}）", "")  # never the bare store name

@@ -79,6 +79,11 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
     quarantine = queries.issues(eng, p, steward.scopes, "quarantine")
     warnings = queries.issues(eng, p, steward.scopes, "warning")
     files = queries.ledger(eng, p, steward.scopes, backend.registry.root)
+    # a correction's rows read by the name of the file it revises, as the files table does
+    files["file_name"] = queries.shown_file_names(files, store.actions_for(eng, p))
+    shown = dict(zip(files["file_id"], files["file_name"], strict=True))
+    for issues in (quarantine, warnings):
+        issues["file_name"] = issues["file_id"].map(shown).fillna(issues["file_name"])
     base = f"/runs/{p}"
     docs = backend.settings.data_docs_dir(date.fromisoformat(p))
     parts = []
