@@ -101,7 +101,9 @@ class Server:
 
     def token(self) -> str:
         resp = httpx.post(
-            f"{self.base}/auth/token", json={"username": "steward_a", "password": PASSWORD}
+            f"{self.base}/auth/token",
+            json={"username": "steward_a", "password": PASSWORD},
+            timeout=60,  # the default 5 s failed once at load average 10
         )
         return resp.json()["access_token"]
 
@@ -340,7 +342,7 @@ def test_steward_corrects_reruns_and_sees_the_new_totals(
     new = issue.old // 10
     artefacts = Path(os.environ.get("HUIZONG_TEST_ARTEFACTS", ROOT / "test-artifacts"))
     artefacts.mkdir(parents=True, exist_ok=True)
-    assert httpx.get(f"{base}/").status_code == 401  # no user, no page
+    assert httpx.get(f"{base}/", timeout=60).status_code == 401  # no user, no page
     # the duplicate's steward watches an indicator the kept row reports
     q_column = max(dup.values, key=lambda c: (dup.values[c], c != issue.column))
     assert dup.values[q_column] > 0

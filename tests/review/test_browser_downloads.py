@@ -97,7 +97,7 @@ def test_county_reader_downloads_its_reports_and_nothing_else(
     import httpx
 
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    assert httpx.get(f"{site.app}/downloads/").status_code == 401  # no user, no page
+    assert httpx.get(f"{site.app}/downloads/", timeout=60).status_code == 401  # no user, no page
     day_value = site.value("consolidated", COUNTY, period=DAY.isoformat())
     week_value = site.value(
         "period_consolidated", COUNTY, period_type="week", period_start="2020-01-27"

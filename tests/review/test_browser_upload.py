@@ -171,7 +171,7 @@ def test_clerk_uploads_an_error_sees_it_uploads_the_fix_and_the_night_counts_the
     artefacts.mkdir(parents=True, exist_ok=True)
     bad = _filled_template(tmp_path / "建北社区_错.xlsx", settings, today, BAD)
     good = _filled_template(tmp_path / "建北社区.xlsx", settings, today, GOOD)
-    assert httpx.get(f"{base}/upload/{today}").status_code == 401  # no login, no page
+    assert httpx.get(f"{base}/upload/{today}", timeout=60).status_code == 401  # no login, no page
 
     with _logged_in(browser, srv.base, CLERK, PASSWORD) as page:
         # choose the day on the page (it opens on another day)
