@@ -295,19 +295,23 @@ def consolidate_period(
         reports = reports[inside]
     per = reporter_values(reports, catalogue, through)
     del reports
-    main = roll_up(per.rows, through, catalogue, registry, settings, deadlines_of(settings))
+    # the carried flags first, reduced to their counts, so the two national roll-ups and
+    # their consolidated frames never sit in memory side by side
     flag_codes = [c for c in per.carried.columns if c != "unit_code"]
-    cons = main.consolidated.drop(columns=["period"])
-    cons["carried_units"] = 0
+    counts = None
     if flag_codes:
         flags = roll_up(
             per.carried, through, _counting_catalogue(catalogue, flag_codes), registry, settings
         ).consolidated
         counts = flags.set_index(["unit_code", "indicator"])["value"].fillna(0)
-        del flags  # a second national consolidated frame: not kept beside the first
+        del flags
+    main = roll_up(per.rows, through, catalogue, registry, settings, deadlines_of(settings))
+    del per
+    cons = main.consolidated.drop(columns=["period"])
+    cons["carried_units"] = 0
+    if counts is not None:
         key = pd.MultiIndex.from_arrays([cons["unit_code"], cons["indicator"]])
         cons["carried_units"] = counts.reindex(key).fillna(0).astype("int64").to_numpy()
-    del per
     days_in = len(iso)
     daily = daily_completeness[daily_completeness["period"].astype("str").isin(iso)]
     received = daily.groupby("unit_code")["reported_units"].sum()
