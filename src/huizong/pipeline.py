@@ -502,6 +502,7 @@ def periods_day(day: date, settings: Settings, run_id: str | None = None) -> dic
             run_id=run_id,
         )
         out[period.type] = {"label": period.label, "through": through.isoformat()}
+        del tables  # 2 M consolidated rows at nation: not held while the next is computed
     return out
 
 

@@ -52,11 +52,17 @@ def file_levels(files: pd.Series, units: pd.Series, departments: Iterable[str] =
 def ledger_levels(ledger: pd.DataFrame, departments: Iterable[str] = ()) -> dict[str, str]:
     """file_id → :func:`deadline_level` of the file's units as the ledger lists them (every
     row received, whatever validation made of it): what its receipt judged it by."""
-    deps = set(departments)
-    return {
-        str(fid): deadline_level(str(units or "").split(","), deps)
-        for fid, units in zip(ledger["file_id"], ledger["units"].fillna(""), strict=True)
-    }
+    import pandas as pd
+
+    # one pass over every (file, unit) pair: a call of deadline_level per file cost about
+    # 4 ms each, 155 s of the roll-up on a national day's 39 k files
+    lists = ledger["units"].fillna("").astype("str").str.split(",").reset_index(drop=True)
+    pairs = lists.explode()
+    pairs = pairs[pairs.notna() & (pairs != "")]
+    rows = pd.Series(pairs.index.to_numpy(), dtype="int64")
+    levels = file_levels(rows, pairs.reset_index(drop=True), set(departments))
+    by_row = pd.Series(levels).groupby(rows.to_numpy()).first().to_dict()
+    return {str(fid): by_row.get(n, "village") for n, fid in enumerate(ledger["file_id"])}
 
 
 def deadline_at(day: date, level: str, deadlines: Mapping[str, time]) -> datetime:

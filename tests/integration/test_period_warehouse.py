@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import Date, bindparam, create_engine, inspect, text
 from sqlalchemy.pool import NullPool
 
 from helpers.periods import CATALOGUE, REGISTRY, daily_completeness, reports_frame
@@ -114,3 +114,55 @@ def test_each_publication_is_recorded_with_its_time_and_run(warehouse_url):
         assert again[("week", "2020-01-27")].published_at >= at
     finally:
         engine.dispose()
+
+
+def test_the_days_read_in_chunks_equal_one_whole_read(warehouse_url, monkeypatch):
+    """``read_day_range`` types the report rows a chunk at a time (a national day as
+    Python tuples at once was 1.5 GB): the frame is the one a whole read gives, with a
+    chunk whose numbers and times are all blank, on both dialects."""
+    from huizong.publish import warehouse as wh
+    from huizong.sqlfiles import load_sql
+    from huizong.warehouse import rows_frame
+
+    day = date(2020, 1, 28)
+    n = 7
+    given = [k not in (2, 3) for k in range(n)]  # rows 2 and 3: the second chunk of two
+    frame = pd.DataFrame(
+        {
+            "period": [day.isoformat()] * n,
+            "unit_code": [f"13090200100{k}" for k in range(n)],
+            "unit_name": [f"村{k}" if k != 4 else None for k in range(n)],
+            "file_id": [f"f{k % 3}" for k in range(n)],
+            "file_name": ["a.xlsx"] * n,
+            "sheet": ["s"] * n,
+            "row_number": list(range(n)),
+            "received_at": [
+                f"2020-01-28T0{k}:00:00.{k}12+00:00" if g else None for k, g in enumerate(given)
+            ],
+            "not_applicable": [None] * n,
+            "coercions": [None] * n,
+            **{
+                i.code: [
+                    (k * 10 if i.is_numeric else f"t{k}") if g else None
+                    for k, g in enumerate(given)
+                ]
+                for i in CATALOGUE.indicators
+            },
+        }
+    )
+    spec = wh.report_spec(CATALOGUE)
+    loads = wh.load_frame("report", frame, day, spec)
+    with wh._engine(warehouse_url) as engine:
+        with engine.begin() as conn:
+            wh.ensure_schema(conn, CATALOGUE)
+            wh._bulk(conn, "report", loads)
+        with engine.connect() as conn:
+            stmt = text(load_sql("periods/select_day_range.sql").format(table=wh._q("report")))
+            stmt = stmt.bindparams(bindparam("start", type_=Date), bindparam("end", type_=Date))
+            whole = wh._typed_day_rows(
+                rows_frame(conn.execute(stmt, {"start": day, "end": day})), "report", CATALOGUE
+            )
+    monkeypatch.setattr(wh, "_FETCH_ROWS", 2)
+    chunked = read_day_range(warehouse_url, "report", day, day, catalogue=CATALOGUE)
+    pd.testing.assert_frame_equal(chunked, whole, check_exact=True)
+    assert chunked["received_at"].notna().sum() == sum(given)

@@ -40,3 +40,46 @@ def test_publish_trigger_comes_from_the_param_else_the_run_type() -> None:
     assert publish_trigger(None, "backfill") == "backfill"
     assert publish_trigger(None, "manual") == "manual"
     assert publish_trigger(None, None) == "manual"
+
+
+def test_ledger_levels_judge_each_file_as_deadline_level_does() -> None:
+    """The ledger's one vectorised pass gives every file the level deadline_level gives
+    its unit list: blanks, a department (by list or by its D code), a batch, a file id
+    listed twice (the later row wins, as in a dict built row by row)."""
+    import pandas as pd
+
+    from huizong.schedule import deadline_level, ledger_levels
+
+    ledger = pd.DataFrame(
+        {
+            "file_id": ["a", "b", "c", "d", "e", "f", "g", "a", "h"],
+            "units": [
+                "130102001001",
+                "130102001001,130102001002",
+                None,
+                "",
+                "130102D01",
+                "130102001001,130102900",
+                "130102001001,130102001001",
+                "130102001001,130102001003,",
+                "130102001004,",
+            ],
+        }
+    )
+    departments = ["130102900"]
+    expected = {
+        str(fid): deadline_level(str(units or "").split(","), set(departments))
+        for fid, units in zip(ledger["file_id"], ledger["units"].fillna(""), strict=True)
+    }
+    got = ledger_levels(ledger, pd.Series(departments, dtype="str"))
+    assert got == expected
+    assert got == {
+        "a": "township",
+        "b": "township",
+        "c": "village",
+        "d": "village",
+        "e": "department",
+        "f": "department",
+        "g": "village",
+        "h": "village",
+    }

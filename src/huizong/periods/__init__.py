@@ -162,7 +162,9 @@ class _ByReporter:
         unit_ids, units = pd.factorize(reports["unit_code"].astype("str"), sort=True)
         day_ids, days = pd.factorize(reports["period"].astype("str"), sort=True)
         order = np.lexsort((day_ids, unit_ids))  # stable, as a sort by unit then day
-        rows = reports.take(order).reset_index(drop=True)
+        rows = reports.reset_index(drop=True)
+        if (order != np.arange(len(order))).any():  # one day read in unit order: no copy
+            rows = rows.take(order).reset_index(drop=True)
         return cls(rows, unit_ids[order], day_ids[order], pd.Index(units, dtype="str"), days)
 
 
@@ -173,7 +175,11 @@ def reporter_values(reports: pd.DataFrame, catalogue: Catalogue, through: date) 
     ``through`` is the period's last day taken into account. All indicators are reduced
     in one grouped pass (a pass per indicator cost a minute per period at nation size).
     """
-    by = _ByReporter.of(reports)
+    # only the columns reduced here: a national day's file names, sheets and row numbers
+    # are not carried through the sort
+    read = {"unit_code", "period", "unit_name", "received_at", "not_applicable"}
+    read |= {i.code for i in catalogue.indicators}
+    by = _ByReporter.of(reports[[c for c in reports.columns if c in read]])
     present = [i for i in catalogue.indicators if i.code in by.rows.columns]
     typed = pd.DataFrame(
         {i.code: _typed(by.rows[i.code], i.is_numeric) for i in present}, index=by.rows.index
@@ -186,6 +192,7 @@ def reporter_values(reports: pd.DataFrame, catalogue: Catalogue, through: date) 
     reduced = pd.concat(
         [per_unit[summed].sum(min_count=1), per_unit[latest].last()], axis=1
     ).reset_index(drop=True)
+    del typed, per_unit  # a typed copy of every indicator of the period's rows
     heads = by.rows[["unit_name", "received_at"]].groupby(by.key, sort=True)
     columns: dict[str, object] = {
         "unit_code": by.units,
@@ -283,17 +290,26 @@ def consolidate_period(
     if through < period.start:
         raise ValueError(f"{period.label}: through {through} is before the period starts")
     iso = {d.isoformat() for d in period.days if d <= through}
-    reports = reports[reports["period"].astype("str").isin(iso)]
+    inside = reports["period"].astype("str").isin(iso).to_numpy(dtype=bool)
+    if not inside.all():  # no copy of the days when all of them are the period's
+        reports = reports[inside]
     per = reporter_values(reports, catalogue, through)
-    main = roll_up(per.rows, through, catalogue, registry, settings, deadlines_of(settings))
+    del reports
+    # the carried flags first, reduced to their counts, so the two national roll-ups and
+    # their consolidated frames never sit in memory side by side
     flag_codes = [c for c in per.carried.columns if c != "unit_code"]
-    cons = main.consolidated.drop(columns=["period"])
-    cons["carried_units"] = 0
+    counts = None
     if flag_codes:
         flags = roll_up(
             per.carried, through, _counting_catalogue(catalogue, flag_codes), registry, settings
         ).consolidated
         counts = flags.set_index(["unit_code", "indicator"])["value"].fillna(0)
+        del flags
+    main = roll_up(per.rows, through, catalogue, registry, settings, deadlines_of(settings))
+    del per
+    cons = main.consolidated.drop(columns=["period"])
+    cons["carried_units"] = 0
+    if counts is not None:
         key = pd.MultiIndex.from_arrays([cons["unit_code"], cons["indicator"]])
         cons["carried_units"] = counts.reindex(key).fillna(0).astype("int64").to_numpy()
     days_in = len(iso)

@@ -372,6 +372,10 @@ def roll_up(
 
     # a row that says nothing (a template returned blank) is kept, but is not a report
     said = values_given(accepted, catalogue) > 0
+    # only the columns the roll-up reads are taken (copy-on-write: no copy until the
+    # mask), not the day's file names, sheets and raw periods
+    read = {"unit_code", "received_at", "file_id", "not_applicable", *layout.codes}
+    accepted = accepted[[c for c in accepted.columns if c in read]]
     acc, rep_pos = _accepted_rows(accepted if said.all() else accepted[said], reporters["code"])
     reported = np.zeros(len(reporters), dtype=bool)
     reported[rep_pos] = True
@@ -408,6 +412,7 @@ def roll_up(
             child_codes = np.concatenate([child_codes, dep_codes[extra]])
             pos = np.concatenate([pos, anc[lv][n_vill + extra]])
         level_stats[lv] = _reduce(child, child_codes, pos, n, layout)
+    acc = acc_stats = child = None  # the reporter rows and matrices: 0.5 GB at nation
 
     out_units = pd.concat([*(by_level[lv] for lv in levels), deps], ignore_index=True)
     out_stats = _Stats.concat([*(level_stats[lv] for lv in levels), dep_own])

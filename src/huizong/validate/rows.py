@@ -119,14 +119,17 @@ def file_townships(frame: pd.DataFrame, unit_township: pd.Series) -> pd.Series:
 
 
 def candidates_of(received: pd.DataFrame) -> pd.DataFrame:
-    return received[received["disposition"] != "superseded"]
+    """The rows not superseded; ``received`` itself when none is (a national day has
+    almost none, and a boolean take copied its 0.4 GB for nothing)."""
+    keep = (received["disposition"] != "superseded").to_numpy(dtype=bool)
+    return received if keep.all() else received[keep]
 
 
 def _prepared(cands: pd.DataFrame, catalogue: Catalogue, registry: Registry) -> pd.DataFrame:
     """The frame GX sees: numeric indicators as float64 (NA → NaN, skipped by every
     check; Int64 would be slow), row_number int64, and the unit's level/kind from the
     registry (NA when the code is unknown)."""
-    frame = cands.reset_index(drop=True).copy()
+    frame = cands.reset_index(drop=True)  # copy-on-write: the columns set below are new
     for ind in catalogue.numeric:
         if ind.code in frame.columns:
             frame[ind.code] = pd.to_numeric(frame[ind.code]).astype("float64")
@@ -176,7 +179,10 @@ def validate_rows(
     warns = issues[issues["severity"] == "warning"]
     bad = frame.index.isin(errors["_pos"])
     counts = warns.groupby("_pos").size()
-    accepted = cands.reset_index(drop=True).loc[~bad, out_cols].copy()
+    # a view while no row failed (copy-on-write), else one take: never the day twice
+    accepted = cands.reset_index(drop=True)[out_cols]
+    if bad.any():
+        accepted = accepted.loc[~bad]
     accepted["warning_count"] = (
         pd.Series(accepted.index.map(counts), index=accepted.index).fillna(0).astype("int64")
     )
