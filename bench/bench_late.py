@@ -198,7 +198,13 @@ def bench_size(size: str, fresh: bool = False) -> list[Row]:
         total = sum(slow["rows"].values())
         written = sum(quick["written"].values())
     return [
-        (size, "fast path through publish", w_fast, c_fast, f"{written} rows written"),
+        (
+            size,
+            "fast path through publish",
+            w_fast,
+            c_fast,
+            f"{written} rows written (old side: {quick['old_side']})",
+        ),
         (size, "full re-run through publish", w_full, c_full, f"{total} rows written"),
         (size, "ratio fast / full", w_fast / w_full, c_fast / c_full, f"{changed} values changed"),
         (size, "then workbook, periods, Data Docs", w_rest, c_rest, "same code on both paths"),

@@ -811,7 +811,7 @@ def correct_day(
         if done[0].hashes is not None:
             _keep_hashes(settings, day, done[0].hashes)
         summary["publish"] = _published(day, settings, done[0], in_task=in_task)
-        summary["publish"].update(path="changed rows", written=done[1])
+        summary["publish"].update(path="changed rows", written=done[1], old_side=done[2])
     handover.write_json(settings, day, INBOX_LISTING, now)
     return summary
 

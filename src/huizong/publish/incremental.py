@@ -193,9 +193,10 @@ def publish_changed(
     retries: int | None = None,
     backoff: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
-) -> tuple[PublishOutcome, dict[str, int]] | None:
+) -> tuple[PublishOutcome, dict[str, int], str] | None:
     """Publish ``new`` over ``old`` (what the warehouse holds for ``day``) writing only the
-    changed rows; the outcome and the rows written per table, or ``None`` (nothing written)
+    changed rows; the outcome, the rows written per table and where the old side came from
+    (``kept hashes`` or ``typed old day``), or ``None`` (nothing written)
     when the warehouse does not hold ``old``. Lost connections are retried as
     :func:`publish_tables` retries them (``HUIZONG_PUBLISH_RETRIES`` / ``_BACKOFF``).
 
@@ -209,9 +210,11 @@ def publish_changed(
         for t, f in new_loads.items()
     }
     got = None if kept is None else _from_kept(day, old, kept, new_loads, hashed_new, catalogue)
+    side = "kept hashes"
     if got is not None:
         old_loads, deltas, base = got
     else:
+        side = "typed old day"
         # both days' org_unit rows come from the one registry: built and hashed once, and
         # never a change (665 k of a national day's 3.25 M rows)
         old_loads = day_frames(day, old, registry, catalogue, org_unit=new_loads["org_unit"])
@@ -253,11 +256,11 @@ def publish_changed(
         if plan is None:
             return None
         if plan.unchanged:
-            return PublishOutcome({}, plan.version, True, None, hashed_new), {}
+            return PublishOutcome({}, plan.version, True, None, hashed_new), {}, side
         rows = {t: len(frame) for t, frame in new_loads.items()}
         written = {t: len(d.rows) for t, d in deltas.items()}
         restated = plan.record.get("restated")
-        return PublishOutcome(rows, plan.version, False, restated, hashed_new), written
+        return PublishOutcome(rows, plan.version, False, restated, hashed_new), written, side
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
