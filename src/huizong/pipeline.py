@@ -31,8 +31,80 @@ def _read(settings: Settings, day: date, name: str) -> pd.DataFrame:
 
 
 def _write(settings: Settings, day: date, name: str, frame: pd.DataFrame) -> str:
-    """Atomically, through the hand-over every worker reaches (``huizong.handover``)."""
+    """Atomically, through the hand-over every worker reaches (``huizong.handover``).
+
+    The hashes the last publish kept no longer describe the run files once one changes:
+    they go first."""
+    handover.delete_frame(settings, day, PUBLISHED_HASHES)
     return handover.write_frame(settings, day, name, frame)
+
+
+#: The last publish's row and key hashes of each table but ``org_unit`` (columns
+#: ``table``, ``row``, ``key``), beside the run files it was made from: the next
+#: correction's fast path takes the old day's side of its diff and digest from them
+#: instead of typing and hashing the whole old day again. Absent (a day published by
+#: older code, or a run file written since): the fast path hashes the old day itself.
+PUBLISHED_HASHES = "published_hashes.parquet"
+
+
+def _keep_hashes(settings: Settings, day: date, hashes: Any) -> None:
+    """Keep a publish's hashes (``PublishOutcome.hashes``) beside its run files."""
+    import numpy as np
+
+    tables = [t for t in hashes if t != "org_unit"]
+    frame = pd.DataFrame(
+        {
+            "table": pd.Categorical(
+                np.repeat(tables, [len(hashes[t].rows) for t in tables]), categories=tables
+            ),
+            "row": np.concatenate([hashes[t].rows for t in tables]).astype("uint64"),
+            "key": np.concatenate([hashes[t].keys for t in tables]).astype("uint64"),
+        }
+    )
+    handover.write_frame(settings, day, PUBLISHED_HASHES, frame)
+
+
+def keep_published_hashes(day: date, settings: Settings) -> bool:
+    """Make the kept hashes of a day published by older code (which kept none), from its
+    run files, only when they are what the warehouse holds (same ``tables_digest`` as the
+    day's latest version); whether they were kept. Why: its next correction's fast path
+    then need not type and hash the old day."""
+    from huizong.publish.versions import tables_digest
+    from huizong.publish.warehouse import Hashed, day_frames, read_versions
+
+    try:
+        handover.read_frame(settings, day, PUBLISHED_HASHES)
+        return True
+    except FileNotFoundError:
+        pass
+    registry = registry_for(settings)
+    loads = day_frames(day, day_tables(day, settings), registry, load_catalogue(settings.form))
+    hashes = {t: Hashed.of(t, frame) for t, frame in loads.items()}
+    digest = tables_digest(loads, {t: h.rows for t, h in hashes.items()})
+    published = read_versions(settings.warehouse, day)
+    if published.empty or published["tables_digest"].iloc[-1] != digest:
+        return False
+    _keep_hashes(settings, day, hashes)
+    return True
+
+
+def _kept_hashes(settings: Settings, day: date) -> dict[str, Any] | None:
+    """The hashes the day's last publish kept, per table; ``None`` when there are none."""
+    from huizong.publish.warehouse import TABLES, Hashed
+
+    try:
+        frame = handover.read_frame(settings, day, PUBLISHED_HASHES)
+    except FileNotFoundError:
+        return None
+    codes = frame["table"].cat.codes.to_numpy()
+    rows, keys = frame["row"].to_numpy(), frame["key"].to_numpy()
+    out = {}
+    for i, table in enumerate(frame["table"].cat.categories):
+        hit = codes == i
+        out[str(table)] = Hashed(rows[hit], keys[hit])
+    if set(out) != set(TABLES) - {"org_unit"}:
+        return None
+    return out
 
 
 @dataclass(frozen=True)
@@ -421,6 +493,8 @@ def publish_day(
         backoff=settings.publish_backoff,
         provenance=Provenance(trigger=trigger, run_id=run_id),
     )
+    if outcome.hashes is not None:
+        _keep_hashes(settings, day, outcome.hashes)
     return _published(day, settings, outcome, in_task)
 
 
@@ -633,6 +707,7 @@ def correct_day(
         old = day_tables(day, settings)
     except FileNotFoundError:
         return None
+    kept = _kept_hashes(settings, day)  # read before the run files are touched
     if not listing or routed:
         return None
     inbox = settings.inbox_for(day)
@@ -725,6 +800,7 @@ def correct_day(
         registry,
         load_catalogue(settings.form),
         provenance=Provenance(trigger=trigger, run_id=run_id),
+        kept=kept,
         retries=settings.publish_retries,
         backoff=settings.publish_backoff,
     )
@@ -734,8 +810,10 @@ def correct_day(
         )
         summary["publish"]["path"] = "full"
     else:
+        if done[0].hashes is not None:
+            _keep_hashes(settings, day, done[0].hashes)
         summary["publish"] = _published(day, settings, done[0], in_task=in_task)
-        summary["publish"].update(path="changed rows", written=done[1])
+        summary["publish"].update(path="changed rows", written=done[1], old_side=done[2])
     handover.write_json(settings, day, INBOX_LISTING, now)
     return summary
 

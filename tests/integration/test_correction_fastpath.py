@@ -22,7 +22,7 @@ from helpers.corrections import correct_planted_value, published_tables
 from huizong import handover
 from huizong.demo import generate_demo_day
 from huizong.ingest import added
-from huizong.pipeline import INBOX_LISTING, run_day
+from huizong.pipeline import INBOX_LISTING, PUBLISHED_HASHES, keep_published_hashes, run_day
 from huizong.settings import Settings
 
 pytestmark = pytest.mark.e2e
@@ -85,6 +85,7 @@ def test_fast_path_publishes_what_the_full_run_publishes(
     assert kept == unchanged and kept and "consolidated.parquet" not in kept
     assert not any(name.startswith("ingest_part_") for name in stat_after)
     assert quick["publish"]["path"] == "changed rows"
+    assert quick["publish"]["old_side"] == "kept hashes"  # the nightly's publish kept them
     assert quick["ingest"]["files_read"] == 1
     # the corrected village's rows and its township file's, not the day's
     assert 0 < quick["validate"]["rows_validated"] < quick["validate"]["accepted"] / 10
@@ -116,3 +117,26 @@ def test_a_changed_earlier_file_takes_the_full_path(tmp_path: Path) -> None:
     summary = run_day(DAY, home, trigger="correction")
     assert "files_read" not in summary["ingest"]
     assert summary["publish"]["unchanged"]
+
+
+def test_a_day_published_without_kept_hashes_still_takes_the_fast_path(tmp_path: Path) -> None:
+    """A day published by code that kept no hashes: the fast path types the old day
+    itself, and the hashes made afterwards are what a publish keeps."""
+    inbox = tmp_path / "inbox"
+    generate_demo_day(DAY, inbox / DAY.isoformat())
+    home = Settings(home=tmp_path / "home", inbox_root=inbox)
+    run_day(DAY, home, trigger="nightly")
+    published = handover.read_frame(home, DAY, PUBLISHED_HASHES)
+    handover.delete_frame(home, DAY, PUBLISHED_HASHES)
+    assert keep_published_hashes(DAY, home)  # made from the run files, checked
+    pd.testing.assert_frame_equal(handover.read_frame(home, DAY, PUBLISHED_HASHES), published)
+    handover.delete_frame(home, DAY, PUBLISHED_HASHES)
+    correct_planted_value(home, DAY)
+    quick = run_day(DAY, home, trigger="correction")
+    assert quick["publish"]["path"] == "changed rows"
+    assert quick["publish"]["old_side"] == "typed old day"
+    after = handover.read_frame(home, DAY, PUBLISHED_HASHES)
+    assert not after.equals(published)  # version 2's hashes
+    handover.delete_frame(home, DAY, PUBLISHED_HASHES)
+    assert keep_published_hashes(DAY, home)
+    pd.testing.assert_frame_equal(handover.read_frame(home, DAY, PUBLISHED_HASHES), after)

@@ -3,8 +3,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from huizong.schedule import reporting_day_for
+from huizong.schedule import deadline_level, ledger_levels, reporting_day_for
 
 
 def test_scheduled_run_reports_previous_local_day() -> None:
@@ -42,7 +44,7 @@ def test_publish_trigger_comes_from_the_param_else_the_run_type() -> None:
     assert publish_trigger(None, None) == "manual"
 
 
-def test_ledger_levels_judge_each_file_as_deadline_level_does() -> None:
+def test_ledger_levels_on_examples() -> None:
     """The ledger's one vectorised pass gives every file the level deadline_level gives
     its unit list: blanks, a department (by list or by its D code), a batch, a file id
     listed twice (the later row wins, as in a dict built row by row)."""
@@ -83,3 +85,36 @@ def test_ledger_levels_judge_each_file_as_deadline_level_does() -> None:
         "g": "village",
         "h": "village",
     }
+
+
+_CODES = st.sampled_from(["", "130921100201", "130921100202", "130921D01", "d7", "130921"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["f1", "f2", "f3", "f4"]),
+            st.one_of(st.none(), st.lists(_CODES, max_size=4).map(",".join)),
+        ),
+        max_size=8,
+    ),
+    st.sets(st.sampled_from(["130921100202", "130921"]), max_size=2),
+)
+def test_ledger_levels_judge_each_file_as_deadline_level_does(
+    ledger: list[tuple[str, str | None]], departments: set[str]
+) -> None:
+    """The one-pass judgement equals asking deadline_level file by file (the last row of a
+    repeated file_id wins, as a dict built row by row)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "file_id": pd.Series([f for f, _ in ledger], dtype="str"),
+            "units": pd.Series([u for _, u in ledger], dtype="str"),
+        }
+    )
+    expected = {
+        str(fid): deadline_level(str(units or "").split(","), departments) for fid, units in ledger
+    }
+    assert ledger_levels(frame, departments) == expected

@@ -39,10 +39,12 @@ from huizong.publish.warehouse import (
     DEFAULT_BACKOFF_SECONDS,
     DEFAULT_RETRIES,
     MAX_BACKOFF_SECONDS,
-    PRIMARY_KEYS,
     PUBLISH_APPLICATION,
+    ROW_KEYS,
+    SPECS,
     TABLES,
     DayTables,
+    Hashed,
     PublishOutcome,
     _bulk,
     _day_signoffs,
@@ -51,22 +53,17 @@ from huizong.publish.warehouse import (
     _lock,
     _write_version,
     day_frames,
+    day_sources,
     day_waivers,
     ensure_schema,
     is_disconnect,
+    load_frame,
     period_lock_key,
+    report_spec,
 )
 from huizong.registry import Registry
 from huizong.sqlfiles import load_sql
 from huizong.warehouse import engine as _engine
-
-#: The key each table's changed rows are replaced by (the issue tables have no primary
-#: key: all rows of one received row are replaced together).
-ROW_KEYS: dict[str, list[str]] = {
-    **PRIMARY_KEYS,
-    "quarantine": ["period", "file_id", "sheet", "row_number"],
-    "validation_warning": ["period", "file_id", "sheet", "row_number"],
-}
 
 log = logging.getLogger(__name__)
 
@@ -77,20 +74,6 @@ class Delta:
 
     keys: pd.DataFrame  # touched keys present before (ROW_KEYS columns)
     rows: pd.DataFrame  # the new rows of every touched key
-
-
-@dataclass(frozen=True)
-class Hashed:
-    """A load frame's row hashes and key hashes, computed once (the delta and the
-    day's digest both need the row hashes of the whole day)."""
-
-    rows: np.ndarray  # uint64 per row (``hash_pandas_object``, no index)
-    keys: np.ndarray  # uint64 per row, of its ROW_KEYS columns
-
-    @classmethod
-    def of(cls, table: str, frame: pd.DataFrame) -> Hashed:
-        rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-        return cls(rows=rows, keys=_key_hash(frame, ROW_KEYS[table]).to_numpy())
 
 
 def table_delta(
@@ -106,13 +89,28 @@ def table_delta(
     """
     key = ROW_KEYS[table]
     h_old, h_new = hashed or (Hashed.of(table, old), Hashed.of(table, new))
-    sigs = [_signatures(h) for h in (h_old, h_new)]
-    both = sigs[0].to_frame("old").join(sigs[1].to_frame("new"), how="outer")
-    touched = both.index[~(both["old"] == both["new"]).fillna(False).to_numpy(dtype=bool)]
-    old_hit = np.isin(h_old.keys, touched)
-    new_hit = np.isin(h_new.keys, touched)
+    old_hit, new_hit = _hits(h_old, h_new)
     keys = old.loc[old_hit, key].drop_duplicates().reset_index(drop=True)
     return Delta(keys=keys, rows=new.loc[new_hit].reset_index(drop=True))
+
+
+def _hits(h_old: Hashed, h_new: Hashed) -> tuple[np.ndarray, np.ndarray]:
+    """Masks over the old and the new rows: those of a key whose rows differ.
+
+    Why the shortcut: a correction leaves the rows where they were, so when both sides'
+    keys line up the candidates are the keys of the rows that differ in place (one
+    vector compare instead of grouping 1.6 M rows twice); they are then compared as
+    multisets like any other key, so a reordering within a key is still no change."""
+    sub_old, sub_new = h_old, h_new
+    if len(h_old.keys) == len(h_new.keys) and np.array_equal(h_old.keys, h_new.keys):
+        maybe = np.unique(h_old.keys[h_old.rows != h_new.rows])
+        sub_old, sub_new = (
+            Hashed(h.rows[m], h.keys[m]) for h in (h_old, h_new) for m in [np.isin(h.keys, maybe)]
+        )
+    sigs = [_signatures(h) for h in (sub_old, sub_new)]
+    both = sigs[0].to_frame("old").join(sigs[1].to_frame("new"), how="outer")
+    touched = both.index[~(both["old"] == both["new"]).fillna(False).to_numpy(dtype=bool)]
+    return np.isin(h_old.keys, touched), np.isin(h_new.keys, touched)
 
 
 def unchanged_delta(table: str, frame: pd.DataFrame) -> Delta:
@@ -120,15 +118,66 @@ def unchanged_delta(table: str, frame: pd.DataFrame) -> Delta:
     return Delta(keys=frame[ROW_KEYS[table]].iloc[:0], rows=frame.iloc[:0])
 
 
-def _key_hash(frame: pd.DataFrame, key: list[str]) -> pd.Series:
-    return pd.util.hash_pandas_object(frame[key], index=False)
-
-
 def _signatures(hashed: Hashed) -> pd.Series:
     """Per key hash: the sum of its rows' hashes (mod 2**64) plus their count."""
     keyed = pd.DataFrame({"key": hashed.keys, "row": hashed.rows})
     grouped = keyed.groupby("key", sort=False)["row"]
     return grouped.sum().astype("uint64") + grouped.size().astype("uint64")
+
+
+def _old_rows(
+    table: str, raw: pd.DataFrame, hit: np.ndarray, day: date, catalogue: Catalogue
+) -> pd.DataFrame | None:
+    """The load frame rows ``hit`` marks (a mask over the whole load frame) typed from the
+    day's frame ``raw`` alone; ``None`` when ``raw`` does not have that many rows."""
+    raw = raw.reset_index(drop=True)
+    if table == "report" and "disposition" in raw.columns:  # as load_frame keeps them
+        kept = (raw["disposition"].fillna("candidate") == "candidate").to_numpy()
+        positions = np.flatnonzero(kept)
+    else:
+        positions = np.arange(len(raw))
+    if len(positions) != len(hit):
+        return None
+    spec = report_spec(catalogue) if table == "report" else SPECS[table]
+    return load_frame(table, raw.iloc[positions[hit]], day, spec)
+
+
+def _from_kept(
+    day: date,
+    old: DayTables,
+    kept: Mapping[str, Hashed],
+    new_loads: Mapping[str, pd.DataFrame],
+    hashed_new: Mapping[str, Hashed],
+    catalogue: Catalogue,
+) -> tuple[dict[str, pd.DataFrame], dict[str, Delta], str] | None:
+    """The old side from the hashes its publish kept: only the touched old rows are typed
+    (and their hashes checked against the kept ones); the touched old rows per table,
+    the deltas and the old day's digest, or ``None`` when the kept hashes do not fit."""
+    sources = day_sources(old, None)
+    parts: dict[str, pd.DataFrame] = {"org_unit": new_loads["org_unit"].iloc[:0]}
+    deltas = {"org_unit": unchanged_delta("org_unit", new_loads["org_unit"])}
+    for t in TABLES:
+        if t == "org_unit":
+            continue
+        if t not in kept:
+            return None
+        old_hit, new_hit = _hits(kept[t], hashed_new[t])
+        part = _old_rows(t, sources[t], old_hit, day, catalogue)
+        if part is None or list(part.columns) != list(new_loads[t].columns):
+            return None
+        rows = pd.util.hash_pandas_object(part, index=False).to_numpy()
+        if not np.array_equal(rows, kept[t].rows[old_hit]):
+            return None  # the hand-over's frames are not what was hashed
+        parts[t] = part
+        deltas[t] = Delta(
+            keys=part[ROW_KEYS[t]].drop_duplicates().reset_index(drop=True),
+            rows=new_loads[t].loc[new_hit].reset_index(drop=True),
+        )
+    # org_unit comes from the one registry on both sides (never a delta)
+    columns = {t: list(frame.columns) for t, frame in new_loads.items()}
+    rows = {t: kept[t].rows for t in TABLES if t != "org_unit"}
+    rows["org_unit"] = hashed_new["org_unit"].rows
+    return parts, deltas, versions.hashes_digest(columns, rows)
 
 
 def publish_changed(
@@ -140,38 +189,51 @@ def publish_changed(
     catalogue: Catalogue,
     *,
     provenance: Provenance,
+    kept: Mapping[str, Hashed] | None = None,
     retries: int | None = None,
     backoff: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
-) -> tuple[PublishOutcome, dict[str, int]] | None:
+) -> tuple[PublishOutcome, dict[str, int], str] | None:
     """Publish ``new`` over ``old`` (what the warehouse holds for ``day``) writing only the
-    changed rows; the outcome and the rows written per table, or ``None`` (nothing written)
+    changed rows; the outcome, the rows written per table and where the old side came from
+    (``kept hashes`` or ``typed old day``), or ``None`` (nothing written)
     when the warehouse does not hold ``old``. Lost connections are retried as
-    :func:`publish_tables` retries them (``HUIZONG_PUBLISH_RETRIES`` / ``_BACKOFF``)."""
-    old_loads = day_frames(day, old, registry, catalogue)
-    # both days' org_unit rows come from the one registry: built and hashed once, and
-    # never a change (665 k of a national day's 3.25 M rows)
-    new_loads = day_frames(day, new, registry, catalogue, org_unit=old_loads["org_unit"])
-    hashed = {}
-    for t in TABLES:
-        if t == "org_unit":  # rows only: the digest needs them, no delta does
-            rows = pd.util.hash_pandas_object(old_loads[t], index=False).to_numpy()
-            hashed[t] = (Hashed(rows, rows[:0]),) * 2
-        else:
-            hashed[t] = (Hashed.of(t, old_loads[t]), Hashed.of(t, new_loads[t]))
-    deltas = {
-        t: unchanged_delta(t, old_loads[t])
-        if t == "org_unit"
-        else table_delta(t, old_loads[t], new_loads[t], hashed[t])
-        for t in TABLES
+    :func:`publish_tables` retries them (``HUIZONG_PUBLISH_RETRIES`` / ``_BACKOFF``).
+
+    ``kept``: the old day's hashes its publish kept (``PublishOutcome.hashes``); without
+    them, or when they do not fit ``old``, the old day is typed and hashed in full."""
+    new_loads = day_frames(day, new, registry, catalogue)
+    hashed_new = {
+        t: Hashed(pd.util.hash_pandas_object(f, index=False).to_numpy(), np.empty(0, "uint64"))
+        if t == "org_unit"  # rows only: the digest needs them, no delta does
+        else Hashed.of(t, f)
+        for t, f in new_loads.items()
     }
+    got = None if kept is None else _from_kept(day, old, kept, new_loads, hashed_new, catalogue)
+    side = "kept hashes"
+    if got is not None:
+        old_loads, deltas, base = got
+    else:
+        side = "typed old day"
+        # both days' org_unit rows come from the one registry: built and hashed once, and
+        # never a change (665 k of a national day's 3.25 M rows)
+        old_loads = day_frames(day, old, registry, catalogue, org_unit=new_loads["org_unit"])
+        hashed_old = {
+            t: hashed_new[t] if t == "org_unit" else Hashed.of(t, old_loads[t]) for t in TABLES
+        }
+        deltas = {
+            t: unchanged_delta(t, old_loads[t])
+            if t == "org_unit"
+            else table_delta(t, old_loads[t], new_loads[t], (hashed_old[t], hashed_new[t]))
+            for t in TABLES
+        }
+        base = versions.tables_digest(old_loads, {t: h.rows for t, h in hashed_old.items()})
     if any(
         d.keys.isna().any().any() or d.rows[ROW_KEYS[t]].isna().any().any()
         for t, d in deltas.items()
     ):
         return None
-    base = versions.tables_digest(old_loads, {t: h[0].rows for t, h in hashed.items()})
-    digest = versions.tables_digest(new_loads, {t: h[1].rows for t, h in hashed.items()})
+    digest = versions.tables_digest(new_loads, {t: h.rows for t, h in hashed_new.items()})
     attempts = int(_env_number("HUIZONG_PUBLISH_RETRIES", DEFAULT_RETRIES, retries)) + 1
     backoff = _env_number("HUIZONG_PUBLISH_BACKOFF", DEFAULT_BACKOFF_SECONDS, backoff)
     for attempt in range(1, attempts + 1):
@@ -194,10 +256,11 @@ def publish_changed(
         if plan is None:
             return None
         if plan.unchanged:
-            return PublishOutcome({}, plan.version, True, None), {}
+            return PublishOutcome({}, plan.version, True, None, hashed_new), {}, side
         rows = {t: len(frame) for t, frame in new_loads.items()}
         written = {t: len(d.rows) for t, d in deltas.items()}
-        return PublishOutcome(rows, plan.version, False, plan.record.get("restated")), written
+        restated = plan.record.get("restated")
+        return PublishOutcome(rows, plan.version, False, restated, hashed_new), written, side
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 

@@ -88,16 +88,24 @@ def tables_digest(
     """sha256 over every table's rows as they will be written (names, order and values).
 
     ``row_hashes``: each table's ``hash_pandas_object`` rows, when the caller has them."""
+    rows = {}
+    for table, frame in loads.items():
+        got = row_hashes.get(table) if row_hashes is not None else None
+        if got is None:
+            got = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+        rows[table] = got if len(frame) else got[:0]
+    return hashes_digest({t: list(f.columns) for t, f in loads.items()}, rows)
+
+
+def hashes_digest(columns: Mapping[str, list[str]], rows: Mapping[str, np.ndarray]) -> str:
+    """:func:`tables_digest` from each table's column names and row hashes alone (the
+    fast path's old day, whose frames it does not type again)."""
     h = hashlib.sha256()
-    for table in sorted(loads):
-        frame = loads[table]
+    for table in sorted(columns):
         h.update(table.encode())
-        h.update("\x1f".join(map(str, frame.columns)).encode())
-        if len(frame):
-            rows = row_hashes.get(table) if row_hashes is not None else None
-            if rows is None:
-                rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-            h.update(rows.tobytes())
+        h.update("\x1f".join(map(str, columns[table])).encode())
+        if len(rows[table]):
+            h.update(rows[table].tobytes())
     return h.hexdigest()
 
 

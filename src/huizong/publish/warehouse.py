@@ -29,10 +29,11 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, CursorResult, Date, String, TextClause, bindparam, text
 
@@ -189,6 +190,31 @@ PRIMARY_KEYS: dict[str, list[str]] = {
     "report": ["period", "unit_code"],
     "org_unit": ["code"],
 }
+#: The key each table's changed rows are replaced by on the fast path (the issue tables
+#: have no primary key: all rows of one received row are replaced together).
+ROW_KEYS: dict[str, list[str]] = {
+    **PRIMARY_KEYS,
+    "quarantine": ["period", "file_id", "sheet", "row_number"],
+    "validation_warning": ["period", "file_id", "sheet", "row_number"],
+}
+
+
+@dataclass(frozen=True)
+class Hashed:
+    """A load frame's row hashes and key hashes, computed once: the day's digest needs
+    the row hashes, the fast path's per-key delta both (kept in the hand-over after a
+    publish, so the next correction need not type and hash the old day again)."""
+
+    rows: np.ndarray  # uint64 per row (``hash_pandas_object``, no index)
+    keys: np.ndarray  # uint64 per row, of its ROW_KEYS columns
+
+    @classmethod
+    def of(cls, table: str, frame: pd.DataFrame) -> Hashed:
+        rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+        keys = pd.util.hash_pandas_object(frame[ROW_KEYS[table]], index=False).to_numpy()
+        return cls(rows=rows, keys=keys)
+
+
 #: Tables whose rows must all belong to the published day (a mismatch is a bug upstream).
 _SAME_DAY = ("consolidated", "completeness", "missing_reporter", "report")
 #: Tables of rows as received: keep what the row/file said in ``stated_period``.
@@ -498,6 +524,22 @@ def _delete(conn: Connection, table: str, day: date | None) -> None:
         conn.execute(stmt.bindparams(bindparam("period", type_=Date)), {"period": day})
 
 
+def day_sources(tables: DayTables, registry: Registry | None) -> dict[str, pd.DataFrame]:
+    """Each table's frame before typing (``org_unit`` only with a registry)."""
+    sources = {
+        "consolidated": tables.consolidated,
+        "completeness": tables.completeness,
+        "missing_reporter": tables.missing,
+        "quarantine": tables.quarantine,
+        "validation_warning": tables.warnings,
+        "submission_ledger": tables.ledger,
+        "report": tables.report,
+    }
+    if registry is not None:
+        sources["org_unit"] = registry.units.reindex(columns=ORG_UNIT_COLUMNS)
+    return sources
+
+
 def day_frames(
     day: date,
     tables: DayTables,
@@ -509,16 +551,7 @@ def day_frames(
 
     ``org_unit``: the registry's load frame when already built for another day's tables
     (it depends on the registry only; 665 k rows on a national registry)."""
-    sources: Mapping[str, pd.DataFrame] = {
-        "consolidated": tables.consolidated,
-        "completeness": tables.completeness,
-        "missing_reporter": tables.missing,
-        "quarantine": tables.quarantine,
-        "validation_warning": tables.warnings,
-        "submission_ledger": tables.ledger,
-        "report": tables.report,
-        "org_unit": registry.units.reindex(columns=ORG_UNIT_COLUMNS),
-    }
+    sources = day_sources(tables, registry)
     out = {}
     for table, frame in sources.items():
         spec = report_spec(catalogue) if table == "report" else SPECS[table]
@@ -553,12 +586,13 @@ def publish_tables(
     """
     loads = day_frames(day, tables, registry, catalogue)
     del tables  # the step's frames, no longer needed beside their load frames
+    hashed = {t: Hashed.of(t, frame) for t, frame in loads.items()}
     attempts = int(_env_number("HUIZONG_PUBLISH_RETRIES", DEFAULT_RETRIES, retries)) + 1
     backoff = _env_number("HUIZONG_PUBLISH_BACKOFF", DEFAULT_BACKOFF_SECONDS, backoff)
     provenance = provenance or Provenance()
     for attempt in range(1, attempts + 1):
         try:
-            plan = _publish_once(url, day, loads, catalogue, provenance)
+            plan = _publish_once(url, day, loads, catalogue, provenance, hashed)
         except Exception as exc:
             if not is_disconnect(exc):
                 exc.add_note(
@@ -586,7 +620,7 @@ def publish_tables(
             continue
         rows = {} if plan.unchanged else {table: len(frame) for table, frame in loads.items()}
         restated = None if plan.unchanged else plan.record.get("restated")
-        return PublishOutcome(rows, plan.version, plan.unchanged, restated)
+        return PublishOutcome(rows, plan.version, plan.unchanged, restated, hashed)
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
@@ -598,6 +632,8 @@ class PublishOutcome:
     version: int
     unchanged: bool
     restated: str | None = None  # whose sign-off this version restates ("unit user vN; …")
+    #: the published load frames' hashes (the next correction's old side), when made
+    hashes: Mapping[str, Hashed] | None = field(default=None, compare=False, repr=False)
 
 
 def _publish_once(
@@ -606,6 +642,7 @@ def _publish_once(
     loads: Mapping[str, pd.DataFrame],
     catalogue: Catalogue,
     provenance: Provenance,
+    hashed: Mapping[str, Hashed] | None = None,
 ) -> VersionPlan:
     """One attempt: schema, then the whole day and its version in ONE transaction."""
     with _engine(url, PUBLISH_APPLICATION) as engine:
@@ -619,7 +656,7 @@ def _publish_once(
                     _lock(conn, _ORG_UNIT_LOCK_KEY)
             else:
                 _sqlite_bulk_pragmas(conn)
-            plan = _plan_version(conn, day, loads, catalogue, provenance)
+            plan = _plan_version(conn, day, loads, catalogue, provenance, hashed)
             if plan.unchanged:
                 return plan
             _write_version(conn, day, plan)
@@ -784,6 +821,7 @@ def _plan_version(
     loads: Mapping[str, pd.DataFrame],
     catalogue: Catalogue,
     provenance: Provenance,
+    hashed: Mapping[str, Hashed] | None = None,
 ) -> VersionPlan:
     """The version this publish of ``day`` becomes, from what the day holds now."""
     params = {"period": day}
@@ -797,7 +835,7 @@ def _plan_version(
             text(load_sql("versions/count_day_rows.sql")).bindparams(date_param), params
         ).scalar()
     )
-    digest = versions.tables_digest(loads)
+    digest = versions.tables_digest(loads, {t: h.rows for t, h in (hashed or {}).items()})
     if latest is not None and latest[1] == digest:  # nothing changed: read nothing more
         return versions.plan_version(
             day=day.isoformat(),
