@@ -44,7 +44,7 @@ import os
 import shutil
 import stat
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -89,6 +89,10 @@ class Entry:
     message: str = ""
     extra_columns: str = ""
     form: str = ""
+    #: The name receipts were keyed by before names were decoded per path component
+    #: (the whole path as one string), when it differs from ``source``: a receipt recorded
+    #: under it still gives the file its first arrival.
+    legacy_source: str | None = None
 
 
 def empty_ledger() -> pd.DataFrame:
@@ -210,6 +214,11 @@ def _stamp_receipts(entries: list[Entry], book: Path) -> None:
     new = []
     for e in entries:
         r = known.get((e.source, e.sha256))
+        if r is None and e.legacy_source is not None:
+            r = known.get((e.legacy_source, e.sha256))
+            if r is not None:  # re-keyed under today's name, the arrival kept
+                r = replace(r, source=e.source)
+                new.append(r)
         if r is None:
             r = receipts.Receipt(
                 source=e.source, sha256=e.sha256, received_at=now, channel=_channel_of(e.source)
@@ -252,6 +261,11 @@ def display_name(name: str) -> str:
     raw = os.fsencode(name)
     if b"/" in raw:
         return "/".join(display_name(os.fsdecode(part)) for part in raw.split(b"/"))
+    return _whole_name(raw)
+
+
+def _whole_name(raw: bytes) -> str:
+    """Bytes decoded as one string (what receipts were keyed by before per-component)."""
     for encoding in ("utf-8", "gb18030"):
         try:
             return raw.decode(encoding)
@@ -357,12 +371,25 @@ def _scan(inbox: Path) -> list[Entry]:
                 kind = "file"
             else:
                 kind = "special"
-            found.append((full, display_name(prefix + name), st.st_size, st.st_mtime_ns, kind))
+            found.append((full, prefix + name, st.st_size, st.st_mtime_ns, kind))
     times = pd.to_datetime([f[3] for f in found], unit="ns", utc=True).as_unit("us")
     return [
-        Entry(path=Path(full), source=source, size=size, mtime=mtime, kind=kind)
-        for (full, source, size, _, kind), mtime in zip(found, times, strict=True)
+        _entry(full, rel, size, mtime, kind)
+        for (full, rel, size, _, kind), mtime in zip(found, times, strict=True)
     ]
+
+
+def _entry(full: str, rel: str, size: int, mtime: pd.Timestamp, kind: str) -> Entry:
+    source = display_name(rel)
+    legacy = _whole_name(os.fsencode(rel)) if "/" in rel else source
+    return Entry(
+        path=Path(full),
+        source=source,
+        size=size,
+        mtime=mtime,
+        kind=kind,
+        legacy_source=None if legacy == source else legacy,
+    )
 
 
 def _sha256(path: Path) -> str:
