@@ -778,10 +778,10 @@ def _table_column(values: pd.Series) -> list[object]:
 
 
 def number_format(ind: Indicator | None, fmt: _Formats, *, change: bool = False) -> Format:
-    """The number format of ``ind``'s cells on every sheet: an averaged indicator (a rate
-    read to one decimal, catalogue ``decimals``) to one decimal, a count whole; ``change``:
+    """The number format of ``ind``'s cells on every sheet, by the catalogue's ``decimals``:
+    an indicator read with decimals (a rate) to one decimal, a count whole; ``change``:
     signed, as 较上期增减 and 增减 print."""
-    mean = ind is not None and ind.across_units == "mean"
+    mean = ind is not None and ind.decimals > 0
     if change:
         return fmt.change_mean if mean else fmt.change_count
     return fmt.mean if mean else fmt.count

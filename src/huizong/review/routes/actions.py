@@ -67,15 +67,17 @@ def _scoped_row(
     return found
 
 
-def _earlier_kept_note(kept_file: str) -> str:
+def _earlier_kept_note(kept_file: object) -> str:
     """Why a row held back by ``earlier_report_kept`` has no Accept of its own: the note
-    is what the row's errors caused; once they are accepted or corrected, it goes too."""
+    is what the row's own errors caused; once they are accepted or corrected, it goes."""
+    name = "" if pd.isna(kept_file) or not str(kept_file).strip() else str(kept_file)
+    zh, en = (f"（{e(name)}）", f" ({e(name)})") if name else ("", "")
     return (
-        f'<p class="note" id="earlier-kept">这一行未通过校验，本单位先前已接收的报表'
-        f"（{e(kept_file)}）仍在使用。下面的问题全部接受或更正后，重新汇总时改用这一行。"
-        f" This row failed its checks, so the unit's earlier report ({e(kept_file)}) stays"
-        " in use; once every issue below is accepted or corrected, the next re-run uses"
-        " this row instead.</p>"
+        f'<p class="note" id="earlier-kept">这一行未通过校验，本单位先前已接收的报表{zh}'
+        "仍在使用。这一行自身的问题全部接受或更正后，重新汇总时改用这一行。"
+        f" This row failed its checks, so the unit's earlier report{en} stays in use; once"
+        " this row's own issues are accepted or corrected, the next re-run uses this row"
+        " instead.</p>"
     )
 
 
@@ -107,7 +109,7 @@ def row_page(
     held = errors[errors["rule"] == EARLIER_KEPT]
     errors = errors[errors["rule"] != EARLIER_KEPT]  # a consequence, not a rule on a value
     if len(held):
-        parts.append(_earlier_kept_note(str(held.iloc[0]["value"])))
+        parts.append(_earlier_kept_note(held.iloc[0]["value"]))
     waivable = errors["rule"].map(is_waivable).astype(bool)
     if (~waivable).any():
         parts.append(
