@@ -45,10 +45,37 @@ def _files(tmp: Path) -> dict[str, Path]:
     (tmp / "bomb.xlsx").write_bytes(zip_bomb())
     (tmp / "truncated.xlsx").write_bytes(out["plain.xlsx"].read_bytes()[:900])
     (tmp / "nosuffix").write_bytes(out["plain.xlsx"].read_bytes())
-    for name in ("gbk.csv", "csv_named.xlsx", "page.xlsx", "bomb.xlsx", "truncated.xlsx"):
+    _ods(tmp / "ods_named.xlsx")
+    for name in (
+        "gbk.csv",
+        "csv_named.xlsx",
+        "page.xlsx",
+        "bomb.xlsx",
+        "truncated.xlsx",
+        "ods_named.xlsx",
+    ):
         out[name] = tmp / name
     out["nosuffix"] = tmp / "nosuffix"
     return out
+
+
+def _ods(path: Path) -> None:
+    """An OpenDocument spreadsheet saved with an .xlsx name (a zip, but no OOXML package)."""
+    import zipfile
+
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content'
+        ' xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="Sheet1"><table:table-row>'
+        "<table:table-cell><text:p>单位代码</text:p></table:table-cell>"
+        "</table:table-row></table:table></office:spreadsheet></office:body>"
+        "</office:document-content>"
+    )
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", content)
 
 
 def _read(path: Path) -> object:
@@ -70,6 +97,7 @@ def _read(path: Path) -> object:
         "page.xlsx",
         "bomb.xlsx",
         "truncated.xlsx",
+        "ods_named.xlsx",
         "nosuffix",
     ],
 )
@@ -83,3 +111,5 @@ def test_in_memory_equals_from_the_path(
     assert _read(path) == in_memory
     if name in ("plain.xlsx", "formula.xlsx", "gbk.csv"):
         assert in_memory[0]["unit_code"] == ["130902001001"]  # it read something real
+    if name == "ods_named.xlsx":  # refused both ways, with a reason a clerk can act on
+        assert in_memory[0] == "rejected" and "不是Excel工作簿" in in_memory[1]

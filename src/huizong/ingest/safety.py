@@ -206,6 +206,19 @@ def checked_zip(path: Path, limits: Limits, name: str = "") -> zipfile.ZipFile:
         ) from exc
 
 
+def _check_workbook_package(zf: zipfile.ZipFile, name: str) -> None:
+    """A zip that is not an Office Open XML package (an OpenDocument sheet renamed .xlsx,
+    any other archive) is refused, whether it is read from its path or from its bytes:
+    calamine tells such a file by its content from bytes but refuses it from a path, and
+    the formula check looks only at ``xl/worksheets`` — an uncached formula in it would
+    have been read as a silent blank."""
+    if "_rels/.rels" not in zf.NameToInfo:
+        raise _rejected(
+            f"文件“{name}”不是Excel工作簿（.xlsx），请用Excel“另存为”.xlsx后重报",
+            f"{name} is not an Excel workbook (.xlsx); 'Save As' .xlsx in Excel and resubmit",
+        )
+
+
 def _check_members(zf: zipfile.ZipFile, limits: Limits, name: str) -> None:
     infos = zf.infolist()
     _check_directory(infos, limits, name)
@@ -312,7 +325,13 @@ def guard_file_zip(
         raise _rejected(*_refusal(found.kind, suffix.lower(), name))
     if found.suffix == ".xlsx":
         source = path if data is None else io.BytesIO(data)
-        return found.suffix, checked_zip(source, limits or Limits.from_env(), name)  # type: ignore[arg-type]
+        zf = checked_zip(source, limits or Limits.from_env(), name)  # type: ignore[arg-type]
+        try:
+            _check_workbook_package(zf, name)
+        except BaseException:
+            zf.close()
+            raise
+        return found.suffix, zf
     return found.suffix, None
 
 
