@@ -75,6 +75,7 @@ def test_a_receipt_after_the_deadline_says_so() -> None:
         DAY,
         DEFAULT_DEADLINES,
         now=datetime(2026, 11, 27, tzinfo=TZ),
+        catalogue=CAT,
     )
     assert "晚于截止时间 / after the deadline" in text
     assert "未能读取" in text and "空文件" in text

@@ -51,22 +51,22 @@ def receipt_text(
     day: date,
     deadlines: Mapping[str, time],
     *,
+    catalogue: Catalogue,
     departments: Iterable[str] = (),
     now: datetime | None = None,
-    catalogue: Catalogue | None = None,
 ) -> str:
     """The receipt for the ledger rows ``files`` (accounted), with each quarantined row's
-    row, column (``中文(code)``, as ``huizong validate`` names it; ``catalogue``: the
-    form's, default the shipped one) and reason in Chinese and English, and the deadline.
+    row, column (``中文(code)`` of the form's ``catalogue``, as ``huizong validate`` names
+    it: required, since a receipt that cannot name the indicators would print bare codes)
+    and reason in Chinese and English, and the deadline.
 
     Each file is judged on its own, by the deadline of its level (:func:`receipt_levels`)
     and :func:`huizong.schedule.on_time`: what the upload page and the night's on-time
     count say of it, even when one sender's files are of different levels."""
-    from huizong.catalogue import load_catalogue
     from huizong.ingest.headers import column_labels
     from huizong.schedule import deadline_at, on_time
 
-    headers = column_labels(catalogue or load_catalogue())
+    headers = column_labels(catalogue)
     tz = ZoneInfo(TIMEZONE)
     levels = receipt_levels(files, departments)
     level_of = files["file_id"].astype("str").map(levels)
