@@ -72,6 +72,22 @@ def deadline_at(day: date, level: str, deadlines: Mapping[str, time]) -> datetim
     return datetime.combine(day, deadlines[level], tzinfo=ZoneInfo(TIMEZONE))
 
 
+def on_time(
+    received_at: pd.Series, levels: pd.Series, day: date, deadlines: Mapping[str, time]
+) -> np.ndarray:
+    """Per row: received (``received_at``; naive times are UTC, text is ISO 8601) by the
+    deadline of its level (``levels``, aligned) on the reporting day. Unknown arrival or
+    level: late. The night's on-time count, the review page's 及时/迟报 and the receipt
+    all judge by this one comparison."""
+    import pandas as pd
+
+    at = {lv: pd.Timestamp(deadline_at(day, lv, deadlines)) for lv in deadlines}
+    by_level = pd.Series(levels).map(at).to_numpy()
+    deadline = pd.Series(pd.to_datetime(by_level, utc=True), index=received_at.index)
+    received = pd.to_datetime(received_at, utc=True, format="ISO8601")
+    return (received <= deadline).fillna(False).to_numpy(dtype=bool)
+
+
 def cutoff_level(unit_level: int) -> str:
     """The level whose deadline closes a unit's workbook: its reporters' (villages report
     into a township, townships' batches into a county or city)."""

@@ -16,6 +16,7 @@ from huizong.intake.arrivals import Arrival, deposit
 from huizong.intake.notify import SmtpNotifier
 from huizong.intake.receipt import mail_receipts, receipt_text
 from huizong.pipeline import ingest_day, validate_day
+from huizong.schedule import DEFAULT_DEADLINES
 from huizong.settings import Settings
 
 DAY = date(2026, 11, 26)
@@ -68,13 +69,44 @@ def test_a_receipt_after_the_deadline_says_so() -> None:
             }
         ]
     )
-    deadline = datetime(2026, 11, 26, 18, 0, tzinfo=TZ)
     text = receipt_text(
         files,
         pd.DataFrame(columns=frames.ISSUE_COLUMNS),
-        deadline,
+        DAY,
+        DEFAULT_DEADLINES,
         now=datetime(2026, 11, 27, tzinfo=TZ),
+        catalogue=CAT,
     )
     assert "晚于截止时间 / after the deadline" in text
     assert "未能读取" in text and "空文件" in text
     assert "（已过 / passed）" in text
+
+
+def test_one_sender_with_a_village_file_and_a_batch_gets_a_verdict_per_file(tmp_path) -> None:
+    """At 19:00 a village's own file is late (18:00) and a township's batch is not (20:00):
+    the mail receipt says so of each, as the upload page and the night's on-time count do."""
+    settings = Settings(home=tmp_path / "home")
+    alone = f"{HEADER}\n130902001012,站西社区,2026-11-26,1,2,3\n"
+    batch = "\n".join(
+        [HEADER, "130902001001,建北社区,2026-11-26,1,2,3", "130902001002,院东社区,2026-11-26,1,2,3"]
+    )
+    at = datetime(2026, 11, 26, 19, 0, tzinfo=TZ)
+    sender = "clerk@x.example"
+    deposit(Arrival(alone.encode(), "站西.csv", at, receipts.MAIL, sender=sender), settings)
+    deposit(Arrival(f"{batch}\n".encode(), "街道.csv", at, receipts.MAIL, sender=sender), settings)
+    ingest_day(DAY, settings)
+    validate_day(DAY, settings)
+
+    with smtp_receiver() as box:
+        notifier = SmtpNotifier.from_uri(f"smtp://127.0.0.1:{box.port}", sender="huizong@x")
+        assert mail_receipts(DAY, settings, notifier) == {"sent": [sender]}
+    [message] = box.messages
+    text = message.get_content()
+    blocks = {b.split("\n", 1)[0]: b for b in text.split("\n\n") if b.startswith("文件")}
+    alone_block, batch_block = blocks["文件 / file: 站西.csv"], blocks["文件 / file: 街道.csv"]
+    assert "（晚于截止时间 / after the deadline）" in alone_block
+    assert "截止时间 / deadline: 2026-11-26 18:00" in alone_block
+    assert "（按时 / on time）" in batch_block
+    assert "截止时间 / deadline: 2026-11-26 20:00" in batch_block
+    assert "报送截止时间 / deadline: 2026-11-26 18:00" in text
+    assert "报送截止时间 / deadline: 2026-11-26 20:00" in text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,9 +16,12 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from huizong import frames
+from huizong.catalogue import load_catalogue
 from huizong.ingest import receipts
-from huizong.intake.receipt import receipt_text
+from huizong.intake.config import deadlines_of
+from huizong.intake.receipt import department_codes, receipt_text
 from huizong.pipeline import ingest_day, validate_day
+from huizong.registry.loaded import registry_for
 from huizong.review import store
 from huizong.review.airflow_api import InMemoryAirflow
 from huizong.review.app import create_app
@@ -122,8 +125,11 @@ def test_the_receipt_on_the_page_is_the_one_the_night_writes(clerk) -> None:
     night = receipt_text(
         pd.read_parquet(run / frames.ACCOUNTED_LEDGER),
         pd.read_parquet(run / frames.QUARANTINE),
-        datetime(2026, 11, 26, 18, 0, tzinfo=TZ),
+        DAY,
+        deadlines_of(settings),
+        departments=department_codes(registry_for(settings)),
         now=at.to_pydatetime(),
+        catalogue=load_catalogue(settings.form),
     )
     assert shown == night
 

@@ -118,3 +118,41 @@ def test_ledger_levels_judge_each_file_as_deadline_level_does(
         str(fid): deadline_level(str(units or "").split(","), departments) for fid, units in ledger
     }
     assert ledger_levels(frame, departments) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.none(),
+                st.datetimes(min_value=datetime(2026, 11, 25), max_value=datetime(2026, 11, 28)),
+            ),
+            st.sampled_from(["village", "township", "department", "county"]),
+        ),
+        max_size=30,
+    )
+)
+def test_on_time_is_one_verdict_whatever_the_times_look_like(rows) -> None:
+    """The night hands datetimes, the warehouse ISO text: both read as the same UTC
+    instants, each row is judged by its own level's deadline, an unknown one is late."""
+    from datetime import date, time
+
+    import pandas as pd
+
+    from huizong.schedule import deadline_at, on_time
+
+    day = date(2026, 11, 26)
+    deadlines = {"village": time(17, 30), "township": time(21, 15), "department": time(9, 5)}
+    naive = pd.Series([t for t, _ in rows], dtype="datetime64[us]")
+    levels = pd.Series([lv for _, lv in rows], dtype="str")
+    text = pd.Series([None if t is None else f"{t.isoformat()}+00:00" for t, _ in rows])
+    aware = naive.dt.tz_localize("UTC").dt.tz_convert("Asia/Shanghai")
+    expected = [
+        t is not None
+        and lv in deadlines
+        and t.replace(tzinfo=UTC) <= deadline_at(day, lv, deadlines)
+        for t, lv in rows
+    ]
+    for received in (naive, text, aware):
+        assert on_time(received, levels, day, deadlines).tolist() == expected

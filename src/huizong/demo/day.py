@@ -34,7 +34,7 @@ from huizong.demo.values import (
     unit_sizes,
 )
 from huizong.ingest import receipts
-from huizong.ingest.headers import META_LABELS_ZH
+from huizong.ingest.headers import META_LABELS_ZH, column_labels
 from huizong.registry import Registry, load_registry
 from huizong.schedule import DEFAULT_DEADLINES
 from huizong.settings import TIMEZONE
@@ -661,9 +661,8 @@ def _headers(catalogue: Catalogue, style: str) -> list[str]:
     if style == "code":
         return [*META, *catalogue.codes]
     if style == "zh_code":
-        return [f"{META_LABELS_ZH[m]}({m})" for m in META] + [
-            f"{i.zh}({i.code})" for i in catalogue.indicators
-        ]
+        labels = column_labels(catalogue)
+        return [labels[c] for c in (*META, *catalogue.codes)]
     return [META_LABELS_ZH[m] for m in META] + [i.zh for i in catalogue.indicators]
 
 

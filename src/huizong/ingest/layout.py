@@ -19,7 +19,7 @@ import pandas as pd
 
 from huizong.catalogue import Catalogue
 from huizong.ingest.cells import Sheet, is_blank
-from huizong.ingest.headers import META_LABELS_ZH, REQUIRED_META, find_header
+from huizong.ingest.headers import REQUIRED_META, column_labels, find_header
 from huizong.ingest.rejected import SubmissionRejected
 
 
@@ -51,7 +51,8 @@ def sheet_layouts(sheets: list[Sheet], catalogue: Catalogue) -> tuple[list[Sheet
             continue
         missing = [f for f in REQUIRED_META if f not in mapped]
         if missing:
-            labels = "、".join(f"{META_LABELS_ZH[f]}({f})" for f in missing)
+            named = column_labels(catalogue)
+            labels = "、".join(named[f] for f in missing)
             where = f"工作表“{name}”" if name else "文件"
             raise SubmissionRejected(
                 f"{where}缺少必需的列：{labels}",

@@ -17,7 +17,7 @@ import pandas as pd
 
 from huizong.catalogue import Catalogue
 from huizong.ingest.cells import MARKER_SHEET
-from huizong.ingest.headers import META_LABELS_ZH
+from huizong.ingest.headers import column_labels
 from huizong.registry import Registry
 
 #: Marks the template accepts for "does not apply to us"; the reader knows them all
@@ -87,9 +87,8 @@ def write_template(
     ws.title = catalogue.title_zh[:31]
 
     meta = ["unit_code", "unit_name", "period"]
-    headers = [f"{META_LABELS_ZH[m]}({m})" for m in meta] + [
-        f"{ind.zh}({ind.code})" for ind in catalogue.indicators
-    ]
+    labels = column_labels(catalogue)
+    headers = [labels[c] for c in (*meta, *catalogue.codes)]
     ws.cell(row=1, column=1, value=f"{unit['name']} {catalogue.title_zh} {day.isoformat()}")
     ws.cell(row=1, column=1).font = Font(bold=True, size=14)
     ws.cell(row=1, column=len(meta) + 1, value=INSTRUCTIONS).alignment = Alignment(

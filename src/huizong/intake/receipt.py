@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from datetime import date, datetime
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -47,29 +48,47 @@ _MAX_LISTED = 50
 def receipt_text(
     files: pd.DataFrame,
     quarantine: pd.DataFrame,
-    deadline: datetime,
+    day: date,
+    deadlines: Mapping[str, time],
     *,
+    catalogue: Catalogue,
+    departments: Iterable[str] = (),
     now: datetime | None = None,
-    catalogue: Catalogue | None = None,
 ) -> str:
     """The receipt for the ledger rows ``files`` (accounted), with each quarantined row's
-    row, column (``中文(code)``, as ``huizong validate`` names it; ``catalogue``: the
-    form's, default the shipped one) and reason in Chinese and English, and the deadline."""
-    from huizong.catalogue import load_catalogue
-    from huizong.ingest.headers import column_labels
+    row, column (``中文(code)`` of the form's ``catalogue``, as ``huizong validate`` names
+    it: required, since a receipt that cannot name the indicators would print bare codes)
+    and reason in Chinese and English, and the deadline.
 
-    headers = column_labels(catalogue or load_catalogue())
+    Each file is judged on its own, by the deadline of its level (:func:`receipt_levels`)
+    and :func:`huizong.schedule.on_time`: what the upload page and the night's on-time
+    count say of it, even when one sender's files are of different levels."""
+    from huizong.ingest.headers import column_labels
+    from huizong.schedule import deadline_at, on_time
+
+    headers = column_labels(catalogue)
     tz = ZoneInfo(TIMEZONE)
-    when = deadline.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    levels = receipt_levels(files, departments)
+    level_of = files["file_id"].astype("str").map(levels)
+    timely = on_time(files["received_at"], level_of, day, deadlines)
+    due = [deadline_at(day, lv, deadlines) for lv in level_of]
+    several = len(set(due)) > 1
+
+    def local(at: datetime) -> str:
+        return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
     lines = ["【汇总 回执 / Huizong receipt】", ""]
-    for _, f in files.iterrows():
+    for i, (_, f) in enumerate(files.iterrows()):
         at = pd.Timestamp(f["received_at"]).tz_convert(tz)
-        late = at > pd.Timestamp(deadline)
         zh, en = STATUS_TEXT.get(str(f["status"]), (str(f["status"]), str(f["status"])))
         lines += [
             f"文件 / file: {f['file_name']}",
             f"  收到时间 / received: {at.strftime('%Y-%m-%d %H:%M:%S')}"
-            + ("（晚于截止时间 / after the deadline）" if late else "（按时 / on time）"),
+            + ("（按时 / on time）" if timely[i] else "（晚于截止时间 / after the deadline）"),
+        ]
+        if several:
+            lines.append(f"  截止时间 / deadline: {local(due[i])}")
+        lines += [
             f"  结果 / result: {zh} / {en}",
             f"  数据行 / rows: 收到 received {int(f['rows_received'])}，"
             f"通过 accepted {int(f['rows_accepted'])}，"
@@ -92,25 +111,34 @@ def receipt_text(
             )
         lines.append("")
     now = now or datetime.now(tz)
-    if now <= deadline:
-        lines.append(
-            f"报送截止时间 / deadline: {when}。截止前可更正后重新报送，以最后一次为准 / "
-            "you may correct and send again before it; the last submission counts."
-        )
-    else:
-        lines.append(
-            f"报送截止时间 / deadline: {when}（已过 / passed）。更正仍会被接收，但计为迟报 / "
-            "corrections are still taken, counted as late."
-        )
+    for deadline in sorted(set(due)):
+        if now <= deadline:
+            lines.append(
+                f"报送截止时间 / deadline: {local(deadline)}。截止前可更正后重新报送，"
+                "以最后一次为准 / you may correct and send again before it; the last "
+                "submission counts."
+            )
+        else:
+            lines.append(
+                f"报送截止时间 / deadline: {local(deadline)}（已过 / passed）。更正仍会被接收，"
+                "但计为迟报 / corrections are still taken, counted as late."
+            )
     return "\n".join(lines) + "\n"
 
 
-def deadline_level(units: list[str], registry: Registry | None = None) -> str:
-    """Whose deadline a submission is judged by (:func:`huizong.schedule.deadline_level`,
-    with the registry's departments)."""
-    from huizong.schedule import deadline_level as level_of
+def receipt_levels(files: pd.DataFrame, departments: Iterable[str] = ()) -> dict[str, str]:
+    """file_id → whose deadline the file is judged by: the night's
+    :func:`huizong.schedule.ledger_levels` of its units, or of its sender's unit when no
+    unit could be read from it (a rejected file)."""
+    from huizong.schedule import ledger_levels
 
-    return level_of(units, department_codes(registry))
+    index = files.index
+    units = files.get("units", pd.Series("", index=index)).fillna("").astype("str")
+    sender = files.get("sender_unit", pd.Series("", index=index)).fillna("").astype("str")
+    judged = pd.DataFrame(
+        {"file_id": files["file_id"].astype("str"), "units": units.where(units != "", sender)}
+    )
+    return ledger_levels(judged, departments)
 
 
 def department_codes(registry: Registry | None) -> set[str]:
@@ -131,8 +159,7 @@ def upload_receipt(
     receipt says so per unit), and a later upload for the same units supersedes it then."""
     from huizong.catalogue import load_catalogue
     from huizong.ingest import ingest_inbox
-    from huizong.intake.config import load_sources
-    from huizong.intake.deadlines import deadline_of
+    from huizong.intake.config import deadlines_of
     from huizong.registry.loaded import registry_for
     from huizong.validate import account, validate_received
 
@@ -154,11 +181,15 @@ def upload_receipt(
     result = validate_received(received, day, catalogue, registry, settings)
     ledger = account(ledger, received, result)
     ledger = ledger[ledger["source"] == source].reset_index(drop=True)
-    units = [u for u in str(ledger["units"].iloc[0] or "").split(",") if u.strip()]
-    if receipt.sender_unit and not units:
-        units = [receipt.sender_unit]
-    deadline = deadline_of(day, deadline_level(units, registry), load_sources(settings.sources))
-    return receipt_text(ledger, result.quarantine, deadline, now=now, catalogue=catalogue)
+    return receipt_text(
+        ledger,
+        result.quarantine,
+        day,
+        deadlines_of(settings),
+        departments=department_codes(registry),
+        now=now,
+        catalogue=catalogue,
+    )
 
 
 def _earlier_files(
@@ -185,12 +216,12 @@ def mail_receipts(day: date, settings: Settings, notifier: Notifier) -> dict[str
     """After validation: one receipt per mail sender for the files they sent that day."""
     from huizong import frames, handover
     from huizong.catalogue import load_catalogue
-    from huizong.intake.config import load_sources
-    from huizong.intake.deadlines import deadline_of
+    from huizong.intake.config import deadlines_of
     from huizong.registry.loaded import registry_for
 
-    config = load_sources(settings.sources)
+    deadlines = deadlines_of(settings)
     registry = registry_for(settings)
+    departments = department_codes(registry)
     catalogue = load_catalogue(settings.form)
     ledger = handover.read_frame(settings, day, frames.ACCOUNTED_LEDGER)
     quarantine = handover.read_frame(settings, day, frames.QUARANTINE)
@@ -199,12 +230,11 @@ def mail_receipts(day: date, settings: Settings, notifier: Notifier) -> dict[str
     mailed = ledger[(ledger["channel"] == "mail") & (ledger["sender"].fillna("") != "")]
     sent = []
     for sender, files in mailed.groupby("sender", sort=True):
-        level = deadline_level(_units(files["units"]), registry)
-        deadline = deadline_of(day, level, config)
         subject = f"【汇总】{day.isoformat()} 报表回执 / receipt of your report"
-        notifier.send(
-            str(sender), subject, receipt_text(files, quarantine, deadline, catalogue=catalogue)
+        text = receipt_text(
+            files, quarantine, day, deadlines, departments=departments, catalogue=catalogue
         )
+        notifier.send(str(sender), subject, text)
         sent.append(str(sender))
     return {"sent": sent}
 
@@ -220,9 +250,3 @@ def mail_receipts_if_on(day: date, settings: Settings, *, in_task: bool = False)
         return {"sent": [], "off": True}
     uri = connection_uri(config.smtp_conn_id, in_task=in_task)
     return mail_receipts(day, settings, SmtpNotifier.from_uri(uri, sender=config.mail_from))
-
-
-def _units(units: pd.Series) -> list[str]:
-    """The unit codes of the file with the most (the ledger's ``units`` is comma-separated)."""
-    per_file = [[u for u in str(v).split(",") if u.strip()] for v in units.fillna("")]
-    return max(per_file, key=len, default=[])

@@ -260,18 +260,16 @@ def file_timeliness(
 ) -> pd.Series:
     """Per ledger row: received by the deadline of its file's level (a village's, a
     township batch's, a department's: :func:`huizong.schedule.ledger_levels`, what the
-    receipt and the night's on-time count judge it by), else late; unknown arrival: late."""
+    receipt and the night's on-time count judge it by), else late; unknown arrival: late —
+    :func:`huizong.schedule.on_time`, the night's own comparison."""
     from huizong.ingest.receipts import REVIEW
-    from huizong.schedule import deadline_at, ledger_levels
+    from huizong.schedule import ledger_levels, on_time
 
     if files.empty:
         return pd.Series([], index=files.index, dtype="str")
     levels = pd.Series(ledger_levels(files, departments)).reindex(files["file_id"].astype("str"))
-    at = {lv: pd.Timestamp(deadline_at(day, lv, deadlines)) for lv in deadlines}
-    deadline = pd.Series(levels.map(at).to_numpy(), index=files.index)
-    received = pd.to_datetime(files["received_at"], utc=True, format="ISO8601")
-    late = ~(received <= deadline).fillna(False).astype(bool)
-    out = pd.Series(ON_TIME, index=files.index).where(~late, LATE)
+    timely = on_time(files["received_at"], levels, day, deadlines)
+    out = pd.Series(ON_TIME, index=files.index).where(timely, LATE)
     return out.where(files.get("channel", pd.Series("", index=files.index)) != REVIEW, CORRECTION)
 
 

@@ -31,8 +31,9 @@ from huizong import frames
 from huizong.catalogue import Catalogue
 from huizong.given import values_given
 from huizong.registry import NATION_CODE, Registry
-from huizong.schedule import DEFAULT_DEADLINES, deadline_at
+from huizong.schedule import DEFAULT_DEADLINES
 from huizong.schedule import file_levels as file_levels_of
+from huizong.schedule import on_time as on_time_of
 from huizong.settings import Settings
 
 #: Column of the org-unit frame holding each unit's ancestor at a level (0: the nation).
@@ -534,12 +535,7 @@ def _on_time(
     levels = pd.Series(file_levels_of(files, codes, departments.astype("str")), index=acc.index)
     if file_levels:
         levels = files.map(file_levels).fillna(levels)
-    at = {lv: pd.Timestamp(deadline_at(day, lv, deadlines)) for lv in deadlines}
-    deadline = levels.map(at)
-    received = pd.to_datetime(acc["received_at"])
-    if received.dt.tz is None:
-        received = received.dt.tz_localize("UTC")
-    return (received <= deadline).fillna(False).to_numpy(dtype=bool)
+    return on_time_of(acc["received_at"], levels, day, deadlines)
 
 
 def _assign(target: _Stats, idx: np.ndarray, src: _Stats) -> None:

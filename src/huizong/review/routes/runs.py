@@ -176,11 +176,12 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
 
 def _timed(files: pd.DataFrame, p: str, backend: Backend) -> pd.DataFrame:
     """The files with their arrival in Beijing time and 及时/迟报 by their level's deadline
-    (the sources file's ``[deadlines]``, as the receipt and the night read them)."""
-    from huizong.intake.config import load_sources
+    (:func:`huizong.intake.config.deadlines_of`, the one setting the receipt and the
+    night read)."""
+    from huizong.intake.config import deadlines_of
     from huizong.intake.receipt import department_codes
 
-    deadlines = load_sources(backend.settings.sources).deadlines
+    deadlines = deadlines_of(backend.settings)
     out = files.copy()
     out["received"] = [local_time(t) for t in out["received_at"]]
     out["timeliness"] = queries.file_timeliness(
