@@ -54,22 +54,21 @@ def validate_received(
 
     result = once(received)
     rows = received
-    original = _keys(candidates_of(received))
     held_q: list[pd.DataFrame] = []
     held_w: list[pd.DataFrame] = []
     held_keys: list[pd.DataFrame] = []
-    restored = _keys(received.iloc[:0])
+    restored: list[pd.DataFrame] = []
     while True:
         held, back = _fallbacks(rows, result, held_keys)
         if not back.any():
             break
         held_rows = rows[held]
-        hk = _keys(held_rows)
         held_keys.append(held_rows[[*frames.ROW_KEY, *_UNIT_DAY, "file_name", "unit_name"]])
-        held_q.append(result.quarantine[_keys(result.quarantine).isin(hk)])
-        held_w.append(result.warnings[_keys(result.warnings).isin(hk)])
-        rows = rows.copy()
-        restored = restored.append(_keys(rows[back]))
+        held_q.append(result.quarantine[_in(result.quarantine, held_rows)])
+        held_w.append(result.warnings[_in(result.warnings, held_rows)])
+        # copy-on-write: only the three columns set below are copied, not the whole day
+        rows = rows.copy(deep=False)
+        restored.append(rows.loc[back, frames.ROW_KEY])
         rows.loc[back, "disposition"] = "candidate"
         rows.loc[back, "superseded_by"] = pd.NA
         rows.loc[back, "superseded_reason"] = pd.NA
@@ -78,12 +77,44 @@ def validate_received(
         result = once(rows)
     if not held_keys:
         return result
-    return _settled(result, rows, original, restored, held_keys, held_q, held_w)
+    original = candidates_of(received)[frames.ROW_KEY]
+    back_in = pd.concat(restored, ignore_index=True)
+    return _settled(result, original, back_in, held_keys, held_q, held_w)
 
 
-def _keys(frame: pd.DataFrame) -> pd.MultiIndex:
-    keys = frame[frames.ROW_KEY].astype({"file_id": "str", "sheet": "str", "row_number": "int64"})
-    return pd.MultiIndex.from_frame(keys)
+def key_codes(parts: list[pd.DataFrame], columns: list[str]) -> list[np.ndarray]:
+    """Each frame's ``columns`` as one int64 per row, equal exactly where the rows' values
+    are (NA equal to NA), and dense: 0 ≤ code < the rows of all ``parts`` together.
+
+    Why integers: a MultiIndex of (unit, day) over a national day, mapped and put into
+    Python sets of tuples, was the validate step's peak (0.3 GB); codes are 8 bytes a row.
+    Each column is factorized over all parts at once, then folded into the codes so far
+    and factorized again, so the product never grows past (rows)² and cannot overflow.
+    """
+    sizes = [len(p) for p in parts]
+    code = np.zeros(sum(sizes), dtype="int64")
+    for column in columns:
+        values = pd.concat([p[column].reset_index(drop=True) for p in parts], ignore_index=True)
+        if column == "row_number":  # as the row key compares it (Int64 or int64 alike)
+            values = values.astype("int64")
+        level, uniques = pd.factorize(values, use_na_sentinel=False)
+        code = pd.factorize(code * max(len(uniques), 1) + level)[0].astype("int64")
+    return np.split(code, np.cumsum(sizes)[:-1])
+
+
+def _in(
+    frame: pd.DataFrame, other: pd.DataFrame, columns: list[str] = frames.ROW_KEY
+) -> np.ndarray:
+    """Per row of ``frame``: is its key (``columns``) among ``other``'s?"""
+    mine, theirs = key_codes([frame, other], columns)
+    return _among(mine, theirs, len(frame) + len(other))
+
+
+def _among(codes: np.ndarray, wanted: np.ndarray, size: int) -> np.ndarray:
+    """``np.isin`` of dense codes (< ``size``) by one boolean table, no hashing."""
+    table = np.zeros(size, dtype=bool)
+    table[wanted] = True
+    return table[codes]
 
 
 def _fallbacks(
@@ -98,65 +129,65 @@ def _fallbacks(
         return none, none
     keyed = rows["unit_code"].notna().to_numpy() & rows["period"].notna().to_numpy()
     cand = ~superseded & keyed
-    failed = _keys(rows).isin(_keys(result.quarantine))
-    unit_day = pd.MultiIndex.from_frame(rows[_UNIT_DAY].astype("str"))
-    ok_days = set(unit_day[cand & ~failed])
-    bad = cand & failed & ~unit_day.isin(ok_days)
+    failed = _in(rows, result.quarantine)
+    (unit_day,) = key_codes([rows], _UNIT_DAY)  # one dense code per (unit, day)
+    days = len(rows)
+    bad = cand & failed & ~_among(unit_day, unit_day[cand & ~failed], days)
     if not bad.any():
         return none, none
     by_files = set(rows.loc[bad, "file_id"].astype("str"))
     for h in held_before:
         by_files |= set(h["file_id"].astype("str"))
     # RECEIVED is in arrival order (ingest visits files by arrival): a file's place is
-    # the position of its first row
-    file_id = rows["file_id"].astype("str").to_numpy()
-    first_row = pd.Series(np.arange(len(rows))).groupby(file_id).transform("min")
-    place = pd.Series(first_row.to_numpy(), index=unit_day)
-    first_bad = place[bad].groupby(level=list(range(unit_day.nlevels))).min()
-    before = unit_day.map(first_bad).to_numpy(dtype="float64", na_value=np.nan)
+    # the position of its first row (factorize numbers files in order of appearance)
+    file_code = pd.factorize(rows["file_id"], use_na_sentinel=False)[0]
+    place = np.unique(file_code, return_index=True)[1][file_code].astype("int64")
+    none_bad = np.iinfo("int64").max
+    before = np.full(days, none_bad)  # per (unit, day): its first bad arrival
+    np.minimum.at(before, unit_day[bad], place[bad])
+    before[before == none_bad] = -1  # no bad arrival: nothing comes back
     reason = rows["superseded_reason"].fillna("").astype("str")
     maybe = (
         superseded
         & keyed
         & rows["superseded_by"].astype("str").isin(by_files).to_numpy()
         & ~reason.str.startswith(STEWARD_KEPT).to_numpy()  # a steward's choice stands
-        & (place.to_numpy() < before)
+        & (place < before[unit_day])
     )
     if not maybe.any():
         return none, none
-    latest = place[maybe].groupby(level=list(range(unit_day.nlevels))).transform("max")
-    back = np.zeros(len(rows), dtype=bool)
-    back[np.flatnonzero(maybe)[place[maybe].to_numpy() == latest.to_numpy()]] = True
-    held = bad & unit_day.isin(set(unit_day[back]))
+    latest = np.full(days, -1, dtype="int64")  # per (unit, day): the latest earlier arrival
+    np.maximum.at(latest, unit_day[maybe], place[maybe])
+    back = maybe & (place == latest[unit_day])
+    held = bad & _among(unit_day, unit_day[back], days)
     return held, back
 
 
 def _settled(
     result: ValidationResult,
-    rows: pd.DataFrame,
-    original: pd.MultiIndex,
-    restored: pd.MultiIndex,
+    original: pd.DataFrame,
+    restored: pd.DataFrame,
     held_keys: list[pd.DataFrame],
     held_q: list[pd.DataFrame],
     held_w: list[pd.DataFrame],
 ) -> ValidationResult:
     """The last pass's verdict with the held rows' issues back, for the units and days an
-    earlier report now stands for; where none passed, the first verdict stands."""
+    earlier report now stands for; where none passed, the first verdict stands.
+    ``original``: the row keys of the first pass's candidates; ``restored``: of the rows
+    brought back."""
     accepted = result.accepted
-    in_use = accepted[_keys(accepted).isin(restored)]
-    saved_days = set(pd.MultiIndex.from_frame(in_use[_UNIT_DAY].astype("str")))
+    in_use = accepted[_in(accepted, restored)]
     held = pd.concat(held_keys, ignore_index=True)
-    held_day = pd.MultiIndex.from_frame(held[_UNIT_DAY].astype("str"))
-    saved = held_day.isin(saved_days)
+    saved = _in(held, in_use, _UNIT_DAY)
     # where no earlier row passed: restored rows are superseded again, the original
     # candidates keep their first verdict
-    revert = restored[~restored.isin(_keys(in_use))]
-    keep_held = _keys(held[saved | _keys(held).isin(original)])
+    revert = restored[~_in(restored, in_use)]
+    keep_held = held[saved | _in(held, original)]
 
     def issues(last: pd.DataFrame, before: list[pd.DataFrame]) -> pd.DataFrame:
-        last = last[~_keys(last).isin(revert)] if len(last) else last
+        last = last[~_in(last, revert)] if len(last) else last
         old = pd.concat(before, ignore_index=True) if before else empty_issues()
-        old = old[_keys(old).isin(keep_held)] if len(old) else old
+        old = old[_in(old, keep_held)] if len(old) else old
         return pd.concat([f for f in (last, old) if len(f)] or [empty_issues()], ignore_index=True)
 
     note = _kept_notes(held[saved], in_use)
