@@ -52,10 +52,12 @@ def _keep_hashes(settings: Settings, day: date, hashes: Any) -> None:
     import numpy as np
 
     tables = [t for t in hashes if t != "org_unit"]
+    counts = [len(hashes[t].rows) for t in tables]
     frame = pd.DataFrame(
         {
-            "table": pd.Categorical(
-                np.repeat(tables, [len(hashes[t].rows) for t in tables]), categories=tables
+            # from the codes: categorising 2.6 M repeated names (a nation) took 1.6 s
+            "table": pd.Categorical.from_codes(
+                np.repeat(np.arange(len(tables), dtype=np.int8), counts), categories=tables
             ),
             "row": np.concatenate([hashes[t].rows for t in tables]).astype("uint64"),
             "key": np.concatenate([hashes[t].keys for t in tables]).astype("uint64"),
@@ -440,7 +442,10 @@ def _rollup(
     from huizong.schedule import ledger_levels
 
     catalogue = load_catalogue(settings.form)
-    deps = registry.reporters.loc[registry.reporters["kind"] == "department", "code"]
+    # every department is a reporter: taken from the units directly, not through
+    # ``registry.reporters`` twice (two takes of a nation's 665 k units: seconds)
+    units = registry.units
+    deps = units.loc[units["kind"] == "department", "code"]
     levels = ledger_levels(ledger, deps) if "units" in ledger.columns else None
     return roll_up(accepted, day, catalogue, registry, settings, deadlines_of(settings), levels)
 

@@ -77,3 +77,38 @@ def test_spliced_verdict_equals_the_whole_day(day, data) -> None:
     pd.testing.assert_frame_equal(spliced.accepted, full.accepted)
     pd.testing.assert_frame_equal(spliced.quarantine, full.quarantine)
     pd.testing.assert_frame_equal(spliced.warnings, full.warnings)
+
+
+_NAMES = st.one_of(st.none(), st.sampled_from(["", "a", "b", "ab", "村"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(_NAMES, _NAMES, st.integers(min_value=-3, max_value=2**40)),
+        min_size=1,
+        max_size=30,
+    ),
+    cut=st.integers(min_value=0, max_value=30),
+)
+def test_packed_row_keys_are_equal_exactly_when_the_keys_are(rows, cut) -> None:
+    """The packed key of two rows (in one frame or across frames) is equal iff their
+    file, sheet and row number are (a missing name is its own value)."""
+    from huizong.validate.partial import _row_keys
+
+    frame = pd.DataFrame(rows, columns=["file_id", "sheet", "row_number"]).astype(
+        {"file_id": "str", "sheet": "str", "row_number": "int64"}
+    )
+    cut = min(cut, len(frame))
+    packed = _row_keys(frame.iloc[:cut], frame.iloc[cut:])
+    assert packed is not None
+    keys = list(frame.itertuples(index=False, name=None))
+    flat = [int(k) for part in packed for k in part]
+    assert len(flat) == len(keys)
+    for i in range(len(keys)):
+        for j in range(len(keys)):
+            same = all(
+                (a is b) or (pd.isna(a) and pd.isna(b)) or (a == b)
+                for a, b in zip(keys[i], keys[j], strict=True)
+            )
+            assert (flat[i] == flat[j]) == same
