@@ -506,7 +506,6 @@ def main() -> int:
     print()
     print("\n".join(table))
     print(f"\nmachine: {machine}")
-    nd.cache_root().mkdir(parents=True, exist_ok=True)
     out = nd.cache_root() / "results.json"
     out.write_text(json.dumps({"machine": machine, "results": results}, indent=1))
     (nd.cache_root() / "results.md").write_text("\n".join(table) + f"\n\nmachine: {machine}\n")

@@ -37,8 +37,12 @@ def national_divisions() -> Path:
 
 
 def cache_root() -> Path:
+    """``$HUIZONG_BENCH_CACHE`` or ``var/bench-cache``, made on first use (a fresh machine has
+    neither, and a bench that starts with a scratch folder in it must not fail)."""
     env = os.environ.get("HUIZONG_BENCH_CACHE")
-    return Path(env) if env else ROOT / "var" / "bench-cache"
+    root = Path(env) if env else ROOT / "var" / "bench-cache"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
 
 
 def _province_cut(source: Path, target: Path, province: str) -> Path:
