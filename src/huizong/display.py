@@ -77,3 +77,49 @@ def run_label(run_id: object) -> str:
         return text
     kind = text[: found.start()].rstrip("_") or "run"
     return f"{kind}（{local_time(found.group(0))}） {text}"
+
+
+#: How a steward's correction file is marked where its reporter's file name is shown.
+CORRECTION_MARK = "（审核更正 steward's correction）"
+
+
+def shown_file_names(files: pd.DataFrame, actions: pd.DataFrame) -> pd.Series:
+    """Per ledger row, the file name a person recognises. A steward's correction is stored
+    as ``_corrections/<unit>-<UTC time>.csv``; it reads as the name of the reporter's file
+    it revises (the audit row of the correction, written at the same instant as its
+    receipt, names that file), marked 审核更正. The stored name is added only where two
+    rows would otherwise read the same (two corrections of one file)."""
+    from huizong.ingest.receipts import REVIEW
+
+    names = files["file_name"].astype("str")
+    if files.empty:
+        return names
+    shown = names.copy()
+    review = (files.get("channel", pd.Series("", index=files.index)) == REVIEW).to_numpy()
+    corrections = actions[actions["action"] == "correct"] if len(actions) else actions
+    if review.any() and len(corrections):
+        at = pd.to_datetime(corrections["at"], utc=True, format="ISO8601")
+        revised = dict(zip(at, corrections["file_id"].astype("str"), strict=True))
+        by_id = dict(zip(files["file_id"].astype("str"), names, strict=True))
+        when = pd.to_datetime(files.loc[review, "received_at"], utc=True, format="ISO8601")
+        original = [by_id.get(revised.get(t, ""), "") for t in when]
+        shown[review] = [
+            f"{o}{CORRECTION_MARK}" if o else n
+            for o, n in zip(original, names[review], strict=True)
+        ]
+    clash = shown.duplicated(keep=False) & (shown != names)
+    shown[clash] = shown[clash] + "（" + names[clash] + "）"
+    return shown
+
+
+def named_by_file(issues: pd.DataFrame, files: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
+    """``issues`` (quarantined or warned rows) with each row's file named as
+    :func:`shown_file_names` names it in ``files``, the ledger rows of its days; a row whose
+    file is not among them keeps its stored name."""
+    if issues.empty or files.empty:
+        return issues
+    shown = shown_file_names(files, actions)
+    by_id = dict(zip(files["file_id"].astype("str"), shown, strict=True))
+    out = issues.copy()
+    out["file_name"] = out["file_id"].astype("str").map(by_id).fillna(out["file_name"])
+    return out

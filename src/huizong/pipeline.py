@@ -525,6 +525,7 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
     from huizong.periods import period_of
     from huizong.publish.unit_report import letterhead_for, load_previous
     from huizong.publish.workbook import write_workbook
+    from huizong.warehouse import shown_issue_names
 
     catalogue = load_catalogue(settings.form)
     registry = registry_for(settings)
@@ -535,7 +536,9 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
         day,
         consolidated=_read(settings, day, frames.CONSOLIDATED),
         completeness=_read(settings, day, frames.COMPLETENESS),
-        quarantine=_read(settings, day, frames.QUARANTINE),
+        quarantine=shown_issue_names(
+            settings.warehouse, _read(settings, day, frames.QUARANTINE), day, day
+        ),
         catalogue=catalogue,
         registry=registry,
         letterhead=letterhead_for(registry.root, day, registry, settings),

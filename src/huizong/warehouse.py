@@ -203,6 +203,40 @@ def actions_between(target: Target, start: date, end: date) -> pd.DataFrame:
     return pd.DataFrame(columns=ACTION_COLUMNS)
 
 
+def corrected_files(target: Target, start: date, end: date) -> pd.DataFrame:
+    """The ledger rows that name a steward's correction on the days ``start``..``end``:
+    each correction file and each file it revises (``file_id``, ``file_name``,
+    ``received_at``, ``channel``), what :func:`huizong.display.shown_file_names` needs
+    without reading every file of the period. None corrected: an empty frame."""
+    from huizong.ingest.receipts import REVIEW
+
+    columns = ["file_id", "file_name", "received_at", "channel"]
+    if exists(target):
+        with engine(target) as eng, eng.connect() as conn:
+            tables = inspect(conn)
+            if tables.has_table("review_action") and tables.has_table("submission_ledger"):
+                stmt = statement("review/select_corrected_files.sql").bindparams(
+                    bindparam("start", type_=Date), bindparam("end", type_=Date)
+                )
+                params = {"start": start, "end": end, "review": REVIEW}
+                return rows_frame(conn.execute(stmt, params))
+    return pd.DataFrame(columns=columns)
+
+
+def shown_issue_names(target: Target, issues: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
+    """``issues`` of the days ``start``..``end`` with a correction's rows named by the file
+    it revises, as the review pages name them (a workbook's 隔离区 read the store name
+    ``<unit>-<UTC>.csv``, which no clerk sent)."""
+    from huizong.display import named_by_file
+
+    if issues.empty:
+        return issues
+    acted = actions_between(target, start, end)
+    if not (acted["action"] == "correct").any():
+        return issues
+    return named_by_file(issues, corrected_files(target, start, end), acted)
+
+
 ACTION_COLUMNS = [
     "id",
     "at",

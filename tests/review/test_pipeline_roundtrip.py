@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from huizong.catalogue import load_catalogue
+from huizong.display import CORRECTION_MARK, shown_file_names
 from huizong.review import actions, queries, store
 from huizong.settings import Settings
 from huizong.validate.waivers import is_waivable
@@ -461,12 +462,12 @@ def test_a_correction_file_reads_as_the_file_it_revises(
     run_day(DAY, settings, trigger="correction")
 
     led = store.read_frame(engine, "select_ledger_period", {"period": DAY.isoformat()})
-    shown = queries.shown_file_names(led, store.actions_for(engine, DAY))
+    shown = shown_file_names(led, store.actions_for(engine, DAY))
     original = led.loc[led["file_id"] == issue["file_id"], "file_name"].iloc[0]
     stored = [Path(d["file"]).name for d in done]
     mine = led["source"].astype("str").isin([f"_corrections/{n}" for n in stored])
     assert sorted(shown[mine]) == sorted(
-        f"{original}{queries.CORRECTION_MARK}（{n}）" for n in stored
+        f"{original}{CORRECTION_MARK}（{n}）" for n in stored
     )  # two corrections of one file: told apart by their store names
     others = ~mine & (led["channel"] != "review")
     assert (shown[others] == led.loc[others, "file_name"]).all()  # what the reporter sent
@@ -485,7 +486,62 @@ def test_a_correction_file_reads_as_the_file_it_revises(
         ).text
     table = html.unescape(page.split("<h2>文件 Files</h2>")[1])
     for name in stored:  # on the page as on the ledger's reading: original, mark, store name
-        assert f"{original}{queries.CORRECTION_MARK}（{name}）" in table
+        assert f"{original}{CORRECTION_MARK}（{name}）" in table
     warned = html.unescape(page.split("<h2>警告 Warnings</h2>")[1].split("<h2>")[0])
-    assert f"{original}{queries.CORRECTION_MARK}（{stored[1]}） #" in warned  # its row too
+    assert f"{original}{CORRECTION_MARK}（{stored[1]}） #" in warned  # its row too
     assert stored[1] not in warned.replace(f"（{stored[1]}）", "")  # never the bare store name
+
+
+def test_a_quarantined_correction_reads_as_its_file_in_the_workbooks(
+    day_state: tuple[Settings, sa.Engine],
+) -> None:
+    """A correction whose row fails again was listed on the 隔离区 sheets (the night's
+    workbook and a downloaded one) by its store name ``<unit>-<UTC>.csv``, a file no clerk
+    sent; it reads as on the review pages: the reporter's file name, marked 审核更正."""
+    import openpyxl
+
+    from huizong.periods import period_of
+    from huizong.pipeline import registry_for, run_day
+    from huizong.publish import unit_report
+    from huizong.publish.workbook import QUARANTINE_SHEET
+
+    settings, engine = day_state
+    quarantined = queries.issues(engine, DAY, ["1309"], "quarantine")
+    numeric = {i.code for i in load_catalogue().numeric}
+    village = quarantined["unit_code"].astype("str").str.fullmatch(r"\d{12}")
+    issue = quarantined[village & quarantined["column"].isin(numeric)].iloc[0]
+    done = _act_as_steward(
+        actions.correct,
+        settings,
+        engine,
+        issue,
+        column=str(issue["column"]),
+        new_value="-1",  # a negative count: the corrected row is quarantined again
+        justification="核对后仍有误",
+    )
+    summary = run_day(DAY, settings, trigger="correction")
+
+    stored = Path(done["file"]).name
+    led = store.read_frame(engine, "select_ledger_period", {"period": DAY.isoformat()})
+    original = led.loc[led["file_id"] == issue["file_id"], "file_name"].iloc[0]
+    correction = led.loc[led["source"].astype("str") == f"_corrections/{stored}", "file_id"]
+    again = queries.issues(engine, DAY, ["1309"], "quarantine")
+    assert (again["file_id"] == correction.iloc[0]).any()  # the correction's row is held
+
+    night = openpyxl.load_workbook(summary["workbook"]["workbook"], read_only=True)
+    names = [str(r[0]) for r in night[QUARANTINE_SHEET].iter_rows(values_only=True) if r[0]]
+    assert f"{original}{CORRECTION_MARK}" in names
+    assert not any(stored in n for n in names)
+
+    county = str(issue["unit_code"])[:6]
+    tables = unit_report.load_unit_tables(
+        settings.warehouse, county, period_of(DAY, "day"), registry_for(settings), load_catalogue()
+    )
+    held = tables.quarantine[tables.quarantine["file_id"] == correction.iloc[0]]
+    assert len(held) and (held["file_name"] == f"{original}{CORRECTION_MARK}").all()
+    kept = tables.quarantine["file_id"] != correction.iloc[0]
+    by_id = dict(zip(led["file_id"], led["file_name"], strict=True))
+    assert (
+        tables.quarantine.loc[kept, "file_name"]
+        == tables.quarantine.loc[kept, "file_id"].map(by_id)
+    ).all()

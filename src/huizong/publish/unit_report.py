@@ -26,6 +26,7 @@ from huizong.publish.contacts import load_contacts
 from huizong.publish.workbook import Letterhead, Previous, zh_date
 from huizong.registry import Registry
 from huizong.settings import Settings
+from huizong.warehouse import shown_issue_names
 
 NOT_REPORTED = "未报"
 NOT_APPLICABLE = "不适用"
@@ -119,6 +120,7 @@ def load_unit_tables(
         )
     end = period.end if period.type == "day" else date.fromisoformat(cons["through"].iloc[0])
     quar = read_day_range(url, "quarantine", period.start, end)
+    quar = shown_issue_names(url, quar[member(quar["unit_code"], codes)], period.start, end)
     villages = mine.loc[is_village, "code"].tolist()
     if villages and period.type == "day":
         report = read_table(url, "report", period.start, catalogue=catalogue, units=villages)
@@ -131,7 +133,7 @@ def load_unit_tables(
         period=period,
         consolidated=cons.reset_index(drop=True),
         completeness=comp.reset_index(drop=True),
-        quarantine=quar[member(quar["unit_code"], codes)].reset_index(drop=True),
+        quarantine=quar.reset_index(drop=True),
         previous=load_previous(url, unit, period),
         versions=published_versions(url, period.start, end),
         corrections=_corrections(url, period, codes, catalogue, since_version),

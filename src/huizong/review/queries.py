@@ -273,38 +273,6 @@ def file_timeliness(
     return out.where(files.get("channel", pd.Series("", index=files.index)) != REVIEW, CORRECTION)
 
 
-CORRECTION_MARK = "（审核更正 steward's correction）"
-
-
-def shown_file_names(files: pd.DataFrame, actions: pd.DataFrame) -> pd.Series:
-    """Per ledger row, the file name a person recognises. A steward's correction is stored
-    as ``_corrections/<unit>-<UTC time>.csv``; it reads as the name of the reporter's file
-    it revises (the audit row of the correction, written at the same instant as its
-    receipt, names that file), marked 审核更正. The stored name is added only where two
-    rows would otherwise read the same (two corrections of one file)."""
-    from huizong.ingest.receipts import REVIEW
-
-    names = files["file_name"].astype("str")
-    if files.empty:
-        return names
-    shown = names.copy()
-    review = (files.get("channel", pd.Series("", index=files.index)) == REVIEW).to_numpy()
-    corrections = actions[actions["action"] == "correct"] if len(actions) else actions
-    if review.any() and len(corrections):
-        at = pd.to_datetime(corrections["at"], utc=True, format="ISO8601")
-        revised = dict(zip(at, corrections["file_id"].astype("str"), strict=True))
-        by_id = dict(zip(files["file_id"].astype("str"), names, strict=True))
-        when = pd.to_datetime(files.loc[review, "received_at"], utc=True, format="ISO8601")
-        original = [by_id.get(revised.get(t, ""), "") for t in when]
-        shown[review] = [
-            f"{o}{CORRECTION_MARK}" if o else n
-            for o, n in zip(original, names[review], strict=True)
-        ]
-    clash = shown.duplicated(keep=False) & (shown != names)
-    shown[clash] = shown[clash] + "（" + names[clash] + "）"
-    return shown
-
-
 #: A unit code at the start of a file name, as the template names files (130982102_吕公堡镇_…).
 _CODE_IN_NAME = r"^(\d{12}|\d{9}|\d{6})(?!\d)"
 

@@ -11,7 +11,7 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from huizong.display import local_time
+from huizong.display import local_time, named_by_file, shown_file_names
 from huizong.review import queries, store
 from huizong.review.datadocs import NoScopedDocs, scoped_docs
 from huizong.review.deadline_lists import deadline_section, lists_in_scope
@@ -80,10 +80,10 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
     warnings = queries.issues(eng, p, steward.scopes, "warning")
     files = queries.ledger(eng, p, steward.scopes, backend.registry.root)
     # a correction's rows read by the name of the file it revises, as the files table does
-    files["file_name"] = queries.shown_file_names(files, store.actions_for(eng, p))
-    shown = dict(zip(files["file_id"], files["file_name"], strict=True))
-    for issues in (quarantine, warnings):
-        issues["file_name"] = issues["file_id"].map(shown).fillna(issues["file_name"])
+    acted = store.actions_for(eng, p)
+    quarantine = named_by_file(quarantine, files, acted)
+    warnings = named_by_file(warnings, files, acted)
+    files["file_name"] = shown_file_names(files, acted)
     base = f"/runs/{p}"
     docs = backend.settings.data_docs_dir(date.fromisoformat(p))
     parts = []
