@@ -323,6 +323,7 @@ def test_reader_gets_only_the_downloads(shared_env: Env, method: str, path: str)
         assert resp.status_code == 403, resp.text
         if method == "GET" and path == "/":
             assert "/downloads/" in resp.text  # the refusal points to the reader's page
+            assert "<nav>" not in resp.text  # no empty bar of links above the refusal
     assert env.wh.actions().empty and len(env.airflow.calls) == calls
     assert store.reruns_for(env.wh.engine, PERIOD).empty
 

@@ -26,7 +26,8 @@ def page(
     title: str, body: str, *, root: str, refresh: int | None = None, nav: str | None = None
 ) -> str:
     """A whole page; ``refresh`` reloads it every so many seconds (a run in progress);
-    ``nav`` replaces the link to the review index (a reader's pages lead elsewhere)."""
+    ``nav`` replaces the link to the review index (a reader's pages lead elsewhere); an
+    empty ``nav`` leaves the bar out (a rule with no links above the title reads as broken)."""
     again = f'<meta http-equiv="refresh" content="{int(refresh)}">' if refresh else ""
     if nav is None:
         nav = f'<a href="{e(root)}/">汇总审核 Huizong review</a>'
@@ -35,7 +36,7 @@ def page(
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width">{again}<title>{e(title)}</title>'
         f'<link rel="stylesheet" href="{e(root)}/static/review.css"></head><body>'
-        f"<nav>{nav}</nav>"
+        f"{f'<nav>{nav}</nav>' if nav else ''}"
         f"<h1>{e(title)}</h1>{body}</body></html>"
     )
 
