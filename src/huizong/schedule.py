@@ -17,6 +17,37 @@ if TYPE_CHECKING:  # the DAG files import this module at parse time: stdlib only
 #: schedule is built from it, and arrivals before it still belong to the day before.
 NIGHT_HOUR = 2
 
+#: The asset whose events say "this day's validated rows are in the hand-over": the
+#: nightly run emits one with ``{"day": "YYYY-MM-DD"}`` once the day is validated (by
+#: either path), and ``huizong_data_docs`` builds the day's Data Docs from it, so no run
+#: of the night, nor a steward's re-run queued behind it, waits for the docs.
+VALIDATED_DAY_ASSET = "huizong_validated_day"
+
+
+def days_to_document(day: str | None, extras: Iterable[Mapping[str, object] | None]) -> list[str]:
+    """The days a ``huizong_data_docs`` run builds: the ``day`` param when given (a
+    manual rebuild), else each day named by the triggering asset events' extras, once
+    each, oldest first (events of several runs can queue up for one docs run). An event
+    without a valid day, or a run with neither, is an error: a run that silently built
+    nothing would leave the review page saying 数据文档尚未生成 for good."""
+    if day:
+        return [date.fromisoformat(day).isoformat()]
+    days = set()
+    for extra in extras:
+        named = (extra or {}).get("day")
+        if not isinstance(named, str):
+            raise ValueError(
+                f"资产事件缺少日期 / an event of {VALIDATED_DAY_ASSET} names no day: {extra!r}"
+            )
+        days.add(date.fromisoformat(named).isoformat())
+    if not days:
+        raise ValueError(
+            "没有要生成数据文档的日期：手动运行请填写参数 day / no day to build Data Docs "
+            "for: give the param day when triggering huizong_data_docs by hand"
+        )
+    return sorted(days)
+
+
 #: Reporting levels with a deadline, and the default (local time on the reporting day):
 #: villages and communities by 18:00 (the seeds' township report's cut-off); townships
 #: (their batch of villages) and departments later. The night (02:00 the next day) always

@@ -76,6 +76,10 @@ class Settings:
     #: Seconds before Airflow retries a failed task of the nightly DAG; None = 120 (read
     #: when the DAG is parsed; with exponential backoff).
     task_retry_delay: float | None = None
+    #: When ``huizong_nightly`` runs by itself: a cron expression in Asia/Shanghai, or
+    #: ``off`` (only triggered runs: an external scheduler, a staging copy); None = every
+    #: night at ``huizong.schedule.NIGHT_HOUR``. Read when the DAG is parsed.
+    night_schedule: str | None = None
     #: Which engine applies the GX suite's row checks (``huizong.validate.rows``):
     #: ``fast`` = one vectorised pass derived from the suite JSON, GX itself for any
     #: expectation that pass does not implement; ``gx`` = Great Expectations for all.
@@ -192,6 +196,24 @@ def _validation_engine(raw: str) -> str:
     return engine
 
 
+#: ``HUIZONG_NIGHT_SCHEDULE`` meaning "no schedule: triggered runs only".
+NIGHT_OFF = "off"
+
+
+def _night_schedule(raw: str) -> str:
+    """``off``, or a five-field cron expression (checked by Airflow's own parser when the
+    DAG is parsed; here only its shape, so a typo names the setting)."""
+    text = " ".join(raw.split())
+    if text.lower() in {NIGHT_OFF, "none"}:
+        return NIGHT_OFF
+    if len(text.split(" ")) != 5:
+        raise ValueError(
+            "须为五段 cron 表达式（如 0 2 * * *）或 off / expected a five-field cron "
+            "expression (such as 0 2 * * *) or off"
+        )
+    return text
+
+
 def _handover_url(raw: str) -> str:
     """An fsspec URL as given, or an absolute folder as its ``file://`` URL."""
     if raw.startswith("file://"):
@@ -235,6 +257,7 @@ ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "HUIZONG_CONTACTS": ("contacts_file", Path),
     "HUIZONG_HANDOVER_URL": ("handover_url", _handover_url),
     "HUIZONG_TASK_RETRY_DELAY": ("task_retry_delay", float),
+    "HUIZONG_NIGHT_SCHEDULE": ("night_schedule", _night_schedule),
     "HUIZONG_VALIDATION_ENGINE": ("validation_engine", _validation_engine),
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 import sys
 import time
@@ -56,7 +57,7 @@ def test_no_cycles_and_expected_order(dagbag) -> None:
         "workbook",
     ]
     assert sorted(order) == sorted(
-        [*steps, "data_docs", "mail_receipts", "periods", "republish_late"]
+        [*steps, "docs_due", "mail_receipts", "periods", "republish_late"]
     )
     # the reads are mapped over the plan's partitions, and merged before anything reads them
     part = dag.get_task("ingest_part")
@@ -69,7 +70,7 @@ def test_no_cycles_and_expected_order(dagbag) -> None:
     assert dag.get_task("periods").upstream_task_ids == {"reporting_day", "publish", "fast_path"}
     for before, after in itertools.pairwise(steps):
         assert order.index(before) < order.index(after), order
-    docs = dag.get_task("data_docs")
+    docs = dag.get_task("docs_due")
     assert docs.upstream_task_ids == {"reporting_day", "validate", "fast_path"}
     assert docs.downstream_task_ids == set()  # the totals never wait for the docs
     receipts = dag.get_task("mail_receipts")
@@ -78,7 +79,7 @@ def test_no_cycles_and_expected_order(dagbag) -> None:
 
 
 #: What both paths lead to: they run after the fast path when the full path was skipped.
-JOINS = ["data_docs", "workbook", "periods"]
+JOINS = ["docs_due", "workbook", "periods"]
 
 
 def test_a_correction_branches_to_the_fast_path(dagbag) -> None:
@@ -104,6 +105,23 @@ def test_a_correction_branches_to_the_fast_path(dagbag) -> None:
     # after the day's periods, as at night: late files the correction routed
     assert dag.get_task("republish_late").trigger_rule == TriggerRule.ALL_SUCCESS
     assert fast.downstream_task_ids == {"choose_path", *JOINS}
+
+
+def test_the_docs_are_built_by_their_own_dag_on_the_validated_day(dagbag) -> None:
+    """The night's ``docs_due`` emits the asset ``huizong_validated_day``, the only thing
+    ``huizong_data_docs`` is scheduled on: no run of the night waits for a GX render."""
+    from airflow.sdk import Asset
+
+    from huizong.schedule import VALIDATED_DAY_ASSET
+
+    asset = Asset(name=VALIDATED_DAY_ASSET)
+    night = dagbag.dags["huizong_nightly"]
+    emitters = [t.task_id for t in night.tasks if asset in (t.outlets or [])]
+    assert emitters == ["docs_due"]
+    docs = dagbag.dags["huizong_data_docs"]
+    assert list(docs.timetable.asset_condition.objects) == [asset]
+    assert [t.task_id for t in docs.tasks] == ["build_data_docs"]
+    assert docs.max_active_runs == 1 and "day" in docs.params
 
 
 def test_schedule_is_nightly_in_shanghai(dagbag) -> None:
@@ -148,3 +166,24 @@ def test_deadline_watch_waits_deferrably_for_each_level_then_chases(dagbag) -> N
         assert dag.get_task(f"chase_{level}").upstream_task_ids == {"deadline_times", wait.task_id}
     # the night runs the next day, after every deadline of the day it consolidates
     assert dagbag.dags["huizong_nightly"].timetable.expression == f"0 {NIGHT_HOUR} * * *"
+
+
+@pytest.mark.parametrize(
+    ("value", "schedule"), [("off", "None"), ("30 3 * * *", "30 3 * * *"), ("", "0 2 * * *")]
+)
+def test_the_night_schedule_is_a_setting(value: str, schedule: str) -> None:
+    """``HUIZONG_NIGHT_SCHEDULE``: ``off`` leaves only triggered runs (an external
+    scheduler; the browser test, whose scheduler must still run the asset-triggered docs),
+    a cron replaces 02:00; a malformed value names the setting when the DAG is parsed."""
+    probe = (
+        "import runpy; ns = runpy.run_path("
+        f"{str(DAGS / 'huizong_nightly.py')!r}); "
+        "t = ns['huizong_nightly']().timetable; print(getattr(t, 'expression', None))"
+    )
+    env = {**os.environ, "HUIZONG_NIGHT_SCHEDULE": value}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[-1] == schedule
+    env["HUIZONG_NIGHT_SCHEDULE"] = "every night"
+    bad = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert bad.returncode != 0 and "HUIZONG_NIGHT_SCHEDULE" in bad.stderr

@@ -37,7 +37,7 @@ ALWAYS = {
     "pull_sources",
     "fast_path",
     "choose_path",
-    "data_docs",
+    "docs_due",
     "workbook",
     "periods",
     "republish_late",
@@ -67,6 +67,49 @@ def _returned(dag_id: str, run_id: str, task_id: str) -> Any:
         return None if row is None else XComModel.deserialize_value(row)
 
 
+def _validated_days(run_id: str) -> list[str]:
+    """The days the run's asset events of ``huizong_validated_day`` name."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    from huizong.schedule import VALIDATED_DAY_ASSET
+
+    query = (
+        select(AssetEvent.extra)
+        .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+        .where(AssetModel.name == VALIDATED_DAY_ASSET, AssetEvent.source_run_id == run_id)
+    )
+    with create_session() as session:
+        return [extra.get("day") for extra in session.scalars(query)]
+
+
+def test_the_docs_dag_builds_a_days_docs(
+    airflow_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``huizong_data_docs`` run for a day (as the asset event or the param names it)
+    builds that day's site from the night's hand-over."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from huizong.demo import generate_demo_day
+
+    home = tmp_path / "var"
+    monkeypatch.setenv("HUIZONG_HOME", str(home))
+    monkeypatch.delenv("HUIZONG_WAREHOUSE_URL", raising=False)
+    monkeypatch.delenv("HUIZONG_INBOX", raising=False)
+    settings = Settings(home=home)
+    generate_demo_day(DAY, settings.inbox_for(DAY))
+    run_day(DAY, settings)
+    index = settings.data_docs_dir(DAY) / "index.html"
+    index.unlink()
+    docs = DagBag(dag_folder=str(DAGS)).dags["huizong_data_docs"]
+    run = docs.test(run_conf={"day": DAY.isoformat()})
+    assert str(run.state) in {"success", "DagRunState.SUCCESS"}, run.state
+    built = _returned(docs.dag_id, run.run_id, "build_data_docs")
+    assert [b["day"] for b in built] == [DAY.isoformat()] and built[0]["rows"] > 0
+    assert index.is_file()
+
+
 def test_a_correction_run_takes_the_fast_path(
     airflow_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -82,8 +125,9 @@ def test_a_correction_run_takes_the_fast_path(
     generate_demo_day(DAY, dags.inbox_for(DAY))
     dag = DagBag(dag_folder=str(DAGS)).dags["huizong_nightly"]
 
-    _, night = _run(dag, "nightly")
+    night_id, night = _run(dag, "nightly")
     assert all(night[t] == {"success"} for t in set(FULL_PATH) | ALWAYS), night
+    assert _validated_days(night_id) == [DAY.isoformat()]  # huizong_data_docs is told
     # the DAG's full path recorded the inbox as it read it, as `huizong run` does
     assert handover.read_json(dags, DAY, INBOX_LISTING) == inbox_listing(dags.inbox_for(DAY))
 
@@ -94,6 +138,7 @@ def test_a_correction_run_takes_the_fast_path(
     fixed_id, fixed = _run(dag, "correction")  # what the review page's re-run sends
     assert all(fixed[t] == {"skipped"} for t in FULL_PATH), fixed
     assert all(fixed[t] == {"success"} for t in ALWAYS), fixed
+    assert _validated_days(fixed_id) == [DAY.isoformat()]  # the fast path's day too
     summary = _returned(dag.dag_id, fixed_id, "fast_path")
     assert summary["taken"] is True
     assert summary["publish"]["path"] == "changed rows"

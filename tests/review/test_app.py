@@ -453,6 +453,22 @@ def test_data_docs_served_to_a_steward_of_the_whole_day(env: Env) -> None:
     assert outside.status_code == 404
 
 
+def test_data_docs_not_built_yet_are_said_so(env: Env) -> None:
+    """``huizong_data_docs`` builds a day's docs after the night validated it: until then
+    the day page says so where its link would be, and the docs route says so too (it was a
+    bare 404 page 没有这个数据文档页面, as if the docs were lost)."""
+    import shutil
+
+    shutil.rmtree(env.wh.settings.home / "data_docs" / PERIOD)
+    h = env.as_("city")
+    day = env.client.get(f"/runs/{PERIOD}", headers=h).text
+    assert 'id="data-docs-pending"' in day and "数据文档尚未生成" in day
+    assert 'id="data-docs-link"' not in day
+    docs = env.client.get(f"/runs/{PERIOD}/data-docs/", headers=h)
+    assert docs.status_code == 404 and "数据文档尚未生成" in docs.text
+    assert "Data Docs not built yet" in docs.text
+
+
 def test_row_page_shows_original_row_and_forms(env: Env) -> None:
     wh = env.wh
     resp = env.client.get(

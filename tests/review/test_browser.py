@@ -8,8 +8,10 @@ totals move by exactly the kept row's values. Headless Debian Chromium driven by
 Playwright; screenshots are kept in ``$HUIZONG_TEST_ARTEFACTS`` (default
 ``test-artifacts/`` in the repository).
 
-The cron schedule is switched off (``[scheduler] use_job_schedule``) so the only run is
-the one the steward triggers.
+The night's cron is switched off (``HUIZONG_NIGHT_SCHEDULE=off``; the deadline watch is
+paused) so the only nightly run is the one the steward triggers; the scheduler still
+creates runs from asset events, so the re-run's ``docs_due`` has the real scheduler start
+``huizong_data_docs``, which rebuilds the day's docs.
 """
 
 from __future__ import annotations
@@ -183,7 +185,7 @@ def server(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": "2",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",  # only the steward's run
+        "HUIZONG_NIGHT_SCHEDULE": "off",  # only the steward's run; asset runs still start
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "steward_a:user,steward_q:user",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__API__PORT": str(port),
@@ -197,6 +199,7 @@ def server(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     env.pop("HUIZONG_WAREHOUSE_URL", None)  # the demo day's SQLite file under HUIZONG_HOME
     _run([airflow, "db", "migrate"], env, 180)
     _run([airflow, "dags", "reserialize"], env, 180)
+    _run([airflow, "dags", "pause", "huizong_deadlines"], env, 180)  # its own cron
     procs: list[subprocess.Popen] = []
     handles = []
     try:
@@ -222,10 +225,10 @@ def server(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         engine.dispose()
 
 
-def _wait_for_run(srv: Server, run_id: str) -> dict:
+def _wait_for_run(srv: Server, run_id: str, dag_id: str = DAG_ID) -> dict:
     """Poll the run through the public REST API until it ends (bounded)."""
     headers = {"Authorization": f"Bearer {srv.token()}"}
-    url = f"{srv.base}/api/v2/dags/{DAG_ID}/dagRuns/{run_id}"
+    url = f"{srv.base}/api/v2/dags/{dag_id}/dagRuns/{run_id}"
     deadline = time.monotonic() + RUN_TIMEOUT
     run: dict = {}
     while time.monotonic() < deadline:
@@ -240,6 +243,25 @@ def _wait_for_run(srv: Server, run_id: str) -> dict:
     states = {t["task_id"]: t["state"] for t in tasks.get("task_instances", [])}
     assert run.get("state") == "success", f"{run.get('state')}: {states}\n{srv.tail()}"
     return states
+
+
+def _docs_run_after(srv: Server, since: float) -> str:
+    """The id of the first run of ``huizong_data_docs`` the scheduler started from an asset
+    event after ``since`` (epoch seconds), once one exists (bounded)."""
+    headers = {"Authorization": f"Bearer {srv.token()}"}
+    url = f"{srv.base}/api/v2/dags/huizong_data_docs/dagRuns"
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            runs = httpx.get(url, headers=headers, timeout=30).json().get("dag_runs", [])
+        except httpx.TimeoutException:
+            continue
+        for run in runs:
+            queued = pd.Timestamp(run["queued_at"] or run["run_after"]).timestamp()
+            if run["run_type"] == "asset_triggered" and queued >= since:
+                return str(run["dag_run_id"])
+        time.sleep(2)
+    raise AssertionError(f"no asset-triggered huizong_data_docs run\n{srv.tail()}")
 
 
 @contextlib.contextmanager
@@ -393,6 +415,9 @@ def test_steward_corrects_reruns_and_sees_the_new_totals(
     assert not leaked, leaked
     _keep_the_duplicate(q, srv, base, artefacts)
 
+    docs_index = srv.settings.home / "data_docs" / PERIOD / "index.html"
+    docs_before = docs_index.stat().st_mtime  # the in-process night's docs
+    rerun_at = time.time()
     page.goto(f"{base}/runs/{PERIOD}")
     page.fill("#rerun-why", "更正后重算 totals after the correction")
     page.click("#rerun")
@@ -415,7 +440,7 @@ def test_steward_corrects_reruns_and_sees_the_new_totals(
     assert set(states) >= {
         "ingest_merge",
         "validate",
-        "data_docs",
+        "docs_due",
         "roll_up",
         "publish",
         "workbook",
@@ -448,7 +473,10 @@ def test_steward_corrects_reruns_and_sees_the_new_totals(
     ]
     left = queries.issues(srv.engine, DAY, [dup.county], "quarantine")
     assert not (left["rule"] == "unique_unit_day").any()
-    assert (srv.settings.home / "data_docs" / PERIOD / "index.html").is_file()
+    # the re-run's docs_due had the scheduler start huizong_data_docs, which rebuilt them
+    docs_states = _wait_for_run(srv, _docs_run_after(srv, rerun_at), "huizong_data_docs")
+    assert docs_states == {"build_data_docs": "success"}
+    assert docs_index.stat().st_mtime > docs_before
     for name in (
         "review-corrected.png",
         "review-totals-after-rerun.png",

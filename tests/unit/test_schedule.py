@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from huizong.schedule import deadline_level, ledger_levels, reporting_day_for
+from huizong.schedule import days_to_document, deadline_level, ledger_levels, reporting_day_for
 
 
 def test_scheduled_run_reports_previous_local_day() -> None:
@@ -156,3 +156,20 @@ def test_on_time_is_one_verdict_whatever_the_times_look_like(rows) -> None:
     ]
     for received in (naive, text, aware):
         assert on_time(received, levels, day, deadlines).tolist() == expected
+
+
+@given(st.lists(st.dates(), min_size=1, max_size=6))
+def test_a_docs_run_builds_each_days_events_once_oldest_first(days: list) -> None:
+    """Events of several nightly runs can queue up for one ``huizong_data_docs`` run."""
+    extras = [{"day": d.isoformat()} for d in days]
+    assert days_to_document(None, extras) == sorted({d.isoformat() for d in days})
+
+
+def test_the_day_param_rebuilds_that_day_and_nothing_is_an_error() -> None:
+    assert days_to_document("2020-01-28", [{"day": "2020-01-27"}]) == ["2020-01-28"]
+    with pytest.raises(ValueError, match="param day"):
+        days_to_document(None, [])  # a manual run without the param
+    with pytest.raises(ValueError, match="names no day"):
+        days_to_document(None, [{"day": "2020-01-28"}, {}])
+    with pytest.raises(ValueError):
+        days_to_document(None, [{"day": "2020-13-01"}])

@@ -31,6 +31,13 @@ from huizong.review.views import (
     rule_cell,
 )
 
+#: The day page and the docs route before ``huizong_data_docs`` has built the day's site
+#: (it runs after the night validated the day, beside the roll-up).
+DOCS_PENDING = (
+    "数据文档尚未生成：当日校验完成后由 huizong_data_docs 生成，请稍后刷新 / Data Docs not "
+    "built yet: huizong_data_docs builds them once the day is validated; reload shortly"
+)
+
 router = APIRouter()
 
 #: GX's pages run their own inline scripts (tables, filters) from bundled files; they may
@@ -87,12 +94,14 @@ def day_page(p: DayDep, steward: StewardDep, backend: BackendDep, v: ViewDep) ->
     base = f"/runs/{p}"
     docs = backend.settings.data_docs_dir(date.fromisoformat(p))
     parts = []
-    if docs.is_dir() and steward.scopes:
+    if (docs / "index.html").is_file() and steward.scopes:
         whole = queries.period_in_scope(eng, p, steward.scopes)
         label = "数据文档 Data Docs" if whole else "数据文档（仅本辖区） Data Docs (your units)"
         parts.append(
             f'<p><a href="{e(v.url(base))}/data-docs/" id="data-docs-link">{label}</a></p>'
         )
+    elif steward.scopes:
+        parts.append(f'<p class="note" id="data-docs-pending">{e(DOCS_PENDING)}</p>')
     parts.append(
         v.form(
             f"{base}/rerun",
@@ -244,6 +253,8 @@ def data_docs(p: DayDep, path: str, steward: StewardDep, backend: BackendDep) ->
         raise ScopeError("没有分配单位 / no units are assigned to you")
     if queries.period_in_scope(backend.engine, p, steward.scopes):
         base = backend.settings.data_docs_dir(date.fromisoformat(p)).resolve()
+        if not (base / "index.html").is_file():
+            raise HTTPException(404, DOCS_PENDING)
     else:
         try:
             base = scoped_docs(backend.settings, backend.catalogue, p, steward.scopes).resolve()
