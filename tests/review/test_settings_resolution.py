@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 from huizong import settings as settings_module
 from huizong.cli import main as cli_main
 from huizong.review import store
-from huizong.review.app import create_app
 from huizong.settings import ENV, Settings
 from huizong.task_settings import settings_for_task
 
@@ -87,12 +86,17 @@ def test_plugin_task_and_cli_read_the_same_warehouse(
 ) -> None:
     url = warehouse_in_a_connection
     assert _same_database(settings_for_task().warehouse, url)
-    app = create_app()  # as plugins/huizong_review.py builds it
-    resp = TestClient(app).get(
+    import runpy
+
+    plugin = runpy.run_path(str(ROOT / "plugins" / "huizong_review.py"))["app"]
+    assert not plugin.built  # importing the plugin builds nothing (every task imports it)
+    resp = TestClient(plugin).get(
         "/api/runs", headers={"Authorization": f"Bearer {airflow_token('steward_a')}"}
     )
     assert resp.status_code == 200
     assert [r["period"] for r in resp.json()] == [PERIOD]  # the warehouse the night wrote
+    app = plugin.app()  # the app the first request built, once
+    assert plugin.app() is app and app.state.backend.settings.warehouse
     assert _same_database(app.state.backend.settings.warehouse, url)
     assert cli_main(["review", "assign", "cli_steward", "130903"]) == 0
     import sqlalchemy as sa
@@ -102,3 +106,20 @@ def test_plugin_task_and_cli_read_the_same_warehouse(
         assert store.scopes_for(engine, "cli_steward") == ("130903",)
     finally:
         engine.dispose()
+
+
+def test_importing_the_plugin_builds_no_app() -> None:
+    """Every process that loads plugins imports the plugin module — each task process on a
+    worker too; the review app (FastAPI, pandas, its routers) waits for a first request."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, runpy; "
+        f"runpy.run_path({str(ROOT / 'plugins' / 'huizong_review.py')!r}); "
+        "print(','.join(m for m in ('pandas', 'fastapi', 'huizong.review.app') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[-1].strip() == ""
