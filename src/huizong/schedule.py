@@ -110,13 +110,26 @@ def on_time(
     deadline of its level (``levels``, aligned) on the reporting day. Unknown arrival or
     level: late. The night's on-time count, the review page's 及时/迟报 and the receipt
     all judge by this one comparison."""
+    import numpy as np
     import pandas as pd
 
-    at = {lv: pd.Timestamp(deadline_at(day, lv, deadlines)) for lv in deadlines}
-    by_level = pd.Series(levels).map(at).to_numpy()
-    deadline = pd.Series(pd.to_datetime(by_level, utc=True), index=received_at.index)
+    # instants as UTC nanoseconds, the deadline looked up by level code: a per-row object
+    # array of deadline Timestamps parsed back by to_datetime cost 25 s of a national
+    # periods step (three periods × 578 k reporters)
+    codes, names = pd.factorize(pd.Series(levels).astype("object"))
+    by_code = np.array(
+        [
+            pd.Timestamp(deadline_at(day, str(lv), deadlines)).value if lv in deadlines else -1
+            for lv in names
+        ]
+        + [-1],  # code -1 (no level) reads the last entry: late
+        dtype="int64",
+    )
+    deadline = by_code[codes]
     received = pd.to_datetime(received_at, utc=True, format="ISO8601")
-    return (received <= deadline).fillna(False).to_numpy(dtype=bool)
+    known = received.notna().to_numpy(dtype=bool)
+    instant = received.dt.as_unit("ns").array.asi8
+    return known & (deadline >= 0) & (instant <= deadline)
 
 
 def cutoff_level(unit_level: int) -> str:
