@@ -1086,6 +1086,23 @@ _PERIOD_PK = {
 }
 
 
+def _repeats_a_key(frame: pd.DataFrame, key: list[str]) -> bool:
+    """Whether two rows share ``key``: columns holding one value throughout are left out
+    and the rest are compared as combined integer codes. ``DataFrame.duplicated`` over the
+    whole key factorized every column at once and was the national periods step's
+    memory peak (3.0 GB sampled, 2 M consolidated rows of four string columns)."""
+    if len(frame) < 2:
+        return False
+    combined = np.zeros(len(frame), dtype="int64")
+    for col in key:
+        codes, uniques = pd.factorize(frame[col], use_na_sentinel=False)
+        if len(uniques) > 1:
+            if combined.max() > np.iinfo("int64").max // len(uniques):
+                combined = pd.factorize(combined)[0]  # renumbered below len(frame)
+            combined = combined * len(uniques) + codes
+    return bool(len(np.unique(combined)) < len(combined))
+
+
 def publish_period(
     url: str,
     period_type: str,
@@ -1110,10 +1127,10 @@ def publish_period(
         if absent:
             raise ValueError(f"{table}: frame lacks columns {absent}")
         out = pd.DataFrame({c: _typed(frame[c], k) for c, k in spec})
-        if out.duplicated(_PERIOD_PK[table]).any():
-            raise ValueError(f"{table}: more than one row per key")
         if len(out) and (out["period_type"] != period_type).any():
             raise ValueError(f"{table}: rows of another period type in {period_type}")
+        if _repeats_a_key(out, _PERIOD_PK[table]):
+            raise ValueError(f"{table}: more than one row per key")
         loads[table] = out
     params = {"period_type": period_type, "period_start": period_start}
     with _engine(url, PUBLISH_APPLICATION) as engine:
