@@ -532,6 +532,9 @@ def test_a_quarantined_correction_reads_as_its_file_in_the_workbooks(
     names = [str(r[0]) for r in night[QUARANTINE_SHEET].iter_rows(values_only=True) if r[0]]
     assert f"{original}{CORRECTION_MARK}" in names
     assert not any(stored in n for n in names)
+    styled = openpyxl.load_workbook(summary["workbook"]["workbook"])[QUARANTINE_SHEET]
+    cell = next(c for c in styled["A"] if c.value == f"{original}{CORRECTION_MARK}")
+    assert cell.alignment.wrap_text  # printed whole, not cut off by the next column
 
     county = str(issue["unit_code"])[:6]
     tables = unit_report.load_unit_tables(

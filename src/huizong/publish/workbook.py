@@ -1077,7 +1077,7 @@ def write_workbook(
             QUARANTINE_SHEET,
             quar,
             [
-                ("file_name", "文件名", 24, fmt.text),
+                ("file_name", "文件名", 30, fmt.wrap),  # a correction's mark is long
                 ("sheet", "工作表", 10, fmt.text),
                 ("row_number", "行号", 6, fmt.count),
                 ("unit_code", "单位代码", 14, fmt.text),
