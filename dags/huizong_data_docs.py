@@ -15,10 +15,9 @@ from typing import Any
 import pendulum
 from airflow.sdk import Asset, Param, dag, task
 
-from huizong.schedule import VALIDATED_DAY_ASSET  # stdlib only: cheap at parse time
+from huizong.schedule import VALIDATED_DAY_ASSET, task_defaults  # stdlib only: cheap
 from huizong.settings import Settings  # stdlib only too
 
-RETRY_DELAY = timedelta(seconds=Settings.from_env().task_retry_delay or 120)
 VALIDATED_DAY = Asset(name=VALIDATED_DAY_ASSET)
 
 DOC_MD = """
@@ -40,13 +39,7 @@ run starts are built in one run, oldest first. Trigger it manually with the para
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,  # one site per day folder is written at a time
-    default_args={
-        "owner": "huizong",
-        "retries": 2,
-        "retry_delay": RETRY_DELAY,
-        "retry_exponential_backoff": True,
-        "execution_timeout": timedelta(hours=1),
-    },
+    default_args=task_defaults(Settings.from_env().task_retry_delay, timedelta(hours=1)),
     params={
         "day": Param(
             None,

@@ -14,11 +14,14 @@ from typing import Any
 import pendulum
 from airflow.sdk import Asset, Param, TriggerRule, dag, task
 
-from huizong.schedule import NIGHT_HOUR, VALIDATED_DAY_ASSET  # stdlib only: cheap to parse
+from huizong.schedule import (  # stdlib only: cheap at parse time
+    NIGHT_HOUR,
+    VALIDATED_DAY_ASSET,
+    task_defaults,
+)
 from huizong.settings import NIGHT_OFF, Settings  # stdlib only too
 
 PARSED = Settings.from_env()
-RETRY_DELAY = timedelta(seconds=PARSED.task_retry_delay or 120)
 #: After every level's deadline of the day before (``HUIZONG_NIGHT_SCHEDULE``: another
 #: cron, or ``off`` for triggered runs only).
 SCHEDULE = (
@@ -111,13 +114,7 @@ def _step(name: str, day: str, **options: Any) -> Any:
     start_date=pendulum.datetime(2026, 1, 1, tz=LOCAL_TZ),
     catchup=False,
     max_active_runs=1,
-    default_args={
-        "owner": "huizong",
-        "retries": 2,
-        "retry_delay": RETRY_DELAY,
-        "retry_exponential_backoff": True,
-        "execution_timeout": timedelta(hours=2),
-    },
+    default_args=task_defaults(PARSED.task_retry_delay, timedelta(hours=2)),
     params={
         "day": Param(
             None,

@@ -17,6 +17,24 @@ if TYPE_CHECKING:  # the DAG files import this module at parse time: stdlib only
 #: schedule is built from it, and arrivals before it still belong to the day before.
 NIGHT_HOUR = 2
 
+#: Seconds before a failed task of the nightly DAGs is retried, unless
+#: ``HUIZONG_TASK_RETRY_DELAY`` says otherwise (doubling each try).
+DEFAULT_RETRY_DELAY = 120.0
+
+
+def task_defaults(retry_delay: float | None, timeout: timedelta) -> dict[str, object]:
+    """``default_args`` of ``huizong_nightly`` and ``huizong_data_docs``: owned by huizong,
+    two retries ``retry_delay`` seconds apart (default :data:`DEFAULT_RETRY_DELAY`),
+    doubling each try, and ``timeout`` per task."""
+    return {
+        "owner": "huizong",
+        "retries": 2,
+        "retry_delay": timedelta(seconds=retry_delay or DEFAULT_RETRY_DELAY),
+        "retry_exponential_backoff": True,
+        "execution_timeout": timeout,
+    }
+
+
 #: The asset whose events say "this day's validated rows are in the hand-over": the
 #: nightly run emits one with ``{"day": "YYYY-MM-DD"}`` once the day is validated (by
 #: either path), and ``huizong_data_docs`` builds the day's Data Docs from it, so no run

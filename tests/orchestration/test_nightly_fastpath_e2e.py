@@ -84,13 +84,8 @@ def _validated_days(run_id: str) -> list[str]:
         return [extra.get("day") for extra in session.scalars(query)]
 
 
-def test_the_docs_dag_builds_a_days_docs(
-    airflow_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``huizong_data_docs`` run for a day (as the asset event or the param names it)
-    builds that day's site from the night's hand-over."""
-    from airflow.dag_processing.dagbag import DagBag
-
+def _demo_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The demo day's inbox in a home the DAGs' tasks read from the environment."""
     from huizong.demo import generate_demo_day
 
     home = tmp_path / "var"
@@ -99,6 +94,17 @@ def test_the_docs_dag_builds_a_days_docs(
     monkeypatch.delenv("HUIZONG_INBOX", raising=False)
     settings = Settings(home=home)
     generate_demo_day(DAY, settings.inbox_for(DAY))
+    return settings
+
+
+def test_the_docs_dag_builds_a_days_docs(
+    airflow_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``huizong_data_docs`` run for a day (as the asset event or the param names it)
+    builds that day's site from the night's hand-over."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    settings = _demo_home(tmp_path, monkeypatch)
     run_day(DAY, settings)
     index = settings.data_docs_dir(DAY) / "index.html"
     index.unlink()
@@ -115,14 +121,8 @@ def test_a_correction_run_takes_the_fast_path(
 ) -> None:
     from airflow.dag_processing.dagbag import DagBag
 
-    from huizong.demo import generate_demo_day
-
-    home = tmp_path / "var"
-    monkeypatch.setenv("HUIZONG_HOME", str(home))
-    monkeypatch.delenv("HUIZONG_WAREHOUSE_URL", raising=False)
-    monkeypatch.delenv("HUIZONG_INBOX", raising=False)
-    dags = Settings(home=home)
-    generate_demo_day(DAY, dags.inbox_for(DAY))
+    dags = _demo_home(tmp_path, monkeypatch)
+    home = dags.home
     dag = DagBag(dag_folder=str(DAGS)).dags["huizong_nightly"]
 
     night_id, night = _run(dag, "nightly")
