@@ -16,9 +16,12 @@ from .conftest import PERIOD, Warehouse
 def test_airflow_loads_the_plugin() -> None:
     from airflow import plugins_manager
 
+    from huizong.review.mount import LazyApp
+
     apps, _ = plugins_manager.get_fastapi_plugins()
     ours = [a for a in apps if a.get("url_prefix") == "/huizong-review"]
-    assert len(ours) == 1 and isinstance(ours[0]["app"], FastAPI)
+    assert len(ours) == 1 and isinstance(ours[0]["app"], LazyApp)
+    assert isinstance(ours[0]["app"].app(), FastAPI)  # the review app, built on demand
     assert not plugins_manager.get_import_errors()
     external_views, _ = plugins_manager._get_ui_plugins()
     (view,) = [v for v in external_views if v.get("href") == "/huizong-review/"]
@@ -30,11 +33,14 @@ def test_airflow_loads_the_plugin() -> None:
 def test_mounted_app_authenticates_and_links_under_the_prefix(
     warehouse: Warehouse, airflow_token: Callable[[str], str]
 ) -> None:
-    """Mounted the way Airflow's API server mounts plugin apps (``app.mount(prefix, app)``)."""
+    """Mounted the way Airflow's API server mounts plugin apps (``app.mount(prefix, app)``),
+    behind the plugin's lazy wrapper."""
     from huizong.review.app import create_app
+    from huizong.review.mount import LazyApp
 
     root = FastAPI()
-    root.mount("/huizong-review", create_app(warehouse.settings, engine=warehouse.engine))
+    lazy = LazyApp(lambda: create_app(warehouse.settings, engine=warehouse.engine))
+    root.mount("/huizong-review", lazy)
     client = TestClient(root)
     assert client.get("/huizong-review/").status_code == 401
     client.cookies.set("_token", airflow_token("steward_a"))
