@@ -18,7 +18,8 @@ import pendulum
 from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 from airflow.sdk import Param, dag, task
 
-from huizong.schedule import DEFAULT_DEADLINES  # stdlib only: cheap at parse time
+from huizong.schedule import DEFAULT_DEADLINES, task_defaults  # stdlib only: cheap at parse
+from huizong.settings import Settings  # stdlib only too
 
 DOC_MD = """
 ### 汇总 Huizong — deadlines
@@ -44,12 +45,7 @@ def _settings() -> Any:
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
-    default_args={
-        "owner": "huizong",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=2),
-        "execution_timeout": timedelta(hours=1),
-    },
+    default_args=task_defaults(Settings.from_env().task_retry_delay, timedelta(hours=1)),
     params={
         "day": Param(
             None,

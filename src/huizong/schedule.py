@@ -23,7 +23,7 @@ DEFAULT_RETRY_DELAY = 120.0
 
 
 def task_defaults(retry_delay: float | None, timeout: timedelta) -> dict[str, object]:
-    """``default_args`` of ``huizong_nightly`` and ``huizong_data_docs``: owned by huizong,
+    """``default_args`` of every huizong DAG: owned by huizong,
     two retries ``retry_delay`` seconds apart (default :data:`DEFAULT_RETRY_DELAY`),
     doubling each try, and ``timeout`` per task."""
     return {

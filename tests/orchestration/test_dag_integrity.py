@@ -187,3 +187,20 @@ def test_the_night_schedule_is_a_setting(value: str, schedule: str) -> None:
     env["HUIZONG_NIGHT_SCHEDULE"] = "every night"
     bad = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
     assert bad.returncode != 0 and "HUIZONG_NIGHT_SCHEDULE" in bad.stderr
+
+
+def test_every_dag_retries_after_the_settings_delay() -> None:
+    """``HUIZONG_TASK_RETRY_DELAY`` reaches the tasks of every DAG, doubling each try
+    (``huizong_deadlines`` kept a fixed two minutes of its own)."""
+    probe = (
+        "from airflow.dag_processing.dagbag import DagBag; "
+        f"bag = DagBag(dag_folder={str(DAGS)!r}); "
+        "print(sorted({(d, t.retry_delay.total_seconds(), t.retry_exponential_backoff > 0) "
+        "for d, dag in bag.dags.items() for t in dag.tasks}))"
+    )
+    env = {**os.environ, "HUIZONG_TASK_RETRY_DELAY": "7"}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = eval(done.stdout.splitlines()[-1])  # noqa: S307 - our own probe's repr
+    assert {d for d, _, _ in seen} == {"huizong_nightly", "huizong_data_docs", "huizong_deadlines"}
+    assert {(delay, doubling) for _, delay, doubling in seen} == {(7.0, True)}
