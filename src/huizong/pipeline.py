@@ -555,7 +555,7 @@ def workbook_day(day: date, settings: Settings) -> dict[str, Any]:
 def periods_day(day: date, settings: Settings, run_id: str | None = None) -> dict[str, Any]:
     """Bring the week, 旬 and month containing ``day`` up to date from the published days
     (each recorded in ``publication`` with the time and ``run_id``)."""
-    from huizong.periods import consolidate_period, periods_containing, week_start_of
+    from huizong.periods import consolidate_periods, periods_containing, week_start_of
     from huizong.publish.warehouse import last_published_day, publish_period, read_day_range
 
     catalogue = load_catalogue(settings.form)
@@ -570,10 +570,9 @@ def periods_day(day: date, settings: Settings, run_id: str | None = None) -> dic
     first, last = min(p.start for p in periods), max(throughs)
     reports = read_day_range(url, "report", first, last, catalogue=catalogue)
     completeness = read_day_range(url, "completeness", first, last)
-    for period, through in zip(periods, throughs, strict=True):
-        tables = consolidate_period(
-            period, reports, completeness, catalogue, registry, settings, through=through
-        )
+    wanted = list(zip(periods, throughs, strict=True))
+    tables_of = consolidate_periods(wanted, reports, completeness, catalogue, registry, settings)
+    for (period, through), tables in zip(wanted, tables_of, strict=True):
         publish_period(
             url,
             period.type,

@@ -201,6 +201,6 @@ def test_every_dag_retries_after_the_settings_delay() -> None:
     env = {**os.environ, "HUIZONG_TASK_RETRY_DELAY": "7"}
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
-    seen = eval(done.stdout.splitlines()[-1])  # noqa: S307 - our own probe's repr
+    seen = eval(done.stdout.splitlines()[-1])
     assert {d for d, _, _ in seen} == {"huizong_nightly", "huizong_data_docs", "huizong_deadlines"}
     assert {(delay, doubling) for _, delay, doubling in seen} == {(7.0, True)}

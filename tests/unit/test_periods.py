@@ -172,3 +172,34 @@ def test_period_title() -> None:
     assert Period("week", date(2020, 1, 27), date(2020, 2, 2), "2020-W05").title_zh() == (
         "2020年1月27日至2月2日"
     )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(week_data)
+def test_periods_sharing_their_days_share_one_roll_up_and_equal_their_own(data) -> None:
+    """On 1 February the 旬 and the month hold the same published day: rolled up once,
+    and every period's tables equal those computed on their own."""
+    import huizong.periods as periods
+
+    days, unpublished = data
+    reports, completeness = reports_frame(days, unpublished), daily_completeness(days, unpublished)
+    wanted = [(p, date(2020, 2, 1)) for p in periods.periods_containing(date(2020, 2, 1))]
+    rolled = []
+    real = periods.roll_period
+    with pytest.MonkeyPatch.context() as patch:  # counts the roll-ups, runs the real one
+        patch.setattr(periods, "roll_period", lambda *a, **k: rolled.append(k) or real(*a, **k))
+        together = list(
+            periods.consolidate_periods(
+                wanted, reports, completeness, CATALOGUE, REGISTRY, SETTINGS
+            )
+        )
+    with_rows = {n for n, got in enumerate(days) if got and n not in unpublished}
+    week_days = sorted(n for n in with_rows if n <= 5)  # 27 January … 1 February
+    xun_days = sorted(with_rows & {5})  # the 旬 and the month: 1 February alone
+    assert len(rolled) == 1 + (week_days != xun_days)
+    for (period, through), tables in zip(wanted, together, strict=True):
+        alone = consolidate_period(
+            period, reports, completeness, CATALOGUE, REGISTRY, SETTINGS, through=through
+        )
+        pd.testing.assert_frame_equal(tables.consolidated, alone.consolidated)
+        pd.testing.assert_frame_equal(tables.completeness, alone.completeness)

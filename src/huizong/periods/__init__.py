@@ -24,6 +24,7 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -267,30 +268,44 @@ class PeriodTables:
     completeness: pd.DataFrame  # per unit: reporters and reporter-days
 
 
-def consolidate_period(
-    period: Period,
+@dataclass(frozen=True)
+class RolledPeriod:
+    """The costly part of a period's tables: its reporters' values rolled up. It depends
+    only on the published days inside the period up to ``through`` (``days``), so periods
+    with the same days (the week, 旬 and month of a month's first days) share one."""
+
+    through: date
+    days: tuple[str, ...]
+    consolidated: pd.DataFrame  # daily consolidated columns + carried_units, no period
+    completeness: pd.DataFrame  # per unit: expected_units, reporters_reported, rate …
+
+
+def _through_of(period: Period, through: date | None) -> date:
+    through = min(through or period.end, period.end)
+    if through < period.start:
+        raise ValueError(f"{period.label}: through {through} is before the period starts")
+    return through
+
+
+def _iso_days(period: Period, through: date) -> set[str]:
+    return {d.isoformat() for d in period.days if d <= through}
+
+
+def roll_period(
     reports: pd.DataFrame,
-    daily_completeness: pd.DataFrame,
     catalogue: Catalogue,
     registry: Registry,
     settings: Settings,
     *,
-    through: date | None = None,
-) -> PeriodTables:
-    """The period's consolidated values and completeness for every unit under the root.
-
-    ``reports`` and ``daily_completeness`` are the published daily ``report`` and
-    ``completeness`` rows of the period's days; ``through`` (default the period's end)
-    cuts a period still under way at the last day published.
-    """
+    through: date,
+    days: tuple[str, ...],
+) -> RolledPeriod:
+    """The reporters' period values of the ``reports`` rows of ``days`` rolled up the
+    hierarchy, with the count of carried stocks per unit and indicator."""
     from huizong.intake.config import deadlines_of
     from huizong.rollup import roll_up
 
-    through = min(through or period.end, period.end)
-    if through < period.start:
-        raise ValueError(f"{period.label}: through {through} is before the period starts")
-    iso = {d.isoformat() for d in period.days if d <= through}
-    inside = reports["period"].astype("str").isin(iso).to_numpy(dtype=bool)
+    inside = reports["period"].astype("str").isin(set(days)).to_numpy(dtype=bool)
     if not inside.all():  # no copy of the days when all of them are the period's
         reports = reports[inside]
     per = reporter_values(reports, catalogue, through)
@@ -312,12 +327,21 @@ def consolidate_period(
     if counts is not None:
         key = pd.MultiIndex.from_arrays([cons["unit_code"], cons["indicator"]])
         cons["carried_units"] = counts.reindex(key).fillna(0).astype("int64").to_numpy()
+    comp = main.completeness.drop(columns=["period", "missing_list", "on_time_units", "late_units"])
+    comp = comp.rename(columns={"reported_units": "reporters_reported"})
+    return RolledPeriod(through, days, cons, comp)
+
+
+def _period_tables(
+    period: Period, rolled: RolledPeriod, daily_completeness: pd.DataFrame, iso: set[str]
+) -> PeriodTables:
+    """The period's tables from its roll-up: reporter-days and the period key added to
+    shallow copies (copy-on-write), so a shared roll-up stays as it was."""
+    cons, comp = rolled.consolidated.copy(deep=False), rolled.completeness.copy(deep=False)
     days_in = len(iso)
     daily = daily_completeness[daily_completeness["period"].astype("str").isin(iso)]
     received = daily.groupby("unit_code")["reported_units"].sum()
     published = daily.groupby("unit_code")["period"].nunique()
-    comp = main.completeness.drop(columns=["period", "missing_list", "on_time_units", "late_units"])
-    comp = comp.rename(columns={"reported_units": "reporters_reported"})
     comp["days"] = days_in
     comp["days_published"] = published.reindex(comp["unit_code"]).fillna(0).astype("int64").values
     comp["reporter_days_expected"] = comp["expected_units"].astype("int64") * days_in
@@ -333,12 +357,58 @@ def consolidate_period(
         "period_start": period.start.isoformat(),
         "period_end": period.end.isoformat(),
         "period_label": period.label,
-        "through": through.isoformat(),
+        "through": rolled.through.isoformat(),
     }
     for frame in (cons, comp):
         for n, (col, value) in enumerate(key_values.items()):
             frame.insert(n, col, value)
     return PeriodTables(consolidated=cons, completeness=comp)
+
+
+def consolidate_period(
+    period: Period,
+    reports: pd.DataFrame,
+    daily_completeness: pd.DataFrame,
+    catalogue: Catalogue,
+    registry: Registry,
+    settings: Settings,
+    *,
+    through: date | None = None,
+) -> PeriodTables:
+    """The period's consolidated values and completeness for every unit under the root.
+
+    ``reports`` and ``daily_completeness`` are the published daily ``report`` and
+    ``completeness`` rows of the period's days; ``through`` (default the period's end)
+    cuts a period still under way at the last day published.
+    """
+    return next(
+        consolidate_periods(
+            [(period, through)], reports, daily_completeness, catalogue, registry, settings
+        )
+    )
+
+
+def consolidate_periods(
+    periods: list[tuple[Period, date | None]],
+    reports: pd.DataFrame,
+    daily_completeness: pd.DataFrame,
+    catalogue: Catalogue,
+    registry: Registry,
+    settings: Settings,
+) -> Iterator[PeriodTables]:
+    """:func:`consolidate_period` of each (period, through) in turn, one at a time (a
+    national month is 2 M consolidated rows), rolling up once for consecutive periods
+    with the same published days: the night's week, 旬 and month on a month's first day."""
+    rolled: RolledPeriod | None = None
+    published = set(pd.unique(reports["period"].astype("str")))
+    for period, wanted in periods:
+        through = _through_of(period, wanted)
+        iso = _iso_days(period, through)
+        days = tuple(sorted(published & iso))
+        if rolled is None or (rolled.through, rolled.days) != (through, days):
+            rolled = None  # the previous roll-up is not held while the next is computed
+            rolled = roll_period(reports, catalogue, registry, settings, through=through, days=days)
+        yield _period_tables(period, rolled, daily_completeness, iso)
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
