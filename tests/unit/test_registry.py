@@ -148,3 +148,30 @@ def test_names_of_and_level_of_agree_with_the_whole_index():
     assert got == {c: names[c] for c in known}
     assert all(registry.level_of(c) == levels[c] for c in known)
     assert registry.level_of("999999999999") is None
+
+
+def test_a_process_reads_the_registry_once_until_its_files_change(tmp_path: Path) -> None:
+    """``registry_for``: the steps of one process share one read; an edited departments
+    file (same size, same clock tick) is read again; a caller's new column stays its own."""
+    import huizong.registry.loaded as loaded
+    from huizong.registry import registry_for
+    from huizong.settings import Settings
+
+    folder = tmp_path / "divisions"
+    folder.mkdir()
+    deps = tmp_path / "departments.toml"
+    entry = '[[department]]\ncode = "{code}"\nname = "教育局"\nparent = "130903"\n'
+    deps.write_text(entry.format(code="130903D01"), encoding="utf-8")
+    settings = Settings(divisions=_two_provinces(folder), departments=deps)
+    reads = []
+    with pytest.MonkeyPatch.context() as patch:  # counts the reads, runs the real one
+        real = loaded._read
+        patch.setattr(loaded, "_read", lambda s: reads.append(s) or real(s))
+        first = registry_for(settings)
+        first.units["mine"] = 1
+        again = registry_for(settings)
+        assert len(reads) == 1 and "mine" not in again.units.columns
+        deps.write_text(entry.format(code="130903D02"), encoding="utf-8")
+        edited = registry_for(settings)
+    assert len(reads) == 2
+    assert "130903D02" in set(edited.units["code"]) and "130903D01" not in set(edited.units["code"])
