@@ -64,7 +64,6 @@ def full_publish(settings: Settings) -> dict[str, Any]:
     with day_lock(settings, DAY):
         handover.clear_step_files(settings, DAY)
         p.ingest_day(DAY, settings)
-        p.route_late_day(DAY, settings)
         p.validate_day(DAY, settings)
         p.rollup_day(DAY, settings)
         return p.publish_day(DAY, settings, trigger="correction")

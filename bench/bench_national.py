@@ -151,14 +151,14 @@ def _step(step: str, settings) -> Callable[[], object]:
 
 
 def _whole_day(settings) -> dict:
-    """The issue's goal as one measurement: ingest → late → validate → roll-up → publish in
-    one process, as ``huizong run`` does before its workbook, periods and Data Docs."""
+    """The issue's goal as one measurement: ingest (late files routed) → validate →
+    roll-up → publish in one process, as ``huizong run`` does before its workbook,
+    periods and Data Docs."""
     from huizong import handover, pipeline
 
     day, inbox = nd.DAY, nd.inbox_of(settings.home.parent.name)
     handover.clear_step_files(settings, day)
     pipeline.ingest_day(day, settings, inbox)
-    pipeline.route_late_day(day, settings)
     pipeline.validate_day(day, settings)
     pipeline.rollup_day(day, settings)
     return pipeline.publish_day(day, settings)

@@ -32,6 +32,11 @@ SCHEDULE = (
 #: The tasks both paths lead to: after the full path's step, or after ``fast_path`` when
 #: the full path was skipped (never after a failure).
 JOIN = TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS
+#: The tasks ``fast_path`` leads to on either path; the full path starts at the other one.
+JOIN_TASKS = ("docs_due", "workbook", "periods")
+FULL_PATH_START = "ingest_plan"
+#: The XCom key of the fast path's summary (its return value is the branch it chose).
+FAST_SUMMARY = "summary"
 #: "The day is validated": what ``huizong_data_docs`` is scheduled on.
 VALIDATED_DAY = Asset(name=VALIDATED_DAY_ASSET)
 
@@ -45,14 +50,15 @@ Every night at 02:00 Asia/Shanghai, for the **previous day**:
    **fast_path**: a run with the param `trigger` = `correction` or `late` (the review
    page's re-run sends `correction`) first re-publishes the day reading only the files
    added since its last complete run and writing only the changed rows
-   (`huizong.pipeline.correct_day`, as `huizong run` does); when it could, **choose_path**
+   (`huizong.pipeline.correct_day`, as `huizong run` does); when it could, the branch
    skips steps 1-4 (and mail_receipts) and the workbook, periods and docs_due follow it;
-   otherwise (any other run, or an earlier file changed) the full path runs;
+   otherwise (any other run, or an earlier file changed) the full path runs too;
 1. **ingest** every file in the day's inbox folder (`$HUIZONG_INBOX/<day>/`, default
    `var/inbox/<day>/`) into the submission ledger: **ingest_plan** stores and times the
    files and cuts them into partitions (`HUIZONG_INGEST_PART_FILES`, 2,000 files each),
    **ingest_part** reads each partition (mapped: side by side on the workers, retried
-   alone), **ingest_merge** puts them back in order; later revisions supersede earlier ones;
+   alone), **ingest_merge** puts them back in order (later revisions supersede earlier
+   ones) and sends files for earlier days, within the late window, to those days;
    the inbox listing is taken before the files are read and kept once published (what the
    next correction's fast path compares);
 2. **validate** the rows against the Great Expectations suites (`expectations/`, checked
@@ -153,21 +159,17 @@ def huizong_nightly() -> None:
 
         return pull(_settings(), in_task=True)
 
-    @task
-    def fast_path(day: str, _pulled: dict[str, Any], **context: Any) -> dict[str, Any]:
-        """A correction or late file: the day re-published from only the added files; its
-        summary, or ``{"taken": False}`` when the full path must run (any other trigger, no
-        complete earlier run, an earlier file changed: ``correct_day`` says why). Never
-        None: a task that returns None pushes no XCom, and each task downstream that reads
-        it logged "XCom not found" as an error on every nightly run."""
+    @task.branch
+    def fast_path(day: str, _pulled: dict[str, Any], **context: Any) -> list[str]:
+        """A correction or late file: the day re-published from only the added files, and
+        the joins follow at once; else (any other trigger, no complete earlier run, an
+        earlier file changed: ``correct_day`` says why) the full path from ``ingest_plan``
+        runs too. Its summary is the XCom ``summary``: the steps' own, with ``taken``."""
         run_id = context["dag_run"].run_id
         summary = _step("correct_day", day, trigger=_trigger(context), run_id=run_id, in_task=True)
-        return {"taken": False} if summary is None else {"taken": True, **summary}
-
-    @task.branch
-    def choose_path(fast: dict[str, Any]) -> str | None:
-        """The full path from ``ingest_plan``, or none of it when the fast path published."""
-        return None if fast["taken"] else "ingest_plan"
+        shown = {"taken": False} if summary is None else {"taken": True, **summary}
+        context["ti"].xcom_push(key=FAST_SUMMARY, value=shown)
+        return list(JOIN_TASKS) if shown["taken"] else [FULL_PATH_START, *JOIN_TASKS]
 
     @task
     def ingest_plan(day: str, **context: Any) -> list[int]:
@@ -198,13 +200,9 @@ def huizong_nightly() -> None:
 
     @task
     def ingest_merge(day: str, _parts: Any) -> dict[str, Any]:
-        """The partitions in visiting order, supersession and the ledger."""
+        """The partitions in visiting order, supersession and the ledger; files for
+        earlier days (within the late window) go to the days they report."""
         return _step("ingest_merge_day", day)
-
-    @task
-    def route_late(day: str, _ingested: dict[str, Any]) -> dict[str, Any]:
-        """Files for earlier days (within the late window) go to the days they report."""
-        return _step("route_late_day", day)
 
     @task
     def validate(day: str, _ingested: dict[str, Any]) -> dict[str, Any]:
@@ -261,9 +259,9 @@ def huizong_nightly() -> None:
     day = reporting_day()
     fast = fast_path(day, pull_sources(day))
     planned = ingest_plan(day)
-    choose_path(fast) >> planned  # skipped, with all of the full path, after a fast path
+    fast >> planned  # skipped, with all of the full path, after a fast path
     parts = ingest_part.partial(day=day).expand(part=planned)
-    validated = validate(day, route_late(day, ingest_merge(day, parts)))
+    validated = validate(day, ingest_merge(day, parts))
     docs_due(day, validated, fast)  # beside the roll-up: totals never wait for the docs
     mail_receipts(day, validated)  # beside too: a mail server never holds up the totals
     published = publish(day, roll_up(day, validated))

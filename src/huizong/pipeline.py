@@ -205,7 +205,9 @@ def ingest_part_day(day: date, settings: Settings, part: int) -> dict[str, Any]:
 
 def ingest_merge_day(day: date, settings: Settings) -> dict[str, Any]:
     """The partitions back in visiting order, later files superseding earlier ones, and
-    the ledger: RECEIVED, TOTALS and LEDGER exactly as one read of the inbox gives them."""
+    the ledger: RECEIVED, TOTALS and LEDGER exactly as one read of the inbox gives them;
+    then the files for earlier days go to the days they report (:func:`_route_late`),
+    before RECEIVED and LEDGER are written once."""
     from huizong.ingest.inbox import settle
     from huizong.ingest.partitions import apply_outcomes, entries_of, part_ids
 
@@ -216,6 +218,7 @@ def ingest_merge_day(day: date, settings: Settings) -> dict[str, Any]:
     totals = pd.concat([_read(settings, day, _part(p, "totals")) for p in parts])
     apply_outcomes(entries, [_read(settings, day, _part(p, "outcome")) for p in parts])
     received, ledger = settle(entries, received.reset_index(drop=True), day, catalogue)
+    received, ledger, late = _route_late(day, settings, received, ledger)
     _write(settings, day, frames.RECEIVED, received)
     _write(settings, day, frames.TOTALS, totals.reset_index(drop=True))
     _write(settings, day, frames.LEDGER, ledger)
@@ -224,30 +227,19 @@ def ingest_merge_day(day: date, settings: Settings) -> dict[str, Any]:
         "files": len(ledger),
         "parts": len(parts),
         "rows_received": int(ledger["rows_received"].sum()) if len(ledger) else 0,
+        "late": late,
     }
 
 
 LATE_ROUTES = "late_routes.json"  # in the run directory: the earlier days this day fed
 
 
-def route_late_day(day: date, settings: Settings) -> dict[str, Any]:
-    """Move files for earlier days (within the late window) to the days they report.
-
-    Runs between ingest and validation: their rows are accounted here as superseded
-    (“迟报，已转入该日汇总”), and :func:`republish_late_days` re-publishes those days.
-    """
-    received, ledger, summary = _route_late(
-        day, settings, _read(settings, day, frames.RECEIVED), _read(settings, day, frames.LEDGER)
-    )
-    _write(settings, day, frames.RECEIVED, received)
-    _write(settings, day, frames.LEDGER, ledger)
-    return summary
-
-
 def _route_late(
     day: date, settings: Settings, received: pd.DataFrame, ledger: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """:func:`route_late_day` on frames in memory: (RECEIVED, LEDGER, summary)."""
+    """Move files for earlier days (within the late window) to the days they report:
+    (RECEIVED, LEDGER, summary). Their rows are accounted here as superseded
+    (“迟报，已转入该日汇总”), and :func:`republish_late_days` re-publishes those days."""
     from huizong.ingest.late import deliver, late_routes, mark_routed
 
     routes = late_routes(received, ledger, day, settings.late_window_days)
@@ -661,9 +653,10 @@ def run_day(
             summary = fast
         else:
             handover.clear_step_files(settings, day)
+            ingest = ingest_day(day, settings, inbox, allow_empty)
             summary = {
-                "ingest": ingest_day(day, settings, inbox, allow_empty),
-                "late": route_late_day(day, settings),
+                "ingest": ingest,
+                "late": ingest.pop("late"),
                 "validate": validate_day(day, settings),
                 "rollup": rollup_day(day, settings),
                 "publish": publish_full_day(day, settings, trigger=trigger),
@@ -853,7 +846,6 @@ __all__ = [
     "registry_for",
     "republish_late_days",
     "rollup_day",
-    "route_late_day",
     "run_day",
     "save_registry",
     "validate_day",

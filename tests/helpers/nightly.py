@@ -7,7 +7,6 @@ FULL_PATH = (
     "ingest_plan",
     "ingest_part",
     "ingest_merge",
-    "route_late",
     "validate",
     "roll_up",
     "publish",

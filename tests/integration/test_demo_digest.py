@@ -92,7 +92,7 @@ def test_demo_day_ingested_in_partitions_read_out_of_order_matches_stored_digest
         pipeline.ingest_part_day(DAY, worker(f"w{n % 2}"), part)
     merged = pipeline.ingest_merge_day(DAY, first)
     assert merged["parts"] == len(planned["parts"]) and merged["files"] == planned["files"]
-    for step in (pipeline.route_late_day, pipeline.validate_day, pipeline.rollup_day):
+    for step in (pipeline.validate_day, pipeline.rollup_day):
         step(DAY, first)
     pipeline.publish_day(DAY, first)
     changed = changed_from_stored(url, DAY, load_catalogue())

@@ -46,11 +46,9 @@ def test_no_cycles_and_expected_order(dagbag) -> None:
         "reporting_day",
         "pull_sources",
         "fast_path",
-        "choose_path",
         "ingest_plan",
         "ingest_part",
         "ingest_merge",
-        "route_late",
         "validate",
         "roll_up",
         "publish",
@@ -83,28 +81,28 @@ JOINS = ["docs_due", "workbook", "periods"]
 
 
 def test_a_correction_branches_to_the_fast_path(dagbag) -> None:
-    """``choose_path`` follows ``ingest_plan`` or nothing; the skip goes down the full path
-    (every task of it waits for all its upstream to succeed) and stops at the joins, which
-    run when no upstream failed and one succeeded: ``fast_path`` always does."""
+    """``fast_path`` is the branch: it follows the joins, and ``ingest_plan`` too unless it
+    published; the skip goes down the full path (every task of it waits for all its
+    upstream to succeed) and stops at the joins, which run when no upstream failed and
+    one succeeded: ``fast_path`` always does."""
     from airflow.sdk import BaseBranchOperator, TriggerRule
 
     dag = dagbag.dags["huizong_nightly"]
-    fast, choose = dag.get_task("fast_path"), dag.get_task("choose_path")
-    assert isinstance(choose, BaseBranchOperator)  # the SDK's branching
+    fast = dag.get_task("fast_path")
+    assert isinstance(fast, BaseBranchOperator)  # the SDK's branching
     assert fast.upstream_task_ids == {"reporting_day", "pull_sources"}
-    assert choose.upstream_task_ids == {"fast_path"}
-    assert choose.downstream_task_ids == {"ingest_plan"}  # nothing else is skipped by it
-    assert dag.get_task("ingest_plan").upstream_task_ids == {"reporting_day", "choose_path"}
+    assert dag.get_task("ingest_plan").upstream_task_ids == {"reporting_day", "fast_path"}
     for task_id in FULL_PATH:
         assert dag.get_task(task_id).trigger_rule == TriggerRule.ALL_SUCCESS, task_id
     for task_id in JOINS:
         join = dag.get_task(task_id)
         assert join.trigger_rule == TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS, task_id
         assert "fast_path" in join.upstream_task_ids, task_id
-        assert not join.upstream_task_ids & {"ingest_plan", "choose_path"}, task_id
+        assert "ingest_plan" not in join.upstream_task_ids, task_id
     # after the day's periods, as at night: late files the correction routed
     assert dag.get_task("republish_late").trigger_rule == TriggerRule.ALL_SUCCESS
-    assert fast.downstream_task_ids == {"choose_path", *JOINS}
+    # everything the branch may skip: the full path's first task, never a join
+    assert fast.downstream_task_ids == {"ingest_plan", *JOINS}
 
 
 def test_the_docs_are_built_by_their_own_dag_on_the_validated_day(dagbag) -> None:

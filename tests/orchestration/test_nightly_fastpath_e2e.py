@@ -36,7 +36,6 @@ ALWAYS = {
     "reporting_day",
     "pull_sources",
     "fast_path",
-    "choose_path",
     "docs_due",
     "workbook",
     "periods",
@@ -56,12 +55,12 @@ def _run(dag: Any, trigger: str) -> tuple[str, dict[str, set[str]]]:
     return run.run_id, dict(states)
 
 
-def _returned(dag_id: str, run_id: str, task_id: str) -> Any:
-    """What a task of the run returned (its XCom; None when it returned nothing)."""
+def _returned(dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
+    """What a task of the run returned (its XCom ``key``; None when there is none)."""
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
-    query = XComModel.get_many(run_id=run_id, key="return_value", task_ids=task_id, dag_ids=dag_id)
+    query = XComModel.get_many(run_id=run_id, key=key, task_ids=task_id, dag_ids=dag_id)
     with create_session() as session:
         row = session.scalars(query).first()
         return None if row is None else XComModel.deserialize_value(row)
@@ -139,7 +138,7 @@ def test_a_correction_run_takes_the_fast_path(
     assert all(fixed[t] == {"skipped"} for t in FULL_PATH), fixed
     assert all(fixed[t] == {"success"} for t in ALWAYS), fixed
     assert _validated_days(fixed_id) == [DAY.isoformat()]  # the fast path's day too
-    summary = _returned(dag.dag_id, fixed_id, "fast_path")
+    summary = _returned(dag.dag_id, fixed_id, "fast_path", "summary")
     assert summary["taken"] is True
     assert summary["publish"]["path"] == "changed rows"
     assert summary["publish"]["version"] == 2
@@ -164,7 +163,7 @@ def test_a_correction_run_takes_the_fast_path(
     stat = victim.stat()
     os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     again_id, again = _run(dag, "correction")
-    assert _returned(dag.dag_id, again_id, "fast_path") == {"taken": False}
+    assert _returned(dag.dag_id, again_id, "fast_path", "summary") == {"taken": False}
     assert all(again[t] == {"success"} for t in set(FULL_PATH) | ALWAYS), again
     assert (
         _returned(dag.dag_id, again_id, "publish")["unchanged"] is True
