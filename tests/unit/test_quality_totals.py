@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers.quality import registry_of, typed
 from huizong.catalogue import load_catalogue
@@ -103,3 +105,57 @@ def test_no_totals_and_agreeing_totals_give_nothing():
     assert township_total_warnings(acc, DAY, CAT, registry(), None).empty
     agree = totals().iloc[[1]]
     assert township_total_warnings(acc, DAY, CAT, registry(), agree).empty
+
+
+def _sums_by_groupby(accepted: pd.DataFrame, registry: Registry, codes: list[str], by: str):
+    """The oracle: the same sums and counts by pandas' group-by (what the step did)."""
+    units = registry.units.drop_duplicates("code").set_index("code")
+    villages = units[units["level"] == 5]
+    rows = accepted[["unit_code", *codes]]
+    rows = rows[rows["unit_code"].isin(villages.index).to_numpy(dtype=bool)]
+    key = rows["unit_code"].map(villages[by]).astype("str")
+    grouped = rows[codes].apply(pd.to_numeric).astype("Int64").groupby(key.to_numpy())
+    return grouped.sum(min_count=1), grouped.count(), villages.groupby(by).size()
+
+
+_SHIPPED = None
+
+
+def _shipped() -> Registry:
+    global _SHIPPED
+    if _SHIPPED is None:
+        from huizong.registry import load_registry
+
+        _SHIPPED = load_registry()
+    return _SHIPPED
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 6000), st.one_of(st.none(), st.integers(0, 10**12))),
+        max_size=300,
+    ),
+    st.sampled_from(["township_code", "county_code", "city_code"]),
+)
+def test_village_sums_equal_a_group_by_of_the_villages(picks, by: str) -> None:
+    """Sums (NA where no village gave one), counts and expected villages per ancestor, on
+    the shipped 沧州市 registry, with departments, unknown codes and repeats among the rows."""
+    from huizong.quality.totals import village_sums
+
+    registry = _shipped()
+    units = registry.units["code"].tolist()
+    rows = pd.DataFrame(
+        {
+            "unit_code": [units[n % len(units)] if n < 6000 else "999999999999" for n, _ in picks],
+            "a": pd.array([v for _, v in picks], dtype="Int64"),
+            "b": pd.array([None if v is None else str(v % 97) for _, v in picks], dtype="str"),
+        }
+    )
+    got = village_sums(rows, registry, ["a", "b"], by)
+    want = _sums_by_groupby(rows, registry, ["a", "b"], by)
+    for mine, theirs in zip(got, want, strict=True):
+        if isinstance(mine, pd.DataFrame):
+            pd.testing.assert_frame_equal(mine, theirs, check_index_type=False)
+        else:
+            pd.testing.assert_series_equal(mine, theirs)

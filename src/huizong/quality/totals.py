@@ -32,17 +32,38 @@ def village_sums(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """Per ancestor (``by``: township_code, county_code, city_code) of the accepted village
     rows: sums (Int64, NA when no village gave a value), counts of villages that gave a
-    value, and the number of villages the registry expects there."""
-    units = registry.units.drop_duplicates("code").set_index("code")
-    villages = units[units["level"] == 5]
-    # only the columns summed are taken: the whole frame of a national day is 0.4 GB
-    rows = accepted[["unit_code", *codes]]
-    rows = rows[rows["unit_code"].isin(villages.index).to_numpy(dtype=bool)]
-    key = rows["unit_code"].map(villages[by]).astype("str")
-    values = rows[codes].apply(pd.to_numeric).astype("Int64")
-    grouped = values.groupby(key.to_numpy())
+    value, and the number of villages the registry expects there.
+
+    The rows are ordered by ancestor once and each indicator is summed as contiguous
+    blocks, one column at a time: a national day's typed copy of every summed column and
+    pandas' group-by over it were the peak of the whole night (2.1 GB) and took 10 s."""
+    units = registry.units
+    villages = units[(units["level"] == 5).to_numpy()].drop_duplicates("code")
+    group_of, groups = pd.factorize(villages[by].astype("str"), sort=True)
     expected = villages.groupby(by).size()
-    return grouped.sum(min_count=1), grouped.count(), expected
+    at = pd.Index(villages["code"].astype("str")).get_indexer(accepted["unit_code"].astype("str"))
+    rows = np.flatnonzero(at >= 0)
+    group = group_of[at[rows]]
+    rows, group = rows[group >= 0], group[group >= 0]  # a village without that ancestor
+    order = np.argsort(group, kind="stable")
+    rows, group = rows[order], group[order]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else group
+    index = pd.Index(groups[group[starts]], dtype="str")
+    sums: dict[str, object] = {}
+    counts: dict[str, np.ndarray] = {}
+    for code in codes:
+        values = pd.to_numeric(accepted[code].iloc[rows])
+        given = values.notna().to_numpy()
+        whole = values.to_numpy(dtype="int64", na_value=0)
+        counts[code] = np.add.reduceat(given.astype("int64"), starts) if len(rows) else given
+        total = np.add.reduceat(whole, starts) if len(rows) else whole
+        sums[code] = pd.array(total, dtype="Int64", copy=False)
+        sums[code][counts[code] == 0] = pd.NA
+    return (
+        pd.DataFrame(sums, index=index, columns=codes),
+        pd.DataFrame(counts, index=index, columns=codes, dtype="Int64"),  # as a group-by counts
+        expected,
+    )
 
 
 def township_total_warnings(
