@@ -114,9 +114,10 @@ def test_a_rerun_clears_the_handover_and_gives_the_same_frames(tmp_path: Path) -
     (folder / f"{frames.ACCEPTED}.4242{handover.TMP_SUFFIX}").write_bytes(b"PAR1 half a file")
     second = _worker(tmp_path, "b", url, inbox)
     handover.clear_step_files(second, DAY)
-    # frames and temp files go; the documents beside them (the inbox listings) stay
+    # frames and temp files go; the documents beside them (the inbox listings, the days
+    # the late files went to) stay
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [pipeline.INBOX_LISTING, pipeline.PLANNED_LISTING]
+        [pipeline.INBOX_LISTING, pipeline.PLANNED_LISTING, pipeline.LATE_ROUTES]
     )
     pipeline.ingest_day(DAY, second)
     after = {n: handover.read_frame(second, DAY, n) for n in handover.frame_names(second, DAY)}

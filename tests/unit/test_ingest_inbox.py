@@ -226,7 +226,14 @@ def test_pipeline_ingest_step_writes_both_files(tmp_path: Path) -> None:
     inbox = settings.inbox_for(DAY)
     _csv(inbox, "a.csv", ["130902001001,建北社区,2026-11-26,1,2,3"], at=10)
     summary = ingest_day(DAY, settings)
-    assert summary == {"day": "2026-11-26", "files": 1, "parts": 1, "rows_received": 1}
+    no_late = {"day": "2026-11-26", "late_days": [], "late_files": 0}  # routed at the merge
+    assert summary == {
+        "day": "2026-11-26",
+        "files": 1,
+        "parts": 1,
+        "rows_received": 1,
+        "late": no_late,
+    }
     run = settings.run_dir(DAY)
     assert len(pd.read_parquet(run / frames.RECEIVED)) == 1
     assert pd.read_parquet(run / frames.LEDGER)["status"].tolist() == ["read"]
@@ -245,7 +252,13 @@ def test_pipeline_ingest_step_refuses_a_missing_or_empty_inbox(tmp_path: Path) -
         ingest_day(DAY, settings)
     assert not settings.run_dir(DAY).exists()
     summary = ingest_day(DAY, settings, allow_empty=True)
-    assert summary == {"day": "2026-11-26", "files": 0, "parts": 1, "rows_received": 0}
+    assert summary == {
+        "day": "2026-11-26",
+        "files": 0,
+        "parts": 1,
+        "rows_received": 0,
+        "late": {"day": "2026-11-26", "late_days": [], "late_files": 0},
+    }
 
 
 def test_scan_lists_nested_entries_links_and_odd_names_as_lstat_sees_them(
