@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from huizong import frames
@@ -134,11 +135,15 @@ def _prepared(cands: pd.DataFrame, catalogue: Catalogue, registry: Registry) -> 
         if ind.code in frame.columns:
             frame[ind.code] = pd.to_numeric(frame[ind.code]).astype("float64")
     frame["row_number"] = frame["row_number"].astype("int64")
-    units = registry.units.drop_duplicates("code").set_index("code")
-    frame[UNIT_LEVEL] = frame["unit_code"].map(units["level"]).astype("Int64")
-    frame[UNIT_KIND] = frame["unit_code"].map(units["kind"]).astype("str")
+    # the three registry columns looked up by position, not a keyed copy of 620 k units
+    units = registry.units
+    repeated = units["code"].duplicated().to_numpy()
+    units = units[~repeated] if repeated.any() else units
+    at = pd.Index(units["code"]).get_indexer(frame["unit_code"])
+    frame[UNIT_LEVEL] = _looked_up(units["level"], at).astype("Int64")
+    frame[UNIT_KIND] = _looked_up(units["kind"], at).astype("str")
     village = (frame[UNIT_LEVEL] == 5).fillna(False) & (frame["claimed_kind"] == "village")
-    township = frame["unit_code"].map(units["township_code"]).astype("str")
+    township = _looked_up(units["township_code"], at).astype("str")
     frame[UNIT_TOWNSHIP] = township.where(village.to_numpy(bool))
     frame[FILE_TOWNSHIP] = file_townships(frame, frame[UNIT_TOWNSHIP])
     given = values_given(frame, catalogue)
@@ -146,6 +151,11 @@ def _prepared(cands: pd.DataFrame, catalogue: Catalogue, registry: Registry) -> 
     given += (~frame["cell_errors"].fillna("").isin(NO_CELL_ERRORS)).to_numpy(bool)
     frame[VALUES_GIVEN] = given
     return frame
+
+
+def _looked_up(column: pd.Series, at: np.ndarray) -> pd.Series:
+    """``column``'s value at each position of ``at`` (-1: NA), as a fresh row index."""
+    return pd.Series(column.array.take(at, allow_fill=True))
 
 
 def _check_keys(received: pd.DataFrame) -> None:
@@ -175,9 +185,11 @@ def validate_rows(
     frame = _prepared(cands, catalogue, registry)
     failures = suite_failures(frame, catalogue, day, validation_engine(settings))
     issues = _issues(failures, frame, day, catalogue, registry, max_period_age_days(settings))
+    rows = frame.index
+    del frame, failures  # the typed copy of the day is not held while the accepted are cut
     errors = issues[issues["severity"] == "error"]
     warns = issues[issues["severity"] == "warning"]
-    bad = frame.index.isin(errors["_pos"])
+    bad = rows.isin(errors["_pos"])
     counts = warns.groupby("_pos").size()
     # a view while no row failed (copy-on-write), else one take: never the day twice
     accepted = cands.reset_index(drop=True)[out_cols]
