@@ -13,8 +13,9 @@ day); reported: wall, CPU of the process and its children, CPU share (well below
 the shared machine was busy), the ratios to ``huizong run``, and for the Airflow runs the
 DAG run's own span as Airflow records it (``dag_run.start_date`` → ``end_date``, what the
 UI shows as the run's duration): the process's wall less the CLI's start (Python, Airflow's
-import, parsing) and its exit (the interpreter's final garbage collection of Airflow's
-FastAPI/Cadwyn objects), which a running deployment does not pay per run.
+import, parsing) and its exit (since ``huizong.process.skip_final_collection``, no longer
+the interpreter's final garbage collection of Airflow's FastAPI/Cadwyn objects), which a
+running deployment does not pay per run.
 
     .venv/bin/python bench/bench_airflow_day.py [--repeat 2]
 """

@@ -18,8 +18,12 @@ import pendulum
 from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 from airflow.sdk import Param, dag, task
 
+from huizong.process import skip_final_collection  # stdlib only
 from huizong.schedule import DEFAULT_DEADLINES, task_defaults  # stdlib only: cheap at parse
 from huizong.settings import Settings  # stdlib only too
+
+# A ``dags test`` or task process then exits without its final walk over every object.
+skip_final_collection()
 
 DOC_MD = """
 ### 汇总 Huizong — deadlines

@@ -14,12 +14,16 @@ from typing import Any
 import pendulum
 from airflow.sdk import Asset, Param, TriggerRule, dag, task
 
+from huizong.process import skip_final_collection  # stdlib only
 from huizong.schedule import (  # stdlib only: cheap at parse time
     NIGHT_HOUR,
     VALIDATED_DAY_ASSET,
     task_defaults,
 )
 from huizong.settings import NIGHT_OFF, Settings  # stdlib only too
+
+# A ``dags test`` or task process then exits without its final walk over every object.
+skip_final_collection()
 
 PARSED = Settings.from_env()
 #: After every level's deadline of the day before (``HUIZONG_NIGHT_SCHEDULE``: another
