@@ -11,8 +11,9 @@ inbox) and the warehouse (another fresh PostgreSQL database).
 
 Checked: the demo day's tasks ran on both workers, the published tables equal the stored
 digest of the in-process run, and a worker killed with SIGKILL (all its processes, as a
-host that dies) in the middle of ``validate`` has that task retried on the other worker,
-with the same tables again. ``HUIZONG_REQUIRE_CELERY=1`` (set by ``.ci/run``) turns a
+host that dies, frozen first so the kill lands mid-task) in the middle of a partition of
+``ingest_part`` has that partition retried on the other worker, with the same tables
+again. ``HUIZONG_REQUIRE_CELERY=1`` (set by ``.ci/run``) turns a
 missing Redis or PostgreSQL into a failure instead of a skip. Components' logs are copied
 to ``$HUIZONG_TEST_ARTEFACTS/celery-workers/`` when a test fails.
 """
@@ -356,27 +357,61 @@ def test_demo_day_runs_on_both_workers_with_the_in_process_tables(deployment) ->
         assert not list((deployment.tmp / host / "var").rglob("*.parquet")), host
 
 
-def test_a_worker_killed_mid_task_has_it_retried_on_the_other(deployment) -> None:
-    """The host running a partition of the ingest dies: the partition alone is retried on
-    the other worker. (It was validate; the vectorised validation ends too soon to be
-    caught in the middle, a partition's read of the files takes long enough.)"""
-    run_id = "celery-kill"
-    deployment.trigger(run_id)
-    task_id = "ingest_part"
+def _signal_session(leader: int, sig: signal.Signals) -> None:
+    """``sig`` to every process of the session; listed twice, so a child forked while the
+    first list was signalled is caught too."""
+    for _ in range(2):
+        for pid in _session_pids(leader):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+
+
+def _catch_running(deployment: Deployment, run_id: str, task_id: str) -> tuple[int, str] | None:
+    """Freeze the host running ``task_id`` and return (try, host) if the try was still
+    running once all its processes stood still; None if it ended first (the host resumed).
+    Frozen, nothing on that host can report the try's end any more: what the database
+    says then is what the scheduler will find, so the kill lands in the middle for sure."""
 
     def running() -> list[tuple[str, int, str, str | None, int | None]]:
         return [
             t
             for t in deployment.tries(run_id)
-            if t[0] == task_id and t[2] == "running" and t[3] and t[4]
+            if t[0] == task_id and t[2] == "running" and t[3] in deployment.procs
         ]
 
-    deployment.wait(f"{task_id} to start on a worker", lambda: bool(running()), RUN_TIMEOUT)
-    time.sleep(0.5)  # in the middle of it: the files being read, the outputs not written
-    [(_, first_try, _, victim, _)] = running()
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while not (seen := running()):
+        assert deployment.run_state(run_id) not in ("success", "failed"), run_id
+        assert time.monotonic() < deadline, f"{task_id} not running\n{deployment.tail()}"
+        time.sleep(0.05)
+    [(_, first_try, _, host, _)] = seen
+    _signal_session(deployment.procs[host].pid, signal.SIGSTOP)
+    if (task_id, first_try, "running", host) in [t[:4] for t in running()]:
+        return first_try, host
+    _signal_session(deployment.procs[host].pid, signal.SIGCONT)
+    return None
+
+
+def test_a_worker_killed_mid_task_has_it_retried_on_the_other(deployment) -> None:
+    """The host running a partition of the ingest dies: the partition alone is retried on
+    the other worker. (It was validate; the vectorised validation ends too soon to be
+    caught in the middle, a partition's read of the files takes long enough.) The demo
+    day's partition runs for about a second, so the host is frozen before the check that
+    the try is still running (see ``_catch_running``); a try that ended in the moment
+    between seeing it and freezing it is let finish and the day run again, at most thrice."""
+    task_id = "ingest_part"
+    for attempt in range(3):
+        run_id = f"celery-kill-{attempt}"
+        deployment.trigger(run_id)
+        if caught := _catch_running(deployment, run_id, task_id):
+            break
+        deployment.wait_run(run_id)
+    else:
+        pytest.fail(f"{task_id} ended before its host was frozen, three times")
+    first_try, victim = caught
     assert victim in WORKERS
     proc = deployment.procs.pop(victim)
-    _kill_session(proc.pid)  # the whole host at once: worker, pool, supervisor, task
+    _kill_session(proc.pid)  # the whole (frozen) host at once: worker, pool, supervisor, task
     deployment.killed.append(proc)
     proc.wait(timeout=30)
     survivor = next(h for h in WORKERS if h != victim)
