@@ -1,1 +1,1 @@
-SELECT * FROM {table} WHERE period BETWEEN :start AND :end
+SELECT {columns} FROM {table} WHERE period BETWEEN :start AND :end

@@ -1,2 +1,2 @@
-SELECT * FROM {table}
+SELECT {columns} FROM {table}
 WHERE period BETWEEN :start AND :end AND unit_code LIKE :prefix ESCAPE '!'

@@ -557,14 +557,22 @@ def periods_day(day: date, settings: Settings, run_id: str | None = None) -> dic
     periods = periods_containing(day, week_start=week_start_of(settings))
     # a late day re-published must not cut its week back to itself
     throughs = [max(day, last_published_day(url, p.start, p.end) or day) for p in periods]
-    # the days of all three periods read once (each period keeps only its own days): a
-    # national day is 578 k report rows, and reading them was most of this step
+    # each published day's report rows are read when a period folds them in, one at a
+    # time (a national day is 578 k rows; a month of them at once did not fit in memory)
     first, last = min(p.start for p in periods), max(throughs)
-    reports = read_day_range(url, "report", first, last, catalogue=catalogue)
     completeness = read_day_range(url, "completeness", first, last)
+
+    reduced = {"unit_code", "unit_name", "received_at", "not_applicable"}
+    reduced |= {i.code for i in catalogue.indicators}
+
+    def read_day(iso: str) -> pd.DataFrame:
+        day = date.fromisoformat(iso)
+        return read_day_range(url, "report", day, day, catalogue=catalogue, columns=reduced)
+
     wanted = list(zip(periods, throughs, strict=True))
-    tables_of = consolidate_periods(wanted, reports, completeness, catalogue, registry, settings)
-    for (period, through), tables in zip(wanted, tables_of, strict=True):
+    tables_of = consolidate_periods(wanted, read_day, completeness, catalogue, registry, settings)
+    done: dict[str, dict[str, str]] = {}
+    for period, through, tables in tables_of:
         publish_period(
             url,
             period.type,
@@ -574,8 +582,9 @@ def periods_day(day: date, settings: Settings, run_id: str | None = None) -> dic
             catalogue,
             run_id=run_id,
         )
-        out[period.type] = {"label": period.label, "through": through.isoformat()}
+        done[period.type] = {"label": period.label, "through": through.isoformat()}
         del tables  # 2 M consolidated rows at nation: not held while the next is computed
+    out.update((p.type, done[p.type]) for p in periods)
     return out
 
 

@@ -157,7 +157,10 @@ def test_the_days_read_in_chunks_equal_one_whole_read(warehouse_url, monkeypatch
             wh.ensure_schema(conn, CATALOGUE)
             wh._bulk(conn, "report", loads)
         with engine.connect() as conn:
-            stmt = text(load_sql("periods/select_day_range.sql").format(table=wh._q("report")))
+            stmt = load_sql("periods/select_day_range.sql").format(
+                table=wh._q("report"), columns="*"
+            )
+            stmt = text(stmt)
             stmt = stmt.bindparams(bindparam("start", type_=Date), bindparam("end", type_=Date))
             whole = wh._typed_day_rows(
                 rows_frame(conn.execute(stmt, {"start": day, "end": day})), "report", CATALOGUE
@@ -166,3 +169,9 @@ def test_the_days_read_in_chunks_equal_one_whole_read(warehouse_url, monkeypatch
     chunked = read_day_range(warehouse_url, "report", day, day, catalogue=CATALOGUE)
     pd.testing.assert_frame_equal(chunked, whole, check_exact=True)
     assert chunked["received_at"].notna().sum() == sum(given)
+    # the period step reads only the columns it reduces (and the sort keys, always)
+    some = ["unit_name", "received_at", CATALOGUE.indicators[0].code]
+    narrow = read_day_range(warehouse_url, "report", day, day, catalogue=CATALOGUE, columns=some)
+    kept = [c for c in whole.columns if c in {"period", "unit_code", *some}]
+    assert list(narrow.columns) == kept
+    pd.testing.assert_frame_equal(narrow, whole[kept], check_exact=True)

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from huizong.catalogue import load_catalogue
-from huizong.periods import reporter_values
+from huizong.periods import PartialPeriod, reporter_values
 
 FULL = load_catalogue()
 CODES = ("persons_screened", "home_isolation", "followup_rate", "problems", "checkpoints")
@@ -109,3 +109,25 @@ def test_every_reporter_value_follows_its_indicators_rule(rows: list[dict]) -> N
     assert set(per.rows["period"]) == {THROUGH.isoformat()}
     assert "persons_screened" not in per.carried.columns
     assert "checkpoints" not in per.carried.columns
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(row, min_size=1, max_size=25), st.integers(1, 3))
+def test_days_folded_in_one_at_a_time_equal_the_rows_reduced_at_once(
+    rows: list[dict], cut: int
+) -> None:
+    """The period step folds a national month in day by day (PartialPeriod.then); any
+    split into consecutive days, and the day-by-day fold, gives the one-pass values."""
+    frame = _frame(rows)
+    at_once = reporter_values(frame, CATALOGUE, THROUGH)
+    by_day = [frame[frame["period"] == d] for d in sorted(set(frame["period"]))]
+    folded = PartialPeriod.empty(CATALOGUE)
+    for day in by_day:
+        folded = folded.then(PartialPeriod.of(day, CATALOGUE))
+    early = frame["period"] < (FIRST + timedelta(days=cut)).isoformat()
+    halves = PartialPeriod.of(frame[early], CATALOGUE).then(
+        PartialPeriod.of(frame[~early], CATALOGUE)
+    )
+    for got in (folded.reporters(THROUGH), halves.reporters(THROUGH)):
+        pd.testing.assert_frame_equal(got.rows, at_once.rows)
+        pd.testing.assert_frame_equal(got.carried, at_once.carried)

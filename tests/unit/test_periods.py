@@ -184,20 +184,30 @@ def test_periods_sharing_their_days_share_one_roll_up_and_equal_their_own(data) 
     days, unpublished = data
     reports, completeness = reports_frame(days, unpublished), daily_completeness(days, unpublished)
     wanted = [(p, date(2020, 2, 1)) for p in periods.periods_containing(date(2020, 2, 1))]
-    rolled = []
+    rolled, read = [], []
     real = periods.roll_period
+    by_day = {d: rows for d, rows in reports.groupby("period")}
+
+    def read_day(day: str) -> pd.DataFrame:
+        read.append(day)
+        return by_day.get(day, reports.iloc[:0])
+
     with pytest.MonkeyPatch.context() as patch:  # counts the roll-ups, runs the real one
         patch.setattr(periods, "roll_period", lambda *a, **k: rolled.append(k) or real(*a, **k))
         together = list(
             periods.consolidate_periods(
-                wanted, reports, completeness, CATALOGUE, REGISTRY, SETTINGS
+                wanted, read_day, completeness, CATALOGUE, REGISTRY, SETTINGS
             )
         )
-    with_rows = {n for n, got in enumerate(days) if got and n not in unpublished}
-    week_days = sorted(n for n in with_rows if n <= 5)  # 27 January … 1 February
-    xun_days = sorted(with_rows & {5})  # the 旬 and the month: 1 February alone
+    published = {n for n in range(7) if n not in unpublished}
+    week_days = sorted(n for n in published if n <= 5)  # 27 January … 1 February
+    xun_days = sorted(published & {5})  # the 旬 and the month: 1 February alone
     assert len(rolled) == 1 + (week_days != xun_days)
-    for (period, through), tables in zip(wanted, together, strict=True):
+    # every published day read once: the week folds 1 February's values in after its own
+    assert sorted(read) == sorted(set(read))
+    assert len(read) == len(week_days)
+    assert sorted(p.type for p, _, _ in together) == sorted(p.type for p, _ in wanted)
+    for period, through, tables in together:
         alone = consolidate_period(
             period, reports, completeness, CATALOGUE, REGISTRY, SETTINGS, through=through
         )

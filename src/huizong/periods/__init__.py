@@ -24,7 +24,7 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -32,7 +32,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from huizong.catalogue import Catalogue, Indicator
+from huizong.catalogue import Catalogue
 from huizong.registry import Registry
 from huizong.settings import Settings
 
@@ -176,74 +176,176 @@ def reporter_values(reports: pd.DataFrame, catalogue: Catalogue, through: date) 
     ``through`` is the period's last day taken into account. All indicators are reduced
     in one grouped pass (a pass per indicator cost a minute per period at nation size).
     """
-    # only the columns reduced here: a national day's file names, sheets and row numbers
-    # are not carried through the sort
-    read = {"unit_code", "period", "unit_name", "received_at", "not_applicable"}
-    read |= {i.code for i in catalogue.indicators}
-    by = _ByReporter.of(reports[[c for c in reports.columns if c in read]])
-    present = [i for i in catalogue.indicators if i.code in by.rows.columns]
-    typed = pd.DataFrame(
-        {i.code: _typed(by.rows[i.code], i.is_numeric) for i in present}, index=by.rows.index
-    )
-    given = typed.notna().to_numpy()
-    any_given = pd.DataFrame(given).groupby(by.key, sort=True).any().to_numpy()
-    summed = [i.code for i in present if i.is_numeric and i.across_time == "sum"]
-    latest = [i.code for i in present if i.code not in summed]
-    per_unit = typed.groupby(by.key, sort=True)
-    reduced = pd.concat(
-        [per_unit[summed].sum(min_count=1), per_unit[latest].last()], axis=1
-    ).reset_index(drop=True)
-    del typed, per_unit  # a typed copy of every indicator of the period's rows
-    heads = by.rows[["unit_name", "received_at"]].groupby(by.key, sort=True)
-    columns: dict[str, object] = {
-        "unit_code": by.units,
-        "unit_name": heads["unit_name"].last().to_numpy(),
-        "received_at": heads["received_at"].max().array,
-    }
-    for ind in catalogue.indicators:
-        columns[ind.code] = reduced[ind.code].array if ind.code in reduced else pd.NA
-    out = pd.DataFrame(columns)
-    out["not_applicable"] = _not_applicable(by, present, any_given)
-    out["period"] = through.isoformat()
-    stocks = [n for n, i in enumerate(present) if i.is_numeric and i.code not in summed]
-    carried = _carried(by, given[:, stocks], [present[n].code for n in stocks], through)
-    return ReporterPeriod(rows=out, carried=carried)
+    return PartialPeriod.of(reports, catalogue).reporters(through)
 
 
-def _carried(by: _ByReporter, given: np.ndarray, codes: list[str], through: date) -> pd.DataFrame:
-    """1 where the reporter's latest value of a ``last`` indicator is from before
-    ``through`` (carried forward), per reporter and indicator."""
-    out: dict[str, object] = {"unit_code": by.units}
-    if codes:
-        last_day = by.days.get_loc(through.isoformat()) if through.isoformat() in by.days else -2
-        latest = (
-            pd.DataFrame(np.where(given, by.day[:, None], -1))
-            .groupby(by.key, sort=True)
-            .max()
-            .to_numpy()
+def _ordinal(day: object) -> int:
+    return date.fromisoformat(str(day)[:10]).toordinal()
+
+
+@dataclass(frozen=True)
+class PartialPeriod:
+    """The reporters' values over some consecutive days, in a form two of which combine
+    exactly (:meth:`then`): the period step folds a national month in one day at a time
+    instead of holding all its report rows (578 k a day) at once.
+
+    ``values``: one row per reporter (index: unit code, sorted), its ``unit_name``, latest
+    ``received_at``, and per indicator the sum (``sum`` flows) or the latest given value;
+    ``latest``: per reporter and indicator (``present`` order) the ordinal of the latest
+    day that gave it, -1 if none; ``marks``: reporter → indicators it marked 不适用."""
+
+    values: pd.DataFrame
+    latest: np.ndarray
+    marks: dict[str, frozenset[str]]
+    present: tuple[str, ...]
+    summed: frozenset[str]
+    codes: tuple[str, ...]  # the catalogue's indicators, in its order
+    stocks: tuple[str, ...]  # the numeric ``last`` indicators present: counted as carried
+
+    @classmethod
+    def of(cls, reports: pd.DataFrame, catalogue: Catalogue) -> PartialPeriod:
+        """The rows' reduction per reporter, in one grouped pass over all indicators."""
+        # only the columns reduced here: a national day's file names, sheets and row
+        # numbers are not carried through the sort
+        read = {"unit_code", "period", "unit_name", "received_at", "not_applicable"}
+        read |= {i.code for i in catalogue.indicators}
+        by = _ByReporter.of(reports[[c for c in reports.columns if c in read]])
+        present = [i for i in catalogue.indicators if i.code in by.rows.columns]
+        typed = pd.DataFrame(
+            {i.code: _typed(by.rows[i.code], i.is_numeric) for i in present}, index=by.rows.index
         )
-        for n, code in enumerate(codes):
-            out[code] = ((latest[:, n] >= 0) & (latest[:, n] != last_day)).astype("int64")
-    return pd.DataFrame(out)
+        summed = [i.code for i in present if i.is_numeric and i.across_time == "sum"]
+        values, latest = _per_reporter(by, typed, summed)
+        del typed
+        return cls(
+            values,
+            latest,
+            _marks(by, {i.code for i in present}),
+            tuple(i.code for i in present),
+            frozenset(summed),
+            tuple(i.code for i in catalogue.indicators),
+            tuple(i.code for i in present if i.is_numeric and i.code not in summed),
+        )
+
+    @classmethod
+    def empty(cls, catalogue: Catalogue) -> PartialPeriod:
+        """No reporter yet: what a period without a published day folds to."""
+        columns = ["unit_code", "unit_name", "period", "not_applicable"]
+        frame = pd.DataFrame({c: pd.Series([], dtype="str") for c in columns})
+        frame["received_at"] = pd.Series([], dtype="datetime64[ns, UTC]")
+        for ind in catalogue.indicators:
+            frame[ind.code] = pd.Series([], dtype="Int64" if ind.is_numeric else "str")
+        return cls.of(frame, catalogue)
+
+    def then(self, later: PartialPeriod) -> PartialPeriod:
+        """These days followed by ``later``'s (every day of ``later`` after every day of
+        these): sums add (blank only where both are blank), the latest given value wins."""
+        if not len(later.values):
+            return self
+        if not len(self.values):
+            return later
+        if later.present != self.present:
+            raise ValueError(f"indicators differ between days: {self.present} / {later.present}")
+        units = self.values.index.union(later.values.index)
+        early, late = self._on(units), later._on(units)
+        a, b = early.values, late.values
+        values = {"unit_name": b["unit_name"].combine_first(a["unit_name"])}
+        newer = b["received_at"].notna() & ~(b["received_at"] <= a["received_at"])
+        values["received_at"] = a["received_at"].where(~newer, b["received_at"])
+        for code in self.present:
+            if code in self.summed:
+                values[code] = a[code].add(b[code], fill_value=0)
+            else:
+                values[code] = b[code].combine_first(a[code])
+        marks = dict(self.marks)
+        for unit, codes in later.marks.items():
+            marks[unit] = marks.get(unit, frozenset()) | codes
+        return dataclasses.replace(
+            self,
+            values=pd.DataFrame(values, index=units),
+            latest=np.maximum(early.latest, late.latest),
+            marks=marks,
+        )
+
+    def _on(self, units: pd.Index) -> PartialPeriod:
+        """The same values over ``units`` (a superset): reporters new here blank."""
+        if self.values.index.equals(units):
+            return self
+        where = units.get_indexer(self.values.index)
+        latest = np.full((len(units), len(self.present)), -1, dtype=np.int32)
+        latest[where] = self.latest
+        return dataclasses.replace(self, values=self.values.reindex(units), latest=latest)
+
+    def reporters(self, through: date) -> ReporterPeriod:
+        """The period's reporter rows as the roll-up takes them, computed through
+        ``through``, and which stocks are carried from an earlier day."""
+        v = self.values
+        columns: dict[str, object] = {
+            "unit_code": pd.Index(v.index, dtype="str"),
+            "unit_name": v["unit_name"].to_numpy(),
+            "received_at": v["received_at"].array,
+        }
+        for code in self.codes:
+            columns[code] = v[code].array if code in self.present else pd.NA
+        out = pd.DataFrame(columns)
+        out["not_applicable"] = self._not_applicable()
+        out["period"] = through.isoformat()
+        carried: dict[str, object] = {"unit_code": columns["unit_code"]}
+        last_day = through.toordinal()
+        for code in self.stocks:
+            latest = self.latest[:, self.present.index(code)]
+            carried[code] = ((latest >= 0) & (latest != last_day)).astype("int64")
+        return ReporterPeriod(rows=out, carried=pd.DataFrame(carried))
+
+    def _not_applicable(self) -> pd.Series:
+        """不适用 for the period: an indicator marked on some day and given on none, codes
+        in catalogue order."""
+        result = np.full(len(self.values), "", dtype=object)
+        if self.marks:
+            rows = self.values.index.get_indexer(list(self.marks))
+            for row, codes in zip(rows, self.marks.values(), strict=True):
+                never = [c for c in self.present if c in codes]
+                never = [c for c in never if self.latest[row, self.present.index(c)] < 0]
+                result[row] = ",".join(never)
+        return pd.Series(result, dtype="str")
 
 
-def _not_applicable(by: _ByReporter, present: list[Indicator], any_given: np.ndarray) -> pd.Series:
-    """不适用 for the period: an indicator marked on some day and given on none, per
-    reporter, codes in catalogue order. Marks are rare: only marked rows are looked at."""
-    result = np.full(len(by.units), "", dtype=object)
-    if "not_applicable" in by.rows.columns and present:
-        marks = by.rows["not_applicable"].fillna("").astype("str")
-        marked_rows = np.flatnonzero(marks.str.len().to_numpy() > 0)
-        position = {i.code: n for n, i in enumerate(present)}
-        marked: dict[int, set[int]] = {}
-        for unit, text in zip(by.key[marked_rows], marks.to_numpy()[marked_rows], strict=True):
-            for token in text.split(","):
-                n = position.get(token.strip())
-                if n is not None and not any_given[unit, n]:
-                    marked.setdefault(unit, set()).add(n)
-        for unit, found in marked.items():
-            result[unit] = ",".join(present[n].code for n in sorted(found))
-    return pd.Series(result, dtype="str")
+def _per_reporter(
+    by: _ByReporter, typed: pd.DataFrame, summed: list[str]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per reporter: name, latest receipt and each indicator's sum or latest given value,
+    and the ordinal of the latest day each indicator was given (-1: never)."""
+    given = typed.notna().to_numpy()
+    ordinals = np.array([_ordinal(d) for d in by.days], dtype=np.int32)[by.day]
+    latest = np.where(given, ordinals[:, None], np.int32(-1))
+    del given
+    if len(by.key) and (np.diff(by.key) == 0).any():  # a reporter over several days
+        latest = pd.DataFrame(latest).groupby(by.key, sort=True).max().to_numpy(np.int32)
+        per_unit = typed.groupby(by.key, sort=True)
+        last = [c for c in typed.columns if c not in summed]
+        typed = pd.concat([per_unit[summed].sum(min_count=1), per_unit[last].last()], axis=1)
+        heads = by.rows[["unit_name", "received_at"]].groupby(by.key, sort=True)
+        name, received = heads["unit_name"].last(), heads["received_at"].max()
+    else:  # one row per reporter (a day from the warehouse): its values as they are
+        name, received = by.rows["unit_name"], by.rows["received_at"]
+    columns = {"unit_name": name.to_numpy(), "received_at": received.array}
+    columns.update((code, typed[code].array) for code in typed.columns)
+    return pd.DataFrame(columns, index=by.units), latest
+
+
+def _marks(by: _ByReporter, present: set[str]) -> dict[str, frozenset[str]]:
+    """Reporter → the present indicators it marked 不适用 on some day. Marks are rare:
+    only marked rows are looked at."""
+    if "not_applicable" not in by.rows.columns or not present:
+        return {}
+    text = by.rows["not_applicable"].fillna("").astype("str")
+    rows = np.flatnonzero(text.str.len().to_numpy() > 0)
+    marked: dict[str, set[str]] = {}
+    for unit, marks in zip(by.key[rows], text.to_numpy()[rows], strict=True):
+        codes = {t.strip() for t in marks.split(",")} & present
+        if codes:
+            marked.setdefault(by.units[unit], set()).update(codes)
+    return {unit: frozenset(codes) for unit, codes in marked.items()}
 
 
 def _counting_catalogue(catalogue: Catalogue, codes: list[str]) -> Catalogue:
@@ -292,7 +394,7 @@ def _iso_days(period: Period, through: date) -> set[str]:
 
 
 def roll_period(
-    reports: pd.DataFrame,
+    per: ReporterPeriod,
     catalogue: Catalogue,
     registry: Registry,
     settings: Settings,
@@ -300,16 +402,13 @@ def roll_period(
     through: date,
     days: tuple[str, ...],
 ) -> RolledPeriod:
-    """The reporters' period values of the ``reports`` rows of ``days`` rolled up the
-    hierarchy, with the count of carried stocks per unit and indicator."""
+    """The reporters' period values (of ``days``, through ``through``) rolled up the
+    hierarchy, with the count of carried stocks per unit and indicator. The caller
+    passes ``per`` without keeping it, so it is freed before the main roll-up's frames
+    are built."""
     from huizong.intake.config import deadlines_of
     from huizong.rollup import roll_up
 
-    inside = reports["period"].astype("str").isin(set(days)).to_numpy(dtype=bool)
-    if not inside.all():  # no copy of the days when all of them are the period's
-        reports = reports[inside]
-    per = reporter_values(reports, catalogue, through)
-    del reports
     # the carried flags first, reduced to their counts, so the two national roll-ups and
     # their consolidated frames never sit in memory side by side
     flag_codes = [c for c in per.carried.columns if c != "unit_code"]
@@ -320,8 +419,10 @@ def roll_period(
         ).consolidated
         counts = flags.set_index(["unit_code", "indicator"])["value"].fillna(0)
         del flags
-    main = roll_up(per.rows, through, catalogue, registry, settings, deadlines_of(settings))
+    rows = per.rows
     del per
+    main = roll_up(rows, through, catalogue, registry, settings, deadlines_of(settings))
+    del rows
     cons = main.consolidated.drop(columns=["period"])
     cons["carried_units"] = 0
     if counts is not None:
@@ -365,6 +466,10 @@ def _period_tables(
     return PeriodTables(consolidated=cons, completeness=comp)
 
 
+#: One published day's ``report`` rows by its ISO date (the warehouse's, at the edge).
+DayReader = Callable[[str], pd.DataFrame]
+
+
 def consolidate_period(
     period: Period,
     reports: pd.DataFrame,
@@ -381,34 +486,94 @@ def consolidate_period(
     ``completeness`` rows of the period's days; ``through`` (default the period's end)
     cuts a period still under way at the last day published.
     """
-    return next(
+    by_day = dict(tuple(reports.groupby(reports["period"].astype("str"), sort=False)))
+    empty = reports.iloc[:0]
+    _, _, tables = next(
         consolidate_periods(
-            [(period, through)], reports, daily_completeness, catalogue, registry, settings
+            [(period, through)],
+            lambda day: by_day.get(day, empty),
+            daily_completeness,
+            catalogue,
+            registry,
+            settings,
         )
     )
+    return tables
 
 
 def consolidate_periods(
     periods: list[tuple[Period, date | None]],
-    reports: pd.DataFrame,
+    read_day: DayReader,
     daily_completeness: pd.DataFrame,
     catalogue: Catalogue,
     registry: Registry,
     settings: Settings,
-) -> Iterator[PeriodTables]:
-    """:func:`consolidate_period` of each (period, through) in turn, one at a time (a
-    national month is 2 M consolidated rows), rolling up once for consecutive periods
-    with the same published days: the night's week, 旬 and month on a month's first day."""
-    rolled: RolledPeriod | None = None
-    published = set(pd.unique(reports["period"].astype("str")))
+) -> Iterator[tuple[Period, date, PeriodTables]]:
+    """(period, through, tables) of each (period, through) wanted, one at a time (a
+    national month is 2 M consolidated rows), the periods with the fewest published days
+    first.
+
+    The published days are those of ``daily_completeness``; each is read by ``read_day``
+    and folded into the reporters' values (:class:`PartialPeriod`), so no more than a
+    day's report rows are held at once (a national month of them is 16 M rows). A longer
+    period whose last days are a shorter one's (the 旬 and month around the night's week)
+    reads only its earlier days and folds the shorter one's values in after them; periods
+    with the same days and ``through`` share one roll-up."""
+    published = set(pd.unique(daily_completeness["period"].astype("str")))
+    plans = []
     for period, wanted in periods:
         through = _through_of(period, wanted)
         iso = _iso_days(period, through)
-        days = tuple(sorted(published & iso))
-        if rolled is None or (rolled.through, rolled.days) != (through, days):
+        plans.append((period, through, iso, tuple(sorted(published & iso))))
+    ordered = sorted(plans, key=lambda plan: len(plan[3]))
+    held: list[PartialPeriod] = []  # the values of ``held_days``, while a later period needs them
+    held_days: tuple[str, ...] | None = None
+    rolled: RolledPeriod | None = None
+    for n, (period, through, iso, days) in enumerate(ordered):
+        if rolled is None or (rolled.days, rolled.through) != (days, through):
             rolled = None  # the previous roll-up is not held while the next is computed
-            rolled = roll_period(reports, catalogue, registry, settings, through=through, days=days)
-        yield _period_tables(period, rolled, daily_completeness, iso)
+            if not held or held_days != days:
+                _extend(held, held_days, days, read_day, catalogue)
+                held_days = days
+            keep = any(_ends_with(later[3], days) for later in ordered[n + 1 :])
+            # popped when no later period needs them: freed before the roll-up starts
+            rolled = roll_period(
+                (held[0] if keep else held.pop()).reporters(through),
+                catalogue,
+                registry,
+                settings,
+                through=through,
+                days=days,
+            )
+        yield period, through, _period_tables(period, rolled, daily_completeness, iso)
+
+
+def _ends_with(days: tuple[str, ...], tail: tuple[str, ...]) -> bool:
+    return len(days) >= len(tail) and days[len(days) - len(tail) :] == tail
+
+
+def _extend(
+    held: list[PartialPeriod],
+    held_days: tuple[str, ...] | None,
+    days: tuple[str, ...],
+    read_day: DayReader,
+    catalogue: Catalogue,
+) -> None:
+    """Leave in ``held`` the reporters' values over ``days``: when the values held are
+    of the last of ``days``, only the days before them are read and folded in first."""
+    if held and held_days is not None and _ends_with(days, held_days):
+        head = _fold(days[: len(days) - len(held_days)], read_day, catalogue)
+        held[0] = head.then(held[0])
+    else:
+        held[:] = [_fold(days, read_day, catalogue)]
+
+
+def _fold(days: tuple[str, ...], read_day: DayReader, catalogue: Catalogue) -> PartialPeriod:
+    """The reporters' values over ``days`` (ascending), one day's rows in memory at a time."""
+    folded = PartialPeriod.empty(catalogue)
+    for day in days:
+        folded = folded.then(PartialPeriod.of(read_day(day), catalogue))
+    return folded
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

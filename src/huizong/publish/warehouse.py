@@ -35,7 +35,16 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, CursorResult, Date, String, TextClause, bindparam, text
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Date,
+    String,
+    TextClause,
+    bindparam,
+    inspect,
+    text,
+)
 
 from huizong.catalogue import Catalogue
 from huizong.publish import versions
@@ -452,8 +461,6 @@ def ensure_schema(conn: Connection, catalogue: Catalogue) -> None:
         for table in sorted(partitioned_tables(conn)):
             stmt = load_sql("publish/postgresql/create_default_partition.sql")
             conn.execute(text(stmt.format(partition=_q(f"{table}_default"), table=_q(table))))
-    from sqlalchemy import inspect
-
     have_ledger = {c["name"] for c in inspect(conn).get_columns("submission_ledger")}
     for column in ADDED_LEDGER_COLUMNS:  # warehouses created before these columns existed
         if column not in have_ledger:
@@ -894,8 +901,6 @@ def _plan_version(
 def day_waivers(conn: Connection, day: date) -> pd.DataFrame:
     """The stewards' waivers of ``day`` (accepted values, kept rows), read in the publish's
     own transaction: a row they let through is the steward's change, not its file's."""
-    from sqlalchemy import inspect
-
     if not inspect(conn).has_table("review_waiver"):
         return pd.DataFrame(columns=["file_id", "sheet", "row_number", "rule", "username", "at"])
     stmt = text(load_sql("review/select_waivers_period.sql"))
@@ -905,8 +910,6 @@ def day_waivers(conn: Connection, day: date) -> pd.DataFrame:
 
 def _day_signoffs(conn: Connection, day: date) -> pd.DataFrame:
     """The stewards' sign-offs of ``day`` (none before any steward signed anything)."""
-    from sqlalchemy import inspect
-
     if not inspect(conn).has_table("review_signoff"):
         return pd.DataFrame(columns=["unit_code", "version", "username"])
     stmt = text(load_sql("review/select_signoffs_period.sql"))
@@ -1228,8 +1231,12 @@ def read_day_range(
     *,
     catalogue: Catalogue | None = None,
     prefix: str | None = None,
+    columns: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """The published daily rows of ``table`` for the days ``start``..``end`` (inclusive).
+
+    ``columns``: only those of the table's columns (all by default), e.g. the period step
+    does not read a national day's file names, sheets and row numbers.
 
     ``prefix``: only the units whose code starts with it. Official codes extend their
     parent's code (a county's townships, villages and departments all start with the
@@ -1244,7 +1251,12 @@ def read_day_range(
         sql = "periods/select_day_range_prefix.sql"
         params["prefix"] = prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
     with _engine(url) as engine, engine.connect() as conn:
-        stmt = text(load_sql(sql).format(table=_q(table)))
+        picked = "*"
+        if columns is not None:  # in the table's order; its sort keys always
+            wanted = {*ORDER[table], *columns}
+            have = [c["name"] for c in inspect(conn).get_columns(table)]
+            picked = ", ".join(_q(c) for c in have if c in wanted)
+        stmt = text(load_sql(sql).format(table=_q(table), columns=picked))
         stmt = stmt.bindparams(bindparam("start", type_=Date), bindparam("end", type_=Date))
         result = conn.execute(stmt, params)
         spec = _day_spec(table, catalogue)
@@ -1324,8 +1336,6 @@ _VERSION_SPEC: list[tuple[str, Kind]] = [
 
 def _query(url: str, sql: str, params: dict[str, object], **fmt: str) -> pd.DataFrame:
     """A read of the version tables; a warehouse that never versioned gives no rows."""
-    from sqlalchemy import inspect
-
     stmt = text(load_sql(sql).format(**fmt)).bindparams(bindparam("period", type_=Date))
     with _engine(url) as engine, engine.connect() as conn:
         if not inspect(conn).has_table("publish_version"):
