@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from huizong.catalogue import load_catalogue
-from huizong.periods import PartialPeriod, reporter_values
+from huizong.periods import PartialPeriod, _fold, reporter_values
 
 FULL = load_catalogue()
 CODES = ("persons_screened", "home_isolation", "followup_rate", "problems", "checkpoints")
@@ -120,10 +120,9 @@ def test_days_folded_in_one_at_a_time_equal_the_rows_reduced_at_once(
     split into consecutive days, and the day-by-day fold, gives the one-pass values."""
     frame = _frame(rows)
     at_once = reporter_values(frame, CATALOGUE, THROUGH)
-    by_day = [frame[frame["period"] == d] for d in sorted(set(frame["period"]))]
-    folded = PartialPeriod.empty(CATALOGUE)
-    for day in by_day:
-        folded = folded.then(PartialPeriod.of(day, CATALOGUE))
+    days = tuple(sorted(set(frame["period"])))
+    # as the night folds them: each day's values overwrite the fold's own in place
+    folded = _fold(days, lambda day: frame[frame["period"] == day], CATALOGUE)
     early = frame["period"] < (FIRST + timedelta(days=cut)).isoformat()
     halves = PartialPeriod.of(frame[early], CATALOGUE).then(
         PartialPeriod.of(frame[~early], CATALOGUE)

@@ -191,8 +191,9 @@ class PartialPeriod:
 
     ``values``: one row per reporter (index: unit code, sorted), its ``unit_name``, latest
     ``received_at``, and per indicator the sum (``sum`` flows) or the latest given value;
-    ``latest``: per reporter and indicator (``present`` order) the ordinal of the latest
-    day that gave it, -1 if none; ``marks``: reporter → indicators it marked 不适用."""
+    ``latest``: per reporter and stock (``stocks`` order) the ordinal of the latest day
+    that gave it, -1 if none (what ``carried_units`` counts); ``marks``: reporter → the
+    indicators it marked 不适用."""
 
     values: pd.DataFrame
     latest: np.ndarray
@@ -215,7 +216,8 @@ class PartialPeriod:
             {i.code: _typed(by.rows[i.code], i.is_numeric) for i in present}, index=by.rows.index
         )
         summed = [i.code for i in present if i.is_numeric and i.across_time == "sum"]
-        values, latest = _per_reporter(by, typed, summed)
+        stocks = [i.code for i in present if i.is_numeric and i.code not in summed]
+        values, latest = _per_reporter(by, typed, summed, stocks)
         del typed
         return cls(
             values,
@@ -224,7 +226,7 @@ class PartialPeriod:
             tuple(i.code for i in present),
             frozenset(summed),
             tuple(i.code for i in catalogue.indicators),
-            tuple(i.code for i in present if i.is_numeric and i.code not in summed),
+            tuple(stocks),
         )
 
     @classmethod
@@ -240,6 +242,12 @@ class PartialPeriod:
     def then(self, later: PartialPeriod) -> PartialPeriod:
         """These days followed by ``later``'s (every day of ``later`` after every day of
         these): sums add (blank only where both are blank), the latest given value wins."""
+        return self._then(later, in_place=False)
+
+    def _then(self, later: PartialPeriod, *, in_place: bool) -> PartialPeriod:
+        """:meth:`then`; ``in_place``: these values are the caller's own (:func:`_fold`)
+        and are overwritten column by column, so no third copy of a national day's
+        reporters is made."""
         if not len(later.values):
             return self
         if not len(self.values):
@@ -248,31 +256,21 @@ class PartialPeriod:
             raise ValueError(f"indicators differ between days: {self.present} / {later.present}")
         units = self.values.index.union(later.values.index)
         early, late = self._on(units), later._on(units)
-        a, b = early.values, late.values
-        values = {"unit_name": b["unit_name"].combine_first(a["unit_name"])}
-        newer = b["received_at"].notna() & ~(b["received_at"] <= a["received_at"])
-        values["received_at"] = a["received_at"].where(~newer, b["received_at"])
-        for code in self.present:
-            if code in self.summed:
-                values[code] = a[code].add(b[code], fill_value=0)
-            else:
-                values[code] = b[code].combine_first(a[code])
+        own = in_place and early is self
+        values = early.values if own else early.values.copy(deep=False)
+        _merge_into(values, late.values, self.present, self.summed)
+        latest = np.maximum(early.latest, late.latest, out=early.latest if own else None)
         marks = dict(self.marks)
         for unit, codes in later.marks.items():
             marks[unit] = marks.get(unit, frozenset()) | codes
-        return dataclasses.replace(
-            self,
-            values=pd.DataFrame(values, index=units),
-            latest=np.maximum(early.latest, late.latest),
-            marks=marks,
-        )
+        return dataclasses.replace(self, values=values, latest=latest, marks=marks)
 
     def _on(self, units: pd.Index) -> PartialPeriod:
         """The same values over ``units`` (a superset): reporters new here blank."""
         if self.values.index.equals(units):
             return self
         where = units.get_indexer(self.values.index)
-        latest = np.full((len(units), len(self.present)), -1, dtype=np.int32)
+        latest = np.full((len(units), len(self.stocks)), -1, dtype=np.int32)
         latest[where] = self.latest
         return dataclasses.replace(self, values=self.values.reindex(units), latest=latest)
 
@@ -292,8 +290,8 @@ class PartialPeriod:
         out["period"] = through.isoformat()
         carried: dict[str, object] = {"unit_code": columns["unit_code"]}
         last_day = through.toordinal()
-        for code in self.stocks:
-            latest = self.latest[:, self.present.index(code)]
+        for n, code in enumerate(self.stocks):
+            latest = self.latest[:, n]
             carried[code] = ((latest >= 0) & (latest != last_day)).astype("int64")
         return ReporterPeriod(rows=out, carried=pd.DataFrame(carried))
 
@@ -304,23 +302,39 @@ class PartialPeriod:
         if self.marks:
             rows = self.values.index.get_indexer(list(self.marks))
             for row, codes in zip(rows, self.marks.values(), strict=True):
+                # a value is blank exactly when no day gave it (a sum of none is blank)
                 never = [c for c in self.present if c in codes]
-                never = [c for c in never if self.latest[row, self.present.index(c)] < 0]
+                never = [c for c in never if pd.isna(self.values[c].iat[row])]
                 result[row] = ",".join(never)
         return pd.Series(result, dtype="str")
 
 
+def _merge_into(
+    early: pd.DataFrame, late: pd.DataFrame, present: tuple[str, ...], summed: frozenset[str]
+) -> None:
+    """``early``'s columns replaced by the values of its days followed by ``late``'s
+    (both over the same reporters)."""
+    early["unit_name"] = late["unit_name"].combine_first(early["unit_name"])
+    newer = late["received_at"].notna() & ~(late["received_at"] <= early["received_at"])
+    early["received_at"] = early["received_at"].where(~newer, late["received_at"])
+    for code in present:
+        if code in summed:
+            early[code] = early[code].add(late[code], fill_value=0)
+        else:
+            early[code] = late[code].combine_first(early[code])
+
+
 def _per_reporter(
-    by: _ByReporter, typed: pd.DataFrame, summed: list[str]
+    by: _ByReporter, typed: pd.DataFrame, summed: list[str], stocks: list[str]
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Per reporter: name, latest receipt and each indicator's sum or latest given value,
-    and the ordinal of the latest day each indicator was given (-1: never)."""
-    given = typed.notna().to_numpy()
+    and for each stock the ordinal of the latest day it was given (-1: never)."""
+    given = typed[stocks].notna().to_numpy()
     ordinals = np.array([_ordinal(d) for d in by.days], dtype=np.int32)[by.day]
     latest = np.where(given, ordinals[:, None], np.int32(-1))
     del given
     if len(by.key) and (np.diff(by.key) == 0).any():  # a reporter over several days
-        latest = pd.DataFrame(latest).groupby(by.key, sort=True).max().to_numpy(np.int32)
+        latest = pd.DataFrame(latest).groupby(by.key, sort=True).max().to_numpy(np.int32, copy=True)
         per_unit = typed.groupby(by.key, sort=True)
         last = [c for c in typed.columns if c not in summed]
         typed = pd.concat([per_unit[summed].sum(min_count=1), per_unit[last].last()], axis=1)
@@ -571,8 +585,8 @@ def _extend(
 def _fold(days: tuple[str, ...], read_day: DayReader, catalogue: Catalogue) -> PartialPeriod:
     """The reporters' values over ``days`` (ascending), one day's rows in memory at a time."""
     folded = PartialPeriod.empty(catalogue)
-    for day in days:
-        folded = folded.then(PartialPeriod.of(read_day(day), catalogue))
+    for day in days:  # the first day's values are this fold's own: later days overwrite them
+        folded = folded._then(PartialPeriod.of(read_day(day), catalogue), in_place=True)
     return folded
 
 
