@@ -9,7 +9,7 @@ retried step simply redoes its own work. Each returns a small JSON-able summary.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -326,6 +326,24 @@ class _Verdict:
     summary: dict[str, Any]
 
 
+def report_history_between(
+    settings: Settings, day: date, catalogue: Catalogue, lo: str, hi: str
+) -> pd.DataFrame:
+    """The quality checks' history (``quality.history_frame``) of the reporters ``lo`` <=
+    code <= ``hi``: the published days before ``day``, typed a day at a time as they are
+    read, so no more than a day of a slice of reporters is ever held as Python values.
+    Codes compare bytewise, as in SQLite and PostgreSQL's C collation (and, for codes of
+    digits and capital letters, its usual locales)."""
+    from huizong.quality import DEFAULT_DAYS, history_frame, numeric_codes
+
+    days = [day - timedelta(days=back) for back in range(DEFAULT_DAYS, 0, -1)]
+    got = warehouse.report_days_between(settings, days, numeric_codes(catalogue), lo, hi)
+    typed = [history_frame(rows, catalogue) for rows in got if len(rows)]
+    if not typed:  # nothing published yet, or not for these reporters
+        return history_frame(pd.DataFrame(), catalogue)
+    return pd.concat(typed, ignore_index=True)
+
+
 def _validate(
     day: date,
     settings: Settings,
@@ -341,7 +359,7 @@ def _validate(
         QUALITY_RULES,
         history_frame,
         numeric_codes,
-        quality_warnings,
+        quality_in_parts,
     )
     from huizong.quality.partial import requality
     from huizong.validate import ValidationResult, account, validate_received
@@ -361,15 +379,18 @@ def _validate(
         got = warehouse.report_history(settings, day, DEFAULT_DAYS, codes, units=units)
         return history_frame(got, catalogue)
 
+    def history_between(lo: str, hi: str) -> pd.DataFrame:
+        return report_history_between(settings, day, catalogue, lo, hi)
+
     revalidated = None
     if earlier is None:
         result = validate(received)
-        quality = quality_warnings(
+        quality = quality_in_parts(
             result.accepted,
             day,
             catalogue,
             registry,
-            history=history_of(None),
+            history_between=history_between,
             totals=totals,
         )
     else:

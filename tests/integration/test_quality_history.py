@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy.engine import make_url
 
 from huizong.catalogue import Catalogue, load_catalogue
+from huizong.pipeline import report_history_between
 from huizong.publish.warehouse import DayTables, publish_tables
 from huizong.quality import cumulative_warnings, history_frame, numeric_codes
 from huizong.registry import Registry
@@ -76,6 +77,7 @@ def test_load_history_reads_the_days_before_and_feeds_the_checks(warehouse_url):
     url = warehouse_url
     database = make_url(url).database
     assert load_history(url, DAY, catalogue=CAT).empty  # nothing published yet
+    assert report_history_between(url, DAY, CAT, "0", "9").empty
     if make_url(url).get_backend_name() == "sqlite":
         assert not Path(database).exists()  # reading never creates the warehouse
 
@@ -96,6 +98,14 @@ def test_load_history_reads_the_days_before_and_feeds_the_checks(warehouse_url):
     assert hist["persons_screened"].tolist() == [0, 3, 0, 3]
     assert str(hist["confirmed_total"].dtype) == "Int64"
     assert hist["masks_in_stock"].isna().all()
+
+    # the night reads it a slice of reporters and a day at a time: the same rows
+    sliced = report_history_between(url, DAY, CAT, VILLAGES[0], VILLAGES[1])
+    pd.testing.assert_frame_equal(sliced, hist)
+    second = report_history_between(url, DAY, CAT, VILLAGES[1], VILLAGES[1])
+    want = hist[hist["unit_code"] == VILLAGES[1]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(second, want)
+    assert report_history_between(url, DAY, CAT, "2", "3").empty
 
     loose = load_history(url, DAY, days=1)  # no catalogue: numeric columns inferred
     assert loose["period"].tolist() == ["2020-02-19", "2020-02-19"]

@@ -22,7 +22,7 @@ from huizong import frames, handover
 from huizong.catalogue import load_catalogue
 from huizong.demo import generate_demo_day
 from huizong.pipeline import ingest_day, registry_for, validate_day
-from huizong.quality import QUALITY_RULES, history_frame, quality_warnings
+from huizong.quality import QUALITY_RULES, history_frame, quality_in_parts, quality_warnings
 from huizong.quality.partial import requality
 from huizong.registry import Registry
 from huizong.settings import Settings
@@ -133,3 +133,36 @@ def test_the_checks_fire_on_the_demo_day(demo: Day) -> None:
     accepted.loc[1, NUMERIC[0]] = 10**6
     found = set(_checks(demo, accepted, demo.totals)["rule"].str.split(":").str[0])
     assert {"outlier", "cumulative_down", "township_total", "department_pair"} <= found
+
+
+@pytest.mark.parametrize("part_units", [1, 13, 250])
+def test_the_night_reading_history_a_slice_of_reporters_at_a_time_equals_all_at_once(
+    demo: Day, part_units: int
+) -> None:
+    """A national night holds fourteen days of history for at most ``HISTORY_PART_UNITS``
+    reporters at a time (``quality_in_parts``): the warnings are those of all at once."""
+    accepted = demo.accepted.copy()
+    accepted.loc[0, "confirmed_total"] = 0
+    accepted.loc[1, NUMERIC[0]] = 10**6
+    accepted.loc[len(accepted) // 2, NUMERIC[1]] = 10**5
+    whole = _checks(demo, accepted, demo.totals)
+    code = demo.history["unit_code"].astype("str")
+    asked: list[tuple[str, str]] = []
+
+    def history_between(lo: str, hi: str) -> pd.DataFrame:
+        asked.append((lo, hi))
+        return demo.history[(code >= lo) & (code <= hi)]
+
+    got = quality_in_parts(
+        accepted,
+        DAY,
+        CAT,
+        demo.registry,
+        history_between=history_between,
+        totals=demo.totals,
+        part_units=part_units,
+    )
+    pd.testing.assert_frame_equal(got, whole)
+    reporters = accepted["unit_code"].dropna().nunique()
+    assert len(asked) == -(-reporters // part_units)  # each slice read once
+    assert {"outlier", "cumulative_down"} <= set(got["rule"].str.split(":").str[0])
